@@ -1,0 +1,22 @@
+//! bagroom: an S3 edge gateway.
+//!
+//! The pure core (every module here but `worker`) decides: it takes plain inputs
+//! (method, path, query, headers, now, secrets) and returns plain decisions. It builds
+//! natively and is tested with `cargo test`. The `worker` module is the thin edge shell
+//! that translates between `worker::Request`/`Response` and the core; it is compiled
+//! only for wasm32.
+
+pub mod config;
+pub mod encoding;
+pub mod error;
+pub mod http;
+pub mod time;
+pub mod xml;
+
+#[cfg(target_arch = "wasm32")]
+mod worker;
+
+pub use error::S3Error;
+
+/// Crate version, reported by `/healthz`.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
