@@ -1,1 +1,460 @@
-//! Configuration (filled in by the foundation work).
+//! Configuration: one typed struct read from the worker's vars and secrets.
+//!
+//! The reader is a plain function `name -> Option<String>`, so the same code reads
+//! `worker::Env` at the edge and a `HashMap` in tests. A missing or malformed setting is
+//! an error that names the setting (the shell answers 500 with it), never a panic.
+//! Every setting is listed in README.md's configuration table.
+
+use crate::error::S3Error;
+
+/// Credentials for a backing store (or the gateway's own SigV4 keys).
+#[derive(Clone, PartialEq, Eq)]
+pub struct StoreCredentials {
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    pub session_token: Option<String>,
+}
+
+impl std::fmt::Debug for StoreCredentials {
+    // Never print secrets, not even in debug output.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoreCredentials")
+            .field("access_key_id", &self.access_key_id)
+            .field("secret_access_key", &"<redacted>")
+            .field("session_token", &self.session_token.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
+}
+
+/// How the gateway reaches one store bucket.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoreConfig {
+    /// `http` or `https`.
+    pub scheme: String,
+    /// `host[:port]` of the endpoint (without the bucket for virtual-host addressing).
+    pub host: String,
+    pub region: String,
+    /// The bucket's name in the store.
+    pub bucket: String,
+    /// Virtual-host addressing (`bucket.host`) instead of path style (`host/bucket`).
+    pub virtual_host: bool,
+    pub credentials: StoreCredentials,
+    /// The store accepts S3 POST policy forms (R2 does not).
+    pub post_policy: bool,
+    /// Endpoint a browser uses for direct uploads, if it differs (`scheme://host[:port]`).
+    pub browser_endpoint: Option<String>,
+}
+
+impl StoreConfig {
+    /// `scheme://host` as seen by the gateway.
+    pub fn endpoint(&self) -> String {
+        format!("{}://{}", self.scheme, self.host)
+    }
+}
+
+/// One bucket as the gateway exposes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BucketConfig {
+    /// Public name: the first path segment clients use.
+    pub name: String,
+    pub store: StoreConfig,
+    /// Key prefixes anyone may GET/HEAD without credentials.
+    pub public_prefixes: Vec<String>,
+}
+
+/// Everything the gateway needs, read once per request from vars and secrets.
+/// (`Debug` is written by hand: it holds secrets.)
+#[derive(Clone)]
+pub struct Config {
+    /// Region that clients sign for (`BAGROOM_REGION`).
+    pub region: String,
+    pub buckets: Vec<BucketConfig>,
+    /// The gateway's own SigV4 access keys (`BAGROOM_ACCESS_KEYS`, secret).
+    pub access_keys: Vec<(String, String)>,
+    /// Share-token keys, `kid:secret,...` (`BAGROOM_TOKEN_KEYS`, secret).
+    pub token_keys: String,
+    /// Revoked token ids, hex (`BAGROOM_REVOKED_TOKENS`).
+    pub revoked_tokens: Vec<String>,
+    pub allow_sigv2: bool,
+    pub cache_enabled: bool,
+    pub cache_default_ttl: u64,
+    /// `prefix=ttl,...` (`BAGROOM_CACHE_RULES`).
+    pub cache_rules: String,
+    pub cache_max_object_bytes: u64,
+    pub store_timeout_ms: u64,
+    pub max_upload_bytes: u64,
+    pub presign_ttl_secs: u64,
+    pub webhook_url: Option<String>,
+    pub multipart_max_age_secs: u64,
+    /// Part size the gateway suggests for browser multipart uploads.
+    pub multipart_part_size: u64,
+    /// Base URL for links the gateway prints (`BAGROOM_PUBLIC_URL`); else the request's origin.
+    pub public_url: Option<String>,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let ids: Vec<&str> = self.access_keys.iter().map(|(id, _)| id.as_str()).collect();
+        f.debug_struct("Config")
+            .field("region", &self.region)
+            .field("buckets", &self.buckets)
+            .field("access_key_ids", &ids)
+            .field("token_keys", &"<redacted>")
+            .finish_non_exhaustive()
+    }
+}
+
+/// Platform limit on a single Cache API entry.
+pub const PLATFORM_CACHE_MAX: u64 = 512 * 1024 * 1024;
+
+type Get<'a> = &'a dyn Fn(&str) -> Option<String>;
+
+fn opt(get: Get, name: &str) -> Option<String> {
+    get(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
+}
+
+fn req(get: Get, name: &str) -> Result<String, S3Error> {
+    opt(get, name).ok_or_else(|| S3Error::config(format!("setting {name} is missing")))
+}
+
+fn num(get: Get, name: &str, default: u64) -> Result<u64, S3Error> {
+    match opt(get, name) {
+        None => Ok(default),
+        Some(v) => v
+            .replace('_', "")
+            .parse::<u64>()
+            .map_err(|_| S3Error::config(format!("setting {name} must be a non-negative integer, got {v:?}"))),
+    }
+}
+
+fn flag(get: Get, name: &str, default: bool) -> Result<bool, S3Error> {
+    match opt(get, name).map(|v| v.to_ascii_lowercase()) {
+        None => Ok(default),
+        Some(v) if matches!(v.as_str(), "1" | "true" | "yes" | "on") => Ok(true),
+        Some(v) if matches!(v.as_str(), "0" | "false" | "no" | "off") => Ok(false),
+        Some(v) => Err(S3Error::config(format!("setting {name} must be true or false, got {v:?}"))),
+    }
+}
+
+fn list(get: Get, name: &str) -> Vec<String> {
+    opt(get, name)
+        .map(|v| v.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect())
+        .unwrap_or_default()
+}
+
+/// Parse `scheme://host[:port][/]` into (scheme, host).
+pub fn parse_endpoint(name: &str, v: &str) -> Result<(String, String), S3Error> {
+    let bad = || S3Error::config(format!("setting {name} must look like http(s)://host[:port], got {v:?}"));
+    let (scheme, rest) = v.split_once("://").ok_or_else(bad)?;
+    let scheme = scheme.to_ascii_lowercase();
+    if scheme != "http" && scheme != "https" {
+        return Err(bad());
+    }
+    let host = rest.trim_end_matches('/');
+    if host.is_empty() || host.contains('/') || host.contains('?') || host.contains('@') || host.contains(' ') {
+        return Err(bad());
+    }
+    Ok((scheme, host.to_string()))
+}
+
+/// Parse `AKID:SECRET,AKID2:SECRET2`.
+pub fn parse_key_pairs(name: &str, v: &str) -> Result<Vec<(String, String)>, S3Error> {
+    let mut out = Vec::new();
+    for item in v.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        let (id, secret) = item
+            .split_once(':')
+            .ok_or_else(|| S3Error::config(format!("setting {name} must be ID:SECRET pairs separated by commas")))?;
+        if id.is_empty() || secret.is_empty() {
+            return Err(S3Error::config(format!("setting {name} has an empty id or secret")));
+        }
+        out.push((id.trim().to_string(), secret.trim().to_string()));
+    }
+    Ok(out)
+}
+
+fn valid_bucket_name(b: &str) -> bool {
+    (1..=63).contains(&b.len())
+        && b.bytes().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-' || c == b'.' || c == b'_')
+}
+
+fn credentials(get: Get, prefix: &str) -> Result<StoreCredentials, S3Error> {
+    Ok(StoreCredentials {
+        access_key_id: req(get, &format!("{prefix}_ACCESS_KEY_ID"))?,
+        secret_access_key: req(get, &format!("{prefix}_SECRET_ACCESS_KEY"))?,
+        session_token: opt(get, &format!("{prefix}_SESSION_TOKEN")),
+    })
+}
+
+fn addressing(name: &str, v: Option<&str>) -> Result<bool, S3Error> {
+    match v.map(|s| s.to_ascii_lowercase()).as_deref() {
+        None | Some("path") => Ok(false),
+        Some("virtual") => Ok(true),
+        Some(o) => Err(S3Error::config(format!("setting {name} must be path or virtual, got {o:?}"))),
+    }
+}
+
+/// One entry of `BAGROOM_BUCKETS` (JSON array), for gateways that front several stores.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BucketJson {
+    name: String,
+    store_bucket: Option<String>,
+    endpoint: Option<String>,
+    region: Option<String>,
+    addressing: Option<String>,
+    /// Prefix of the secrets holding this store's keys: `<P>_ACCESS_KEY_ID`, ... Default `STORE`.
+    credentials: Option<String>,
+    #[serde(default)]
+    public_prefixes: Vec<String>,
+    post_policy: Option<bool>,
+    browser_endpoint: Option<String>,
+}
+
+impl Config {
+    /// Read the configuration. `get` returns a var or secret by name.
+    pub fn from_env(get: Get) -> Result<Config, S3Error> {
+        let region = opt(get, "BAGROOM_REGION").unwrap_or_else(|| "us-east-1".into());
+        let buckets = match opt(get, "BAGROOM_BUCKETS") {
+            Some(json) => Self::buckets_from_json(get, &json)?,
+            None => vec![Self::single_bucket(get)?],
+        };
+        let access_keys = match opt(get, "BAGROOM_ACCESS_KEYS") {
+            Some(v) => parse_key_pairs("BAGROOM_ACCESS_KEYS", &v)?,
+            None => Vec::new(),
+        };
+        let token_keys = req(get, "BAGROOM_TOKEN_KEYS")?;
+        let cache_max = num(get, "BAGROOM_CACHE_MAX_OBJECT_BYTES", 100 * 1024 * 1024)?.min(PLATFORM_CACHE_MAX);
+        let public_url = match opt(get, "BAGROOM_PUBLIC_URL") {
+            Some(u) => {
+                let (s, h) = parse_endpoint("BAGROOM_PUBLIC_URL", &u)?;
+                Some(format!("{s}://{h}"))
+            }
+            None => None,
+        };
+        let webhook_url = match opt(get, "BAGROOM_WEBHOOK_URL") {
+            Some(u) if u.starts_with("http://") || u.starts_with("https://") => Some(u),
+            Some(u) => return Err(S3Error::config(format!("setting BAGROOM_WEBHOOK_URL must be an http(s) URL, got {u:?}"))),
+            None => None,
+        };
+        let part = num(get, "BAGROOM_MULTIPART_PART_SIZE", 8 * 1024 * 1024)?;
+        if part < 5 * 1024 * 1024 {
+            return Err(S3Error::config("setting BAGROOM_MULTIPART_PART_SIZE must be at least 5 MiB (S3's minimum part size)"));
+        }
+        let presign_ttl = num(get, "BAGROOM_PRESIGN_TTL", 900)?;
+        if presign_ttl == 0 || presign_ttl > 604_800 {
+            return Err(S3Error::config("setting BAGROOM_PRESIGN_TTL must be between 1 and 604800 seconds"));
+        }
+        Ok(Config {
+            region,
+            buckets,
+            access_keys,
+            token_keys,
+            revoked_tokens: list(get, "BAGROOM_REVOKED_TOKENS"),
+            allow_sigv2: flag(get, "BAGROOM_ALLOW_SIGV2", true)?,
+            cache_enabled: flag(get, "BAGROOM_CACHE", true)?,
+            cache_default_ttl: num(get, "BAGROOM_CACHE_TTL", 3600)?,
+            cache_rules: opt(get, "BAGROOM_CACHE_RULES").unwrap_or_default(),
+            cache_max_object_bytes: cache_max,
+            store_timeout_ms: num(get, "BAGROOM_STORE_TIMEOUT_MS", 30_000)?,
+            max_upload_bytes: num(get, "BAGROOM_MAX_UPLOAD_BYTES", 5 * 1024 * 1024 * 1024)?,
+            presign_ttl_secs: presign_ttl,
+            webhook_url,
+            multipart_max_age_secs: num(get, "BAGROOM_MULTIPART_MAX_AGE_HOURS", 24)?.saturating_mul(3600),
+            multipart_part_size: part,
+            public_url,
+        })
+    }
+
+    fn single_bucket(get: Get) -> Result<BucketConfig, S3Error> {
+        let endpoint = req(get, "STORE_ENDPOINT")?;
+        let (scheme, host) = parse_endpoint("STORE_ENDPOINT", &endpoint)?;
+        let store_bucket = req(get, "STORE_BUCKET")?;
+        if !valid_bucket_name(&store_bucket) {
+            return Err(S3Error::config(format!("setting STORE_BUCKET is not a valid bucket name: {store_bucket:?}")));
+        }
+        let name = opt(get, "BAGROOM_BUCKET").unwrap_or_else(|| store_bucket.clone());
+        if !valid_bucket_name(&name) {
+            return Err(S3Error::config(format!("setting BAGROOM_BUCKET is not a valid bucket name: {name:?}")));
+        }
+        let browser_endpoint = match opt(get, "STORE_BROWSER_ENDPOINT") {
+            Some(v) => {
+                let (s, h) = parse_endpoint("STORE_BROWSER_ENDPOINT", &v)?;
+                Some(format!("{s}://{h}"))
+            }
+            None => None,
+        };
+        Ok(BucketConfig {
+            name,
+            store: StoreConfig {
+                scheme,
+                host,
+                region: opt(get, "STORE_REGION").unwrap_or_else(|| "us-east-1".into()),
+                bucket: store_bucket,
+                virtual_host: addressing("STORE_ADDRESSING", opt(get, "STORE_ADDRESSING").as_deref())?,
+                credentials: credentials(get, "STORE")?,
+                post_policy: flag(get, "STORE_POST_POLICY", true)?,
+                browser_endpoint,
+            },
+            public_prefixes: list(get, "BAGROOM_PUBLIC_PREFIXES"),
+        })
+    }
+
+    fn buckets_from_json(get: Get, json: &str) -> Result<Vec<BucketConfig>, S3Error> {
+        let items: Vec<BucketJson> = serde_json::from_str(json)
+            .map_err(|e| S3Error::config(format!("setting BAGROOM_BUCKETS is not valid JSON for a bucket list: {e}")))?;
+        if items.is_empty() {
+            return Err(S3Error::config("setting BAGROOM_BUCKETS lists no bucket"));
+        }
+        let mut out: Vec<BucketConfig> = Vec::new();
+        for b in items {
+            if !valid_bucket_name(&b.name) {
+                return Err(S3Error::config(format!("setting BAGROOM_BUCKETS: {:?} is not a valid bucket name", b.name)));
+            }
+            if out.iter().any(|o| o.name == b.name) {
+                return Err(S3Error::config(format!("setting BAGROOM_BUCKETS names bucket {:?} twice", b.name)));
+            }
+            let endpoint = match b.endpoint {
+                Some(e) => e,
+                None => req(get, "STORE_ENDPOINT")?,
+            };
+            let (scheme, host) = parse_endpoint("BAGROOM_BUCKETS.endpoint", &endpoint)?;
+            let browser_endpoint = match b.browser_endpoint {
+                Some(v) => {
+                    let (s, h) = parse_endpoint("BAGROOM_BUCKETS.browser_endpoint", &v)?;
+                    Some(format!("{s}://{h}"))
+                }
+                None => None,
+            };
+            let cred_prefix = b.credentials.unwrap_or_else(|| "STORE".into());
+            out.push(BucketConfig {
+                store: StoreConfig {
+                    scheme,
+                    host,
+                    region: b.region.unwrap_or_else(|| "us-east-1".into()),
+                    bucket: b.store_bucket.unwrap_or_else(|| b.name.clone()),
+                    virtual_host: addressing("BAGROOM_BUCKETS.addressing", b.addressing.as_deref())?,
+                    credentials: credentials(get, &cred_prefix)?,
+                    post_policy: b.post_policy.unwrap_or(true),
+                    browser_endpoint,
+                },
+                name: b.name,
+                public_prefixes: b.public_prefixes,
+            });
+        }
+        Ok(out)
+    }
+
+    /// The exposed bucket with this public name.
+    pub fn bucket(&self, name: &str) -> Option<&BucketConfig> {
+        self.buckets.iter().find(|b| b.name == name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    fn base() -> HashMap<String, String> {
+        env(&[
+            ("STORE_ENDPOINT", "http://127.0.0.1:8333"),
+            ("STORE_BUCKET", "demo"),
+            ("STORE_ACCESS_KEY_ID", "AK"),
+            ("STORE_SECRET_ACCESS_KEY", "SK"),
+            ("BAGROOM_TOKEN_KEYS", "k1:0123456789abcdef0123"),
+            ("BAGROOM_ACCESS_KEYS", "GWKEY:gwsecret, GW2:s2"),
+        ])
+    }
+
+    fn load(m: &HashMap<String, String>) -> Result<Config, S3Error> {
+        Config::from_env(&|k| m.get(k).cloned())
+    }
+
+    #[test]
+    fn minimal_single_bucket() {
+        let c = load(&base()).unwrap();
+        assert_eq!(c.region, "us-east-1");
+        assert_eq!(c.buckets.len(), 1);
+        let b = c.bucket("demo").unwrap();
+        assert_eq!(b.store.endpoint(), "http://127.0.0.1:8333");
+        assert!(!b.store.virtual_host);
+        assert_eq!(c.access_keys, vec![("GWKEY".into(), "gwsecret".into()), ("GW2".into(), "s2".into())]);
+        assert!(c.allow_sigv2);
+        assert_eq!(c.multipart_max_age_secs, 24 * 3600);
+    }
+
+    #[test]
+    fn missing_setting_is_named() {
+        for name in ["STORE_ENDPOINT", "STORE_BUCKET", "STORE_ACCESS_KEY_ID", "STORE_SECRET_ACCESS_KEY", "BAGROOM_TOKEN_KEYS"] {
+            let mut m = base();
+            m.remove(name);
+            let e = load(&m).unwrap_err();
+            assert_eq!(e.status, 500);
+            assert!(e.message.contains(name), "{name}: {}", e.message);
+        }
+    }
+
+    #[test]
+    fn malformed_settings_are_named() {
+        for (name, value) in [
+            ("STORE_ENDPOINT", "ftp://x"),
+            ("STORE_ENDPOINT", "http://"),
+            ("STORE_ADDRESSING", "sideways"),
+            ("BAGROOM_ALLOW_SIGV2", "maybe"),
+            ("BAGROOM_CACHE_TTL", "-1"),
+            ("BAGROOM_ACCESS_KEYS", "nocolon"),
+            ("BAGROOM_BUCKETS", "{not json"),
+            ("BAGROOM_MULTIPART_PART_SIZE", "1024"),
+            ("BAGROOM_PRESIGN_TTL", "0"),
+            ("STORE_BUCKET", "Bad Bucket"),
+        ] {
+            let mut m = base();
+            m.insert(name.into(), value.into());
+            let e = load(&m).unwrap_err();
+            assert!(e.message.contains(name), "{name}={value}: {}", e.message);
+        }
+    }
+
+    #[test]
+    fn several_buckets_with_own_stores() {
+        let mut m = base();
+        m.insert(
+            "BAGROOM_BUCKETS".into(),
+            r#"[{"name":"media","store_bucket":"media-prod","endpoint":"https://acc.r2.example","region":"auto","addressing":"virtual","credentials":"R2","post_policy":false,"public_prefixes":["pub/"]},
+                {"name":"demo"}]"#
+                .into(),
+        );
+        m.insert("R2_ACCESS_KEY_ID".into(), "r2ak".into());
+        m.insert("R2_SECRET_ACCESS_KEY".into(), "r2sk".into());
+        let c = load(&m).unwrap();
+        let media = c.bucket("media").unwrap();
+        assert_eq!(media.store.bucket, "media-prod");
+        assert!(media.store.virtual_host && !media.store.post_policy);
+        assert_eq!(media.store.credentials.access_key_id, "r2ak");
+        assert_eq!(media.public_prefixes, vec!["pub/".to_string()]);
+        assert_eq!(c.bucket("demo").unwrap().store.credentials.access_key_id, "AK");
+        // a bucket whose credential secrets are missing names them
+        m.insert("BAGROOM_BUCKETS".into(), r#"[{"name":"x","credentials":"NOPE"}]"#.into());
+        assert!(load(&m).unwrap_err().message.contains("NOPE_ACCESS_KEY_ID"));
+    }
+
+    #[test]
+    fn debug_never_prints_secrets() {
+        let c = load(&base()).unwrap();
+        let s = format!("{c:?}");
+        for secret in ["\"SK\"", "gwsecret", "0123456789abcdef0123"] {
+            assert!(!s.contains(secret), "{s}");
+        }
+    }
+
+    #[test]
+    fn cache_limit_capped_at_platform_max() {
+        let mut m = base();
+        m.insert("BAGROOM_CACHE_MAX_OBJECT_BYTES".into(), "99999999999".into());
+        assert_eq!(load(&m).unwrap().cache_max_object_bytes, PLATFORM_CACHE_MAX);
+    }
+}
