@@ -10,8 +10,13 @@ pub mod config;
 pub mod encoding;
 pub mod error;
 pub mod http;
+pub mod sigv4;
 pub mod time;
 pub mod xml;
+pub mod range;
+pub mod conditional;
+pub mod cache_policy;
+pub mod listing;
 
 #[cfg(target_arch = "wasm32")]
 mod worker;
