@@ -1,0 +1,379 @@
+//! Edge-cache decisions: the cache key, whether a store response may be cached and for
+//! how long, and the headers on the cached copy vs. the ones a client sees.
+//!
+//! The edge copy carries `Cache-Control: public, max-age=<ttl>, no-transform` so the
+//! platform keeps it for the configured TTL; the object's own Cache-Control (set by the
+//! uploader) is kept in [`ORIGIN_CACHE_CONTROL_HEADER`] and restored by [`client_headers`].
+
+use crate::encoding::uri_encode;
+use crate::http::Headers;
+
+/// Debug header on responses: `HIT`, `MISS` or `BYPASS`.
+pub const CACHE_STATUS_HEADER: &str = "x-bagroom-cache";
+/// Debug header with the reason a response was not stored (see [`Storable::No`]).
+pub const CACHE_REASON_HEADER: &str = "x-bagroom-cache-reason";
+/// Private header on the cached copy holding the store's own Cache-Control.
+pub const ORIGIN_CACHE_CONTROL_HEADER: &str = "x-bagroom-origin-cache-control";
+/// Origin of every cache key URL.
+pub const CACHE_KEY_ORIGIN: &str = "https://bagroom.cache";
+/// The platform's limit on one cached object (Cloudflare Cache API: 512 MB).
+pub const PLATFORM_MAX_OBJECT_BYTES: u64 = 512 * 1024 * 1024;
+
+/// One path segment of a cache key. `uri_encode` leaves only `A-Za-z0-9-_.~` literal, so
+/// the only segments a URL parser would rewrite are the dot segments `.` and `..`
+/// (WHATWG URL collapses them). Those get a `!` prefix, which can never start an encoded
+/// segment otherwise (`!` is always `%21`), so the mapping stays one-to-one.
+fn key_segment(s: &str) -> String {
+    let e = uri_encode(s, false);
+    if e == "." || e == ".." {
+        format!("!{e}")
+    } else {
+        e
+    }
+}
+
+/// Cache key URL for an object: never the credential.
+///
+/// `https://bagroom.cache/<bucket>/<key>?v=<versionId>&response-content-type=...`
+/// Key segments keep their `/` (so purge-by-prefix works) and are otherwise fully
+/// percent-encoded. Only `response-*` overrides are taken from `overrides` (anything else,
+/// e.g. a signature, is dropped), sorted by name so the key is canonical.
+pub fn cache_key(bucket: &str, key: &str, version_id: Option<&str>, overrides: &[(String, String)]) -> String {
+    let mut url = String::with_capacity(CACHE_KEY_ORIGIN.len() + bucket.len() + key.len() * 3 + 16);
+    url.push_str(CACHE_KEY_ORIGIN);
+    url.push('/');
+    url.push_str(&key_segment(bucket));
+    url.push('/');
+    let segs: Vec<String> = key.split('/').map(key_segment).collect();
+    url.push_str(&segs.join("/"));
+    let mut q: Vec<(String, String)> = Vec::new();
+    if let Some(v) = version_id.filter(|v| !v.is_empty()) {
+        q.push(("v".into(), v.to_string()));
+    }
+    let mut ov: Vec<(String, String)> = overrides
+        .iter()
+        .filter(|(k, _)| k.len() > 9 && k.get(..9).is_some_and(|p| p.eq_ignore_ascii_case("response-")))
+        .map(|(k, v)| (k.to_ascii_lowercase(), v.clone()))
+        .collect();
+    ov.sort();
+    ov.dedup();
+    q.extend(ov);
+    for (i, (k, v)) in q.iter().enumerate() {
+        url.push(if i == 0 { '?' } else { '&' });
+        url.push_str(&uri_encode(k, false));
+        url.push('=');
+        url.push_str(&uri_encode(v, false));
+    }
+    url
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TtlRule {
+    pub prefix: String,
+    pub ttl: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CacheConfig {
+    pub enabled: bool,
+    pub default_ttl: u64,
+    /// Longest prefix wins; ttl 0 = bypass.
+    pub rules: Vec<TtlRule>,
+    /// Capped at [`PLATFORM_MAX_OBJECT_BYTES`] (see [`CacheConfig::max_bytes`]).
+    pub max_object_bytes: u64,
+}
+
+impl Default for CacheConfig {
+    fn default() -> Self {
+        CacheConfig { enabled: true, default_ttl: 3600, rules: Vec::new(), max_object_bytes: PLATFORM_MAX_OBJECT_BYTES }
+    }
+}
+
+impl CacheConfig {
+    /// Parse `"images/=86400,tmp/=0"`. Whitespace around items is ignored; the last `=`
+    /// splits prefix from TTL (so a prefix may contain `=`); an empty prefix matches all.
+    pub fn parse_rules(spec: &str) -> Result<Vec<TtlRule>, String> {
+        let mut rules = Vec::new();
+        for item in spec.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+            let (prefix, ttl) = item.rsplit_once('=').ok_or_else(|| format!("cache rule `{item}`: expected prefix=seconds"))?;
+            let ttl = ttl.trim();
+            if ttl.is_empty() || !ttl.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(format!("cache rule `{item}`: `{ttl}` is not a number of seconds"));
+            }
+            let ttl = ttl.parse::<u64>().map_err(|_| format!("cache rule `{item}`: ttl too large"))?;
+            rules.push(TtlRule { prefix: prefix.trim().to_string(), ttl });
+        }
+        Ok(rules)
+    }
+
+    /// TTL for a key: the longest matching rule's, else the default; 0 when caching is off.
+    pub fn ttl_for(&self, key: &str) -> u64 {
+        if !self.enabled {
+            return 0;
+        }
+        self.rules
+            .iter()
+            .filter(|r| key.starts_with(r.prefix.as_str()))
+            .max_by_key(|r| r.prefix.len())
+            .map_or(self.default_ttl, |r| r.ttl)
+    }
+
+    /// The effective size limit: `max_object_bytes` capped at the platform limit.
+    pub fn max_bytes(&self) -> u64 {
+        self.max_object_bytes.min(PLATFORM_MAX_OBJECT_BYTES)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Storable {
+    Yes { ttl: u64 },
+    /// Reason, shown in a debug header.
+    No(&'static str),
+}
+
+/// Cache-Control directive names (lower-case), ignoring arguments (`private="x"` → `private`).
+fn cache_directives(h: &Headers) -> Vec<String> {
+    h.get_all("cache-control")
+        .flat_map(|v| v.split(','))
+        .map(|d| d.split('=').next().unwrap_or("").trim().to_ascii_lowercase())
+        .filter(|d| !d.is_empty())
+        .collect()
+}
+
+/// May this store response be put in the edge cache? Only full 200s with a known
+/// Content-Length within the limit, not `private`/`no-store`, no Set-Cookie, no `Vary: *`,
+/// and a TTL > 0 for the key.
+pub fn storable(cfg: &CacheConfig, key: &str, status: u16, store_headers: &Headers) -> Storable {
+    if !cfg.enabled {
+        return Storable::No("disabled");
+    }
+    if status == 206 || store_headers.get("content-range").is_some() {
+        return Storable::No("partial");
+    }
+    if status != 200 {
+        return Storable::No("status");
+    }
+    let Some(len) = store_headers.get("content-length").map(str::trim).filter(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())) else {
+        return Storable::No("no-length");
+    };
+    match len.parse::<u64>() {
+        Ok(n) if n <= cfg.max_bytes() => {}
+        _ => return Storable::No("too-large"),
+    }
+    let dirs = cache_directives(store_headers);
+    if dirs.iter().any(|d| d == "no-store") {
+        return Storable::No("no-store");
+    }
+    if dirs.iter().any(|d| d == "private") {
+        return Storable::No("private");
+    }
+    if store_headers.get("set-cookie").is_some() {
+        return Storable::No("set-cookie");
+    }
+    if store_headers.get_all("vary").any(|v| v.split(',').any(|t| t.trim() == "*")) {
+        return Storable::No("vary");
+    }
+    match cfg.ttl_for(key) {
+        0 => Storable::No("ttl-zero"),
+        ttl => Storable::Yes { ttl },
+    }
+}
+
+/// Object metadata headers (exact names, lower-case) kept on cached copies and passed to clients.
+const METADATA: &[&str] = &[
+    "content-type",
+    "content-length",
+    "etag",
+    "last-modified",
+    "cache-control",
+    "content-disposition",
+    "content-encoding",
+    "content-language",
+    "expires",
+    "x-amz-version-id",
+    "x-amz-storage-class",
+    "x-amz-tagging-count",
+    "x-amz-delete-marker",
+    "x-amz-expiration",
+    "x-amz-restore",
+    "x-amz-mp-parts-count",
+    "x-amz-missing-meta",
+    "x-amz-website-redirect-location",
+    "x-amz-replication-status",
+];
+/// Metadata header prefixes.
+const METADATA_PREFIXES: &[&str] = &["x-amz-meta-", "x-amz-server-side-encryption", "x-amz-checksum-", "x-amz-object-lock-"];
+
+fn is_metadata(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    METADATA.contains(&n.as_str()) || METADATA_PREFIXES.iter().any(|p| n.starts_with(p))
+}
+
+/// The headers to put on the cached copy: the store's object metadata (plus
+/// `Accept-Ranges`), with the edge `Cache-Control: public, max-age=<ttl>, no-transform`
+/// and the store's own Cache-Control saved in [`ORIGIN_CACHE_CONTROL_HEADER`].
+pub fn cached_headers(store_headers: &Headers, ttl: u64) -> Headers {
+    let mut out = Headers::new();
+    for (k, v) in store_headers.iter() {
+        if k.eq_ignore_ascii_case("cache-control") {
+            out.append(ORIGIN_CACHE_CONTROL_HEADER, v);
+        } else if is_metadata(k) || k.eq_ignore_ascii_case("accept-ranges") {
+            out.append(k, v);
+        }
+    }
+    out.insert("cache-control", format!("public, max-age={ttl}, no-transform"));
+    out
+}
+
+/// Undo [`cached_headers`] for the client: the edge Cache-Control goes, the store's own
+/// comes back, and no `x-bagroom-*` private header leaks. (The shell adds
+/// [`CACHE_STATUS_HEADER`] afterwards.)
+pub fn client_headers(cached: &Headers) -> Headers {
+    let mut out = Headers::new();
+    for (k, v) in cached.iter() {
+        if k.eq_ignore_ascii_case(ORIGIN_CACHE_CONTROL_HEADER) {
+            out.append("cache-control", v);
+        } else if k.eq_ignore_ascii_case("cache-control") || k.get(..10).is_some_and(|p| p.eq_ignore_ascii_case("x-bagroom-")) {
+            continue;
+        } else {
+            out.append(k, v);
+        }
+    }
+    out
+}
+
+/// Which store response headers pass to clients: object metadata plus `Accept-Ranges`
+/// and `Content-Range`. Hop-by-hop and store-internal headers (Server, x-amz-request-id,
+/// x-amz-id-2, Connection, Transfer-Encoding, Set-Cookie, Date, anything SeaweedFS-specific)
+/// are dropped: it is an allow-list.
+pub fn passthrough_response_headers(store_headers: &Headers) -> Headers {
+    Headers(
+        store_headers
+            .iter()
+            .filter(|(k, _)| is_metadata(k) || k.eq_ignore_ascii_case("accept-ranges") || k.eq_ignore_ascii_case("content-range"))
+            .map(|(k, v)| (k.to_ascii_lowercase(), v.to_string()))
+            .collect(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn h(pairs: &[(&str, &str)]) -> Headers {
+        Headers::from_pairs(pairs.iter().map(|(k, v)| (*k, v.to_string())))
+    }
+
+    #[test]
+    fn keys_are_canonical_and_safe() {
+        assert_eq!(cache_key("bkt", "a b/c+d.txt", None, &[]), "https://bagroom.cache/bkt/a%20b/c%2Bd.txt");
+        assert_eq!(cache_key("bkt", "k", Some("3HL4kqtJ"), &[]), "https://bagroom.cache/bkt/k?v=3HL4kqtJ");
+        let ov = vec![
+            ("response-content-type".to_string(), "text/plain".to_string()),
+            ("X-Amz-Signature".to_string(), "secret".to_string()),
+            ("Response-Content-Disposition".to_string(), "attachment; filename=\"a&b\"".to_string()),
+        ];
+        let k = cache_key("bkt", "k", Some(""), &ov);
+        assert_eq!(k, "https://bagroom.cache/bkt/k?response-content-disposition=attachment%3B%20filename%3D%22a%26b%22&response-content-type=text%2Fplain");
+        assert!(!k.contains("secret"));
+        // order of overrides does not matter
+        let mut rev = ov.clone();
+        rev.reverse();
+        assert_eq!(cache_key("bkt", "k", None, &rev), k);
+        // dot segments cannot collapse into other keys
+        assert_eq!(cache_key("b", "a/../c", None, &[]), "https://bagroom.cache/b/a/!../c");
+        assert_ne!(cache_key("b", "a/../c", None, &[]), cache_key("b", "c", None, &[]));
+        assert_ne!(cache_key("b", ".", None, &[]), cache_key("b", "", None, &[]));
+        assert_ne!(cache_key("b", "!..", None, &[]), cache_key("b", "..", None, &[]));
+        assert_eq!(cache_key("b", "é?#", None, &[]), "https://bagroom.cache/b/%C3%A9%3F%23");
+    }
+
+    #[test]
+    fn rules_and_ttl() {
+        let rules = CacheConfig::parse_rules(" images/=86400, tmp/=0,images/raw/=60,,a=b=5").unwrap();
+        assert_eq!(rules.len(), 4);
+        assert_eq!(rules[3], TtlRule { prefix: "a=b".into(), ttl: 5 });
+        let cfg = CacheConfig { rules, ..CacheConfig::default() };
+        assert_eq!(cfg.ttl_for("images/x.png"), 86400);
+        assert_eq!(cfg.ttl_for("images/raw/x.png"), 60);
+        assert_eq!(cfg.ttl_for("tmp/x"), 0);
+        assert_eq!(cfg.ttl_for("other"), 3600);
+        assert!(CacheConfig::parse_rules("images/").is_err());
+        assert!(CacheConfig::parse_rules("images/=-1").is_err());
+        assert!(CacheConfig::parse_rules("images/=1h").is_err());
+        assert!(CacheConfig::parse_rules("x=99999999999999999999999").is_err());
+        assert_eq!(CacheConfig::parse_rules("").unwrap(), vec![]);
+        let off = CacheConfig { enabled: false, ..CacheConfig::default() };
+        assert_eq!(off.ttl_for("x"), 0);
+        let big = CacheConfig { max_object_bytes: u64::MAX, ..CacheConfig::default() };
+        assert_eq!(big.max_bytes(), PLATFORM_MAX_OBJECT_BYTES);
+    }
+
+    #[test]
+    fn storable_decisions() {
+        let cfg = CacheConfig { rules: CacheConfig::parse_rules("tmp/=0").unwrap(), max_object_bytes: 100, ..CacheConfig::default() };
+        let ok = h(&[("content-length", "10"), ("cache-control", "max-age=60")]);
+        assert_eq!(storable(&cfg, "a", 200, &ok), Storable::Yes { ttl: 3600 });
+        assert_eq!(storable(&cfg, "tmp/a", 200, &ok), Storable::No("ttl-zero"));
+        assert_eq!(storable(&cfg, "a", 206, &ok), Storable::No("partial"));
+        assert_eq!(storable(&cfg, "a", 304, &ok), Storable::No("status"));
+        assert_eq!(storable(&cfg, "a", 200, &h(&[])), Storable::No("no-length"));
+        assert_eq!(storable(&cfg, "a", 200, &h(&[("content-length", "101")])), Storable::No("too-large"));
+        assert_eq!(storable(&cfg, "a", 200, &h(&[("content-length", "-1")])), Storable::No("no-length"));
+        assert_eq!(storable(&cfg, "a", 200, &h(&[("content-length", "1"), ("cache-control", "Private=\"x\", max-age=5")])), Storable::No("private"));
+        assert_eq!(storable(&cfg, "a", 200, &h(&[("content-length", "1"), ("cache-control", "max-age=5"), ("cache-control", "no-store")])), Storable::No("no-store"));
+        assert_eq!(storable(&cfg, "a", 200, &h(&[("content-length", "1"), ("set-cookie", "a=b")])), Storable::No("set-cookie"));
+        assert_eq!(storable(&cfg, "a", 200, &h(&[("content-length", "1"), ("vary", "Origin, *")])), Storable::No("vary"));
+        assert_eq!(storable(&cfg, "a", 200, &h(&[("content-length", "1"), ("content-range", "bytes 0-0/5")])), Storable::No("partial"));
+        let off = CacheConfig { enabled: false, ..cfg };
+        assert_eq!(storable(&off, "a", 200, &ok), Storable::No("disabled"));
+    }
+
+    #[test]
+    fn cached_and_client_headers_round_trip() {
+        let store = h(&[
+            ("Server", "SeaweedFS 3.80"),
+            ("Content-Type", "image/png"),
+            ("Content-Length", "10"),
+            ("ETag", "\"abc\""),
+            ("Last-Modified", "Fri, 24 May 2013 00:00:00 GMT"),
+            ("Cache-Control", "max-age=60"),
+            ("x-amz-meta-owner", "alice"),
+            ("x-amz-request-id", "r1"),
+            ("x-amz-id-2", "id2"),
+            ("x-amz-server-side-encryption", "AES256"),
+            ("Seaweed-Extra", "x"),
+            ("X-Seaweedfs-Foo", "y"),
+            ("Connection", "keep-alive"),
+            ("Transfer-Encoding", "chunked"),
+            ("Set-Cookie", "a=b"),
+            ("Accept-Ranges", "bytes"),
+            ("x-bagroom-cache", "HIT"),
+        ]);
+        let c = cached_headers(&store, 300);
+        assert_eq!(c.get("cache-control"), Some("public, max-age=300, no-transform"));
+        assert_eq!(c.get(ORIGIN_CACHE_CONTROL_HEADER), Some("max-age=60"));
+        assert_eq!(c.get("server"), None);
+        assert_eq!(c.get("x-amz-request-id"), None);
+        assert_eq!(c.get("seaweed-extra"), None);
+        assert_eq!(c.get("x-amz-meta-owner"), Some("alice"));
+        let back = client_headers(&c);
+        assert_eq!(back.get("cache-control"), Some("max-age=60"));
+        assert_eq!(back.get(ORIGIN_CACHE_CONTROL_HEADER), None);
+        assert_eq!(back.get("etag"), Some("\"abc\""));
+        assert_eq!(back.get("x-amz-server-side-encryption"), Some("AES256"));
+        // without a store Cache-Control the client sees none
+        let c = cached_headers(&h(&[("content-length", "1")]), 5);
+        assert_eq!(client_headers(&c).get("cache-control"), None);
+
+        let p = passthrough_response_headers(&store.clone());
+        for gone in ["server", "x-amz-request-id", "x-amz-id-2", "connection", "transfer-encoding", "set-cookie", "seaweed-extra", "x-seaweedfs-foo", "x-bagroom-cache"] {
+            assert_eq!(p.get(gone), None, "{gone}");
+        }
+        for kept in ["content-type", "content-length", "etag", "last-modified", "cache-control", "x-amz-meta-owner", "accept-ranges"] {
+            assert!(p.get(kept).is_some(), "{kept}");
+        }
+        let p = passthrough_response_headers(&h(&[("Content-Range", "bytes 0-1/2")]));
+        assert_eq!(p.get("content-range"), Some("bytes 0-1/2"));
+    }
+}
