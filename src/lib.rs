@@ -17,6 +17,7 @@ pub mod range;
 pub mod conditional;
 pub mod cache_policy;
 pub mod listing;
+pub mod token;
 
 #[cfg(target_arch = "wasm32")]
 mod worker;
