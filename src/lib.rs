@@ -10,6 +10,7 @@ pub mod config;
 pub mod encoding;
 pub mod error;
 pub mod http;
+pub mod sigv2;
 pub mod sigv4;
 pub mod time;
 pub mod xml;

@@ -13,6 +13,7 @@ pub mod canonical_request;
 pub mod signature;
 pub mod signing_key;
 pub mod string_to_sign;
+pub mod verify;
 pub mod sign;
 pub mod presign;
 pub mod post_policy;
@@ -22,6 +23,7 @@ pub use canonical_request::{canonical_headers, canonical_query, canonical_reques
 pub use signature::{constant_time_eq, hex, hmac_sha256, sha256_hex, signature};
 pub use signing_key::signing_key;
 pub use string_to_sign::{scope, string_to_sign, ALGORITHM};
+pub use verify::{verify, AuthKind, Payload, SecretLookup, Verified, VerifyOptions};
 
 /// An access key pair, with the session token of temporary credentials.
 #[derive(Clone, PartialEq, Eq)]

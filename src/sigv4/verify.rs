@@ -1,0 +1,630 @@
+//! Verification of incoming SigV4 requests with S3's rules: header form
+//! (`Authorization: AWS4-HMAC-SHA256 ...`) and query form (presigned URLs,
+//! `X-Amz-Signature=...`). Legacy SigV2 presigned URLs are delegated to [`crate::sigv2`].
+//!
+//! The verifier recomputes the signature exactly as the client did:
+//!
+//! 1. parse the credential `<AKID>/<YYYYMMDD>/<region>/<service>/aws4_request`, the
+//!    signed header list and the provided signature;
+//! 2. check the scope (date equals the request date, region, service, terminator) and
+//!    the clock (skew for the header form, `X-Amz-Expires` for the query form);
+//! 3. rebuild the canonical request from the raw request (S3 canonical URI, canonical
+//!    query without `X-Amz-Signature`, canonical headers of the signed headers, payload
+//!    hash from `x-amz-content-sha256` or `UNSIGNED-PAYLOAD`);
+//! 4. derive the signing key from the secret, build the string to sign, HMAC it and
+//!    compare with the provided signature in constant time.
+//!
+//! Every failure is the S3 error S3 itself would return, with the same extra elements.
+//! Nothing here panics on any input.
+
+use std::collections::HashMap;
+
+use super::canonical_request::{canonical_headers, canonical_query, canonical_request, canonical_uri, UriMode};
+use super::signature::{constant_time_eq, signature};
+use super::signing_key::{signing_key, TERMINATOR};
+use super::string_to_sign::{scope, string_to_sign, ALGORITHM};
+use super::{
+    payload_hash_is_valid, STREAMING_AWS4_HMAC_SHA256_PAYLOAD, STREAMING_AWS4_HMAC_SHA256_PAYLOAD_TRAILER,
+    STREAMING_UNSIGNED_PAYLOAD_TRAILER, UNSIGNED_PAYLOAD,
+};
+use crate::http::RequestParts;
+use crate::time::{amz_date, iso8601, parse_amz_date, parse_http_date};
+use crate::S3Error;
+
+/// Longest validity of a presigned URL: 7 days.
+pub const MAX_EXPIRES_SECS: u64 = 604_800;
+/// S3's allowed clock skew for header-signed requests: 15 minutes.
+pub const DEFAULT_MAX_SKEW_SECS: u64 = 900;
+
+/// Where the verifier finds the secret of an access key id.
+pub trait SecretLookup {
+    fn secret_for(&self, access_key_id: &str) -> Option<&str>;
+}
+
+impl SecretLookup for [(String, String)] {
+    fn secret_for(&self, access_key_id: &str) -> Option<&str> {
+        self.iter().find(|(k, _)| k == access_key_id).map(|(_, s)| s.as_str())
+    }
+}
+
+impl<const N: usize> SecretLookup for [(String, String); N] {
+    fn secret_for(&self, access_key_id: &str) -> Option<&str> {
+        self[..].secret_for(access_key_id)
+    }
+}
+
+impl SecretLookup for Vec<(String, String)> {
+    fn secret_for(&self, access_key_id: &str) -> Option<&str> {
+        self[..].secret_for(access_key_id)
+    }
+}
+
+impl SecretLookup for HashMap<String, String> {
+    fn secret_for(&self, access_key_id: &str) -> Option<&str> {
+        self.get(access_key_id).map(String::as_str)
+    }
+}
+
+impl<T: SecretLookup + ?Sized> SecretLookup for &T {
+    fn secret_for(&self, access_key_id: &str) -> Option<&str> {
+        (**self).secret_for(access_key_id)
+    }
+}
+
+/// What the verifier accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VerifyOptions<'a> {
+    /// The region every credential scope must name (e.g. `us-east-1`, or `auto`).
+    pub region: &'a str,
+    /// The service every credential scope must name: `s3`.
+    pub service: &'a str,
+    /// Current time, unix seconds.
+    pub now: u64,
+    /// Accept legacy SigV2 presigned URLs (`AWSAccessKeyId`/`Signature`/`Expires`).
+    pub allow_sigv2: bool,
+    /// Largest accepted difference between the request date and `now` for
+    /// header-signed requests (S3: 900 s).
+    pub max_skew_secs: u64,
+    /// Canonical URI rules: [`UriMode::S3`] for S3.
+    pub uri_mode: UriMode,
+    /// SigV2 only: the bucket named by a virtual-hosted `Host` (`bkt.gw.example`), which
+    /// SigV2's canonical resource puts before the path (`/bkt/key`). `None` for path-style
+    /// requests. SigV4 ignores it (it signs the path as sent).
+    pub virtual_host_bucket: Option<&'a str>,
+}
+
+impl Default for VerifyOptions<'_> {
+    fn default() -> Self {
+        VerifyOptions {
+            region: "us-east-1",
+            service: "s3",
+            now: 0,
+            allow_sigv2: false,
+            max_skew_secs: DEFAULT_MAX_SKEW_SECS,
+            uri_mode: UriMode::S3,
+            virtual_host_bucket: None,
+        }
+    }
+}
+
+impl<'a> VerifyOptions<'a> {
+    /// S3 rules for `region` at `now`: service `s3`, 15 min skew, SigV2 off.
+    pub fn s3(region: &'a str, now: u64) -> Self {
+        VerifyOptions { region, now, ..Default::default() }
+    }
+}
+
+/// Which signature a request carried.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthKind {
+    /// `Authorization: AWS4-HMAC-SHA256 ...`
+    HeaderV4,
+    /// Presigned SigV4 URL (`X-Amz-Signature=...`).
+    QueryV4,
+    /// Presigned SigV2 URL (`AWSAccessKeyId=...&Signature=...&Expires=...`).
+    QueryV2,
+}
+
+/// What the signature says about the body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Payload {
+    /// `UNSIGNED-PAYLOAD` (and every presigned URL without `X-Amz-Content-Sha256`).
+    Unsigned,
+    /// The body's SHA-256 (64 hex digits, lower-cased here). The caller must hash the
+    /// body and compare; see [`content_sha256_mismatch`].
+    Sha256(String),
+    /// `Content-Encoding: aws-chunked`: `STREAMING-UNSIGNED-PAYLOAD-TRAILER`
+    /// (`signed: false, trailer: true`), `STREAMING-AWS4-HMAC-SHA256-PAYLOAD`
+    /// (`signed: true, trailer: false`) or `...-PAYLOAD-TRAILER` (both true).
+    Streaming { signed: bool, trailer: bool },
+}
+
+impl Payload {
+    /// The payload of an `x-amz-content-sha256` value, `None` if S3 would refuse it.
+    pub fn parse(v: &str) -> Option<Payload> {
+        if !payload_hash_is_valid(v) {
+            return None;
+        }
+        Some(match v {
+            UNSIGNED_PAYLOAD => Payload::Unsigned,
+            STREAMING_UNSIGNED_PAYLOAD_TRAILER => Payload::Streaming { signed: false, trailer: true },
+            STREAMING_AWS4_HMAC_SHA256_PAYLOAD => Payload::Streaming { signed: true, trailer: false },
+            STREAMING_AWS4_HMAC_SHA256_PAYLOAD_TRAILER => Payload::Streaming { signed: true, trailer: true },
+            hash => Payload::Sha256(hash.to_ascii_lowercase()),
+        })
+    }
+}
+
+/// A request whose signature checked out.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Verified {
+    pub access_key_id: String,
+    pub kind: AuthKind,
+    /// Query forms: when the URL stops being valid (unix seconds). `None` for headers.
+    pub expires_at: Option<u64>,
+    pub payload: Payload,
+    /// Lower-case signed header names, as listed by the client (empty for SigV2).
+    pub signed_headers: Vec<String>,
+    /// The request date `YYYYMMDD'T'HHMMSS'Z'` (empty for SigV2).
+    pub amz_date: String,
+    /// The credential scope `date/region/service/aws4_request` (empty for SigV2).
+    pub scope: String,
+    /// The request signature: lowercase hex for SigV4 (the seed of aws-chunked chunk
+    /// signatures), base64 for SigV2.
+    pub signature: String,
+    /// SigV4 `kSigning`, for checking aws-chunked chunk signatures (zero for SigV2).
+    pub signing_key: [u8; 32],
+}
+
+/// Debug output never shows the signing key.
+impl std::fmt::Debug for Verified {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Verified")
+            .field("access_key_id", &self.access_key_id)
+            .field("kind", &self.kind)
+            .field("expires_at", &self.expires_at)
+            .field("payload", &self.payload)
+            .field("signed_headers", &self.signed_headers)
+            .field("amz_date", &self.amz_date)
+            .field("scope", &self.scope)
+            .field("signature", &self.signature)
+            .field("signing_key", &"<redacted>")
+            .finish()
+    }
+}
+
+// ---------------------------------------------------------------------------------
+// Errors, worded as S3 words them.
+
+/// `S3Error` for a body whose SHA-256 differs from the signed `x-amz-content-sha256`.
+pub fn content_sha256_mismatch(client_computed: &str, s3_computed: &str) -> S3Error {
+    S3Error::new(400, "XAmzContentSHA256Mismatch", "The provided 'x-amz-content-sha256' header does not match what was computed.")
+        .with("ClientComputedContentSHA256", client_computed)
+        .with("S3ComputedContentSHA256", s3_computed)
+}
+
+/// Bytes of `s` as S3 lists them in `StringToSignBytes`: two hex digits, space separated.
+pub(crate) fn spaced_hex(s: &str) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(s.len() * 3);
+    for (i, b) in s.bytes().enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        out.push(HEX[(b >> 4) as usize] as char);
+        out.push(HEX[(b & 15) as usize] as char);
+    }
+    out
+}
+
+pub(crate) fn signature_does_not_match(access_key_id: &str, string_to_sign: &str, provided: &str) -> S3Error {
+    S3Error::new(
+        403,
+        "SignatureDoesNotMatch",
+        "The request signature we calculated does not match the signature you provided. Check your key and signing method.",
+    )
+    .with("AWSAccessKeyId", access_key_id)
+    .with("StringToSign", string_to_sign)
+    .with("SignatureProvided", provided)
+    .with("StringToSignBytes", spaced_hex(string_to_sign))
+}
+
+pub(crate) fn invalid_access_key_id(access_key_id: &str) -> S3Error {
+    S3Error::new(403, "InvalidAccessKeyId", "The AWS Access Key Id you provided does not exist in our records.")
+        .with("AWSAccessKeyId", access_key_id)
+}
+
+fn header_malformed(detail: impl AsRef<str>) -> S3Error {
+    S3Error::new(400, "AuthorizationHeaderMalformed", format!("The authorization header is malformed; {}", detail.as_ref()))
+}
+
+fn query_error(message: impl Into<String>) -> S3Error {
+    S3Error::new(400, "AuthorizationQueryParametersError", message)
+}
+
+fn one_mechanism() -> S3Error {
+    S3Error::invalid_argument(
+        "Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, Signature query string parameter or the Authorization header should be specified",
+    )
+    .with("ArgumentName", "Authorization")
+}
+
+// ---------------------------------------------------------------------------------
+
+/// Which form of signature the request carries.
+enum Form<'r> {
+    None,
+    HeaderV4(&'r str),
+    HeaderV2,
+    QueryV4,
+    QueryV2,
+}
+
+fn has(pairs: &[(String, String)], name: &str) -> bool {
+    pairs.iter().any(|(k, _)| k == name)
+}
+
+/// The single value of a query parameter; `Err` if it is repeated.
+fn single<'p>(pairs: &'p [(String, String)], name: &str) -> Result<Option<&'p str>, ()> {
+    let mut it = pairs.iter().filter(|(k, _)| k == name);
+    let first = it.next().map(|(_, v)| v.as_str());
+    if it.next().is_some() {
+        return Err(());
+    }
+    Ok(first)
+}
+
+/// Verify the AWS signature of `req`.
+///
+/// `Ok(None)` when the request carries no AWS signature (no `Authorization:
+/// AWS4-HMAC-SHA256`/`AWS ` header, no `X-Amz-Signature` / `X-Amz-Algorithm` /
+/// `X-Amz-Credential` query parameter, no `AWSAccessKeyId` (or `Signature` with
+/// `Expires`) query parameter): the request is anonymous. `Ok(Some(_))` when it carries
+/// one and it checks out; `Err` with the S3 error otherwise.
+pub fn verify(req: &RequestParts, keys: &dyn SecretLookup, opts: &VerifyOptions) -> Result<Option<Verified>, S3Error> {
+    let pairs = req.query_pairs();
+    let mut forms = 0;
+    let mut form = Form::None;
+
+    let mut auths = req.headers.get_all("authorization");
+    if let Some(a) = auths.next() {
+        let t = a.trim_start();
+        let scheme = t.split(|c: char| c.is_ascii_whitespace()).next().unwrap_or("");
+        if scheme == ALGORITHM {
+            form = Form::HeaderV4(t);
+            forms += 1;
+        } else if scheme == "AWS" {
+            form = Form::HeaderV2;
+            forms += 1;
+        } else if scheme.starts_with("AWS4-") {
+            return Err(header_malformed(format!("the authorization mechanism '{scheme}' is not supported; use '{ALGORITHM}'")));
+        }
+        if forms > 0 && auths.next().is_some() {
+            return Err(header_malformed("more than one Authorization header was sent"));
+        }
+    }
+    if has(&pairs, "X-Amz-Signature") || has(&pairs, "X-Amz-Algorithm") || has(&pairs, "X-Amz-Credential") {
+        form = Form::QueryV4;
+        forms += 1;
+    }
+    if has(&pairs, "AWSAccessKeyId") || (has(&pairs, "Signature") && has(&pairs, "Expires")) {
+        form = Form::QueryV2;
+        forms += 1;
+    }
+    if forms > 1 {
+        return Err(one_mechanism());
+    }
+    match form {
+        Form::None => Ok(None),
+        Form::HeaderV4(value) => verify_header(req, &pairs, value, keys, opts).map(Some),
+        Form::QueryV4 => verify_query(req, &pairs, keys, opts).map(Some),
+        Form::QueryV2 => crate::sigv2::verify_query(req, &pairs, keys, opts).map(Some),
+        Form::HeaderV2 => Err(if opts.allow_sigv2 {
+            S3Error::invalid_request("Signature Version 2 is accepted only in presigned URLs here; please use AWS4-HMAC-SHA256.")
+        } else {
+            crate::sigv2::disabled()
+        }),
+    }
+}
+
+/// `Credential=AKID/20130524/us-east-1/s3/aws4_request`, split.
+struct Credential<'a> {
+    access_key_id: &'a str,
+    date: &'a str,
+    region: &'a str,
+    service: &'a str,
+    terminator: &'a str,
+}
+
+fn parse_credential(c: &str) -> Option<Credential<'_>> {
+    let mut it = c.split('/');
+    let cred = Credential {
+        access_key_id: it.next()?,
+        date: it.next()?,
+        region: it.next()?,
+        service: it.next()?,
+        terminator: it.next()?,
+    };
+    if it.next().is_some() {
+        return None;
+    }
+    Some(cred)
+}
+
+/// Which error family scope errors belong to.
+#[derive(Clone, Copy)]
+enum Where {
+    Header,
+    Query,
+}
+
+fn scope_error(w: Where, detail: String) -> S3Error {
+    match w {
+        Where::Header => header_malformed(detail),
+        Where::Query => query_error(format!("Error parsing the X-Amz-Credential parameter; {detail}")),
+    }
+}
+
+/// Check the credential scope: date equals the request date, then region, service and
+/// terminator equal what this endpoint serves.
+fn check_scope(cred: &Credential, amz: &str, opts: &VerifyOptions, w: Where) -> Result<(), S3Error> {
+    if cred.access_key_id.is_empty() {
+        return Err(scope_error(w, "a non-empty Access Key (AKID) must be provided in the credential.".into()));
+    }
+    let req_date = amz.get(..8).unwrap_or("");
+    if cred.date != req_date {
+        return Err(scope_error(w, format!("Invalid credential date \"{}\". This date is not the same as X-Amz-Date: \"{req_date}\".", cred.date)));
+    }
+    if cred.region != opts.region {
+        return Err(scope_error(w, format!("the region '{}' is wrong; expecting '{}'", cred.region, opts.region)).with("Region", opts.region));
+    }
+    if cred.service != opts.service {
+        return Err(scope_error(w, format!("incorrect service \"{}\". This endpoint belongs to \"{}\".", cred.service, opts.service)));
+    }
+    if cred.terminator != TERMINATOR {
+        return Err(scope_error(w, format!("incorrect terminal \"{}\". This endpoint uses \"{TERMINATOR}\".", cred.terminator)));
+    }
+    Ok(())
+}
+
+/// `a;b;c` → names; every one non-empty, `host` among them.
+fn parse_signed_headers(s: &str, w: Where) -> Result<Vec<String>, S3Error> {
+    let names: Vec<String> = s.split(';').map(|n| n.to_ascii_lowercase()).collect();
+    if s.is_empty() || names.iter().any(|n| n.is_empty() || n.bytes().any(|b| b <= b' ' || b == b':' || b >= 0x7f)) {
+        return Err(match w {
+            Where::Header => header_malformed("the SignedHeaders component is not a ';'-separated list of header names."),
+            Where::Query => query_error("X-Amz-SignedHeaders must be a ';'-separated list of header names."),
+        });
+    }
+    if !names.iter().any(|n| n == "host") {
+        return Err(match w {
+            Where::Header => header_malformed("the host header must be signed."),
+            Where::Query => query_error("X-Amz-SignedHeaders must include the host header."),
+        });
+    }
+    Ok(names)
+}
+
+/// Steps 3 and 4: rebuild the canonical request, sign it, compare in constant time.
+#[allow(clippy::too_many_arguments)]
+fn check_signature(
+    req: &RequestParts,
+    pairs: &[(String, String)],
+    secret: &str,
+    access_key_id: &str,
+    cred_date: &str,
+    amz: &str,
+    signed: &[String],
+    signed_raw: &str,
+    payload_hash: &str,
+    provided: &str,
+    opts: &VerifyOptions,
+) -> Result<[u8; 32], S3Error> {
+    let names: Vec<&str> = signed.iter().map(String::as_str).collect();
+    let headers = match canonical_headers(&req.headers, &names) {
+        Some(h) => h,
+        None => {
+            let missing: Vec<&str> = names.iter().copied().filter(|n| req.headers.get(n).is_none()).collect();
+            return Err(S3Error::access_denied("There were headers listed as signed which were not present in the request")
+                .with("HeadersMissing", missing.join(", ")));
+        }
+    };
+    let uri = canonical_uri(&req.path, opts.uri_mode);
+    let query = canonical_query(pairs, &["X-Amz-Signature"]);
+    let creq = canonical_request(&req.method, &uri, &query, &headers, signed_raw, payload_hash);
+    let sc = scope(cred_date, opts.region, opts.service);
+    let sts = string_to_sign(amz, &sc, &creq);
+    let key = signing_key(secret, cred_date, opts.region, opts.service);
+    let expected = signature(&key, &sts);
+    if constant_time_eq(expected.as_bytes(), provided.as_bytes()) {
+        Ok(key)
+    } else {
+        Err(signature_does_not_match(access_key_id, &sts, provided)
+            .with("CanonicalRequest", creq.clone())
+            .with("CanonicalRequestBytes", spaced_hex(&creq)))
+    }
+}
+
+/// `AWS4-HMAC-SHA256 Credential=..., SignedHeaders=..., Signature=...`.
+fn parse_authorization(value: &str) -> Result<(&str, &str, &str), S3Error> {
+    let rest = value.get(ALGORITHM.len()..).unwrap_or("");
+    let (mut cred, mut signed, mut sig) = (None, None, None);
+    for part in rest.split(',') {
+        let part = part.trim();
+        if part.is_empty() {
+            continue;
+        }
+        let (k, v) = match part.split_once('=') {
+            Some(kv) => kv,
+            None => return Err(header_malformed(format!("the component '{part}' is not of the form name=value."))),
+        };
+        let slot = match k.trim() {
+            "Credential" => &mut cred,
+            "SignedHeaders" => &mut signed,
+            "Signature" => &mut sig,
+            other => return Err(header_malformed(format!("unknown component '{other}'."))),
+        };
+        if slot.replace(v.trim()).is_some() {
+            return Err(header_malformed(format!("the component '{}' is repeated.", k.trim())));
+        }
+    }
+    match (cred, signed, sig) {
+        (Some(c), Some(h), Some(s)) => Ok((c, h, s)),
+        _ => Err(header_malformed("the authorization header requires three components: Credential, SignedHeaders, and Signature.")),
+    }
+}
+
+fn verify_header(
+    req: &RequestParts,
+    pairs: &[(String, String)],
+    auth: &str,
+    keys: &dyn SecretLookup,
+    opts: &VerifyOptions,
+) -> Result<Verified, S3Error> {
+    let (cred_s, signed_s, sig) = parse_authorization(auth)?;
+    let cred = parse_credential(cred_s).ok_or_else(|| {
+        header_malformed("the Credential is mal-formed; expecting \"<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request\".")
+    })?;
+
+    // The request date: X-Amz-Date, else Date.
+    let no_date = || S3Error::access_denied("AWS authentication requires a valid Date or x-amz-date header");
+    let (amz, t, raw_date) = match req.headers.get("x-amz-date") {
+        Some(d) => {
+            let d = d.trim();
+            (d.to_string(), parse_amz_date(d).ok_or_else(no_date)?, d.to_string())
+        }
+        None => {
+            let d = req.headers.get("date").ok_or_else(no_date)?;
+            let t = parse_http_date(d).ok_or_else(no_date)?;
+            (amz_date(t), t, d.to_string())
+        }
+    };
+    check_scope(&cred, &amz, opts, Where::Header)?;
+    if t.abs_diff(opts.now) > opts.max_skew_secs {
+        return Err(S3Error::new(403, "RequestTimeTooSkewed", "The difference between the request time and the current time is too large.")
+            .with("RequestTime", raw_date)
+            .with("ServerTime", iso8601(opts.now))
+            .with("MaxAllowedSkewMilliseconds", (opts.max_skew_secs.saturating_mul(1000)).to_string()));
+    }
+
+    let payload_hash = req
+        .headers
+        .get("x-amz-content-sha256")
+        .ok_or_else(|| S3Error::invalid_request("Missing required header for this request: x-amz-content-sha256"))?
+        .trim();
+    let payload = Payload::parse(payload_hash).ok_or_else(|| {
+        S3Error::invalid_argument(
+            "x-amz-content-sha256 must be UNSIGNED-PAYLOAD, STREAMING-UNSIGNED-PAYLOAD-TRAILER, STREAMING-AWS4-HMAC-SHA256-PAYLOAD, STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER or a valid sha256 value.",
+        )
+        .with("ArgumentName", "x-amz-content-sha256")
+        .with("ArgumentValue", payload_hash)
+    })?;
+
+    let signed = parse_signed_headers(signed_s, Where::Header)?;
+    let secret = keys.secret_for(cred.access_key_id).ok_or_else(|| invalid_access_key_id(cred.access_key_id))?;
+    let key = check_signature(req, pairs, secret, cred.access_key_id, cred.date, &amz, &signed, signed_s, payload_hash, sig, opts)?;
+    Ok(Verified {
+        access_key_id: cred.access_key_id.to_string(),
+        kind: AuthKind::HeaderV4,
+        expires_at: None,
+        payload,
+        signed_headers: signed,
+        scope: scope(cred.date, opts.region, opts.service),
+        amz_date: amz,
+        signature: sig.to_string(),
+        signing_key: key,
+    })
+}
+
+fn verify_query(req: &RequestParts, pairs: &[(String, String)], keys: &dyn SecretLookup, opts: &VerifyOptions) -> Result<Verified, S3Error> {
+    const REQUIRED: &str = "Query-string authentication version 4 requires the X-Amz-Algorithm, X-Amz-Credential, X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and X-Amz-Expires parameters.";
+    let get = |name: &str| -> Result<&str, S3Error> {
+        match single(pairs, name) {
+            Ok(Some(v)) => Ok(v),
+            Ok(None) => Err(query_error(REQUIRED)),
+            Err(()) => Err(query_error(format!("The {name} parameter must not be repeated."))),
+        }
+    };
+    let algorithm = get("X-Amz-Algorithm")?;
+    let cred_s = get("X-Amz-Credential")?;
+    let sig = get("X-Amz-Signature")?;
+    let amz = get("X-Amz-Date")?;
+    let signed_s = get("X-Amz-SignedHeaders")?;
+    let expires_s = get("X-Amz-Expires")?;
+
+    if algorithm != ALGORITHM {
+        return Err(query_error(format!("X-Amz-Algorithm only supports \"{ALGORITHM}\"")));
+    }
+    let cred = parse_credential(cred_s).ok_or_else(|| {
+        query_error("Error parsing the X-Amz-Credential parameter; the Credential is mal-formed; expecting \"<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request\".")
+    })?;
+    let t = parse_amz_date(amz).ok_or_else(|| query_error("X-Amz-Date must be in the ISO8601 Long Format \"yyyyMMdd'T'HHmmss'Z'\""))?;
+    let expires: u64 = if !expires_s.is_empty() && expires_s.len() <= 12 && expires_s.bytes().all(|b| b.is_ascii_digit()) {
+        expires_s.parse().unwrap_or(u64::MAX)
+    } else if expires_s.starts_with('-') {
+        return Err(query_error("X-Amz-Expires must be non-negative"));
+    } else {
+        return Err(query_error("X-Amz-Expires should be a number"));
+    };
+    if expires > MAX_EXPIRES_SECS {
+        return Err(query_error("X-Amz-Expires must be less than a week (in seconds) that is; the maximum expires is 604800 seconds"));
+    }
+    if expires == 0 {
+        return Err(query_error("X-Amz-Expires must be greater than 0 seconds"));
+    }
+    check_scope(&cred, amz, opts, Where::Query)?;
+
+    let expires_at = t.saturating_add(expires);
+    if opts.now > expires_at {
+        return Err(S3Error::access_denied("Request has expired")
+            .with("X-Amz-Expires", expires_s)
+            .with("Expires", iso8601(expires_at))
+            .with("ServerTime", iso8601(opts.now)));
+    }
+    if t > opts.now.saturating_add(opts.max_skew_secs) {
+        return Err(S3Error::access_denied("Request is not valid yet")
+            .with("X-Amz-Date", amz)
+            .with("ServerTime", iso8601(opts.now)));
+    }
+
+    let payload_hash = match single(pairs, "X-Amz-Content-Sha256") {
+        Ok(Some(v)) => v,
+        Ok(None) => UNSIGNED_PAYLOAD,
+        Err(()) => return Err(query_error("The X-Amz-Content-Sha256 parameter must not be repeated.")),
+    };
+    let payload = Payload::parse(payload_hash).ok_or_else(|| {
+        S3Error::invalid_argument("X-Amz-Content-Sha256 must be UNSIGNED-PAYLOAD, a STREAMING-* value or a valid sha256 value.")
+            .with("ArgumentName", "X-Amz-Content-Sha256")
+            .with("ArgumentValue", payload_hash)
+    })?;
+
+    let signed = parse_signed_headers(signed_s, Where::Query)?;
+    // Every x-amz-* header the request sends must be signed.
+    let mut unsigned: Vec<&str> = req
+        .headers
+        .iter()
+        .map(|(k, _)| k)
+        .filter(|k| k.len() > 6 && k.get(..6).is_some_and(|p| p.eq_ignore_ascii_case("x-amz-")))
+        .filter(|k| !signed.iter().any(|s| s.eq_ignore_ascii_case(k)))
+        .collect();
+    if !unsigned.is_empty() {
+        unsigned.sort_unstable();
+        unsigned.dedup();
+        return Err(S3Error::access_denied("There were headers present in the request which were not signed")
+            .with("HeadersNotSigned", unsigned.join(", ")));
+    }
+
+    let secret = keys.secret_for(cred.access_key_id).ok_or_else(|| invalid_access_key_id(cred.access_key_id))?;
+    let key = check_signature(req, pairs, secret, cred.access_key_id, cred.date, amz, &signed, signed_s, payload_hash, sig, opts)?;
+    Ok(Verified {
+        access_key_id: cred.access_key_id.to_string(),
+        kind: AuthKind::QueryV4,
+        expires_at: Some(expires_at),
+        payload,
+        signed_headers: signed,
+        amz_date: amz.to_string(),
+        scope: scope(cred.date, opts.region, opts.service),
+        signature: sig.to_string(),
+        signing_key: key,
+    })
+}
