@@ -1,0 +1,362 @@
+//! Object listings: the client's ListObjects(V2) query, scoping it to a credential's
+//! prefix, the store's `ListBucketResult`, and what bagroom writes back (S3 XML or JSON).
+
+use crate::error::S3Error;
+use crate::xml::{parse, s3_url_decode, s3_url_encode, Element, XmlWriter, S3_NS};
+
+/// S3's default and maximum `max-keys`.
+pub const MAX_KEYS: u32 = 1000;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListRequest {
+    /// `list-type=2`; false for ListObjects V1 (which uses `marker`).
+    pub v2: bool,
+    pub prefix: String,
+    pub delimiter: Option<String>,
+    pub continuation_token: Option<String>,
+    pub start_after: Option<String>,
+    /// V1 only.
+    pub marker: Option<String>,
+    /// Default 1000, capped at 1000.
+    pub max_keys: u32,
+    pub encoding_type_url: bool,
+    pub fetch_owner: bool,
+}
+
+impl Default for ListRequest {
+    fn default() -> Self {
+        ListRequest {
+            v2: true,
+            prefix: String::new(),
+            delimiter: None,
+            continuation_token: None,
+            start_after: None,
+            marker: None,
+            max_keys: MAX_KEYS,
+            encoding_type_url: false,
+            fetch_owner: false,
+        }
+    }
+}
+
+impl ListRequest {
+    /// The query to send to the store for this request (decoded pairs; the caller encodes).
+    pub fn query_pairs(&self) -> Vec<(String, String)> {
+        let mut q: Vec<(String, String)> = Vec::new();
+        let mut push = |k: &str, v: &str| q.push((k.to_string(), v.to_string()));
+        if self.v2 {
+            push("list-type", "2");
+        }
+        if let Some(t) = &self.continuation_token {
+            push("continuation-token", t);
+        }
+        if let Some(d) = &self.delimiter {
+            push("delimiter", d);
+        }
+        if self.encoding_type_url {
+            push("encoding-type", "url");
+        }
+        if self.v2 && self.fetch_owner {
+            push("fetch-owner", "true");
+        }
+        if let Some(m) = &self.marker {
+            push("marker", m);
+        }
+        push("max-keys", &self.max_keys.to_string());
+        push("prefix", &self.prefix);
+        if let Some(s) = &self.start_after {
+            push("start-after", s);
+        }
+        q
+    }
+}
+
+/// Parse a ListObjects query (decoded pairs). `list-type=2` selects V2; without it the
+/// request is V1 (`marker`). Errors are S3's `InvalidArgument`s.
+pub fn parse_list_query(pairs: &[(String, String)]) -> Result<ListRequest, S3Error> {
+    let get = |name: &str| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
+    let mut r = ListRequest::default();
+    r.v2 = match get("list-type") {
+        None => false,
+        Some("2") => true,
+        Some(_) => return Err(S3Error::invalid_argument("Invalid List Type specified in Request").with("ArgumentName", "list-type")),
+    };
+    r.prefix = get("prefix").unwrap_or("").to_string();
+    r.delimiter = get("delimiter").filter(|d| !d.is_empty()).map(str::to_string);
+    if let Some(mk) = get("max-keys") {
+        let n: i64 = mk.trim().parse().map_err(|_| {
+            S3Error::invalid_argument("Provided max-keys not an integer or within integer range").with("ArgumentName", "max-keys").with("ArgumentValue", mk)
+        })?;
+        if n < 0 {
+            return Err(S3Error::invalid_argument("Argument maxKeys must be an integer between 0 and 2147483647").with("ArgumentName", "maxKeys").with("ArgumentValue", mk));
+        }
+        r.max_keys = n.min(MAX_KEYS as i64) as u32;
+    }
+    r.encoding_type_url = match get("encoding-type") {
+        None | Some("") => false,
+        Some(e) if e.eq_ignore_ascii_case("url") => true,
+        Some(e) => return Err(S3Error::invalid_argument("Invalid Encoding Method specified in Request").with("ArgumentName", "encoding-type").with("ArgumentValue", e)),
+    };
+    if r.v2 {
+        if let Some(t) = get("continuation-token") {
+            if t.is_empty() {
+                return Err(S3Error::invalid_argument("The continuation token provided is incorrect").with("ArgumentName", "continuation-token"));
+            }
+            r.continuation_token = Some(t.to_string());
+        }
+        r.start_after = get("start-after").filter(|s| !s.is_empty()).map(str::to_string);
+        r.fetch_owner = get("fetch-owner").is_some_and(|v| v.eq_ignore_ascii_case("true"));
+    } else {
+        r.marker = get("marker").filter(|s| !s.is_empty()).map(str::to_string);
+    }
+    Ok(r)
+}
+
+/// Limit a request to a credential's prefix `scope`: a request prefix inside the scope is
+/// kept; one that is a prefix OF the scope (e.g. "" for scope "users/alice/") is narrowed
+/// to the scope; anything else is `AccessDenied`. An empty scope allows everything.
+pub fn clamp_to_scope(req: ListRequest, scope_prefix: &str) -> Result<ListRequest, S3Error> {
+    if req.prefix.starts_with(scope_prefix) {
+        return Ok(req);
+    }
+    if scope_prefix.starts_with(req.prefix.as_str()) {
+        return Ok(ListRequest { prefix: scope_prefix.to_string(), ..req });
+    }
+    Err(S3Error::access_denied("Access Denied"))
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Owner {
+    pub id: String,
+    pub display_name: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ObjectEntry {
+    /// Decoded key.
+    pub key: String,
+    pub last_modified: Option<u64>,
+    /// Quoted, as S3 writes it.
+    pub etag: String,
+    pub size: u64,
+    pub storage_class: Option<String>,
+    pub owner: Option<Owner>,
+}
+
+/// A listing, with keys and prefixes always decoded; `encoding_type_url` says whether the
+/// document it came from / will go to uses `EncodingType=url`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListResult {
+    pub name: String,
+    pub prefix: String,
+    pub delimiter: Option<String>,
+    pub max_keys: u32,
+    /// As the store reported it; the writers compute their own.
+    pub key_count: u32,
+    pub is_truncated: bool,
+    pub continuation_token: Option<String>,
+    pub next_continuation_token: Option<String>,
+    pub start_after: Option<String>,
+    /// V1
+    pub marker: Option<String>,
+    /// V1
+    pub next_marker: Option<String>,
+    pub encoding_type_url: bool,
+    pub contents: Vec<ObjectEntry>,
+    pub common_prefixes: Vec<String>,
+}
+
+impl Default for ListResult {
+    fn default() -> Self {
+        ListResult {
+            name: String::new(),
+            prefix: String::new(),
+            delimiter: None,
+            max_keys: MAX_KEYS,
+            key_count: 0,
+            is_truncated: false,
+            continuation_token: None,
+            next_continuation_token: None,
+            start_after: None,
+            marker: None,
+            next_marker: None,
+            encoding_type_url: false,
+            contents: Vec::new(),
+            common_prefixes: Vec::new(),
+        }
+    }
+}
+
+fn owner_of(e: &Element) -> Option<Owner> {
+    e.child("Owner").map(|o| Owner { id: o.text_or_empty("ID"), display_name: o.text_or_empty("DisplayName") })
+}
+
+/// Parse the store's `ListBucketResult` (V2, or V1 with Marker/NextMarker). With
+/// `EncodingType=url` the keys, prefixes, delimiter and markers are decoded. The store's
+/// `<Error>` body comes back as `Err`.
+pub fn parse_list_bucket_result(xml: &str) -> Result<ListResult, S3Error> {
+    let root = parse(xml).ok_or_else(|| S3Error::bad_gateway("store sent malformed XML instead of ListBucketResult"))?;
+    if root.name == "Error" {
+        return Err(crate::xml::store_error(root.text_or_empty("Code").trim(), &root.text_or_empty("Message")));
+    }
+    if root.name != "ListBucketResult" {
+        return Err(S3Error::bad_gateway(format!("store sent <{}> instead of <ListBucketResult>", root.name)));
+    }
+    let url = root.child_text("EncodingType").is_some_and(|e| e.trim().eq_ignore_ascii_case("url"));
+    let dec = |s: &str| if url { s3_url_decode(s) } else { s.to_string() };
+    let opt = |name: &str| root.child_text(name).filter(|s| !s.is_empty()).map(str::to_string);
+    let opt_dec = |name: &str| root.child_text(name).filter(|s| !s.is_empty()).map(dec);
+    let contents: Vec<ObjectEntry> = root
+        .children_named("Contents")
+        .filter_map(|c| {
+            let key = c.child_text("Key")?;
+            Some(ObjectEntry {
+                key: dec(key),
+                last_modified: c.child_time("LastModified"),
+                etag: c.text_or_empty("ETag"),
+                size: c.child_num("Size").unwrap_or(0),
+                storage_class: c.child_text("StorageClass").map(|s| s.trim().to_string()),
+                owner: owner_of(c),
+            })
+        })
+        .collect();
+    let common_prefixes: Vec<String> = root.children_named("CommonPrefixes").filter_map(|c| c.child_text("Prefix")).map(dec).collect();
+    Ok(ListResult {
+        name: root.text_or_empty("Name"),
+        prefix: dec(root.child_text("Prefix").unwrap_or("")),
+        delimiter: opt_dec("Delimiter"),
+        max_keys: root.child_num("MaxKeys").unwrap_or(MAX_KEYS),
+        key_count: root.child_num("KeyCount").unwrap_or((contents.len() + common_prefixes.len()) as u32),
+        is_truncated: root.child_bool("IsTruncated"),
+        continuation_token: opt("ContinuationToken"),
+        next_continuation_token: opt("NextContinuationToken"),
+        start_after: opt_dec("StartAfter"),
+        marker: opt_dec("Marker"),
+        next_marker: opt_dec("NextMarker"),
+        encoding_type_url: url,
+        contents,
+        common_prefixes,
+    })
+}
+
+fn write_contents(w: &mut XmlWriter, result: &ListResult, enc: &dyn Fn(&str) -> String) {
+    for o in &result.contents {
+        w.open("Contents").elem("Key", &enc(&o.key));
+        if let Some(t) = o.last_modified {
+            w.time("LastModified", t);
+        }
+        w.elem("ETag", &o.etag).num("Size", o.size);
+        if let Some(owner) = &o.owner {
+            w.open("Owner").elem("ID", &owner.id).elem("DisplayName", &owner.display_name).close("Owner");
+        }
+        w.elem("StorageClass", o.storage_class.as_deref().unwrap_or("STANDARD"));
+        w.close("Contents");
+    }
+    for p in &result.common_prefixes {
+        w.open("CommonPrefixes").elem("Prefix", &enc(p)).close("CommonPrefixes");
+    }
+}
+
+/// ListObjectsV2's `ListBucketResult`, in S3's element order. With `encoding_type_url`,
+/// Key, Prefix, Delimiter and StartAfter are url-encoded and `EncodingType` is written.
+pub fn list_v2_xml(result: &ListResult) -> String {
+    let url = result.encoding_type_url;
+    let enc = move |s: &str| if url { s3_url_encode(s) } else { s.to_string() };
+    let mut w = XmlWriter::new();
+    w.open_ns("ListBucketResult", S3_NS).elem("Name", &result.name).elem("Prefix", &enc(&result.prefix));
+    w.opt("StartAfter", result.start_after.as_deref().map(enc).as_deref());
+    w.opt("ContinuationToken", result.continuation_token.as_deref());
+    w.opt("NextContinuationToken", result.next_continuation_token.as_deref());
+    w.num("KeyCount", result.contents.len() + result.common_prefixes.len()).num("MaxKeys", result.max_keys);
+    w.opt("Delimiter", result.delimiter.as_deref().map(enc).as_deref());
+    if url {
+        w.elem("EncodingType", "url");
+    }
+    w.boolean("IsTruncated", result.is_truncated);
+    write_contents(&mut w, result, &enc);
+    w.close("ListBucketResult");
+    w.finish()
+}
+
+/// ListObjects (V1)'s `ListBucketResult`. With `encoding_type_url`, Key, Prefix, Delimiter,
+/// Marker and NextMarker are url-encoded.
+pub fn list_v1_xml(result: &ListResult) -> String {
+    let url = result.encoding_type_url;
+    let enc = move |s: &str| if url { s3_url_encode(s) } else { s.to_string() };
+    let mut w = XmlWriter::new();
+    w.open_ns("ListBucketResult", S3_NS).elem("Name", &result.name).elem("Prefix", &enc(&result.prefix));
+    w.elem("Marker", &enc(result.marker.as_deref().unwrap_or("")));
+    w.opt("NextMarker", result.next_marker.as_deref().map(enc).as_deref());
+    w.num("MaxKeys", result.max_keys);
+    w.opt("Delimiter", result.delimiter.as_deref().map(enc).as_deref());
+    if url {
+        w.elem("EncodingType", "url");
+    }
+    w.boolean("IsTruncated", result.is_truncated);
+    write_contents(&mut w, result, &enc);
+    w.close("ListBucketResult");
+    w.finish()
+}
+
+/// The demo API's listing:
+/// `{"objects":[{"key","size","etag","last_modified"}],"prefixes":[..],"next_cursor":..,"truncated":..}`.
+/// `etag` is unquoted; `last_modified` is ISO 8601 (or null); `next_cursor` is the V2
+/// continuation token (V1: NextMarker), null when there is no next page.
+pub fn list_json(result: &ListResult) -> String {
+    let objects: Vec<serde_json::Value> = result
+        .contents
+        .iter()
+        .map(|o| {
+            serde_json::json!({
+                "key": o.key,
+                "size": o.size,
+                "etag": o.etag.trim_matches('"'),
+                "last_modified": o.last_modified.map(crate::time::iso8601_millis),
+            })
+        })
+        .collect();
+    let next = if result.is_truncated { result.next_continuation_token.clone().or_else(|| result.next_marker.clone()) } else { None };
+    serde_json::json!({
+        "objects": objects,
+        "prefixes": result.common_prefixes,
+        "next_cursor": next,
+        "truncated": result.is_truncated,
+    })
+    .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn q(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn query_parsing() {
+        let r = parse_list_query(&q(&[("list-type", "2"), ("prefix", "a/"), ("delimiter", "/"), ("max-keys", "5000"), ("encoding-type", "url"), ("fetch-owner", "true"), ("start-after", "a/b")])).unwrap();
+        assert!(r.v2 && r.encoding_type_url && r.fetch_owner);
+        assert_eq!((r.prefix.as_str(), r.delimiter.as_deref(), r.max_keys, r.start_after.as_deref()), ("a/", Some("/"), 1000, Some("a/b")));
+        let r = parse_list_query(&q(&[("marker", "m"), ("max-keys", "10")])).unwrap();
+        assert!(!r.v2);
+        assert_eq!((r.marker.as_deref(), r.max_keys), (Some("m"), 10));
+        assert_eq!(parse_list_query(&q(&[])).unwrap().max_keys, 1000);
+        for bad in [&[("list-type", "3")][..], &[("max-keys", "x")], &[("max-keys", "-1")], &[("encoding-type", "base64")], &[("list-type", "2"), ("continuation-token", "")]] {
+            let e = parse_list_query(&q(bad)).unwrap_err();
+            assert_eq!((e.status, e.code), (400, "InvalidArgument"), "{bad:?}");
+        }
+        let r = parse_list_query(&q(&[("list-type", "2"), ("prefix", "p"), ("continuation-token", "tok")])).unwrap();
+        assert_eq!(r.query_pairs(), q(&[("list-type", "2"), ("continuation-token", "tok"), ("max-keys", "1000"), ("prefix", "p")]));
+    }
+
+    #[test]
+    fn scoping() {
+        let req = |p: &str| ListRequest { prefix: p.into(), ..ListRequest::default() };
+        assert_eq!(clamp_to_scope(req("users/alice/docs/"), "users/alice/").unwrap().prefix, "users/alice/docs/");
+        assert_eq!(clamp_to_scope(req(""), "users/alice/").unwrap().prefix, "users/alice/");
+        assert_eq!(clamp_to_scope(req("users/al"), "users/alice/").unwrap().prefix, "users/alice/");
+        assert_eq!(clamp_to_scope(req("users/bob/"), "users/alice/").unwrap_err().code, "AccessDenied");
+        assert_eq!(clamp_to_scope(req("anything"), "").unwrap().prefix, "anything");
+    }
+}
