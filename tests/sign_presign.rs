@@ -284,3 +284,176 @@ fn post_policy_exact_key_session_token_and_defaults() {
     assert!(json.contains("[\"starts-with\",\"$key\",\"\"]"), "{json}");
     assert!(json.starts_with("{\"expiration\":\"2013-05-24T00:00:00.000Z\",\"conditions\":["));
 }
+
+// ---------- round trips through the verifier ----------
+
+mod round_trip {
+    use super::*;
+    use bagroom::http::RequestParts;
+    use bagroom::sigv4::verify::{verify, AuthKind, Payload, VerifyOptions};
+
+    const AK: &str = "AKIDEXAMPLE";
+    const SK: &str = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
+    const NOW: u64 = 1_795_422_156; // 2026-11-23
+
+    fn keys() -> Vec<(String, String)> {
+        vec![(AK.to_string(), SK.to_string())]
+    }
+
+    fn creds(token: bool) -> Credentials {
+        let mut c = Credentials::new(AK, SK);
+        if token {
+            c.session_token = Some("FwoGZXIvYXdzE+/token==".into());
+        }
+        c
+    }
+
+    /// Turn a presigned URL into the request a browser would send.
+    fn browser_request(method: &str, url: &str, host: &str, extra: &[(&str, &str)]) -> RequestParts {
+        let target = &url[url.find("://").unwrap() + 3..];
+        let target = &target[target.find('/').unwrap()..];
+        let mut h = Headers::from_pairs([("Host", host)]);
+        for (k, v) in extra {
+            h.append(k, *v);
+        }
+        h.append("user-agent", "Mozilla/5.0");
+        RequestParts::from_target(method, target, h)
+    }
+
+    #[test]
+    fn presigned_urls_verify() {
+        let bound = [("content-length", "1048576"), ("x-amz-checksum-crc32", "rwg7LQ=="), ("content-type", "video/mp4")];
+        let cases: Vec<(&str, Vec<(&str, &str)>, Vec<(&str, &str)>)> = vec![
+            ("GET", vec![], vec![]),
+            ("HEAD", vec![], vec![]),
+            ("GET", vec![("response-content-disposition", "attachment; filename=\"a b.txt\"")], vec![]),
+            ("PUT", vec![], bound.to_vec()),
+            ("PUT", vec![("partNumber", "2"), ("uploadId", "abc/DEF+ghi=")], bound.to_vec()),
+            ("PUT", vec![], vec![("if-none-match", "*"), ("x-amz-checksum-sha256", "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=")]),
+        ];
+        for token in [false, true] {
+            for (scheme, host, sent_host) in [("https", "gw.example.test", "gw.example.test"), ("http", "127.0.0.1:8787", "127.0.0.1:8787"), ("https", "gw.example.test:443", "gw.example.test")] {
+                for (method, query, headers) in &cases {
+                    let query = q(query);
+                    let path = object_path("bkt", "dir/a b+c~ü.bin", false);
+                    let t = Target { method, scheme, host, path: &path, query: &query };
+                    let url = presign(&t, &Headers::from_pairs(headers.iter().copied()), &creds(token), "us-east-1", NOW, 900);
+                    let req = browser_request(method, &url, sent_host, headers);
+                    let v = verify(&req, &keys(), &VerifyOptions::s3("us-east-1", NOW + 60))
+                        .unwrap_or_else(|e| panic!("{method} {url}: {e}"))
+                        .expect("signed");
+                    assert_eq!(v.kind, AuthKind::QueryV4);
+                    assert_eq!(v.payload, Payload::Unsigned);
+                    assert_eq!(v.expires_at, Some(NOW + 900));
+                    let mut want: Vec<String> = headers.iter().map(|(k, _)| k.to_string()).chain(["host".to_string()]).collect();
+                    want.sort();
+                    assert_eq!(v.signed_headers, want, "{url}");
+
+                    // the browser sending other values for a bound header fails
+                    for (i, (k, _)) in headers.iter().enumerate() {
+                        let mut changed = headers.clone();
+                        changed[i] = (k, "1");
+                        let req = browser_request(method, &url, sent_host, &changed);
+                        let e = verify(&req, &keys(), &VerifyOptions::s3("us-east-1", NOW)).unwrap_err();
+                        assert_eq!(e.status, 403, "{k}: {e}");
+                    }
+                    // a bound header left out fails
+                    if !headers.is_empty() {
+                        let req = browser_request(method, &url, sent_host, &headers[1..]);
+                        assert!(verify(&req, &keys(), &VerifyOptions::s3("us-east-1", NOW)).is_err());
+                    }
+                    // another method, or after expiry, fails
+                    let other = if *method == "GET" { "PUT" } else { "GET" };
+                    assert!(verify(&browser_request(other, &url, sent_host, headers), &keys(), &VerifyOptions::s3("us-east-1", NOW)).is_err());
+                    assert!(verify(&req, &keys(), &VerifyOptions::s3("us-east-1", NOW + 901)).is_err());
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn signed_headers_verify() {
+        for token in [false, true] {
+            for (method, payload, query, headers) in [
+                ("GET", EMPTY, vec![], vec![("range", "bytes=0-99")]),
+                ("GET", EMPTY, vec![("list-type", "2"), ("prefix", "a b/"), ("continuation-token", "x+y=")], vec![]),
+                ("PUT", "UNSIGNED-PAYLOAD", vec![("partNumber", "1"), ("uploadId", "u")], vec![("content-length", "5"), ("content-md5", "XUFAKrxLKna5cZ2REBfFkg==")]),
+                ("PUT", "STREAMING-UNSIGNED-PAYLOAD-TRAILER", vec![], vec![("content-encoding", "aws-chunked"), ("x-amz-decoded-content-length", "12"), ("x-amz-trailer", "x-amz-checksum-crc32")]),
+                ("POST", EMPTY, vec![("uploads", "")], vec![("content-type", "image/png"), ("x-amz-meta-Owner", "Alice  Smith")]),
+            ] {
+                let query = q(&query);
+                let path = object_path("bkt", "k/ey 1.txt", false);
+                let t = Target { method, scheme: "http", host: "127.0.0.1:8333", path: &path, query: &query };
+                let sent = Headers::from_pairs(headers.iter().copied());
+                let out = sign_headers(&t, &sent, payload, &creds(token), "us-east-1", NOW);
+                let mut h = Headers::from_pairs([("host", "127.0.0.1:8333")]);
+                for (k, v) in sent.iter().chain(out.iter().map(|(k, v)| (k.as_str(), v.as_str()))) {
+                    h.append(k, v);
+                }
+                h.append("accept-encoding", "gzip");
+                let qs: Vec<String> = query
+                    .iter()
+                    .map(|(k, v)| format!("{}={}", bagroom::encoding::uri_encode(k, false), bagroom::encoding::uri_encode(v, false)))
+                    .collect();
+                let req = RequestParts::new(method, &path, &qs.join("&"), h.clone());
+                let v = verify(&req, &keys(), &VerifyOptions::s3("us-east-1", NOW + 30))
+                    .unwrap_or_else(|e| panic!("{method} {payload}: {e}"))
+                    .expect("signed");
+                assert_eq!(v.kind, AuthKind::HeaderV4);
+                assert_eq!(v.payload, Payload::parse(payload).unwrap());
+                // tamper with a signed header
+                let mut h2 = h.clone();
+                h2.insert("x-amz-date", "20261123T000000Z");
+                let req = RequestParts::new(method, &path, &qs.join("&"), h2);
+                assert!(verify(&req, &keys(), &VerifyOptions::s3("us-east-1", NOW)).is_err());
+            }
+        }
+    }
+
+    /// The documentation's streaming upload: verify the request, then decode its body
+    /// with the verifier's seed signature and signing key.
+    #[test]
+    fn doc_streaming_request_verifies_and_seeds_the_chunk_decoder() {
+        use bagroom::sigv4::chunked::{ChunkMode, ChunkedDecoder};
+        let d = doc();
+        let case = &d["cases"]["put-object-streaming-signed-chunks"];
+        let headers = [
+            ("content-encoding", "aws-chunked"),
+            ("content-length", "66824"),
+            ("x-amz-decoded-content-length", "66560"),
+            ("x-amz-storage-class", "REDUCED_REDUNDANCY"),
+        ];
+        let no_query = Vec::new();
+        let t = Target { method: "PUT", scheme: "https", host: "s3.amazonaws.com", path: "/examplebucket/chunkObject.txt", query: &no_query };
+        let sent = Headers::from_pairs(headers);
+        let out = sign_headers(&t, &sent, "STREAMING-AWS4-HMAC-SHA256-PAYLOAD", &doc_creds(), "us-east-1", DOC_NOW);
+        let mut h = Headers::from_pairs([("host", "s3.amazonaws.com")]);
+        for (k, v) in sent.iter().chain(out.iter().map(|(k, v)| (k.as_str(), v.as_str()))) {
+            h.append(k, v);
+        }
+        let req = RequestParts::new("PUT", "/examplebucket/chunkObject.txt", "", h);
+        let keys = vec![("AKIAIOSFODNN7EXAMPLE".to_string(), "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY".to_string())];
+        let v = verify(&req, &keys, &VerifyOptions::s3("us-east-1", DOC_NOW)).unwrap().unwrap();
+        assert_eq!(v.signature, case["signature"].as_str().unwrap());
+        assert_eq!(v.payload, Payload::Streaming { signed: true, trailer: false });
+
+        let mut body = Vec::new();
+        for c in case["chunks"].as_array().unwrap() {
+            let size = c["size"].as_u64().unwrap() as usize;
+            body.extend_from_slice(format!("{size:x};chunk-signature={}\r\n", c["signature"].as_str().unwrap()).as_bytes());
+            body.extend(std::iter::repeat_n(b'a', size));
+            body.extend_from_slice(b"\r\n");
+        }
+        let mut dec = ChunkedDecoder::new(
+            ChunkMode::Signed { signing_key: v.signing_key, amz_date: v.amz_date.clone(), scope: v.scope.clone(), seed_signature: v.signature.clone() },
+            false,
+        );
+        let mut outb = Vec::new();
+        for piece in body.chunks(1500) {
+            dec.push(piece, &mut outb).unwrap();
+        }
+        dec.finish().unwrap();
+        assert_eq!(outb.len(), 66560);
+        assert_eq!(dec.decoded_len(), 66560);
+    }
+}
