@@ -7,24 +7,7 @@
 
 use crate::error::S3Error;
 
-/// Credentials for a backing store (or the gateway's own SigV4 keys).
-#[derive(Clone, PartialEq, Eq)]
-pub struct StoreCredentials {
-    pub access_key_id: String,
-    pub secret_access_key: String,
-    pub session_token: Option<String>,
-}
-
-impl std::fmt::Debug for StoreCredentials {
-    // Never print secrets, not even in debug output.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("StoreCredentials")
-            .field("access_key_id", &self.access_key_id)
-            .field("secret_access_key", &"<redacted>")
-            .field("session_token", &self.session_token.as_ref().map(|_| "<redacted>"))
-            .finish()
-    }
-}
+pub use crate::sigv4::Credentials as StoreCredentials;
 
 /// How the gateway reaches one store bucket.
 #[derive(Debug, Clone, PartialEq, Eq)]

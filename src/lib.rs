@@ -19,6 +19,10 @@ pub mod conditional;
 pub mod cache_policy;
 pub mod listing;
 pub mod token;
+pub mod auth;
+pub mod download;
+pub mod route;
+pub mod store;
 
 #[cfg(target_arch = "wasm32")]
 mod worker;

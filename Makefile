@@ -1,0 +1,26 @@
+# bagroom: the two commands. Both install whatever is missing first (idempotent, pinned).
+.PHONY: dev test setup build test-core test-e2e test-browser bench clean
+
+dev: setup
+	@scripts/dev.sh
+
+test: setup
+	@scripts/test.sh
+
+setup:
+	@scripts/setup.sh
+
+build: setup
+	@scripts/build.sh
+
+test-core: setup
+	@scripts/test.sh core
+
+test-e2e: setup
+	@scripts/test.sh e2e
+
+bench: setup
+	@bench/run.sh
+
+clean:
+	rm -rf target build .wrangler .bagroom node_modules/.bagroom-stamp

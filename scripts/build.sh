@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Build the worker (wasm32, release) into build/. Used by wrangler's [build] and by the scripts.
+set -euo pipefail
+source "$(dirname "$0")/env.sh"
+cd "$ROOT"
+export BAGROOM_GIT_COMMIT="${BAGROOM_GIT_COMMIT:-$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)}"
+exec "$WORKER_BUILD_BIN" --release "$@"

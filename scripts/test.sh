@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Every test: the native core (cargo test), then the end-to-end suite (the real worker under
+# workerd, the real store, real S3 clients) and the browser suite (Debian's Chromium).
+#   scripts/test.sh [core|e2e|browser|all]
+set -euo pipefail
+source "$(dirname "$0")/env.sh"
+cd "$ROOT"
+what="${1:-all}"
+say() { printf '\033[1;34m[test]\033[0m %s\n' "$*"; }
+t0=$(date +%s)
+
+if [ "$what" = all ] || [ "$what" = core ]; then
+  say "cargo test (native core)"
+  cargo test --quiet
+fi
+
+if [ "$what" = all ] || [ "$what" = e2e ] || [ "$what" = browser ]; then
+  say "build the worker (release wasm, wrangler deploy --dry-run)"
+  wrangler deploy --dry-run --outdir .bagroom/worker-out >.bagroom/build.log 2>&1 || { tail -n 40 .bagroom/build.log; exit 1; }
+  # The test store: its own ports (18333..) and data, fresh every run.
+  export STORE_ACCESS_KEY_ID=bagroom-store-test STORE_SECRET_ACCESS_KEY=bagroom-store-test-secret-0123456789
+  export BAGROOM_TEST_STORE_PORT=18333
+  scripts/store.sh stop test >/dev/null 2>&1 || true
+  rm -rf .bagroom/test
+  trap 'scripts/store.sh stop test' EXIT
+  say "start the test store (SeaweedFS on 127.0.0.1:$BAGROOM_TEST_STORE_PORT)"
+  scripts/store.sh start test "$BAGROOM_TEST_STORE_PORT"
+  mkdir -p tests/artifacts
+  if [ "$what" != browser ]; then
+    say "end-to-end suite (node --test tests/e2e)"
+    node --test --test-concurrency=1 tests/e2e/
+  fi
+  if [ "$what" != e2e ] && [ -d tests/browser ]; then
+    say "browser suite (Chromium via playwright-core)"
+    node --test --test-concurrency=1 tests/browser/
+  fi
+fi
+say "done in $(( $(date +%s) - t0 ))s"

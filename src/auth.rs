@@ -1,0 +1,208 @@
+//! Who is asking, and may they do this? Every credential bagroom accepts goes through here:
+//! AWS SigV4 (header or query), SigV2 query URLs, bagroom share tokens (`?token=`,
+//! `Authorization: Bearer`, or the `bagroom_token` cookie), or nothing at all for prefixes the
+//! configuration marks public.
+
+use crate::config::{BucketConfig, Config};
+use crate::error::S3Error;
+use crate::http::RequestParts;
+use crate::route::S3Op;
+use crate::sigv4::verify::{verify, VerifyOptions, Verified};
+use crate::sigv4::UriMode;
+use crate::token::policy::{check_access, has_dot_segment};
+use crate::token::{Access, Claims, Method, TokenKeys};
+
+/// Name of the cookie a token link sets so that a page's sub-requests are authorised.
+pub const TOKEN_COOKIE: &str = "bagroom_token";
+
+/// The authenticated caller.
+#[derive(Debug, Clone)]
+pub enum Principal {
+    /// One of the gateway's own access keys (SigV4 or SigV2): full access.
+    AccessKey(Box<Verified>),
+    /// A bagroom share token whose signature, key id and time window have been checked.
+    Token(Box<Claims>, String),
+    /// No credentials.
+    Anonymous,
+}
+
+impl Principal {
+    /// A short label for logs and events (never a secret).
+    pub fn label(&self) -> String {
+        match self {
+            Principal::AccessKey(v) => format!("key:{}", v.access_key_id),
+            Principal::Token(c, _) => format!("token:{}", crate::token::claims::to_hex(&c.jti)),
+            Principal::Anonymous => "anonymous".into(),
+        }
+    }
+}
+
+/// Where a share token was found, if any.
+pub fn find_token(req: &RequestParts) -> Option<String> {
+    if let Some(t) = req.query_param("token").filter(|t| !t.is_empty()) {
+        return Some(t);
+    }
+    if let Some(a) = req.headers.get("authorization") {
+        if let Some(t) = a.strip_prefix("Bearer ").or_else(|| a.strip_prefix("bearer ")) {
+            let t = t.trim();
+            if !t.is_empty() {
+                return Some(t.to_string());
+            }
+        }
+    }
+    for cookie in req.headers.get_all("cookie") {
+        for part in cookie.split(';') {
+            if let Some((k, v)) = part.trim().split_once('=') {
+                if k == TOKEN_COOKIE && !v.is_empty() {
+                    return Some(v.to_string());
+                }
+            }
+        }
+    }
+    None
+}
+
+/// Secrets and lists parsed once per request from the config.
+pub struct Keys {
+    pub token_keys: TokenKeys,
+    pub revoked: Vec<Vec<u8>>,
+}
+
+impl Keys {
+    pub fn from_config(cfg: &Config) -> Result<Keys, S3Error> {
+        let token_keys =
+            TokenKeys::parse(&cfg.token_keys).map_err(|e| S3Error::config(format!("setting BAGROOM_TOKEN_KEYS: {e}")))?;
+        let revoked = crate::token::parse_revoked(&cfg.revoked_tokens.join(","))
+            .map_err(|e| S3Error::config(format!("setting BAGROOM_REVOKED_TOKENS: {e}")))?;
+        Ok(Keys { token_keys, revoked })
+    }
+}
+
+/// Authenticate a request: an AWS signature if one is present (and then it must verify),
+/// else a share token (explicit `token` wins over the path's for share links), else anonymous.
+pub fn authenticate(
+    req: &RequestParts,
+    cfg: &Config,
+    keys: &Keys,
+    path_token: Option<&str>,
+    now: u64,
+) -> Result<Principal, S3Error> {
+    if path_token.is_none() {
+        let opts = VerifyOptions {
+            region: &cfg.region,
+            service: "s3",
+            now,
+            allow_sigv2: cfg.allow_sigv2,
+            max_skew_secs: 900,
+            uri_mode: UriMode::S3,
+            virtual_host_bucket: None,
+        };
+        if let Some(v) = verify(req, &cfg.access_keys, &opts)? {
+            return Ok(Principal::AccessKey(Box::new(v)));
+        }
+    }
+    let token = match path_token {
+        Some(t) => Some(t.to_string()),
+        None => find_token(req),
+    };
+    match token {
+        Some(t) => {
+            let claims = crate::token::verify_signature(&t, &keys.token_keys)?;
+            Ok(Principal::Token(Box::new(claims), t))
+        }
+        None => Ok(Principal::Anonymous),
+    }
+}
+
+/// The token method an S3 operation needs.
+pub fn method_for(op: &S3Op) -> Option<Method> {
+    Some(match op {
+        S3Op::GetObject => Method::Get,
+        S3Op::HeadObject => Method::Head,
+        S3Op::PutObject
+        | S3Op::CopyObject
+        | S3Op::CreateMultipartUpload
+        | S3Op::UploadPart
+        | S3Op::CompleteMultipartUpload
+        | S3Op::AbortMultipartUpload
+        | S3Op::ListParts => Method::Put,
+        S3Op::DeleteObject => Method::Delete,
+        S3Op::ListObjects | S3Op::HeadBucket => Method::List,
+        S3Op::ListBuckets | S3Op::ListMultipartUploads | S3Op::Unsupported(_) => return None,
+    })
+}
+
+/// May `principal` perform `method` on `key` (for listings: the list prefix) of `bucket`?
+pub fn authorize(
+    principal: &Principal,
+    keys: &Keys,
+    method: Method,
+    bucket: &BucketConfig,
+    key: &str,
+    client_ip: Option<&str>,
+    now: u64,
+) -> Result<(), S3Error> {
+    match principal {
+        Principal::AccessKey(_) => Ok(()),
+        Principal::Token(claims, _) => {
+            // A HEAD is a GET without the body: a GET token allows it.
+            let method = if method == Method::Head && !claims.methods.allows(Method::Head) { Method::Get } else { method };
+            let access = Access { method, bucket: &bucket.name, key, client_ip, now };
+            check_access(claims, &keys.revoked, &access)
+        }
+        Principal::Anonymous => {
+            let public = |k: &str| bucket.public_prefixes.iter().any(|p| k.starts_with(p.as_str()));
+            let ok = match method {
+                Method::Get | Method::Head => public(key) && !has_dot_segment(key),
+                Method::List => public(key),
+                _ => false,
+            };
+            if ok {
+                Ok(())
+            } else {
+                Err(S3Error::access_denied("Access Denied: this request needs a share token or an AWS signature"))
+            }
+        }
+    }
+}
+
+/// The access-key principal's scope for listings: everything. For tokens: their prefix.
+pub fn list_scope(principal: &Principal, bucket: &BucketConfig, requested_prefix: &str) -> String {
+    match principal {
+        Principal::AccessKey(_) => String::new(),
+        Principal::Token(c, _) => c.scope.value().to_string(),
+        Principal::Anonymous => bucket
+            .public_prefixes
+            .iter()
+            .find(|p| requested_prefix.starts_with(p.as_str()))
+            .cloned()
+            .unwrap_or_default(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::http::Headers;
+
+    #[test]
+    fn token_sources_in_order() {
+        let q = RequestParts::from_target("GET", "/b/k?token=Q", Headers::from_pairs([("authorization", "Bearer B"), ("cookie", "a=1; bagroom_token=C")]));
+        assert_eq!(find_token(&q).as_deref(), Some("Q"));
+        let b = RequestParts::from_target("GET", "/b/k", Headers::from_pairs([("authorization", "Bearer B"), ("cookie", "bagroom_token=C")]));
+        assert_eq!(find_token(&b).as_deref(), Some("B"));
+        let c = RequestParts::from_target("GET", "/b/k", Headers::from_pairs([("cookie", "x=y; bagroom_token=C")]));
+        assert_eq!(find_token(&c).as_deref(), Some("C"));
+        let none = RequestParts::from_target("GET", "/b/k", Headers::from_pairs([("authorization", "AWS4-HMAC-SHA256 x")]));
+        assert_eq!(find_token(&none), None);
+    }
+
+    #[test]
+    fn operations_map_to_token_methods() {
+        assert_eq!(method_for(&S3Op::GetObject), Some(Method::Get));
+        assert_eq!(method_for(&S3Op::UploadPart), Some(Method::Put));
+        assert_eq!(method_for(&S3Op::DeleteObject), Some(Method::Delete));
+        assert_eq!(method_for(&S3Op::ListObjects), Some(Method::List));
+        assert_eq!(method_for(&S3Op::ListBuckets), None);
+    }
+}

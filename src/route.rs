@@ -1,0 +1,205 @@
+//! Routing: which operation a request asks for, from method, path and query alone.
+//!
+//! Paths:
+//! - `/healthz`                          health
+//! - `/s/<token>` and `/s/<token>/<key>` share links (the token carries bucket and scope)
+//! - `/api/...`                          the demo page's JSON API
+//! - `/s3/...`                           Uppy Companion-compatible S3 signing routes
+//! - `/<bucket>` and `/<bucket>/<key>`   S3 path-style operations
+//!
+//! Keys are percent-decoded exactly once; nothing is normalised (`a//b`, `./` and `..`
+//! are key bytes in S3).
+
+use crate::encoding::percent_decode;
+use crate::http::RequestParts;
+
+/// An S3 operation on the path-style API.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum S3Op {
+    ListBuckets,
+    HeadBucket,
+    ListObjects,
+    ListMultipartUploads,
+    GetObject,
+    HeadObject,
+    PutObject,
+    CopyObject,
+    DeleteObject,
+    CreateMultipartUpload,
+    UploadPart,
+    CompleteMultipartUpload,
+    AbortMultipartUpload,
+    ListParts,
+    /// Recognised, but bagroom does not serve it (sub-resources like `?acl`, `?tagging`...).
+    Unsupported(String),
+}
+
+impl S3Op {
+    /// Does this operation write (and so purge the object's cache entry)?
+    pub fn is_write(&self) -> bool {
+        matches!(self, S3Op::PutObject | S3Op::CopyObject | S3Op::DeleteObject | S3Op::CompleteMultipartUpload)
+    }
+}
+
+/// What a request asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Route {
+    Health,
+    /// A share link: `/s/<token>[/<key>]`.
+    Share { token: String, key: Option<String> },
+    /// `/api/<rest>` (rest without the leading slash).
+    Api(String),
+    /// `/s3/<rest>`: Uppy Companion's S3 routes.
+    Uppy(String),
+    /// CORS preflight for any path.
+    Preflight,
+    S3 { op: S3Op, bucket: String, key: String },
+    NotFound,
+}
+
+/// Sub-resources that select an S3 API bagroom does not implement.
+const UNSUPPORTED_SUBRESOURCES: &[&str] = &[
+    "acl", "tagging", "policy", "cors", "lifecycle", "versioning", "website", "logging", "notification",
+    "replication", "encryption", "object-lock", "retention", "legal-hold", "torrent", "restore", "select",
+    "attributes", "accelerate", "analytics", "inventory", "metrics", "ownershipControls", "publicAccessBlock",
+    "requestPayment", "intelligent-tiering", "location", "versions", "delete",
+];
+
+pub fn route(req: &RequestParts) -> Route {
+    let path = req.path.as_str();
+    let method = req.method.as_str();
+    if method == "OPTIONS" {
+        return Route::Preflight;
+    }
+    if path == "/healthz" {
+        return Route::Health;
+    }
+    if let Some(rest) = path.strip_prefix("/s/") {
+        let (tok, key) = match rest.find('/') {
+            Some(i) => (&rest[..i], Some(percent_decode(&rest[i + 1..]))),
+            None => (rest, None),
+        };
+        if tok.is_empty() {
+            return Route::NotFound;
+        }
+        return Route::Share { token: percent_decode(tok), key: key.filter(|k| !k.is_empty()) };
+    }
+    if let Some(rest) = path.strip_prefix("/api/") {
+        return Route::Api(rest.to_string());
+    }
+    if let Some(rest) = path.strip_prefix("/s3/") {
+        return Route::Uppy(rest.to_string());
+    }
+    let Some(rest) = path.strip_prefix('/') else {
+        return Route::NotFound;
+    };
+    let (bucket_raw, key_raw) = match rest.find('/') {
+        Some(i) => (&rest[..i], &rest[i + 1..]),
+        None => (rest, ""),
+    };
+    let bucket = percent_decode(bucket_raw);
+    let key = percent_decode(key_raw);
+    let pairs = req.query_pairs();
+    let has = |name: &str| pairs.iter().any(|(k, _)| k == name);
+
+    if bucket.is_empty() {
+        return match method {
+            "GET" | "HEAD" => Route::S3 { op: S3Op::ListBuckets, bucket, key },
+            _ => Route::NotFound,
+        };
+    }
+    if let Some(sub) = UNSUPPORTED_SUBRESOURCES.iter().find(|s| has(s)) {
+        return Route::S3 { op: S3Op::Unsupported((*sub).to_string()), bucket, key };
+    }
+    let op = if key.is_empty() {
+        match method {
+            "GET" if has("uploads") => S3Op::ListMultipartUploads,
+            "GET" => S3Op::ListObjects,
+            "HEAD" => S3Op::HeadBucket,
+            m => S3Op::Unsupported(format!("{m} on a bucket")),
+        }
+    } else {
+        match method {
+            "GET" if has("uploadId") => S3Op::ListParts,
+            "GET" => S3Op::GetObject,
+            "HEAD" => S3Op::HeadObject,
+            "PUT" if has("partNumber") && has("uploadId") => S3Op::UploadPart,
+            "PUT" if req.headers.get("x-amz-copy-source").is_some() => S3Op::CopyObject,
+            "PUT" => S3Op::PutObject,
+            "POST" if has("uploads") => S3Op::CreateMultipartUpload,
+            "POST" if has("uploadId") => S3Op::CompleteMultipartUpload,
+            "DELETE" if has("uploadId") => S3Op::AbortMultipartUpload,
+            "DELETE" => S3Op::DeleteObject,
+            m => S3Op::Unsupported(format!("{m} on an object")),
+        }
+    };
+    Route::S3 { op, bucket, key }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::http::Headers;
+
+    fn r(method: &str, target: &str) -> Route {
+        route(&RequestParts::from_target(method, target, Headers::new()))
+    }
+    fn op(method: &str, target: &str) -> S3Op {
+        match r(method, target) {
+            Route::S3 { op, .. } => op,
+            other => panic!("{method} {target}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn object_operations() {
+        assert_eq!(op("GET", "/b/k"), S3Op::GetObject);
+        assert_eq!(op("HEAD", "/b/k"), S3Op::HeadObject);
+        assert_eq!(op("PUT", "/b/k"), S3Op::PutObject);
+        assert_eq!(op("DELETE", "/b/k"), S3Op::DeleteObject);
+        assert_eq!(op("POST", "/b/k?uploads"), S3Op::CreateMultipartUpload);
+        assert_eq!(op("POST", "/b/k?uploads="), S3Op::CreateMultipartUpload);
+        assert_eq!(op("PUT", "/b/k?partNumber=2&uploadId=x"), S3Op::UploadPart);
+        assert_eq!(op("POST", "/b/k?uploadId=x"), S3Op::CompleteMultipartUpload);
+        assert_eq!(op("DELETE", "/b/k?uploadId=x"), S3Op::AbortMultipartUpload);
+        assert_eq!(op("GET", "/b/k?uploadId=x"), S3Op::ListParts);
+        assert_eq!(op("GET", "/b?list-type=2&prefix=a"), S3Op::ListObjects);
+        assert_eq!(op("GET", "/b/"), S3Op::ListObjects);
+        assert_eq!(op("GET", "/b?uploads"), S3Op::ListMultipartUploads);
+        assert_eq!(op("HEAD", "/b"), S3Op::HeadBucket);
+        assert_eq!(op("GET", "/"), S3Op::ListBuckets);
+        assert_eq!(op("GET", "/b/k?acl"), S3Op::Unsupported("acl".into()));
+        let copy = RequestParts::from_target("PUT", "/b/k", Headers::from_pairs([("x-amz-copy-source", "/b/o")]));
+        assert!(matches!(route(&copy), Route::S3 { op: S3Op::CopyObject, .. }));
+    }
+
+    #[test]
+    fn keys_decoded_once_never_normalised() {
+        match r("GET", "/b/dir/a%20b%2Bc~%21%27%28%29%2A%3D%26%3F.txt") {
+            Route::S3 { bucket, key, .. } => {
+                assert_eq!(bucket, "b");
+                assert_eq!(key, "dir/a b+c~!'()*=&?.txt");
+            }
+            o => panic!("{o:?}"),
+        }
+        match r("GET", "/b/a//./../c%2525") {
+            Route::S3 { key, .. } => assert_eq!(key, "a//./../c%25"),
+            o => panic!("{o:?}"),
+        }
+        match r("GET", "/b/a+b") {
+            Route::S3 { key, .. } => assert_eq!(key, "a+b"),
+            o => panic!("{o:?}"),
+        }
+    }
+
+    #[test]
+    fn gateway_routes() {
+        assert_eq!(r("GET", "/healthz"), Route::Health);
+        assert_eq!(r("GET", "/s/TOKEN"), Route::Share { token: "TOKEN".into(), key: None });
+        assert_eq!(r("GET", "/s/TOKEN/a%20b"), Route::Share { token: "TOKEN".into(), key: Some("a b".into()) });
+        assert_eq!(r("GET", "/s/"), Route::NotFound);
+        assert_eq!(r("POST", "/api/share"), Route::Api("share".into()));
+        assert_eq!(r("GET", "/s3/multipart/abc/1?key=x"), Route::Uppy("multipart/abc/1".into()));
+        assert_eq!(r("OPTIONS", "/b/k"), Route::Preflight);
+    }
+}

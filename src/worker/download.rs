@@ -1,0 +1,266 @@
+//! GET, HEAD and listings: authorise, answer from the edge cache when it holds the object,
+//! else stream from the store (and fill the cache in the background).
+
+use super::convert::{bytes_response, from_worker_headers, json_response, stream_response};
+use super::store_fetch::{self, send, store_error};
+use super::Ctx;
+use crate::auth::{authorize, list_scope, method_for, Principal};
+use crate::cache_policy::{cache_key, cached_headers, passthrough_response_headers, storable, CacheConfig, Storable};
+use crate::config::BucketConfig;
+use crate::download::{finish_headers, overrides, plan_hit, total_from_content_range, HitPlan};
+use crate::error::S3Error;
+use crate::http::{Headers, RequestParts};
+use crate::route::S3Op;
+use crate::token::{Method, Scope};
+use worker::{Cache, Request, RequestInit, Response};
+
+pub fn cache_config(ctx: &Ctx) -> Result<CacheConfig, S3Error> {
+    let rules = CacheConfig::parse_rules(&ctx.cfg.cache_rules).map_err(|e| S3Error::config(format!("setting BAGROOM_CACHE_RULES: {e}")))?;
+    Ok(CacheConfig {
+        enabled: ctx.cfg.cache_enabled,
+        default_ttl: ctx.cfg.cache_default_ttl,
+        rules,
+        max_object_bytes: ctx.cfg.cache_max_object_bytes,
+    })
+}
+
+/// CORS preflight: the demo page and browser SDKs call the gateway from other origins.
+pub fn preflight() -> Response {
+    let mut h = Headers::new();
+    cors(&mut h);
+    h.insert("access-control-max-age", "3600");
+    bytes_response(204, &h, Vec::new())
+}
+
+pub fn cors(h: &mut Headers) {
+    h.insert("access-control-allow-origin", "*");
+    h.insert("access-control-allow-methods", "GET, HEAD, PUT, POST, DELETE, OPTIONS");
+    h.insert("access-control-allow-headers", "*");
+    h.insert(
+        "access-control-expose-headers",
+        "ETag, Content-Length, Content-Range, Content-Type, Last-Modified, x-amz-version-id, x-amz-request-id, x-bagroom-cache, Location",
+    );
+}
+
+/// An S3 path-style operation.
+pub async fn s3(
+    ctx: &Ctx,
+    req: Request,
+    parts: &RequestParts,
+    principal: &Principal,
+    op: S3Op,
+    bucket: &BucketConfig,
+    key: &str,
+) -> Result<Response, S3Error> {
+    match op {
+        S3Op::GetObject | S3Op::HeadObject => {
+            let method = method_for(&op).unwrap_or(Method::Get);
+            authorize(principal, &ctx.keys, method, bucket, key, ctx.client_ip.as_deref(), ctx.now)?;
+            let signed = matches!(principal, Principal::AccessKey(_));
+            get_object(ctx, parts, bucket, key, signed).await
+        }
+        S3Op::ListObjects => list_objects(ctx, parts, principal, bucket, false).await,
+        S3Op::HeadBucket => {
+            authorize(principal, &ctx.keys, Method::List, bucket, &list_scope(principal, bucket, ""), ctx.client_ip.as_deref(), ctx.now)?;
+            let mut h = Headers::new();
+            h.insert("x-amz-bucket-region", ctx.cfg.region.clone());
+            Ok(bytes_response(200, &h, Vec::new()))
+        }
+        other => super::upload::s3(ctx, req, parts, principal, other, bucket, key).await,
+    }
+}
+
+/// A share link: `/s/<token>` (the token's exact key) or `/s/<token>/<key>` (a key in its prefix).
+pub async fn share(ctx: &Ctx, parts: &RequestParts, principal: &Principal, key: Option<String>) -> Result<Response, S3Error> {
+    let Principal::Token(claims, _) = principal else {
+        return Err(S3Error::access_denied("malformed token"));
+    };
+    let bucket_name = if claims.bucket.is_empty() {
+        ctx.cfg.buckets.first().map(|b| b.name.clone()).unwrap_or_default()
+    } else {
+        claims.bucket.clone()
+    };
+    let bucket = ctx.cfg.bucket(&bucket_name).ok_or_else(|| S3Error::no_such_bucket(&bucket_name))?.clone();
+    let key = match (key, &claims.scope) {
+        (Some(k), _) => k,
+        (None, Scope::Exact(k)) => k.clone(),
+        (None, Scope::Prefix(_)) => return Err(S3Error::invalid_request("this share link covers a prefix: add the key, /s/<token>/<key>")),
+    };
+    let method = if parts.method == "HEAD" { Method::Head } else if parts.method == "GET" { Method::Get } else { return Err(S3Error::method_not_allowed()) };
+    authorize(principal, &ctx.keys, method, &bucket, &key, ctx.client_ip.as_deref(), ctx.now)?;
+    let mut resp = get_object(ctx, parts, &bucket, &key, false).await?;
+    // A share link opened in a browser: let the page's sub-requests carry the token.
+    if let Principal::Token(_, t) = principal {
+        let ttl = claims.exp.saturating_sub(ctx.now).min(86_400);
+        let _ = resp.headers_mut().append(
+            "set-cookie",
+            &format!("{}={t}; Path=/; Max-Age={ttl}; HttpOnly; Secure; SameSite=Lax", crate::auth::TOKEN_COOKIE),
+        );
+    }
+    Ok(resp)
+}
+
+/// GET or HEAD of one object through the edge cache.
+pub async fn get_object(ctx: &Ctx, parts: &RequestParts, bucket: &BucketConfig, key: &str, signed: bool) -> Result<Response, S3Error> {
+    let head = parts.method == "HEAD";
+    let query = parts.query_pairs();
+    let version_id = query.iter().find(|(k, _)| k == "versionId").map(|(_, v)| v.clone()).filter(|v| !v.is_empty());
+    let ovr = if signed { overrides(&query) } else { Vec::new() };
+    let ccfg = cache_config(ctx)?;
+    let ttl = ccfg.ttl_for(key);
+    let ckey = cache_key(&bucket.name, key, version_id.as_deref(), &[]);
+    let cache = Cache::default();
+
+    if ttl > 0 {
+        if let Ok(Some(hit)) = cache.get(ckey.as_str(), true).await {
+            let cached = from_worker_headers(hit.headers());
+            match plan_hit(&parts.method, &parts.headers, &cached) {
+                HitPlan::NotModified(mut h) => {
+                    finish_headers(&mut h, &[], "HIT");
+                    return Ok(bytes_response(304, &h, Vec::new()));
+                }
+                HitPlan::Error(e) => return Err(e),
+                HitPlan::Full(mut h) => {
+                    finish_headers(&mut h, &ovr, "HIT");
+                    cors(&mut h);
+                    let (_, body) = hit.into_parts();
+                    return Ok(stream_response(200, &h, body, head));
+                }
+                HitPlan::Partial { range, headers: mut h } => {
+                    let rh = worker::Headers::new();
+                    let _ = rh.set("range", &range);
+                    let mut init = RequestInit::new();
+                    init.with_headers(rh);
+                    if let Ok(r) = Request::new_with_init(&ckey, &init) {
+                        if let Ok(Some(part)) = cache.get(&r, true).await {
+                            if part.status_code() == 206 {
+                                finish_headers(&mut h, &ovr, "HIT");
+                                cors(&mut h);
+                                let (_, body) = part.into_parts();
+                                return Ok(stream_response(206, &h, body, head));
+                            }
+                        }
+                    }
+                    // the cache could not serve the range: fall through to the store
+                }
+            }
+        }
+    }
+
+    // MISS (or BYPASS): ask the store, passing the client's range and conditions on.
+    let sreq = crate::store::object_read(&bucket.store, &parts.method, key, version_id.as_deref(), &parts.headers, ctx.now);
+    let mut resp = send(&sreq, None, ctx.cfg.store_timeout_ms).await?;
+    let status = resp.status_code();
+    let store_h = from_worker_headers(resp.headers());
+    match status {
+        200 | 206 => {}
+        304 => {
+            let mut h = crate::conditional::not_modified_headers(&store_h);
+            finish_headers(&mut h, &[], if ttl > 0 { "MISS" } else { "BYPASS" });
+            return Ok(bytes_response(304, &h, Vec::new()));
+        }
+        404 if head => return Err(S3Error::no_such_key()),
+        412 if head => return Err(crate::conditional::precondition_failed()),
+        _ => return Err(store_error(&mut resp).await),
+    }
+    let mut h = passthrough_response_headers(&store_h);
+    let decision = if ttl == 0 || head { Storable::No("bypass") } else if status == 200 { storable(&ccfg, key, status, &store_h) } else { Storable::No("partial") };
+    let label = match (&decision, ttl) {
+        (_, 0) => "BYPASS",
+        (Storable::Yes { .. }, _) => "MISS",
+        (Storable::No(_), _) if status == 206 => "MISS",
+        (Storable::No(_), _) => "BYPASS",
+    };
+    finish_headers(&mut h, &ovr, label);
+    cors(&mut h);
+    if let Storable::No(reason) = decision {
+        if reason != "bypass" && reason != "partial" {
+            h.insert(crate::cache_policy::CACHE_REASON_HEADER, reason);
+        }
+    }
+    let (_, body) = resp.into_parts();
+    let mut client = stream_response(status, &h, body, head);
+
+    if let Storable::Yes { ttl } = decision {
+        // Tee the body: one branch to the client, one into the cache.
+        if let Ok(copy) = client.cloned() {
+            let ch = cached_headers(&store_h, ttl);
+            let (_, cbody) = copy.into_parts();
+            let cresp = stream_response(200, &ch, cbody, false);
+            let k = ckey.clone();
+            ctx.wait.wait_until(async move {
+                if let Err(e) = Cache::default().put(k.as_str(), cresp).await {
+                    worker::console_warn!("cache put failed: {e}");
+                }
+            });
+        }
+    } else if status == 206 && ttl > 0 {
+        // A ranged miss: fill the cache with the whole object in the background if it fits.
+        let total = store_h.get("content-range").and_then(total_from_content_range);
+        if let Some(total) = total.filter(|t| *t <= ccfg.max_bytes()) {
+            let _ = total;
+            let store = bucket.store.clone();
+            let k = ckey.clone();
+            let key = key.to_string();
+            let cfg = ccfg.clone();
+            let now = ctx.now;
+            let timeout = ctx.cfg.store_timeout_ms;
+            ctx.wait.wait_until(async move {
+                let r = crate::store::object_read(&store, "GET", &key, version_id.as_deref(), &Headers::new(), now);
+                if let Ok(full) = send(&r, None, timeout).await {
+                    let fh = from_worker_headers(full.headers());
+                    if let Storable::Yes { ttl } = storable(&cfg, &key, full.status_code(), &fh) {
+                        let (_, b) = full.into_parts();
+                        let _ = Cache::default().put(k.as_str(), stream_response(200, &cached_headers(&fh, ttl), b, false)).await;
+                    }
+                }
+            });
+        }
+    }
+    Ok(client)
+}
+
+/// Drop an object from the edge cache (after a write or delete through the gateway).
+pub async fn purge(bucket: &BucketConfig, key: &str) {
+    let k = cache_key(&bucket.name, key, None, &[]);
+    let _ = Cache::default().delete(k.as_str(), true).await;
+}
+
+/// ListObjectsV2 (and V1), limited to what the credential may see. `json` for the demo API.
+pub async fn list_objects(ctx: &Ctx, parts: &RequestParts, principal: &Principal, bucket: &BucketConfig, json: bool) -> Result<Response, S3Error> {
+    use crate::listing::{clamp_to_scope, parse_list_query};
+    let pairs = parts.query_pairs();
+    let mut lreq = parse_list_query(&pairs)?;
+    let scope = list_scope(principal, bucket, &lreq.prefix);
+    lreq = clamp_to_scope(lreq, &scope)?;
+    authorize(principal, &ctx.keys, Method::List, bucket, &lreq.prefix, ctx.client_ip.as_deref(), ctx.now)?;
+    // Always ask the store for url-encoded keys (safe for any key bytes); the parser decodes.
+    let mut store_req = lreq.clone();
+    store_req.encoding_type_url = true;
+    let q = store_req.query_pairs();
+    let sreq = crate::store::build(&bucket.store, "GET", "", &q, &Headers::new(), crate::sigv4::EMPTY_SHA256, ctx.now);
+    let mut resp = send(&sreq, None, ctx.cfg.store_timeout_ms).await?;
+    if resp.status_code() != 200 {
+        return Err(store_error(&mut resp).await);
+    }
+    let body = store_fetch::text(&mut resp).await?;
+    let mut result = crate::listing::parse_list_bucket_result(&body)
+        .map_err(|e| S3Error::bad_gateway(format!("the store's listing could not be read: {}", e.message)))?;
+    result.name = bucket.name.clone();
+    result.encoding_type_url = lreq.encoding_type_url;
+    let out = if json {
+        crate::listing::list_json(&result)
+    } else if lreq.v2 {
+        crate::listing::list_v2_xml(&result)
+    } else {
+        crate::listing::list_v1_xml(&result)
+    };
+    let mut h = Headers::new();
+    h.insert("content-type", if json { "application/json" } else { "application/xml" });
+    h.insert("cache-control", "no-store");
+    cors(&mut h);
+    if json {
+        return Ok(json_response(200, &serde_json::from_str(&out).unwrap_or(serde_json::Value::Null)));
+    }
+    Ok(bytes_response(200, &h, out.into_bytes()))
+}

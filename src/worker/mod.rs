@@ -1,0 +1,117 @@
+//! The edge shell: the `#[event(fetch)]` and `#[event(scheduled)]` entries. It reads the
+//! configuration, asks the core what to do, and moves bytes between the client, the edge
+//! cache and the store. Every decision lives in the core modules.
+
+mod convert;
+mod download;
+mod store_fetch;
+mod upload;
+
+use crate::auth::{authenticate, Keys};
+use crate::config::Config;
+use crate::error::S3Error;
+use crate::http::RequestParts;
+use crate::route::{route, Route};
+use convert::{error_response, error_style, json_response, request_parts};
+use worker::{event, Context, Env, Request, Response, Result};
+
+/// Per-request context the handlers share.
+pub struct Ctx {
+    pub cfg: Config,
+    pub keys: Keys,
+    pub now: u64,
+    pub request_id: String,
+    pub client_ip: Option<String>,
+    pub wait: Context,
+}
+
+fn now_secs() -> u64 {
+    (js_sys::Date::now() / 1000.0) as u64
+}
+
+fn request_id() -> String {
+    let mut s = String::with_capacity(16);
+    for _ in 0..2 {
+        s.push_str(&format!("{:08X}", (js_sys::Math::random() * 4294967296.0) as u32));
+    }
+    s
+}
+
+fn load(env: &Env) -> std::result::Result<(Config, Keys), S3Error> {
+    let get = |name: &str| -> Option<String> {
+        if let Ok(s) = env.secret(name) {
+            return Some(s.to_string());
+        }
+        env.var(name).ok().map(|v| v.to_string())
+    };
+    let cfg = Config::from_env(&get)?;
+    let keys = Keys::from_config(&cfg)?;
+    Ok((cfg, keys))
+}
+
+#[event(start)]
+fn start() {
+    console_error_panic_hook::set_once();
+}
+
+#[event(fetch)]
+async fn fetch(req: Request, env: Env, wait: Context) -> Result<Response> {
+    let parts = request_parts(&req);
+    let rid = request_id();
+    let style = error_style(&parts);
+    let head = parts.method == "HEAD";
+    let resource = parts.path.clone();
+    let (cfg, keys) = match load(&env) {
+        Ok(v) => v,
+        Err(e) => return Ok(error_response(&e, style, &resource, &rid, head)),
+    };
+    let client_ip = parts.headers.get("cf-connecting-ip").map(str::to_string);
+    let ctx = Ctx { cfg, keys, now: now_secs(), request_id: rid.clone(), client_ip, wait };
+    let mut resp = match dispatch(&ctx, req, &parts).await {
+        Ok(r) => r,
+        Err(e) => error_response(&e, style, &resource, &rid, head),
+    };
+    let _ = resp.headers_mut().set("x-amz-request-id", &rid);
+    Ok(resp)
+}
+
+async fn dispatch(ctx: &Ctx, req: Request, parts: &RequestParts) -> std::result::Result<Response, S3Error> {
+    match route(parts) {
+        Route::Health => health(ctx).await,
+        Route::S3 { op, bucket, key } => {
+            let b = ctx.cfg.bucket(&bucket).ok_or_else(|| S3Error::no_such_bucket(&bucket))?.clone();
+            let principal = authenticate(parts, &ctx.cfg, &ctx.keys, None, ctx.now)?;
+            download::s3(ctx, req, parts, &principal, op, &b, &key).await
+        }
+        Route::Share { token, key } => {
+            let _ = req;
+            let principal = authenticate(parts, &ctx.cfg, &ctx.keys, Some(&token), ctx.now)?;
+            download::share(ctx, parts, &principal, key).await
+        }
+        Route::Preflight => Ok(download::preflight()),
+        Route::Api(_) | Route::Uppy(_) => Err(S3Error::new(404, "NotFound", "no such API route")),
+        Route::NotFound => Err(S3Error::new(404, "NotFound", "no such route")),
+    }
+}
+
+async fn health(ctx: &Ctx) -> std::result::Result<Response, S3Error> {
+    let mut stores = Vec::new();
+    for b in &ctx.cfg.buckets {
+        let r = crate::store::build(&b.store, "HEAD", "", &[], &crate::http::Headers::new(), crate::sigv4::UNSIGNED_PAYLOAD, ctx.now);
+        let t0 = js_sys::Date::now();
+        let (ok, status) = match store_fetch::send(&r, None, 5000.min(ctx.cfg.store_timeout_ms)).await {
+            Ok(resp) => (resp.status_code() < 400, resp.status_code().to_string()),
+            Err(e) => (false, e.message),
+        };
+        stores.push(serde_json::json!({"bucket": b.name, "ok": ok, "status": status, "ms": (js_sys::Date::now() - t0) as u64}));
+    }
+    let ok = stores.iter().all(|s| s["ok"] == true);
+    let v = serde_json::json!({
+        "service": "bagroom",
+        "version": crate::VERSION,
+        "commit": option_env!("BAGROOM_GIT_COMMIT").unwrap_or("unknown"),
+        "ok": ok,
+        "stores": stores,
+    });
+    Ok(json_response(if ok { 200 } else { 503 }, &v))
+}

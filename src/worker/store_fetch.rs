@@ -1,0 +1,63 @@
+//! Sending a signed request to the backing store, with a timeout.
+
+use crate::error::S3Error;
+use crate::store::StoreRequest;
+use wasm_bindgen::JsValue;
+use worker::{Fetch, Method, Request, RequestInit, Response};
+
+fn method(m: &str) -> Method {
+    Method::from(m.to_string())
+}
+
+/// Send `r` (with an optional body: a JS `ReadableStream` or bytes) and wait for the response
+/// head. A store that does not answer within `timeout_ms` is a 504; one that cannot be
+/// reached is a 502. The body of the answer is not read here.
+pub async fn send(r: &StoreRequest, body: Option<JsValue>, timeout_ms: u64) -> Result<Response, S3Error> {
+    let headers = worker::Headers::new();
+    for (k, v) in &r.headers {
+        headers.append(k, v).map_err(|e| S3Error::internal(format!("bad header {k}: {e}")))?;
+    }
+    let mut init = RequestInit::new();
+    init.with_method(method(&r.method)).with_headers(headers).with_body(body);
+    let req = Request::new_with_init(&r.url, &init).map_err(|e| S3Error::internal(format!("store request: {e}")))?;
+    let signal = web_sys::AbortSignal::timeout_with_u32(timeout_ms.min(u32::MAX as u64) as u32);
+    let signal = worker::AbortSignal::from(signal);
+    match Fetch::Request(req).send_with_signal(&signal).await {
+        Ok(resp) => Ok(resp),
+        Err(e) => {
+            if signal.aborted() {
+                Err(S3Error::gateway_timeout(format!("the store did not answer within {timeout_ms} ms")))
+            } else {
+                Err(S3Error::bad_gateway(format!("the store could not be reached: {e}")))
+            }
+        }
+    }
+}
+
+/// Read a (small) store response body as text, e.g. an XML document or error.
+pub async fn text(resp: &mut Response) -> Result<String, S3Error> {
+    resp.text().await.map_err(|e| S3Error::bad_gateway(format!("reading the store's answer: {e}")))
+}
+
+/// Turn a store error answer into the error bagroom reports: 5xx become 502 (the store failed,
+/// not the client); 4xx keep the store's code and message.
+pub async fn store_error(resp: &mut Response) -> S3Error {
+    let status = resp.status_code();
+    let body = if status == 304 { String::new() } else { text(resp).await.unwrap_or_default() };
+    if status >= 500 {
+        return S3Error::bad_gateway(format!("the store answered {status}"));
+    }
+    match crate::xml::parse_error(&body) {
+        Some((code, message)) => {
+            let code: &'static str = crate::error::known_code(&code);
+            S3Error::new(status, code, message)
+        }
+        None => match status {
+            404 => S3Error::no_such_key(),
+            403 => S3Error::access_denied("the store refused the gateway's request"),
+            412 => crate::conditional::precondition_failed(),
+            416 => S3Error::new(416, "InvalidRange", "The requested range is not satisfiable"),
+            s => S3Error::new(s, "InvalidRequest", format!("the store answered {s}")),
+        },
+    }
+}
