@@ -75,12 +75,12 @@ impl ListRequest {
 /// request is V1 (`marker`). Errors are S3's `InvalidArgument`s.
 pub fn parse_list_query(pairs: &[(String, String)]) -> Result<ListRequest, S3Error> {
     let get = |name: &str| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
-    let mut r = ListRequest::default();
-    r.v2 = match get("list-type") {
+    let v2 = match get("list-type") {
         None => false,
         Some("2") => true,
         Some(_) => return Err(S3Error::invalid_argument("Invalid List Type specified in Request").with("ArgumentName", "list-type")),
     };
+    let mut r = ListRequest { v2, ..ListRequest::default() };
     r.prefix = get("prefix").unwrap_or("").to_string();
     r.delimiter = get("delimiter").filter(|d| !d.is_empty()).map(str::to_string);
     if let Some(mk) = get("max-keys") {
