@@ -323,7 +323,8 @@ mod round_trip {
     #[test]
     fn presigned_urls_verify() {
         let bound = [("content-length", "1048576"), ("x-amz-checksum-crc32", "rwg7LQ=="), ("content-type", "video/mp4")];
-        let cases: Vec<(&str, Vec<(&str, &str)>, Vec<(&str, &str)>)> = vec![
+        type Case<'a> = (&'a str, Vec<(&'a str, &'a str)>, Vec<(&'a str, &'a str)>);
+        let cases: Vec<Case> = vec![
             ("GET", vec![], vec![]),
             ("HEAD", vec![], vec![]),
             ("GET", vec![("response-content-disposition", "attachment; filename=\"a b.txt\"")], vec![]),
