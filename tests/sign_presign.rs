@@ -173,6 +173,15 @@ fn presign_shapes() {
     // binding: a different content-length gives a different signature
     let h2 = Headers::from_pairs([("Content-Length", "1025"), ("x-amz-checksum-crc32", "AAAAAA==")]);
     assert_ne!(presign(&t, &h2, &c, "us-east-1", DOC_NOW, 10_000_000), url);
+    // SigV4's own parameters in the query are replaced, other x-amz ones kept; method case does not matter
+    let query2 = q(&[("X-Amz-Signature", "bogus"), ("X-Amz-Expires", "5"), ("x-id", "PutObject"), ("uploadId", "U/1"), ("partNumber", "3")]);
+    let t2 = Target { method: "put", query: &query2, ..t };
+    let url2 = presign(&t2, &h, &c, "us-east-1", DOC_NOW, 10_000_000);
+    assert_eq!(url2.matches("X-Amz-Signature=").count(), 1);
+    assert_eq!(url2.matches("X-Amz-Expires=").count(), 1);
+    assert!(url2.contains("x-id=PutObject"));
+    let strip = |u: &str| u.replace("x-id=PutObject&", "");
+    assert_eq!(strip(&url2).split("X-Amz-Signature").next(), url.split("X-Amz-Signature").next());
     // expiry of 0 becomes 1
     assert!(presign(&t, &Headers::new(), &c, "us-east-1", DOC_NOW, 0).contains("X-Amz-Expires=1&"));
 }

@@ -14,6 +14,16 @@ use super::{Credentials, UNSIGNED_PAYLOAD};
 use crate::http::Headers;
 use crate::time::{amz_date, short_date};
 
+const OWN_PARAMS: [&str; 7] = [
+    "X-Amz-Algorithm",
+    "X-Amz-Credential",
+    "X-Amz-Date",
+    "X-Amz-Expires",
+    "X-Amz-SignedHeaders",
+    "X-Amz-Security-Token",
+    "X-Amz-Signature",
+];
+
 /// Longest validity SigV4 allows (7 days).
 pub const MAX_EXPIRES: u64 = 604_800;
 
@@ -41,8 +51,8 @@ pub fn presign(t: &Target, signed_headers: &Headers, creds: &Credentials, region
     let signed: Vec<&str> = names.iter().map(String::as_str).collect();
     let signed_list = signed.join(";");
 
-    let mut q: Vec<(String, String)> =
-        t.query.iter().filter(|(k, _)| !k.starts_with("X-Amz-")).cloned().collect();
+    // SigV4's own parameters are always set here; copies in `t.query` are dropped.
+    let mut q: Vec<(String, String)> = t.query.iter().filter(|(k, _)| !OWN_PARAMS.contains(&k.as_str())).cloned().collect();
     q.push(("X-Amz-Algorithm".into(), ALGORITHM.into()));
     q.push(("X-Amz-Credential".into(), format!("{}/{scope}", creds.access_key_id)));
     q.push(("X-Amz-Date".into(), amz.clone()));
@@ -55,7 +65,7 @@ pub fn presign(t: &Target, signed_headers: &Headers, creds: &Credentials, region
     let uri = canonical_uri(t.path, UriMode::S3);
     let query = canonical_query(&q, &[]);
     let ch = canonical_headers(&h, &signed).unwrap_or_default();
-    let creq = canonical_request(t.method, &uri, &query, &ch, &signed_list, UNSIGNED_PAYLOAD);
+    let creq = canonical_request(&t.method.to_ascii_uppercase(), &uri, &query, &ch, &signed_list, UNSIGNED_PAYLOAD);
     let sts = string_to_sign(&amz, &scope, &creq);
     let key = signing_key(&creds.secret_access_key, &short_date(now), region, SERVICE);
     let sig = signature(&key, &sts);

@@ -101,7 +101,7 @@ pub fn sign_headers(
     let query = canonical_query(t.query, &[]);
     // Every signed name comes from `h`, so this is always Some.
     let ch = canonical_headers(&h, &signed).unwrap_or_default();
-    let creq = canonical_request(t.method, &uri, &query, &ch, &signed_list, payload_hash);
+    let creq = canonical_request(&t.method.to_ascii_uppercase(), &uri, &query, &ch, &signed_list, payload_hash);
     let sts = string_to_sign(&amz, &scope, &creq);
     let key = signing_key(&creds.secret_access_key, &short_date(now), region, SERVICE);
     let sig = signature(&key, &sts);
