@@ -301,7 +301,7 @@ pub fn list_v1_xml(result: &ListResult) -> String {
 /// The demo API's listing:
 /// `{"objects":[{"key","size","etag","last_modified"}],"prefixes":[..],"next_cursor":..,"truncated":..}`.
 /// `etag` is unquoted; `last_modified` is ISO 8601 (or null); `next_cursor` is the V2
-/// continuation token (V1: NextMarker), null when there is no next page.
+/// continuation token (V1: NextMarker, else the last key or prefix), null when there is no next page.
 pub fn list_json(result: &ListResult) -> String {
     let objects: Vec<serde_json::Value> = result
         .contents
@@ -315,7 +315,9 @@ pub fn list_json(result: &ListResult) -> String {
             })
         })
         .collect();
-    let next = if result.is_truncated { result.next_continuation_token.clone().or_else(|| result.next_marker.clone()) } else { None };
+    // V1 without a delimiter has no NextMarker: the next page starts after the last key
+    let last = || result.contents.last().map(|o| o.key.clone()).into_iter().chain(result.common_prefixes.last().cloned()).max();
+    let next = if result.is_truncated { result.next_continuation_token.clone().or_else(|| result.next_marker.clone()).or_else(last) } else { None };
     serde_json::json!({
         "objects": objects,
         "prefixes": result.common_prefixes,
@@ -358,5 +360,18 @@ mod tests {
         assert_eq!(clamp_to_scope(req("users/al"), "users/alice/").unwrap().prefix, "users/alice/");
         assert_eq!(clamp_to_scope(req("users/bob/"), "users/alice/").unwrap_err().code, "AccessDenied");
         assert_eq!(clamp_to_scope(req("anything"), "").unwrap().prefix, "anything");
+    }
+
+    #[test]
+    fn json_cursor_for_v1_without_next_marker() {
+        let r = ListResult {
+            is_truncated: true,
+            contents: vec![ObjectEntry { key: "a".into(), ..ObjectEntry::default() }, ObjectEntry { key: "b".into(), ..ObjectEntry::default() }],
+            ..ListResult::default()
+        };
+        let j: serde_json::Value = serde_json::from_str(&list_json(&r)).unwrap();
+        assert_eq!(j["next_cursor"], "b");
+        let j: serde_json::Value = serde_json::from_str(&list_json(&ListResult { is_truncated: false, ..r })).unwrap();
+        assert!(j["next_cursor"].is_null());
     }
 }
