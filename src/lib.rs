@@ -23,6 +23,7 @@ pub mod auth;
 pub mod download;
 pub mod route;
 pub mod store;
+pub mod upload;
 
 #[cfg(target_arch = "wasm32")]
 mod worker;

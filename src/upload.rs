@@ -1,0 +1,506 @@
+//! Upload decisions: how a proxied PUT (or UploadPart) body travels to the store, which
+//! limits bind it, and the byte filter that enforces them while the body streams.
+//!
+//! Fast path: a body with a known length, no `aws-chunked` framing and no payload hash to
+//! check goes to the store untouched (the JS stream is handed over, never read in Rust).
+//! Everything else passes through [`BodyFilter`]: it decodes `aws-chunked` (checking every
+//! chunk signature), hashes the body when a SHA-256 was signed, verifies trailing checksums,
+//! and counts bytes against the limit. On any failure the shell errors the stream, so the
+//! store never completes the object.
+
+use crate::error::S3Error;
+use crate::http::Headers;
+use crate::sigv4::chunked::{ChunkMode, ChunkedDecoder};
+use crate::sigv4::verify::Payload;
+use crate::store::forwardable;
+use crate::token::Claims;
+use base64::Engine;
+use sha2::{Digest, Sha256};
+
+/// S3's largest single PUT.
+pub const S3_MAX_PUT: u64 = 5 * 1024 * 1024 * 1024;
+
+/// How the body is framed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Framing {
+    /// Plain bytes.
+    Raw,
+    /// `Content-Encoding: aws-chunked`.
+    AwsChunked { signed: bool, trailer: bool },
+}
+
+/// What the shell does with one upload body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PutPlan {
+    pub framing: Framing,
+    /// Payload length after decoding, when the client declared it.
+    pub length: Option<u64>,
+    /// Most bytes this upload may carry.
+    pub limit: u64,
+    /// Hex SHA-256 the decoded body must have (a signed payload hash).
+    pub sha256: Option<String>,
+    /// Checksum algorithm announced for a trailer (`x-amz-trailer`), e.g. `x-amz-checksum-crc32`.
+    pub trailer_checksum: Option<String>,
+    /// Headers for the store request (content metadata, checksums, conditions; signed by the gateway).
+    pub store_headers: Headers,
+}
+
+impl PutPlan {
+    /// Must the body pass through [`BodyFilter`]? (Otherwise it is handed to the store as is.)
+    pub fn needs_filter(&self) -> bool {
+        self.framing != Framing::Raw || self.sha256.is_some() || self.length.is_none()
+    }
+}
+
+fn too_large(limit: u64) -> S3Error {
+    S3Error::new(400, "EntityTooLarge", "Your proposed upload exceeds the maximum allowed object size.")
+        .with("MaxSizeAllowed", limit.to_string())
+}
+
+/// The effective byte limit: the configured maximum, narrowed by a token's `max_bytes`.
+pub fn byte_limit(claims: Option<&Claims>, max_upload: u64) -> u64 {
+    let mut l = max_upload.min(S3_MAX_PUT);
+    if let Some(m) = claims.and_then(|c| c.max_bytes) {
+        l = l.min(m);
+    }
+    l
+}
+
+fn parse_len(h: &Headers, name: &str) -> Result<Option<u64>, S3Error> {
+    match h.get(name) {
+        None => Ok(None),
+        Some(v) => v
+            .trim()
+            .parse::<u64>()
+            .map(Some)
+            .map_err(|_| S3Error::invalid_argument(format!("{name} must be a non-negative integer"))),
+    }
+}
+
+/// Decide how a PUT / UploadPart body travels. `payload` is what the SigV4 check found (None for
+/// tokens and SigV2); `claims` the token's limits (None for access keys); `multipart_part` is true
+/// for UploadPart (content-type limits were checked at CreateMultipartUpload).
+pub fn plan_put(
+    client: &Headers,
+    payload: Option<&Payload>,
+    claims: Option<&Claims>,
+    max_upload: u64,
+    multipart_part: bool,
+) -> Result<PutPlan, S3Error> {
+    let encodings: Vec<String> = client
+        .get("content-encoding")
+        .unwrap_or("")
+        .split(',')
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .collect();
+    let chunked_enc = encodings.iter().any(|e| e.eq_ignore_ascii_case("aws-chunked"));
+    let sha_header = client.get("x-amz-content-sha256").unwrap_or("");
+    let framing = match payload {
+        Some(Payload::Streaming { signed, trailer }) => Framing::AwsChunked { signed: *signed, trailer: *trailer },
+        _ if chunked_enc || sha_header.starts_with("STREAMING-") => {
+            // aws-chunked without a verified streaming signature (e.g. a token upload from an SDK):
+            // only the unsigned variants are acceptable.
+            if sha_header.starts_with("STREAMING-AWS4-HMAC-SHA256") {
+                return Err(S3Error::access_denied("signed aws-chunked bodies need a SigV4-signed request"));
+            }
+            Framing::AwsChunked { signed: false, trailer: sha_header.ends_with("TRAILER") || client.get("x-amz-trailer").is_some() }
+        }
+        _ => Framing::Raw,
+    };
+    let length = match framing {
+        Framing::Raw => parse_len(client, "content-length")?,
+        Framing::AwsChunked { .. } => parse_len(client, "x-amz-decoded-content-length")?,
+    };
+    let limit = byte_limit(claims, max_upload);
+    if let Some(n) = length {
+        if n > limit {
+            return Err(too_large(limit));
+        }
+    }
+    if let Some(c) = claims {
+        let ct = client.get("content-type");
+        // An undeclared size is counted while streaming (BodyFilter), so check the type only.
+        crate::token::check_upload(c, if multipart_part { None } else { ct }, Some(length.unwrap_or(0)))?;
+    }
+    let sha256 = match payload {
+        Some(Payload::Sha256(h)) => Some(h.to_ascii_lowercase()),
+        _ => None,
+    };
+    let trailer_checksum = match framing {
+        Framing::AwsChunked { trailer: true, .. } => client.get("x-amz-trailer").map(|t| t.trim().to_ascii_lowercase()),
+        _ => None,
+    };
+    if let Some(t) = &trailer_checksum {
+        if !SUPPORTED_CHECKSUMS.contains(&t.as_str()) {
+            return Err(S3Error::invalid_argument(format!("unsupported trailing checksum {t}")));
+        }
+    }
+
+    let mut h = forwardable(client);
+    h.remove("content-length");
+    h.remove("x-amz-sdk-checksum-algorithm");
+    if framing != Framing::Raw {
+        let rest: Vec<&String> = encodings.iter().filter(|e| !e.eq_ignore_ascii_case("aws-chunked")).collect();
+        h.remove("content-encoding");
+        if !rest.is_empty() {
+            h.insert("content-encoding", rest.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(","));
+        }
+    }
+    if let Some(n) = length {
+        h.insert("content-length", n.to_string());
+    }
+    if claims.is_some_and(|c| c.no_overwrite) && !multipart_part {
+        h.insert("if-none-match", "*");
+    }
+    Ok(PutPlan { framing, length, limit, sha256, trailer_checksum, store_headers: h })
+}
+
+/// Trailing checksums the gateway verifies.
+pub const SUPPORTED_CHECKSUMS: &[&str] =
+    &["x-amz-checksum-crc32", "x-amz-checksum-crc32c", "x-amz-checksum-crc64nvme", "x-amz-checksum-sha1", "x-amz-checksum-sha256"];
+
+enum Check {
+    Crc32(crc32fast::Hasher),
+    Crc32c(u32),
+    Crc64(u64),
+    Sha1(sha1::Sha1),
+    Sha256(Sha256),
+}
+
+impl Check {
+    fn new(name: &str) -> Option<Check> {
+        Some(match name {
+            "x-amz-checksum-crc32" => Check::Crc32(crc32fast::Hasher::new()),
+            "x-amz-checksum-crc32c" => Check::Crc32c(0),
+            "x-amz-checksum-crc64nvme" => Check::Crc64(!0),
+            "x-amz-checksum-sha1" => Check::Sha1(sha1::Sha1::default()),
+            "x-amz-checksum-sha256" => Check::Sha256(Sha256::new()),
+            _ => return None,
+        })
+    }
+    fn update(&mut self, b: &[u8]) {
+        match self {
+            Check::Crc32(h) => h.update(b),
+            Check::Crc32c(c) => *c = crc32c::crc32c_append(*c, b),
+            Check::Crc64(c) => *c = crc64nvme_update(*c, b),
+            Check::Sha1(h) => sha1::Digest::update(h, b),
+            Check::Sha256(h) => h.update(b),
+        }
+    }
+    fn finish_b64(self) -> String {
+        let b64 = |v: &[u8]| base64::engine::general_purpose::STANDARD.encode(v);
+        match self {
+            Check::Crc32(h) => b64(&h.finalize().to_be_bytes()),
+            Check::Crc32c(c) => b64(&c.to_be_bytes()),
+            Check::Crc64(c) => b64(&(!c).to_be_bytes()),
+            Check::Sha1(h) => b64(&sha1::Digest::finalize(h)),
+            Check::Sha256(h) => b64(&h.finalize()),
+        }
+    }
+}
+
+/// CRC-64/NVME (reflected, poly 0xAD93D23594C93659), as S3's `x-amz-checksum-crc64nvme`.
+pub fn crc64nvme_update(mut crc: u64, data: &[u8]) -> u64 {
+    const POLY: u64 = 0x9A6C_9329_AC4B_C9B5;
+    for &b in data {
+        crc ^= b as u64;
+        for _ in 0..8 {
+            crc = if crc & 1 != 0 { (crc >> 1) ^ POLY } else { crc >> 1 };
+        }
+    }
+    crc
+}
+
+/// The streaming filter: decode, hash, verify and count, in bounded memory.
+pub struct BodyFilter {
+    decoder: Option<ChunkedDecoder>,
+    limit: u64,
+    length: Option<u64>,
+    count: u64,
+    sha256: Option<(Sha256, String)>,
+    trailer: Option<(String, Check)>,
+    scratch: Vec<u8>,
+}
+
+/// What to send on for one input chunk.
+pub enum Out<'a> {
+    /// The input as it came (no copy needed).
+    Same,
+    /// These bytes (possibly empty).
+    Bytes(&'a [u8]),
+}
+
+impl BodyFilter {
+    /// `signing` is (signing key, amz date, scope, seed signature) from the verified request,
+    /// needed only for signed aws-chunked bodies.
+    pub fn new(plan: &PutPlan, signing: Option<([u8; 32], String, String, String)>) -> Result<BodyFilter, S3Error> {
+        let decoder = match &plan.framing {
+            Framing::Raw => None,
+            Framing::AwsChunked { signed, trailer } => {
+                let mode = if *signed {
+                    let (signing_key, amz_date, scope, seed_signature) =
+                        signing.ok_or_else(|| S3Error::access_denied("signed aws-chunked body without a verified seed signature"))?;
+                    ChunkMode::Signed { signing_key, amz_date, scope, seed_signature }
+                } else {
+                    ChunkMode::Unsigned
+                };
+                Some(ChunkedDecoder::new(mode, *trailer))
+            }
+        };
+        let trailer = plan.trailer_checksum.as_ref().and_then(|n| Check::new(n).map(|c| (n.clone(), c)));
+        Ok(BodyFilter {
+            decoder,
+            limit: plan.limit,
+            length: plan.length,
+            count: 0,
+            sha256: plan.sha256.clone().map(|h| (Sha256::new(), h)),
+            trailer,
+            scratch: Vec::new(),
+        })
+    }
+
+    /// Payload bytes seen so far.
+    pub fn count(&self) -> u64 {
+        self.count
+    }
+
+    /// Feed the next input bytes; returns what to pass on.
+    pub fn push<'a>(&'a mut self, input: &[u8]) -> Result<Out<'a>, S3Error> {
+        let same = self.decoder.is_none();
+        if let Some(d) = self.decoder.as_mut() {
+            self.scratch.clear();
+            d.push(input, &mut self.scratch)?;
+        }
+        let payload: &[u8] = if same { input } else { &self.scratch };
+        self.count += payload.len() as u64;
+        if self.count > self.limit {
+            return Err(too_large(self.limit));
+        }
+        if let Some(n) = self.length {
+            if self.count > n {
+                return Err(S3Error::new(400, "IncompleteBody", "The body is longer than its declared length."));
+            }
+        }
+        if let Some((h, _)) = self.sha256.as_mut() {
+            h.update(payload);
+        }
+        if let Some((_, c)) = self.trailer.as_mut() {
+            c.update(payload);
+        }
+        Ok(if same { Out::Same } else { Out::Bytes(&self.scratch) })
+    }
+
+    /// The body ended: check framing, length, hash and trailing checksum.
+    pub fn finish(&mut self) -> Result<(), S3Error> {
+        let trailers = match self.decoder.as_mut() {
+            Some(d) => Some(d.finish()?),
+            None => None,
+        };
+        if let Some(n) = self.length {
+            if self.count != n {
+                return Err(S3Error::new(400, "IncompleteBody", "You did not provide the number of bytes specified by the Content-Length HTTP header."));
+            }
+        }
+        if let Some((h, expected)) = self.sha256.take() {
+            let got = crate::sigv4::hex(&h.finalize());
+            if !crate::sigv4::constant_time_eq(got.as_bytes(), expected.as_bytes()) {
+                return Err(S3Error::new(400, "XAmzContentSHA256Mismatch", "The provided 'x-amz-content-sha256' header does not match what was computed.")
+                    .with("ClientComputedContentSHA256", expected)
+                    .with("S3ComputedContentSHA256", got));
+            }
+        }
+        if let Some((name, c)) = self.trailer.take() {
+            let got = c.finish_b64();
+            let sent = trailers.as_ref().and_then(|t| t.get(&name)).map(str::trim).map(str::to_string);
+            match sent {
+                Some(s) if s == got => {}
+                Some(_) => return Err(S3Error::new(400, "BadDigest", format!("The {name} you specified did not match the calculated checksum."))),
+                None => return Err(S3Error::new(400, "MalformedTrailerError", "The request contained trailing data that was not well-formed or did not conform to our published schema.")),
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The key an upload from the demo page or Uppy lands at: a file name relative to the token's
+/// scope (`uploads/` + `cat.png`), or the token's exact key.
+pub fn key_for_upload(scope: &crate::token::Scope, filename: &str) -> Result<String, S3Error> {
+    use crate::token::Scope;
+    let name = filename.trim_start_matches('/');
+    if name.is_empty() {
+        return Err(S3Error::invalid_argument("a file name is required"));
+    }
+    if name.len() > 1024 || name.chars().any(|c| c.is_control()) {
+        return Err(S3Error::invalid_argument("the file name is not a valid S3 key"));
+    }
+    match scope {
+        Scope::Exact(k) => Ok(k.clone()),
+        Scope::Prefix(p) if name.starts_with(p.as_str()) => Ok(name.to_string()),
+        Scope::Prefix(p) => Ok(format!("{p}{name}")),
+    }
+}
+
+/// The JSON body of an upload-complete event (like S3's event notifications).
+pub fn upload_event(bucket: &str, key: &str, size: Option<u64>, etag: &str, content_type: Option<&str>, who: &str, now: u64, via: &str) -> String {
+    serde_json::json!({
+        "event": "ObjectCreated",
+        "via": via,
+        "bucket": bucket,
+        "key": key,
+        "size": size,
+        "etag": etag,
+        "content_type": content_type,
+        "who": who,
+        "time": crate::time::iso8601(now),
+    })
+    .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::token::{Claims, Methods, Scope};
+
+    fn claims(max: Option<u64>, types: &[&str], no_overwrite: bool) -> Claims {
+        let mut c = Claims::new("k", 10_000, Methods::ALL, "b", Scope::Prefix("up/".into()));
+        c.max_bytes = max;
+        c.content_types = types.iter().map(|s| s.to_string()).collect();
+        c.no_overwrite = no_overwrite;
+        c
+    }
+
+    fn run(plan: &PutPlan, body: &[u8], split: usize) -> Result<Vec<u8>, S3Error> {
+        let mut f = BodyFilter::new(plan, None)?;
+        let mut out = Vec::new();
+        for c in body.chunks(split.max(1)) {
+            match f.push(c)? {
+                Out::Same => out.extend_from_slice(c),
+                Out::Bytes(b) => out.extend_from_slice(b),
+            }
+        }
+        f.finish()?;
+        Ok(out)
+    }
+
+    #[test]
+    fn plain_put_with_length_takes_the_fast_path() {
+        let h = Headers::from_pairs([("content-length", "5"), ("content-type", "text/plain"), ("x-amz-meta-a", "1")]);
+        let p = plan_put(&h, Some(&Payload::Unsigned), None, 1 << 30, false).unwrap();
+        assert!(!p.needs_filter());
+        assert_eq!(p.store_headers.get("content-length"), Some("5"));
+        assert_eq!(p.store_headers.get("x-amz-meta-a"), Some("1"));
+    }
+
+    #[test]
+    fn limits_refused_up_front() {
+        let h = Headers::from_pairs([("content-length", "101"), ("content-type", "text/plain")]);
+        let e = plan_put(&h, None, Some(&claims(Some(100), &[], false)), 1 << 30, false).unwrap_err();
+        assert_eq!((e.status, e.code), (400, "EntityTooLarge"));
+        let e = plan_put(&h, None, None, 100, false).unwrap_err();
+        assert_eq!(e.code, "EntityTooLarge");
+        let h = Headers::from_pairs([("content-length", "1"), ("content-type", "text/html")]);
+        let e = plan_put(&h, None, Some(&claims(None, &["image/*"], false)), 1 << 30, false).unwrap_err();
+        assert_eq!(e.status, 403);
+        let h = Headers::from_pairs([("x-amz-decoded-content-length", "500"), ("content-encoding", "aws-chunked"), ("x-amz-content-sha256", "STREAMING-UNSIGNED-PAYLOAD-TRAILER")]);
+        assert_eq!(plan_put(&h, None, Some(&claims(Some(100), &[], false)), 1 << 30, false).unwrap_err().code, "EntityTooLarge");
+    }
+
+    #[test]
+    fn no_overwrite_becomes_a_conditional_write() {
+        let h = Headers::from_pairs([("content-length", "1")]);
+        let p = plan_put(&h, None, Some(&claims(None, &[], true)), 1 << 30, false).unwrap();
+        assert_eq!(p.store_headers.get("if-none-match"), Some("*"));
+    }
+
+    #[test]
+    fn counting_without_length_aborts_over_the_limit() {
+        let h = Headers::from_pairs([("transfer-encoding", "chunked")]);
+        let p = plan_put(&h, None, Some(&claims(Some(10), &[], false)), 1 << 30, false).unwrap();
+        assert!(p.needs_filter());
+        assert_eq!(run(&p, b"0123456789", 3).unwrap(), b"0123456789");
+        assert_eq!(run(&p, b"0123456789A", 3).unwrap_err().code, "EntityTooLarge");
+    }
+
+    #[test]
+    fn signed_payload_hash_is_checked() {
+        let body = b"hello world";
+        let h = Headers::from_pairs([("content-length", "11")]);
+        let good = crate::sigv4::sha256_hex(body);
+        let p = plan_put(&h, Some(&Payload::Sha256(good)), None, 1 << 30, false).unwrap();
+        assert!(p.needs_filter());
+        assert_eq!(run(&p, body, 4).unwrap(), body);
+        let p = plan_put(&h, Some(&Payload::Sha256(crate::sigv4::sha256_hex(b"other"))), None, 1 << 30, false).unwrap();
+        assert_eq!(run(&p, body, 4).unwrap_err().code, "XAmzContentSHA256Mismatch");
+    }
+
+    #[test]
+    fn declared_length_must_match() {
+        let h = Headers::from_pairs([("content-length", "5")]);
+        let p = plan_put(&h, Some(&Payload::Sha256(crate::sigv4::sha256_hex(b"abc"))), None, 1 << 30, false).unwrap();
+        assert_eq!(run(&p, b"abc", 1).unwrap_err().code, "IncompleteBody");
+    }
+
+    fn chunked(payload: &[u8], trailer: Option<(&str, &str)>) -> Vec<u8> {
+        let mut b = Vec::new();
+        for c in payload.chunks(4) {
+            b.extend_from_slice(format!("{:x}\r\n", c.len()).as_bytes());
+            b.extend_from_slice(c);
+            b.extend_from_slice(b"\r\n");
+        }
+        b.extend_from_slice(b"0\r\n");
+        if let Some((k, v)) = trailer {
+            b.extend_from_slice(format!("{k}:{v}\r\n").as_bytes());
+        }
+        b.extend_from_slice(b"\r\n");
+        b
+    }
+
+    #[test]
+    fn unsigned_aws_chunked_with_crc32_trailer() {
+        // the captured boto3 body: "hello world\n" with CRC32 rwg7LQ==
+        let h = Headers::from_pairs([
+            ("content-encoding", "aws-chunked"),
+            ("x-amz-content-sha256", "STREAMING-UNSIGNED-PAYLOAD-TRAILER"),
+            ("x-amz-decoded-content-length", "12"),
+            ("x-amz-trailer", "x-amz-checksum-crc32"),
+            ("x-amz-sdk-checksum-algorithm", "CRC32"),
+        ]);
+        let payload = Payload::Streaming { signed: false, trailer: true };
+        let p = plan_put(&h, Some(&payload), None, 1 << 30, false).unwrap();
+        assert_eq!(p.store_headers.get("content-length"), Some("12"));
+        assert_eq!(p.store_headers.get("content-encoding"), None);
+        assert_eq!(p.store_headers.get("x-amz-sdk-checksum-algorithm"), None);
+        let body = chunked(b"hello world\n", Some(("x-amz-checksum-crc32", "rwg7LQ==")));
+        for split in [1, 5, 1000] {
+            assert_eq!(run(&p, &body, split).unwrap(), b"hello world\n");
+        }
+        let bad = chunked(b"hello world\n", Some(("x-amz-checksum-crc32", "AAAAAA==")));
+        assert_eq!(run(&p, &bad, 7).unwrap_err().code, "BadDigest");
+    }
+
+    #[test]
+    fn other_checksums() {
+        for (name, expected) in [
+            ("x-amz-checksum-sha256", base64::engine::general_purpose::STANDARD.encode(Sha256::digest(b"abc"))),
+            ("x-amz-checksum-crc32c", "Nks/tw==".to_string()),
+        ] {
+            let h = Headers::from_pairs([("content-encoding", "aws-chunked"), ("x-amz-decoded-content-length", "3"), ("x-amz-trailer", name)]);
+            let p = plan_put(&h, Some(&Payload::Streaming { signed: false, trailer: true }), None, 1 << 30, false).unwrap();
+            assert_eq!(run(&p, &chunked(b"abc", Some((name, &expected))), 2).unwrap(), b"abc", "{name}");
+        }
+    }
+
+    #[test]
+    fn crc64nvme_check_value() {
+        assert_eq!(!crc64nvme_update(!0, b"123456789"), 0xAE8B_1486_0A79_9888);
+    }
+
+    #[test]
+    fn upload_keys() {
+        assert_eq!(key_for_upload(&Scope::Prefix("up/".into()), "a b.txt").unwrap(), "up/a b.txt");
+        assert_eq!(key_for_upload(&Scope::Prefix("up/".into()), "up/x").unwrap(), "up/x");
+        assert_eq!(key_for_upload(&Scope::Exact("k".into()), "whatever").unwrap(), "k");
+        assert!(key_for_upload(&Scope::Prefix("".into()), "").is_err());
+    }
+}
