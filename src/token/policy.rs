@@ -335,7 +335,7 @@ mod tests {
         assert_eq!(&c.jti[..8], &p.jti[..]);
         assert_eq!(c.jti.len(), 16);
         // revoking the parent revokes the child
-        assert!(is_revoked(&c.jti, &[p.jti.clone()]));
+        assert!(is_revoked(&c.jti, std::slice::from_ref(&p.jti)));
 
         let bad = |r: NarrowRequest| narrow(&p, &r).unwrap_err().message;
         assert!(bad(NarrowRequest { exp: Some(1001), ..Default::default() }).contains("would widen the parent's expiry"));
