@@ -386,3 +386,46 @@ fn narrowing_property_is_not_vacuous() {
     assert!(check_access(&child, &[], &a).is_ok());
     assert!(check_access(&child, &[vec![1]], &a).is_err(), "revoking the parent revokes the child");
 }
+
+// ---------------------------------------------------------------- the CLI
+
+fn cli(args: &[&str]) -> (i32, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_bagroom-token")).args(args).env_remove("BAGROOM_TOKEN_KEYS").output().unwrap();
+    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+#[test]
+fn cli_mints_the_doc_example_and_verifies_it() {
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/token-format.md")).unwrap();
+    let doc_token = doc_value(&doc, "<!-- example:token -->");
+    let (rc, out, _) = cli(&[
+        "mint", "--keys", EXAMPLE_KEYS, "--bucket", "demo", "--key", "cats/tabby.jpg", "--methods", "GET,HEAD",
+        "--exp", "1767225600", "--nbf", "1767222000", "--id", "0123456789abcdef", "--now", "1767223800",
+    ]);
+    assert_eq!(rc, 0);
+    assert_eq!(out, format!("{doc_token}\n"), "mint prints only the token");
+
+    let verify = |extra: &[&str]| {
+        let mut a = vec!["verify", &doc_token, "--keys", EXAMPLE_KEYS, "--bucket", "demo", "--now", "1767223800"];
+        a.extend_from_slice(extra);
+        cli(&a)
+    };
+    assert_eq!(verify(&["--method", "GET", "--key", "cats/tabby.jpg"]).1, "OK\n");
+    let (rc, out, _) = verify(&["--method", "PUT", "--key", "cats/tabby.jpg"]);
+    assert_eq!((rc, out.as_str()), (1, "AccessDenied: method not allowed by token\n"));
+    let (rc, out, _) = verify(&["--method", "GET", "--key", "cats/tabby.jpg", "--revoked", "0123"]);
+    assert_eq!((rc, out.as_str()), (1, "AccessDenied: token revoked\n"));
+    assert_eq!(verify(&["--method", "GET"]).0, 2, "usage error");
+
+    let (rc, out, _) = cli(&["inspect", &doc_token]);
+    assert_eq!(rc, 0);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!((v["key"].as_str(), v["jti"].as_str(), v["methods"][1].as_str()), (Some("cats/tabby.jpg"), Some("0123456789abcdef"), Some("HEAD")));
+
+    // random ids by default, and short secrets refused without echoing them
+    let (_, a, _) = cli(&["mint", "--keys", EXAMPLE_KEYS, "--prefix", ""]);
+    let (_, b, _) = cli(&["mint", "--keys", EXAMPLE_KEYS, "--prefix", ""]);
+    assert_ne!(token::decode_unverified(a.trim()).unwrap().jti, token::decode_unverified(b.trim()).unwrap().jti);
+    let (rc, out, err) = cli(&["mint", "--keys", "k:tooshort", "--key", "x"]);
+    assert!(rc == 1 && out.is_empty() && err.contains("at least 16") && !err.contains("tooshort"), "{err}");
+}
