@@ -173,7 +173,10 @@ fn every_captured_request_verifies_and_every_signed_byte_matters() {
             // the signature itself
             let mut m = req.clone();
             let a = req.headers.get("authorization").unwrap();
-            let flipped = if a.ends_with('0') { format!("{}1", &a[..a.len() - 1]) } else { format!("{}0", &a[..a.len() - 1]) };
+            let flipped = match a.strip_suffix('0') {
+                Some(head) => format!("{head}1"),
+                None => format!("{}0", &a[..a.len() - 1]),
+            };
             m.headers.insert("authorization", flipped);
             must_fail_signature(&m, &o, "signature", &mut t);
             // another region / an unknown key
