@@ -91,24 +91,6 @@ impl S3Error {
     }
 }
 
-/// S3 error codes the gateway may relay from a store. A code outside this list is reported as
-/// `InvalidRequest` (the store's own code goes into the message).
-const KNOWN_CODES: &[&str] = &[
-    "AccessDenied", "BadDigest", "BucketAlreadyExists", "BucketAlreadyOwnedByYou", "BucketNotEmpty",
-    "EntityTooLarge", "EntityTooSmall", "IncompleteBody", "InternalError", "InvalidAccessKeyId",
-    "InvalidArgument", "InvalidBucketName", "InvalidDigest", "InvalidObjectState", "InvalidPart",
-    "InvalidPartOrder", "InvalidRange", "InvalidRequest", "InvalidStorageClass", "KeyTooLongError",
-    "MalformedXML", "MethodNotAllowed", "MissingContentLength", "NoSuchBucket", "NoSuchKey", "NoSuchUpload",
-    "NoSuchVersion", "NotImplemented", "PreconditionFailed", "RequestTimeout", "RequestTimeTooSkewed",
-    "ServiceUnavailable", "SignatureDoesNotMatch", "SlowDown", "XAmzContentSHA256Mismatch",
-    "ConditionalRequestConflict", "InvalidDigest", "BadRequest", "NotModified", "TooManyParts",
-];
-
-/// The `'static` form of a known S3 error code, or `InvalidRequest`.
-pub fn known_code(code: &str) -> &'static str {
-    KNOWN_CODES.iter().find(|c| **c == code).copied().unwrap_or("InvalidRequest")
-}
-
 impl fmt::Display for S3Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} ({}): {}", self.code, self.status, self.message)

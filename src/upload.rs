@@ -50,6 +50,13 @@ impl PutPlan {
     pub fn needs_filter(&self) -> bool {
         self.framing != Framing::Raw || self.sha256.is_some() || self.length.is_none()
     }
+    /// The payload length (always known: [`plan_put`] refuses bodies without one).
+    pub fn len(&self) -> u64 {
+        self.length.unwrap_or(0)
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
 }
 
 fn too_large(limit: u64) -> S3Error {
@@ -112,19 +119,26 @@ pub fn plan_put(
         Framing::Raw => parse_len(client, "content-length")?,
         Framing::AwsChunked { .. } => parse_len(client, "x-amz-decoded-content-length")?,
     };
+    // S3 needs the size up front (a store cannot tell a finished body from a cut one
+    // otherwise): a plain body needs Content-Length, an aws-chunked one x-amz-decoded-content-length.
+    if length.is_none() {
+        return Err(S3Error::new(411, "MissingContentLength", "You must provide the Content-Length HTTP header."));
+    }
     let limit = byte_limit(claims, max_upload);
     if let Some(n) = length {
         if n > limit {
             return Err(too_large(limit));
         }
     }
-    if let Some(c) = claims {
-        let ct = client.get("content-type");
-        // An undeclared size is counted while streaming (BodyFilter), so check the type only.
-        crate::token::check_upload(c, if multipart_part { None } else { ct }, Some(length.unwrap_or(0)))?;
+    if let Some(c) = claims.filter(|_| !multipart_part) {
+        // The size limit is `limit` above (an undeclared size is counted while streaming);
+        // here the content type. Parts carry none: it was checked at CreateMultipartUpload.
+        crate::token::check_upload(c, client.get("content-type"), Some(length.unwrap_or(0)))?;
     }
     let sha256 = match payload {
         Some(Payload::Sha256(h)) => Some(h.to_ascii_lowercase()),
+        // a hash the client states without signing it (token uploads) is still checked
+        None if sha_header.len() == 64 && sha_header.bytes().all(|b| b.is_ascii_hexdigit()) => Some(sha_header.to_ascii_lowercase()),
         _ => None,
     };
     let trailer_checksum = match framing {
@@ -221,6 +235,9 @@ pub struct BodyFilter {
     sha256: Option<(Sha256, String)>,
     trailer: Option<(String, Check)>,
     scratch: Vec<u8>,
+    /// The bytes that complete the declared length, held back until [`BodyFilter::finish`] has
+    /// checked everything: the store never sees a whole body that fails a check.
+    held: Vec<u8>,
 }
 
 /// What to send on for one input chunk.
@@ -257,6 +274,7 @@ impl BodyFilter {
             sha256: plan.sha256.clone().map(|h| (Sha256::new(), h)),
             trailer,
             scratch: Vec::new(),
+            held: Vec::new(),
         })
     }
 
@@ -288,11 +306,17 @@ impl BodyFilter {
         if let Some((_, c)) = self.trailer.as_mut() {
             c.update(payload);
         }
+        if self.length == Some(self.count) && !payload.is_empty() {
+            // the last payload bytes: hold them until finish() has checked the whole body
+            self.held.extend_from_slice(payload);
+            return Ok(Out::Bytes(&[]));
+        }
         Ok(if same { Out::Same } else { Out::Bytes(&self.scratch) })
     }
 
-    /// The body ended: check framing, length, hash and trailing checksum.
-    pub fn finish(&mut self) -> Result<(), S3Error> {
+    /// The body ended: check framing, length, hash and trailing checksum. On success, returns the
+    /// held-back final bytes to pass on.
+    pub fn finish(&mut self) -> Result<Vec<u8>, S3Error> {
         let trailers = match self.decoder.as_mut() {
             Some(d) => Some(d.finish()?),
             None => None,
@@ -319,7 +343,7 @@ impl BodyFilter {
                 None => return Err(S3Error::new(400, "MalformedTrailerError", "The request contained trailing data that was not well-formed or did not conform to our published schema.")),
             }
         }
-        Ok(())
+        Ok(std::mem::take(&mut self.held))
     }
 }
 
@@ -379,7 +403,7 @@ mod tests {
                 Out::Bytes(b) => out.extend_from_slice(b),
             }
         }
-        f.finish()?;
+        out.extend(f.finish()?);
         Ok(out)
     }
 
@@ -414,12 +438,29 @@ mod tests {
     }
 
     #[test]
-    fn counting_without_length_aborts_over_the_limit() {
+    fn a_body_without_a_length_is_refused() {
         let h = Headers::from_pairs([("transfer-encoding", "chunked")]);
-        let p = plan_put(&h, None, Some(&claims(Some(10), &[], false)), 1 << 30, false).unwrap();
-        assert!(p.needs_filter());
-        assert_eq!(run(&p, b"0123456789", 3).unwrap(), b"0123456789");
-        assert_eq!(run(&p, b"0123456789A", 3).unwrap_err().code, "EntityTooLarge");
+        let e = plan_put(&h, None, Some(&claims(Some(10), &[], false)), 1 << 30, false).unwrap_err();
+        assert_eq!((e.status, e.code), (411, "MissingContentLength"));
+        let h = Headers::from_pairs([("content-encoding", "aws-chunked"), ("x-amz-content-sha256", "STREAMING-UNSIGNED-PAYLOAD-TRAILER")]);
+        assert_eq!(plan_put(&h, None, None, 1 << 30, false).unwrap_err().code, "MissingContentLength");
+    }
+
+    #[test]
+    fn the_final_bytes_are_held_until_every_check_passed() {
+        let body = b"hello world";
+        let h = Headers::from_pairs([("content-length", "11")]);
+        let p = plan_put(&h, Some(&Payload::Sha256(crate::sigv4::sha256_hex(b"hello worlD"))), None, 1 << 30, false).unwrap();
+        let mut f = BodyFilter::new(&p, None).unwrap();
+        let mut passed = 0;
+        for c in body.chunks(4) {
+            passed += match f.push(c).unwrap() {
+                Out::Same => c.len(),
+                Out::Bytes(b) => b.len(),
+            };
+        }
+        assert!(passed < body.len(), "the store must not have received the whole body");
+        assert_eq!(f.finish().unwrap_err().code, "XAmzContentSHA256Mismatch");
     }
 
     #[test]

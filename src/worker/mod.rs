@@ -2,6 +2,7 @@
 //! configuration, asks the core what to do, and moves bytes between the client, the edge
 //! cache and the store. Every decision lives in the core modules.
 
+mod body;
 mod convert;
 mod download;
 mod store_fetch;

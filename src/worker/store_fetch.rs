@@ -49,8 +49,11 @@ pub async fn store_error(resp: &mut Response) -> S3Error {
     }
     match crate::xml::parse_error(&body) {
         Some((code, message)) => {
-            let code: &'static str = crate::error::known_code(&code);
-            S3Error::new(status, code, message)
+            let mut e = crate::xml::store_error(code.trim(), &message);
+            if e.status < 500 {
+                e.status = status;
+            }
+            e
         }
         None => match status {
             404 => S3Error::no_such_key(),

@@ -1,21 +1,361 @@
-//! Writes: proxied PUT, multipart through the edge, DELETE.
+//! Writes through the edge: PUT (streamed), multipart (create, part, list, complete, abort),
+//! DELETE and copy. Every successful write purges the object from the edge cache and, for new
+//! objects, posts an upload-complete event in the background.
 
+use super::body::{filter, fixed_length, ErrorSlot};
+use super::convert::{bytes_response, from_worker_headers};
+use super::download::{cors, purge};
+use super::store_fetch::{send, store_error, text};
 use super::Ctx;
-use crate::auth::Principal;
+use crate::auth::{authorize, Principal};
 use crate::config::BucketConfig;
 use crate::error::S3Error;
-use crate::http::RequestParts;
+use crate::http::{Headers, RequestParts};
 use crate::route::S3Op;
+use crate::sigv4::verify::Payload;
+use crate::sigv4::{sha256_hex, UNSIGNED_PAYLOAD};
+use crate::store::{build, forwardable};
+use crate::token::{Claims, Method};
+use crate::upload::{plan_put, upload_event, BodyFilter};
+use crate::xml;
+use wasm_bindgen::JsValue;
 use worker::{Request, Response};
 
+/// Largest XML body the gateway reads from a client (CompleteMultipartUpload).
+const MAX_XML_BODY: usize = 2 * 1024 * 1024;
+
+fn claims_of(p: &Principal) -> Option<&Claims> {
+    match p {
+        Principal::Token(c, _) => Some(c),
+        _ => None,
+    }
+}
+
+fn payload_of(p: &Principal) -> Option<&Payload> {
+    match p {
+        Principal::AccessKey(v) => Some(&v.payload),
+        _ => None,
+    }
+}
+
+/// Store response headers a write passes to the client.
+fn write_headers(store: &Headers) -> Headers {
+    let mut h = Headers::new();
+    for (k, v) in store.iter() {
+        if k == "etag" || k.starts_with("x-amz-version-id") || k.starts_with("x-amz-checksum-") || k.starts_with("x-amz-server-side-encryption") {
+            h.append(k, v);
+        }
+    }
+    cors(&mut h);
+    h
+}
+
 pub async fn s3(
-    _ctx: &Ctx,
-    _req: Request,
-    _parts: &RequestParts,
-    _principal: &Principal,
+    ctx: &Ctx,
+    req: Request,
+    parts: &RequestParts,
+    principal: &Principal,
     op: S3Op,
-    _bucket: &BucketConfig,
-    _key: &str,
+    bucket: &BucketConfig,
+    key: &str,
 ) -> Result<Response, S3Error> {
-    Err(S3Error::not_implemented(format!("{op:?} is not implemented yet")))
+    let ip = ctx.client_ip.as_deref();
+    match op {
+        S3Op::PutObject | S3Op::UploadPart => {
+            authorize(principal, &ctx.keys, Method::Put, bucket, key, ip, ctx.now)?;
+            put(ctx, req, parts, principal, &op, bucket, key).await
+        }
+        S3Op::CreateMultipartUpload => {
+            authorize(principal, &ctx.keys, Method::Put, bucket, key, ip, ctx.now)?;
+            if let Some(c) = claims_of(principal) {
+                crate::token::check_upload(c, parts.headers.get("content-type"), Some(0))?;
+            }
+            let h = forwardable(&parts.headers);
+            let r = build(&bucket.store, "POST", key, &[("uploads".into(), String::new())], &h, &sha256_hex(b""), ctx.now);
+            let mut resp = send(&r, None, ctx.cfg.store_timeout_ms).await?;
+            if resp.status_code() != 200 {
+                return Err(store_error(&mut resp).await);
+            }
+            let mut doc = xml::parse_initiate_multipart_upload(&text(&mut resp).await?)?;
+            doc.bucket = bucket.name.clone();
+            xml_response(200, &xml::initiate_multipart_upload_xml(&doc))
+        }
+        S3Op::ListParts => {
+            authorize(principal, &ctx.keys, Method::Put, bucket, key, ip, ctx.now)?;
+            let q = pass_query(parts, &["uploadId", "max-parts", "part-number-marker"]);
+            let r = build(&bucket.store, "GET", key, &q, &Headers::new(), &sha256_hex(b""), ctx.now);
+            let mut resp = send(&r, None, ctx.cfg.store_timeout_ms).await?;
+            if resp.status_code() != 200 {
+                return Err(store_error(&mut resp).await);
+            }
+            let mut doc = xml::parse_list_parts(&text(&mut resp).await?)?;
+            doc.bucket = bucket.name.clone();
+            xml_response(200, &xml::list_parts_xml(&doc))
+        }
+        S3Op::AbortMultipartUpload => {
+            authorize(principal, &ctx.keys, Method::Put, bucket, key, ip, ctx.now)?;
+            let q = pass_query(parts, &["uploadId"]);
+            let r = build(&bucket.store, "DELETE", key, &q, &Headers::new(), &sha256_hex(b""), ctx.now);
+            let mut resp = send(&r, None, ctx.cfg.store_timeout_ms).await?;
+            if resp.status_code() >= 300 {
+                return Err(store_error(&mut resp).await);
+            }
+            Ok(bytes_response(204, &write_headers(&Headers::new()), Vec::new()))
+        }
+        S3Op::CompleteMultipartUpload => {
+            authorize(principal, &ctx.keys, Method::Put, bucket, key, ip, ctx.now)?;
+            let upload_id = parts.query_param("uploadId").unwrap_or_default();
+            let body = read_small_body(req).await?;
+            let list = xml::parse_complete_multipart_upload(&body)?;
+            let (etag, _) = complete(ctx, principal, bucket, key, &upload_id, &list, &parts.headers).await?;
+            let out = xml::CompleteMultipartUploadResult {
+                location: format!("/{}/{}", bucket.name, crate::encoding::uri_encode(key, true)),
+                bucket: bucket.name.clone(),
+                key: key.to_string(),
+                etag,
+                checksums: Vec::new(),
+            };
+            xml_response(200, &xml::complete_multipart_upload_result_xml(&out))
+        }
+        S3Op::DeleteObject => {
+            authorize(principal, &ctx.keys, Method::Delete, bucket, key, ip, ctx.now)?;
+            let q = pass_query(parts, &["versionId"]);
+            let r = build(&bucket.store, "DELETE", key, &q, &Headers::new(), &sha256_hex(b""), ctx.now);
+            let mut resp = send(&r, None, ctx.cfg.store_timeout_ms).await?;
+            purge(bucket, key).await;
+            if resp.status_code() >= 300 && resp.status_code() != 404 {
+                return Err(store_error(&mut resp).await);
+            }
+            Ok(bytes_response(204, &write_headers(&from_worker_headers(resp.headers())), Vec::new()))
+        }
+        S3Op::CopyObject => copy(ctx, parts, principal, bucket, key).await,
+        S3Op::ListBuckets => {
+            if !matches!(principal, Principal::AccessKey(_)) {
+                return Err(S3Error::access_denied("ListBuckets needs an access key"));
+            }
+            let mut w = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ListAllMyBucketsResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Owner><ID>bagroom</ID><DisplayName>bagroom</DisplayName></Owner><Buckets>");
+            for b in &ctx.cfg.buckets {
+                w.push_str(&format!("<Bucket><Name>{}</Name><CreationDate>2026-01-01T00:00:00.000Z</CreationDate></Bucket>", xml::escape(&b.name)));
+            }
+            w.push_str("</Buckets></ListAllMyBucketsResult>");
+            xml_response(200, &w)
+        }
+        S3Op::ListMultipartUploads => {
+            if !matches!(principal, Principal::AccessKey(_)) {
+                return Err(S3Error::access_denied("ListMultipartUploads needs an access key"));
+            }
+            let mut q = pass_query(parts, &["prefix", "delimiter", "key-marker", "upload-id-marker", "max-uploads", "encoding-type"]);
+            q.push(("uploads".into(), String::new()));
+            let r = build(&bucket.store, "GET", "", &q, &Headers::new(), &sha256_hex(b""), ctx.now);
+            let mut resp = send(&r, None, ctx.cfg.store_timeout_ms).await?;
+            if resp.status_code() != 200 {
+                return Err(store_error(&mut resp).await);
+            }
+            let body = text(&mut resp).await?;
+            let store_bucket = format!("<Bucket>{}</Bucket>", xml::escape(&bucket.store.bucket));
+            xml_response(200, &body.replacen(&store_bucket, &format!("<Bucket>{}</Bucket>", xml::escape(&bucket.name)), 1))
+        }
+        S3Op::Unsupported(what) => Err(S3Error::not_implemented(format!("bagroom does not implement {what}"))),
+        S3Op::GetObject | S3Op::HeadObject | S3Op::ListObjects | S3Op::HeadBucket => Err(S3Error::internal("routed to the wrong handler")),
+    }
+}
+
+fn xml_response(status: u16, body: &str) -> Result<Response, S3Error> {
+    let mut h = Headers::new();
+    h.insert("content-type", "application/xml");
+    h.insert("cache-control", "no-store");
+    cors(&mut h);
+    Ok(bytes_response(status, &h, body.as_bytes().to_vec()))
+}
+
+fn pass_query(parts: &RequestParts, names: &[&str]) -> Vec<(String, String)> {
+    parts.query_pairs().into_iter().filter(|(k, _)| names.contains(&k.as_str())).collect()
+}
+
+async fn read_small_body(mut req: Request) -> Result<String, S3Error> {
+    let bytes = req.bytes().await.map_err(|e| S3Error::new(400, "IncompleteBody", format!("reading the request body: {e}")))?;
+    if bytes.len() > MAX_XML_BODY {
+        return Err(S3Error::new(400, "MaxMessageLengthExceeded", "Your request was too big."));
+    }
+    String::from_utf8(bytes).map_err(|_| xml::malformed_xml())
+}
+
+/// PutObject / UploadPart: stream the body to the store.
+async fn put(
+    ctx: &Ctx,
+    req: Request,
+    parts: &RequestParts,
+    principal: &Principal,
+    op: &S3Op,
+    bucket: &BucketConfig,
+    key: &str,
+) -> Result<Response, S3Error> {
+    let is_part = *op == S3Op::UploadPart;
+    let claims = claims_of(principal);
+    let plan = plan_put(&parts.headers, payload_of(principal), claims, ctx.cfg.max_upload_bytes, is_part)?;
+    let query = if is_part { pass_query(parts, &["partNumber", "uploadId"]) } else { Vec::new() };
+    let r = build(&bucket.store, "PUT", key, &query, &plan.store_headers, UNSIGNED_PAYLOAD, ctx.now);
+    let slot: ErrorSlot = Default::default();
+    let mut keep = None;
+    let body: Option<web_sys::ReadableStream> = req.inner().body();
+    let body_js: Option<JsValue> = match body {
+        None => None,
+        Some(stream) => {
+            let stream = if plan.needs_filter() {
+                let signing = match principal {
+                    Principal::AccessKey(v) => Some((v.signing_key, v.amz_date.clone(), v.scope.clone(), v.signature.clone())),
+                    _ => None,
+                };
+                let f = filter(stream, BodyFilter::new(&plan, signing)?, slot.clone())?;
+                let s = f.stream.clone();
+                keep = Some(f);
+                s
+            } else {
+                stream
+            };
+            let stream = match plan.length {
+                Some(n) => fixed_length(stream, n),
+                None => stream,
+            };
+            Some(stream.into())
+        }
+    };
+    let body_js = match (body_js, plan.length) {
+        (None, Some(n)) if n > 0 => return Err(S3Error::new(400, "IncompleteBody", "The request body is missing.")),
+        (None, _) => Some(JsValue::from_str("")),
+        (b, _) => b,
+    };
+    let sent = send(&r, body_js, ctx.cfg.store_timeout_ms).await;
+    drop(keep);
+    if let Some(e) = slot.borrow_mut().take() {
+        return Err(e);
+    }
+    let mut resp = sent?;
+    if resp.status_code() >= 300 {
+        return Err(store_error(&mut resp).await);
+    }
+    let sh = from_worker_headers(resp.headers());
+    if !is_part {
+        purge(bucket, key).await;
+        let etag = sh.get("etag").unwrap_or("").to_string();
+        notify(ctx, bucket, key, plan.length, &etag, parts.headers.get("content-type"), principal, "put");
+    }
+    Ok(bytes_response(200, &write_headers(&sh), Vec::new()))
+}
+
+/// Complete a multipart upload: enforce the size limit over all parts (aborting the upload when
+/// it is exceeded, so nothing is left behind), then complete it in the store.
+pub async fn complete(
+    ctx: &Ctx,
+    principal: &Principal,
+    bucket: &BucketConfig,
+    key: &str,
+    upload_id: &str,
+    parts_list: &[xml::CompletedPart],
+    client_headers: &Headers,
+) -> Result<(String, u64), S3Error> {
+    // Multipart objects may exceed a single PUT's 5 GiB: only the configured and token limits apply.
+    let limit = claims_of(principal).and_then(|c| c.max_bytes).map_or(ctx.cfg.max_upload_bytes, |m| m.min(ctx.cfg.max_upload_bytes));
+    // Sizes of the uploaded parts, from the store.
+    let q = vec![("uploadId".to_string(), upload_id.to_string())];
+    let r = build(&bucket.store, "GET", key, &q, &Headers::new(), &sha256_hex(b""), ctx.now);
+    let mut resp = send(&r, None, ctx.cfg.store_timeout_ms).await?;
+    if resp.status_code() != 200 {
+        return Err(store_error(&mut resp).await);
+    }
+    let listed = xml::parse_list_parts(&text(&mut resp).await?)?;
+    let total: u64 = parts_list
+        .iter()
+        .filter_map(|p| listed.parts.iter().find(|l| l.part_number == p.part_number).map(|l| l.size))
+        .sum();
+    if total > limit {
+        let r = build(&bucket.store, "DELETE", key, &q, &Headers::new(), &sha256_hex(b""), ctx.now);
+        let _ = send(&r, None, ctx.cfg.store_timeout_ms).await;
+        return Err(S3Error::new(400, "EntityTooLarge", "Your proposed upload exceeds the maximum allowed object size.").with("MaxSizeAllowed", limit.to_string()));
+    }
+    let body = xml::complete_multipart_upload_xml(parts_list);
+    let mut h = Headers::new();
+    h.insert("content-type", "application/xml");
+    if claims_of(principal).is_some_and(|c| c.no_overwrite) {
+        h.insert("if-none-match", "*");
+    } else if let Some(v) = client_headers.get("if-none-match") {
+        h.insert("if-none-match", v);
+    }
+    let r = build(&bucket.store, "POST", key, &q, &h, &sha256_hex(body.as_bytes()), ctx.now);
+    let mut resp = send(&r, Some(JsValue::from_str(&body)), ctx.cfg.store_timeout_ms).await?;
+    if resp.status_code() != 200 {
+        return Err(store_error(&mut resp).await);
+    }
+    // S3 may answer 200 with an <Error> body: the parser turns that into an error.
+    let done = xml::parse_complete_multipart_upload_result(&text(&mut resp).await?)?;
+    purge(bucket, key).await;
+    notify(ctx, bucket, key, Some(total), &done.etag, None, principal, "multipart");
+    Ok((done.etag, total))
+}
+
+async fn copy(ctx: &Ctx, parts: &RequestParts, principal: &Principal, bucket: &BucketConfig, key: &str) -> Result<Response, S3Error> {
+    let ip = ctx.client_ip.as_deref();
+    authorize(principal, &ctx.keys, Method::Put, bucket, key, ip, ctx.now)?;
+    let src = crate::encoding::percent_decode(parts.headers.get("x-amz-copy-source").unwrap_or(""));
+    let src = src.trim_start_matches('/');
+    let (src_bucket, rest) = src.split_once('/').ok_or_else(|| S3Error::invalid_argument("Copy Source must mention the source bucket and key: sourcebucket/sourcekey"))?;
+    let (src_key, version) = match rest.split_once("?versionId=") {
+        Some((k, v)) => (k, Some(v)),
+        None => (rest, None),
+    };
+    let sb = ctx.cfg.bucket(src_bucket).ok_or_else(|| S3Error::no_such_bucket(src_bucket))?;
+    if sb.store.endpoint() != bucket.store.endpoint() {
+        return Err(S3Error::not_implemented("copying between different stores"));
+    }
+    authorize(principal, &ctx.keys, Method::Get, sb, src_key, ip, ctx.now)?;
+    let mut h = forwardable(&parts.headers);
+    let mut source = format!("/{}/{}", sb.store.bucket, crate::encoding::uri_encode(src_key, true));
+    if let Some(v) = version {
+        source.push_str(&format!("?versionId={}", crate::encoding::uri_encode(v, false)));
+    }
+    h.insert("x-amz-copy-source", source);
+    let r = build(&bucket.store, "PUT", key, &[], &h, &sha256_hex(b""), ctx.now);
+    let mut resp = send(&r, None, ctx.cfg.store_timeout_ms).await?;
+    if resp.status_code() != 200 {
+        return Err(store_error(&mut resp).await);
+    }
+    let sh = from_worker_headers(resp.headers());
+    let doc = xml::parse_copy_result(&text(&mut resp).await?)?;
+    purge(bucket, key).await;
+    notify(ctx, bucket, key, None, &doc.etag, None, principal, "copy");
+    let mut h = write_headers(&sh);
+    h.insert("content-type", "application/xml");
+    Ok(bytes_response(200, &h, xml::copy_object_result_xml(&doc).into_bytes()))
+}
+
+/// Post an upload-complete event to the configured webhook, in the background.
+pub fn notify(ctx: &Ctx, bucket: &BucketConfig, key: &str, size: Option<u64>, etag: &str, ctype: Option<&str>, principal: &Principal, via: &str) {
+    let Some(url) = ctx.cfg.webhook_url.clone() else { return };
+    let body = upload_event(&bucket.name, key, size, etag, ctype, &principal.label(), ctx.now, via);
+    ctx.wait.wait_until(async move {
+        let h = worker::Headers::new();
+        let _ = h.set("content-type", "application/json");
+        let mut init = worker::RequestInit::new();
+        init.with_method(worker::Method::Post).with_headers(h).with_body(Some(JsValue::from_str(&body)));
+        let ok = match worker::Request::new_with_init(&url, &init) {
+            Ok(r) => match worker::Fetch::Request(r).send().await {
+                Ok(resp) if resp.status_code() < 300 => true,
+                Ok(resp) => {
+                    worker::console_error!("upload event: webhook answered {}", resp.status_code());
+                    false
+                }
+                Err(e) => {
+                    worker::console_error!("upload event: webhook failed: {e}");
+                    false
+                }
+            },
+            Err(e) => {
+                worker::console_error!("upload event: bad webhook request: {e}");
+                false
+            }
+        };
+        if !ok {
+            worker::console_error!("upload event not delivered: {body}");
+        }
+    });
 }

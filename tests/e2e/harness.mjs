@@ -4,7 +4,7 @@
 // other's objects, and a gateway whose vars point at it.
 import { createTestHarness } from "wrangler";
 import { S3Client, CreateBucketCommand, PutObjectCommand, GetObjectCommand, ListObjectsV2Command, PutBucketCorsCommand } from "@aws-sdk/client-s3";
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import path from "node:path";
 import fs from "node:fs";
@@ -85,23 +85,41 @@ export async function startGateway({ bucket, vars = {}, secrets = {} }) {
   return { url: base, server, close: () => server.close() };
 }
 
-/** Run a Python snippet in the test venv (boto3, awscli). Returns stdout; throws with stderr. */
-export function python(code, env = {}) {
+// NOTE: the gateway's listening socket is served by THIS node process (wrangler's test harness),
+// so a client run with a *synchronous* child-process call would block the event loop and
+// deadlock. Clients therefore run as async child processes: always `await` these.
+
+function run(cmd, args, env) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { env, stdio: ["ignore", "pipe", "pipe"] });
+    const out = [], err = [];
+    child.stdout.on("data", (d) => out.push(d));
+    child.stderr.on("data", (d) => err.push(d));
+    child.on("error", reject);
+    child.on("close", (status) => resolve({ status, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() }));
+  });
+}
+
+/** Run a Python snippet in the test venv (boto3, awscli). Resolves to stdout; rejects with stderr. */
+export async function python(code, env = {}) {
   const py = PYENV ? path.join(PYENV, "bin/python") : "python3";
-  const r = spawnSync(py, ["-c", code], { encoding: "utf8", env: { ...process.env, ...env }, maxBuffer: 1 << 28 });
+  const r = await run(py, ["-c", code], { ...process.env, ...env });
   if (r.status !== 0) throw new Error(`python failed (${r.status}):\n${r.stderr}\n${r.stdout}`);
   return r.stdout;
 }
 
-/** Run aws-cli (v1, from the test venv) against the gateway with its own access key. */
-export function aws(args, gatewayUrl, env = {}) {
+/** Run aws-cli (v1, from the test venv) against the gateway with its own access key. Resolves to {status, stdout, stderr}. */
+export async function aws(args, gatewayUrl, env = {}) {
   const bin = PYENV ? path.join(PYENV, "bin/aws") : "aws";
-  const r = spawnSync(bin, ["--endpoint-url", gatewayUrl, "--region", "us-east-1", ...args], {
-    encoding: "utf8", maxBuffer: 1 << 28,
-    env: { ...process.env, AWS_ACCESS_KEY_ID: GW_KEY, AWS_SECRET_ACCESS_KEY: GW_SECRET, AWS_CONFIG_FILE: "/dev/null",
-      AWS_SHARED_CREDENTIALS_FILE: "/dev/null", AWS_CA_BUNDLE: "", AWS_EC2_METADATA_DISABLED: "true", ...env },
+  return run(bin, ["--endpoint-url", gatewayUrl, "--region", "us-east-1", ...args], {
+    ...process.env, AWS_ACCESS_KEY_ID: GW_KEY, AWS_SECRET_ACCESS_KEY: GW_SECRET, AWS_CONFIG_FILE: "/dev/null",
+    AWS_SHARED_CREDENTIALS_FILE: "/dev/null", AWS_CA_BUNDLE: "", AWS_EC2_METADATA_DISABLED: "true", ...env,
   });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Run curl (async, see the note above). Resolves to {status, stdout, stderr}. */
+export async function curl(args) {
+  return run("curl", ["-sS", ...args], process.env);
 }
 
 export function xmlField(xml, name) {
@@ -115,4 +133,66 @@ export function tmpFile(name, bytes) {
   const p = path.join(dir, name);
   fs.writeFileSync(p, bytes);
   return p;
+}
+
+/** Pids of the `workerd` processes descended from this node process (via /proc). */
+export function workerdPids() {
+  const parent = new Map();
+  const comm = new Map();
+  for (const d of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const s = fs.readFileSync(`/proc/${d}/stat`, "utf8");
+      const close = s.lastIndexOf(")");
+      comm.set(Number(d), s.slice(s.indexOf("(") + 1, close));
+      parent.set(Number(d), Number(s.slice(close + 2).split(" ")[1]));
+    } catch { /* gone */ }
+  }
+  const out = [];
+  for (const pid of parent.keys()) {
+    if (comm.get(pid) !== "workerd") continue;
+    for (let p = parent.get(pid); p !== undefined && p > 1; p = parent.get(p)) {
+      if (p === process.pid) { out.push(pid); break; }
+    }
+  }
+  return out;
+}
+
+/** Resident set size of a process in bytes (VmRSS), 0 if it is gone. */
+export function rssBytes(pid) {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"));
+    return m ? Number(m[1]) * 1024 : 0;
+  } catch { return 0; }
+}
+
+// The gateway's requests pass through this node process (wrangler's harness), so a client that
+// talks to the gateway must not block the event loop: these run Python/aws-cli asynchronously.
+function runAsync(bin, args, env) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(bin, args, { env });
+    const out = [];
+    const err = [];
+    child.stdout.on("data", (d) => out.push(d));
+    child.stderr.on("data", (d) => err.push(d));
+    child.on("error", reject);
+    child.on("close", (status) => resolve({ status, stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8") }));
+  });
+}
+
+/** `python()` without blocking the event loop. */
+export async function pythonAsync(code, env = {}) {
+  const py = PYENV ? path.join(PYENV, "bin/python") : "python3";
+  const r = await runAsync(py, ["-c", code], { ...process.env, ...env });
+  if (r.status !== 0) throw new Error(`python failed (${r.status}):\n${r.stderr}\n${r.stdout}`);
+  return r.stdout;
+}
+
+/** `aws()` without blocking the event loop (and without an empty AWS_CA_BUNDLE, which aws-cli 1.46 rejects). */
+export function awsAsync(args, gatewayUrl, env = {}) {
+  const bin = PYENV ? path.join(PYENV, "bin/aws") : "aws";
+  const e = { ...process.env, AWS_ACCESS_KEY_ID: GW_KEY, AWS_SECRET_ACCESS_KEY: GW_SECRET, AWS_CONFIG_FILE: "/dev/null",
+    AWS_SHARED_CREDENTIALS_FILE: "/dev/null", AWS_EC2_METADATA_DISABLED: "true", ...env };
+  if (!e.AWS_CA_BUNDLE) delete e.AWS_CA_BUNDLE;
+  return runAsync(bin, ["--endpoint-url", gatewayUrl, "--region", "us-east-1", ...args], e);
 }
