@@ -86,6 +86,29 @@ pub fn finish_headers(h: &mut Headers, overrides: &[(&'static str, String)], cac
     h.insert(CACHE_STATUS_HEADER, cache_status);
 }
 
+/// A HEAD with a `Range` that the store answered with a plain 200 (SeaweedFS ignores Range on
+/// HEAD; S3 honours it): the status S3 would give, with `Content-Range` and `Content-Length`
+/// fixed up in `h` (the passthrough headers). A range past the end is S3's 416 `InvalidRange`.
+/// Anything else (no range, other status, unknown length) keeps `status`.
+pub fn head_range(client: &Headers, status: u16, h: &mut Headers) -> Result<u16, S3Error> {
+    let (200, Some(range_header)) = (status, client.get("range")) else { return Ok(status) };
+    if h.get("content-range").is_some() {
+        return Ok(status);
+    }
+    let Some(total) = h.get("content-length").and_then(|v| v.trim().parse::<u64>().ok()) else { return Ok(status) };
+    match resolve(&parse_range(range_header), total) {
+        RangeAnswer::Full => Ok(200),
+        a @ RangeAnswer::Partial { start, end, .. } => {
+            if let Some(cr) = content_range(&a) {
+                h.insert("content-range", cr);
+            }
+            h.insert("content-length", (end - start + 1).to_string());
+            Ok(206)
+        }
+        RangeAnswer::Unsatisfiable { total } => Err(invalid_range_error_for(total, range_header)),
+    }
+}
+
 /// `bytes a-b/total` → total.
 pub fn total_from_content_range(v: &str) -> Option<u64> {
     v.trim().strip_prefix("bytes ")?.rsplit_once('/')?.1.trim().parse().ok()
@@ -172,6 +195,42 @@ mod tests {
         assert_eq!(h.get("cache-control"), Some("max-age=5, no-transform"));
         assert_eq!(h.get("content-disposition"), Some("attachment"));
         assert_eq!(h.get("x-bagroom-cache"), Some("HIT"));
+    }
+
+    #[test]
+    fn head_range_from_a_store_that_ignores_it() {
+        let store = || Headers::from_pairs([("content-length", "10"), ("etag", "\"abc\"")]);
+        let ask = |range: Option<&str>, status: u16, h: &mut Headers| {
+            let client = match range {
+                Some(r) => Headers::from_pairs([("range", r)]),
+                None => Headers::new(),
+            };
+            head_range(&client, status, h)
+        };
+        let mut h = store();
+        assert_eq!(ask(Some("bytes=2-4"), 200, &mut h), Ok(206));
+        assert_eq!(h.get("content-range"), Some("bytes 2-4/10"));
+        assert_eq!(h.get("content-length"), Some("3"));
+        let mut h = store();
+        assert_eq!(ask(Some("bytes=-3"), 200, &mut h), Ok(206));
+        assert_eq!(h.get("content-range"), Some("bytes 7-9/10"));
+        let mut h = store();
+        assert_eq!(ask(Some("bytes=0-1,4-5"), 200, &mut h), Ok(200));
+        assert_eq!(h.get("content-length"), Some("10"));
+        assert_eq!(h.get("content-range"), None);
+        let mut h = store();
+        match ask(Some("bytes=10-"), 200, &mut h) {
+            Err(e) => assert_eq!((e.status, e.code), (416, "InvalidRange")),
+            o => panic!("{o:?}"),
+        }
+        // no range, a store that already answered 206, or no length: unchanged
+        let mut h = store();
+        assert_eq!(ask(None, 200, &mut h), Ok(200));
+        let mut h = Headers::from_pairs([("content-length", "3"), ("content-range", "bytes 2-4/10")]);
+        assert_eq!(ask(Some("bytes=2-4"), 206, &mut h), Ok(206));
+        assert_eq!(h.get("content-length"), Some("3"));
+        let mut h = Headers::new();
+        assert_eq!(ask(Some("bytes=2-4"), 200, &mut h), Ok(200));
     }
 
     #[test]

@@ -19,6 +19,7 @@ pub mod conditional;
 pub mod cache_policy;
 pub mod listing;
 pub mod token;
+pub mod api;
 pub mod auth;
 pub mod download;
 pub mod route;

@@ -327,9 +327,28 @@ pub fn list_json(result: &ListResult) -> String {
     .to_string()
 }
 
+/// Does a client's `Accept` header ask for the JSON listing instead of S3's XML? Only when
+/// its first (preferred) media range is `application/json`; S3 clients send none or `*/*`.
+pub fn wants_json(accept: Option<&str>) -> bool {
+    accept
+        .and_then(|a| a.split(',').next())
+        .map(|m| m.split(';').next().unwrap_or("").trim())
+        .is_some_and(|m| m.eq_ignore_ascii_case("application/json"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn json_only_when_preferred() {
+        assert!(wants_json(Some("application/json")));
+        assert!(wants_json(Some("Application/JSON; charset=utf-8, */*")));
+        assert!(!wants_json(None));
+        assert!(!wants_json(Some("*/*")));
+        assert!(!wants_json(Some("application/xml, application/json")));
+        assert!(!wants_json(Some("")));
+    }
 
     fn q(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
         pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()

@@ -49,8 +49,8 @@ pub enum Route {
     Share { token: String, key: Option<String> },
     /// `/api/<rest>` (rest without the leading slash).
     Api(String),
-    /// `/s3/<rest>`: Uppy Companion's S3 routes.
-    Uppy(String),
+    /// `/s3/<rest>` or `/t/<token>/s3/<rest>`: Uppy Companion's S3 routes.
+    Uppy { token: Option<String>, rest: String },
     /// CORS preflight for any path.
     Preflight,
     S3 { op: S3Op, bucket: String, key: String },
@@ -88,7 +88,15 @@ pub fn route(req: &RequestParts) -> Route {
         return Route::Api(rest.to_string());
     }
     if let Some(rest) = path.strip_prefix("/s3/") {
-        return Route::Uppy(rest.to_string());
+        return Route::Uppy { token: None, rest: rest.to_string() };
+    }
+    if let Some(rest) = path.strip_prefix("/t/") {
+        if let Some((tok, rest)) = rest.split_once("/s3/") {
+            if !tok.is_empty() && !tok.contains('/') {
+                return Route::Uppy { token: Some(percent_decode(tok)), rest: rest.to_string() };
+            }
+        }
+        return Route::NotFound;
     }
     let Some(rest) = path.strip_prefix('/') else {
         return Route::NotFound;
@@ -199,7 +207,9 @@ mod tests {
         assert_eq!(r("GET", "/s/TOKEN/a%20b"), Route::Share { token: "TOKEN".into(), key: Some("a b".into()) });
         assert_eq!(r("GET", "/s/"), Route::NotFound);
         assert_eq!(r("POST", "/api/share"), Route::Api("share".into()));
-        assert_eq!(r("GET", "/s3/multipart/abc/1?key=x"), Route::Uppy("multipart/abc/1".into()));
+        assert_eq!(r("GET", "/s3/multipart/abc/1?key=x"), Route::Uppy { token: None, rest: "multipart/abc/1".into() });
+        assert_eq!(r("POST", "/t/TOK/s3/multipart"), Route::Uppy { token: Some("TOK".into()), rest: "multipart".into() });
+        assert_eq!(r("GET", "/t/TOK/other"), Route::NotFound);
         assert_eq!(r("OPTIONS", "/b/k"), Route::Preflight);
     }
 }

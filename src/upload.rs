@@ -365,6 +365,12 @@ pub fn key_for_upload(scope: &crate::token::Scope, filename: &str) -> Result<Str
     }
 }
 
+/// Is a multipart upload initiated at `initiated` (unix s) older than `max_age` at `now`?
+/// An upload whose start time is unknown is left alone.
+pub fn is_stale(initiated: Option<u64>, now: u64, max_age: u64) -> bool {
+    initiated.is_some_and(|t| now.saturating_sub(t) > max_age)
+}
+
 /// The JSON body of an upload-complete event (like S3's event notifications).
 pub fn upload_event(bucket: &str, key: &str, size: Option<u64>, etag: &str, content_type: Option<&str>, who: &str, now: u64, via: &str) -> String {
     serde_json::json!({
@@ -530,6 +536,13 @@ mod tests {
             let p = plan_put(&h, Some(&Payload::Streaming { signed: false, trailer: true }), None, 1 << 30, false).unwrap();
             assert_eq!(run(&p, &chunked(b"abc", Some((name, &expected))), 2).unwrap(), b"abc", "{name}");
         }
+    }
+
+    #[test]
+    fn staleness() {
+        assert!(is_stale(Some(0), 100, 99));
+        assert!(!is_stale(Some(0), 100, 100));
+        assert!(!is_stale(None, 100, 0));
     }
 
     #[test]

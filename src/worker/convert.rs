@@ -39,7 +39,8 @@ pub enum ErrorStyle {
 
 pub fn error_style(parts: &RequestParts) -> ErrorStyle {
     let accept = parts.headers.get("accept").unwrap_or("");
-    if parts.path.starts_with("/api/") || parts.path.starts_with("/s3/") || accept.starts_with("application/json") {
+    let uppy = parts.path.starts_with("/t/") && parts.path.contains("/s3/");
+    if parts.path.starts_with("/api/") || parts.path.starts_with("/s3/") || uppy || accept.starts_with("application/json") {
         ErrorStyle::Json
     } else {
         ErrorStyle::Xml

@@ -1,7 +1,7 @@
 //! GET, HEAD and listings: authorise, answer from the edge cache when it holds the object,
 //! else stream from the store (and fill the cache in the background).
 
-use super::convert::{bytes_response, from_worker_headers, json_response, stream_response};
+use super::convert::{bytes_response, from_worker_headers, stream_response};
 use super::store_fetch::{self, send, store_error};
 use super::Ctx;
 use crate::auth::{authorize, list_scope, method_for, Principal};
@@ -59,7 +59,10 @@ pub async fn s3(
             let signed = matches!(principal, Principal::AccessKey(_));
             get_object(ctx, parts, bucket, key, signed).await
         }
-        S3Op::ListObjects => list_objects(ctx, parts, principal, bucket, false).await,
+        S3Op::ListObjects => {
+            let json = crate::listing::wants_json(parts.headers.get("accept"));
+            list_objects(ctx, parts, principal, bucket, json).await
+        }
         S3Op::HeadBucket => {
             authorize(principal, &ctx.keys, Method::List, bucket, &list_scope(principal, bucket, ""), ctx.client_ip.as_deref(), ctx.now)?;
             let mut h = Headers::new();
@@ -164,6 +167,7 @@ pub async fn get_object(ctx: &Ctx, parts: &RequestParts, bucket: &BucketConfig, 
         _ => return Err(store_error(&mut resp).await),
     }
     let mut h = passthrough_response_headers(&store_h);
+    let status = if head { crate::download::head_range(&parts.headers, status, &mut h)? } else { status };
     let decision = if ttl == 0 || head { Storable::No("bypass") } else if status == 200 { storable(&ccfg, key, status, &store_h) } else { Storable::No("partial") };
     let label = match (&decision, ttl) {
         (_, 0) => "BYPASS",
@@ -259,8 +263,5 @@ pub async fn list_objects(ctx: &Ctx, parts: &RequestParts, principal: &Principal
     h.insert("content-type", if json { "application/json" } else { "application/xml" });
     h.insert("cache-control", "no-store");
     cors(&mut h);
-    if json {
-        return Ok(json_response(200, &serde_json::from_str(&out).unwrap_or(serde_json::Value::Null)));
-    }
     Ok(bytes_response(200, &h, out.into_bytes()))
 }

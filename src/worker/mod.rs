@@ -2,6 +2,7 @@
 //! configuration, asks the core what to do, and moves bytes between the client, the edge
 //! cache and the store. Every decision lives in the core modules.
 
+mod api;
 mod body;
 mod convert;
 mod download;
@@ -21,7 +22,6 @@ pub struct Ctx {
     pub cfg: Config,
     pub keys: Keys,
     pub now: u64,
-    pub request_id: String,
     pub client_ip: Option<String>,
     pub wait: Context,
 }
@@ -67,13 +67,43 @@ async fn fetch(req: Request, env: Env, wait: Context) -> Result<Response> {
         Err(e) => return Ok(error_response(&e, style, &resource, &rid, head)),
     };
     let client_ip = parts.headers.get("cf-connecting-ip").map(str::to_string);
-    let ctx = Ctx { cfg, keys, now: now_secs(), request_id: rid.clone(), client_ip, wait };
+    let ctx = Ctx { cfg, keys, now: now_secs(), client_ip, wait };
     let mut resp = match dispatch(&ctx, req, &parts).await {
         Ok(r) => r,
         Err(e) => error_response(&e, style, &resource, &rid, head),
     };
-    let _ = resp.headers_mut().set("x-amz-request-id", &rid);
+    let h = resp.headers_mut();
+    let _ = h.set("x-amz-request-id", &rid);
+    // Every answer may be read cross-origin (browser SDKs, Uppy on another origin): no answer
+    // depends on ambient credentials a browser would attach by itself across origins.
+    if !h.has("access-control-allow-origin").unwrap_or(false) {
+        let mut c = crate::http::Headers::new();
+        download::cors(&mut c);
+        for (k, v) in c.iter() {
+            let _ = h.set(k, v);
+        }
+    }
     Ok(resp)
+}
+
+/// Cron trigger: abort multipart uploads older than `BAGROOM_MULTIPART_MAX_AGE_HOURS`, like
+/// S3's lifecycle rule for incomplete uploads.
+#[event(scheduled)]
+async fn scheduled(_event: worker::ScheduledEvent, env: Env, _ctx: worker::ScheduleContext) {
+    let (cfg, _) = match load(&env) {
+        Ok(v) => v,
+        Err(e) => {
+            worker::console_error!("cleanup: configuration error: {}", e.message);
+            return;
+        }
+    };
+    let now = now_secs();
+    for b in &cfg.buckets {
+        match upload::abort_stale(&cfg, b, now).await {
+            Ok(n) => worker::console_log!("cleanup: bucket {}: aborted {n} stale multipart upload(s)", b.name),
+            Err(e) => worker::console_error!("cleanup: bucket {}: {}", b.name, e.message),
+        }
+    }
 }
 
 async fn dispatch(ctx: &Ctx, req: Request, parts: &RequestParts) -> std::result::Result<Response, S3Error> {
@@ -90,7 +120,8 @@ async fn dispatch(ctx: &Ctx, req: Request, parts: &RequestParts) -> std::result:
             download::share(ctx, parts, &principal, key).await
         }
         Route::Preflight => Ok(download::preflight()),
-        Route::Api(_) | Route::Uppy(_) => Err(S3Error::new(404, "NotFound", "no such API route")),
+        Route::Api(rest) => api::api(ctx, req, parts, &rest).await,
+        Route::Uppy { token, rest } => api::uppy(ctx, req, parts, token.as_deref(), &rest).await,
         Route::NotFound => Err(S3Error::new(404, "NotFound", "no such route")),
     }
 }

@@ -359,3 +359,43 @@ pub fn notify(ctx: &Ctx, bucket: &BucketConfig, key: &str, size: Option<u64>, et
         }
     });
 }
+
+/// Abort every multipart upload in `bucket` initiated more than the configured age ago.
+/// Returns how many were aborted.
+pub async fn abort_stale(cfg: &crate::config::Config, bucket: &BucketConfig, now: u64) -> Result<usize, S3Error> {
+    let mut aborted = 0;
+    let mut key_marker = String::new();
+    let mut id_marker = String::new();
+    for _page in 0..100 {
+        let mut q = vec![("uploads".to_string(), String::new())];
+        if !key_marker.is_empty() {
+            q.push(("key-marker".into(), key_marker.clone()));
+            q.push(("upload-id-marker".into(), id_marker.clone()));
+        }
+        let r = build(&bucket.store, "GET", "", &q, &Headers::new(), &sha256_hex(b""), now);
+        let mut resp = send(&r, None, cfg.store_timeout_ms).await?;
+        if resp.status_code() != 200 {
+            return Err(store_error(&mut resp).await);
+        }
+        let doc = xml::parse_list_multipart_uploads(&text(&mut resp).await?)?;
+        for u in &doc.uploads {
+            if crate::upload::is_stale(u.initiated, now, cfg.multipart_max_age_secs) {
+                let q = vec![("uploadId".to_string(), u.upload_id.clone())];
+                let r = build(&bucket.store, "DELETE", &u.key, &q, &Headers::new(), &sha256_hex(b""), now);
+                match send(&r, None, cfg.store_timeout_ms).await {
+                    Ok(resp) if resp.status_code() < 300 || resp.status_code() == 404 => aborted += 1,
+                    Ok(resp) => worker::console_error!("cleanup: abort {} answered {}", u.key, resp.status_code()),
+                    Err(e) => worker::console_error!("cleanup: abort {}: {}", u.key, e.message),
+                }
+            }
+        }
+        match (doc.is_truncated, doc.next_key_marker, doc.next_upload_id_marker) {
+            (true, Some(k), Some(i)) if !k.is_empty() => {
+                key_marker = k;
+                id_marker = i;
+            }
+            _ => break,
+        }
+    }
+    Ok(aborted)
+}
