@@ -165,34 +165,3 @@ export function rssBytes(pid) {
     return m ? Number(m[1]) * 1024 : 0;
   } catch { return 0; }
 }
-
-// The gateway's requests pass through this node process (wrangler's harness), so a client that
-// talks to the gateway must not block the event loop: these run Python/aws-cli asynchronously.
-function runAsync(bin, args, env) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(bin, args, { env });
-    const out = [];
-    const err = [];
-    child.stdout.on("data", (d) => out.push(d));
-    child.stderr.on("data", (d) => err.push(d));
-    child.on("error", reject);
-    child.on("close", (status) => resolve({ status, stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8") }));
-  });
-}
-
-/** `python()` without blocking the event loop. */
-export async function pythonAsync(code, env = {}) {
-  const py = PYENV ? path.join(PYENV, "bin/python") : "python3";
-  const r = await runAsync(py, ["-c", code], { ...process.env, ...env });
-  if (r.status !== 0) throw new Error(`python failed (${r.status}):\n${r.stderr}\n${r.stdout}`);
-  return r.stdout;
-}
-
-/** `aws()` without blocking the event loop (and without an empty AWS_CA_BUNDLE, which aws-cli 1.46 rejects). */
-export function awsAsync(args, gatewayUrl, env = {}) {
-  const bin = PYENV ? path.join(PYENV, "bin/aws") : "aws";
-  const e = { ...process.env, AWS_ACCESS_KEY_ID: GW_KEY, AWS_SECRET_ACCESS_KEY: GW_SECRET, AWS_CONFIG_FILE: "/dev/null",
-    AWS_SHARED_CREDENTIALS_FILE: "/dev/null", AWS_EC2_METADATA_DISABLED: "true", ...env };
-  if (!e.AWS_CA_BUNDLE) delete e.AWS_CA_BUNDLE;
-  return runAsync(bin, ["--endpoint-url", gatewayUrl, "--region", "us-east-1", ...args], e);
-}
