@@ -9,6 +9,10 @@ const uploads = new Set();
 
 /** Build an element: h("button.btn", { type: "button", onclick }, "text", child...). */
 function h(tag, attrs = {}, ...children) {
+  if (attrs instanceof Node || typeof attrs === "string" || Array.isArray(attrs)) {
+    children.unshift(attrs);
+    attrs = {};
+  }
   const [name, ...classes] = tag.split(".");
   const el = document.createElement(name);
   if (classes.length) el.className = classes.join(" ");
@@ -45,10 +49,12 @@ function can(m) {
 
 function describeSession() {
   const s = session;
-  const where = s.scope.kind === "exact" ? `the file ${s.scope.value}` : s.scope.value ? `${s.scope.value} in ${s.bucket}` : `all of ${s.bucket}`;
+  const where = s.scope.kind === "exact" ? `${s.bucket}/${s.scope.value}` : `${s.bucket}/${s.scope.value}`;
   const left = s.expires_at ? s.expires_at - Date.now() / 1000 : Infinity;
   const exp = !isFinite(left) ? "" : left > 0 ? ` · link valid for ${fmtDuration(left)}` : " · link expired";
-  $("#session").textContent = `Access to ${where} · may ${s.methods.join(", ").toLowerCase()}${exp}`;
+  const verbs = [["GET", "download"], ["PUT", "upload"], ["LIST", "list"], ["SHARE", "share"], ["DELETE", "delete"]]
+    .filter(([m]) => s.methods.includes(m)).map(([, v]) => v);
+  $("#session").textContent = `${where} · you can ${verbs.join(", ") || "do nothing"}${exp}`;
   if (left <= 0) banner(plainMessage(new ApiError({ status: 403, code: "AccessDenied", message: "token expired" })));
 }
 
@@ -312,18 +318,17 @@ function fileRow(o) {
     announce("Link copied.");
     setTimeout(() => { copy.textContent = "Copy"; }, 2000);
   });
-  const shareCell = h("div.share",
-    h("label.inline", { for: ttl.id }, h("span", {}, "Link works for "), ttl),
-    make, out, copy, dl, note);
-
   let previewRow = null;
   const preview = pk ? h("button.btn.small", { type: "button", "aria-expanded": "false" }, "Preview") : null;
+  const shareCell = h("div.share",
+    h("label.inline", { for: ttl.id }, h("span", {}, "Link for"), ttl),
+    make, preview, out, copy, dl, note);
   const tr = h("tr", { "data-key": o.key },
     h("td", { "data-label": "Name" }, h("span.name", { title: o.key }, name)),
     h("td.num", { "data-label": "Size" }, fmtBytes(o.size)),
     h("td", { "data-label": "Type" }, type || "–"),
     h("td", { "data-label": "Modified" }, o.last_modified ? h("time", { datetime: new Date(o.last_modified).toISOString() }, fmtDate(o.last_modified)) : "–"),
-    h("td", { "data-label": "Share" }, shareCell, preview));
+    h("td", { "data-label": "Share and view" }, shareCell));
   if (preview) {
     preview.setAttribute("aria-label", `Preview ${name}`);
     preview.addEventListener("click", async () => {
