@@ -111,10 +111,13 @@ export async function python(code, env = {}) {
 /** Run aws-cli (v1, from the test venv) against the gateway with its own access key. Resolves to {status, stdout, stderr}. */
 export async function aws(args, gatewayUrl, env = {}) {
   const bin = PYENV ? path.join(PYENV, "bin/aws") : "aws";
-  return run(bin, ["--endpoint-url", gatewayUrl, "--region", "us-east-1", ...args], {
+  const e = {
     ...process.env, AWS_ACCESS_KEY_ID: GW_KEY, AWS_SECRET_ACCESS_KEY: GW_SECRET, AWS_CONFIG_FILE: "/dev/null",
-    AWS_SHARED_CREDENTIALS_FILE: "/dev/null", AWS_CA_BUNDLE: "", AWS_EC2_METADATA_DISABLED: "true", ...env,
-  });
+    AWS_SHARED_CREDENTIALS_FILE: "/dev/null", AWS_EC2_METADATA_DISABLED: "true", ...env,
+  };
+  // this machine sets AWS_CA_BUNDLE; the gateway is plain http, and an empty value is an error
+  delete e.AWS_CA_BUNDLE;
+  return run(bin, ["--endpoint-url", gatewayUrl, "--region", "us-east-1", ...args], e);
 }
 
 /** Run curl (async, see the note above). Resolves to {status, stdout, stderr}. */
