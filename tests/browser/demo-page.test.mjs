@@ -8,7 +8,7 @@ import { randomBytes, createHash } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { ListPartsCommand } from "@aws-sdk/client-s3";
-import { createBucket, storeGet, uniqueBucket, mint, tmpFile, store, ROOT } from "../e2e/harness.mjs";
+import { createBucket, storeGet, uniqueBucket, mint, tmpFile, store, ROOT, STORE_URL } from "../e2e/harness.mjs";
 import { launch, gateway, testBucket, watchConsole, gradientPng } from "./lib.mjs";
 
 const MiB = 1024 * 1024;
@@ -20,11 +20,11 @@ const consoleErrors = [];
 const uploaded = new Map(); // key -> bytes
 
 const PATHS = [
-  { id: "edge", route: "edge", kind: "put" },
-  { id: "presigned-put", route: "direct", kind: "put" },
-  { id: "post-policy", route: "direct", kind: "post" },
-  { id: "multipart-direct", route: "direct", kind: "multipart" },
-  { id: "multipart-edge", route: "edge", kind: "multipart" },
+  { id: "edge", route: "edge", kind: "put", label: /one PUT through the edge/ },
+  { id: "presigned-put", route: "direct", kind: "put", label: /one presigned PUT straight to the store/ },
+  { id: "post-policy", route: "direct", kind: "post", label: /one POST form straight to the store/ },
+  { id: "multipart-direct", route: "direct", kind: "multipart", label: /multipart, parts straight to the store/ },
+  { id: "multipart-edge", route: "edge", kind: "multipart", label: /multipart, parts through the edge/ },
 ];
 
 const sha = (b) => createHash("sha256").update(b).digest("hex");
@@ -87,35 +87,6 @@ test("the page loads the session and lists the scope", async () => {
   assert.match(await page.textContent("#files-status"), /No files yet|file/);
 });
 
-for (const p of PATHS) {
-  test(`upload a small text file and a 40 MiB file: ${p.id}`, async () => {
-    const small = Buffer.from(`hello from the ${p.id} path\n${randomBytes(8).toString("hex")}\n`.repeat(20));
-    const big = randomBytes(40 * MiB);
-    const files = [tmpFile(`note-${p.id}.txt`, small), tmpFile(`big-${p.id}.bin`, big)];
-    await setMode(p.route, p.kind);
-    const note = await page.textContent("#method-note");
-    assert.ok(note.length > 10, note);
-    await page.setInputFiles("#file-input", files);
-    for (const f of files) await expectDone(path.basename(f));
-    for (const [f, bytes] of [[files[0], small], [files[1], big]]) {
-      const key = `uploads/${path.basename(f)}`;
-      const got = await storeGet(bucket, key);
-      assert.equal(got.length, bytes.length, key);
-      assert.equal(sha(got), sha(bytes), `${key}: the store holds other bytes`);
-      uploaded.set(key, bytes);
-    }
-  });
-}
-
-test("an image (for the preview) through the edge", async () => {
-  const png = await gradientPng();
-  await setMode("edge", "auto");
-  await page.setInputFiles("#file-input", tmpFile("gradient.png", png));
-  await expectDone("gradient.png");
-  assert.deepEqual(await storeGet(bucket, "uploads/gradient.png"), png);
-  uploaded.set("uploads/gradient.png", png);
-});
-
 for (const route of ["direct", "edge"]) {
   test(`multipart (${route}): reload mid-upload, resume uploads only the missing parts`, async () => {
     const name = `resume-${route}.bin`;
@@ -166,6 +137,44 @@ for (const route of ["direct", "edge"]) {
   });
 }
 
+for (const p of PATHS) {
+  test(`upload a small text file and a 40 MiB file: ${p.id}`, async () => {
+    const small = Buffer.from(`hello from the ${p.id} path\n${randomBytes(8).toString("hex")}\n`.repeat(20));
+    const big = randomBytes(40 * MiB);
+    const files = [tmpFile(`note-${p.id}.txt`, small), tmpFile(`big-${p.id}.bin`, big)];
+    await setMode(p.route, p.kind);
+    const note = await page.textContent("#method-note");
+    assert.ok(note.length > 10, note);
+    const toStore = [];
+    const onRequest = (r) => { if (["PUT", "POST"].includes(r.method()) && r.url().startsWith(STORE_URL + "/")) toStore.push(r.method()); };
+    page.on("request", onRequest);
+    try {
+      await page.setInputFiles("#file-input", files);
+      for (const f of files) assert.match((await expectDone(path.basename(f))).status, p.label);
+    } finally {
+      page.off("request", onRequest);
+    }
+    if (p.route === "direct") assert.ok(toStore.length >= 2, `the bytes went straight to the store (${toStore.length} requests)`);
+    else assert.deepEqual(toStore, [], "through the edge: the page never talks to the store");
+    for (const [f, bytes] of [[files[0], small], [files[1], big]]) {
+      const key = `uploads/${path.basename(f)}`;
+      const got = await storeGet(bucket, key);
+      assert.equal(got.length, bytes.length, key);
+      assert.equal(sha(got), sha(bytes), `${key}: the store holds other bytes`);
+      uploaded.set(key, bytes);
+    }
+  });
+}
+
+test("an image (for the preview) through the edge", async () => {
+  const png = await gradientPng();
+  await setMode("edge", "auto");
+  await page.setInputFiles("#file-input", tmpFile("gradient.png", png));
+  await expectDone("gradient.png");
+  assert.deepEqual(await storeGet(bucket, "uploads/gradient.png"), png);
+  uploaded.set("uploads/gradient.png", png);
+});
+
 test("every file is listed; its share link downloads the same bytes in a fresh context", async () => {
   await page.click("#refresh");
   await page.waitForFunction((n) => document.querySelectorAll("#files tbody tr[data-key]").length >= n, uploaded.size, { timeout: 10_000 });
@@ -184,6 +193,7 @@ test("every file is listed; its share link downloads the same bytes in a fresh c
       const url = await link.inputValue();
       assert.match(url, /^https?:\/\//);
       assert.ok(!url.includes(token), "a share link never carries the page's own token");
+      assert.match(await row.locator(".share-note").textContent(), /Works until/);
       const got = await other.evaluate(async (u) => {
         const r = await fetch(u);
         const buf = await r.arrayBuffer();

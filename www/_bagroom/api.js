@@ -69,7 +69,8 @@ export function plainMessage(err, ctx = {}) {
     return "Your access link has expired. Ask whoever sent it for a new one, then open the new link.";
   }
   if (code === "EntityTooLarge" || status === 413 || /too large|max.?bytes|content-length-range/i.test(msg)) {
-    const lim = s.max_bytes != null ? ` The limit for this link is ${fmtBytes(s.max_bytes)}.` : "";
+    const caps = [s.max_bytes, s.max_upload_bytes].filter((x) => typeof x === "number");
+    const lim = caps.length ? ` The limit is ${fmtBytes(Math.min(...caps))}.` : "";
     return `This file is too large.${lim}`;
   }
   if (/content.?type|file type|media type/i.test(msg) || code === "InvalidContentType") {

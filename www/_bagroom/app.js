@@ -58,9 +58,15 @@ function describeSession() {
   if (left <= 0) banner(plainMessage(new ApiError({ status: 403, code: "AccessDenied", message: "token expired" })));
 }
 
+function maxBytes() {
+  const v = [session.max_bytes, session.max_upload_bytes].filter((x) => typeof x === "number");
+  return v.length ? Math.min(...v) : null;
+}
+
 function describeLimits() {
   const s = session, bits = [];
-  if (s.max_bytes != null) bits.push(`Up to ${fmtBytes(s.max_bytes)} per file.`);
+  const max = maxBytes();
+  if (max != null) bits.push(`Up to ${fmtBytes(max)} per file.`);
   if ((s.content_types || []).length) bits.push(`Allowed types: ${s.content_types.join(", ")}.`);
   if (s.no_overwrite) bits.push("Existing files cannot be replaced.");
   $("#limits").textContent = bits.join(" ");
@@ -296,7 +302,10 @@ function fileRow(o) {
       copy.hidden = false;
       dl.href = r.download_url || r.share_url;
       dl.hidden = false;
-      note.textContent = r.expires_at ? `Works until ${fmtDate(r.expires_at * 1000)}.` : "";
+      const wanted = Date.now() / 1000 + Number(ttl.value);
+      note.textContent = !r.expires_at ? ""
+        : r.expires_at < wanted - 60 ? `Works until ${fmtDate(r.expires_at * 1000)}: a shared link cannot outlive your own.`
+        : `Works until ${fmtDate(r.expires_at * 1000)}.`;
       make.textContent = "New link";
       make.setAttribute("aria-label", `Make a new share link for ${name}`);
       out.focus();

@@ -183,7 +183,8 @@ export class Upload {
   precheck() {
     const s = this.session;
     // Expiry is left to the server: this machine's clock may be off.
-    if (s.max_bytes != null && this.file.size > s.max_bytes) return new ApiError({ status: 400, code: "EntityTooLarge", message: "too large" });
+    const limits = [s.max_bytes, s.max_upload_bytes].filter((x) => typeof x === "number");
+    if (limits.length && this.file.size > Math.min(...limits)) return new ApiError({ status: 400, code: "EntityTooLarge", message: "too large" });
     const types = s.content_types || [];
     if (types.length) {
       const t = this.file.type || "application/octet-stream";
