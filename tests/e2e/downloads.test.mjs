@@ -846,3 +846,85 @@ test("public prefixes: public/ is served without credentials, private/ is refuse
     await g.close();
   }
 });
+
+// ---------------------------------------------------------------------------------------------
+// Stored bytes are served as stored
+
+/** GET without any decoding of the body (undici's fetch would gunzip). */
+function rawGet(url, headers = {}) {
+  return new Promise((resolve, reject) => {
+    http.get(url, { headers: { "accept-encoding": "gzip, br", ...headers } }, (res) => {
+      const chunks = [];
+      res.on("data", (c) => chunks.push(c));
+      res.on("end", () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks) }));
+    }).on("error", reject);
+  });
+}
+
+// TODO: the worker's store fetch decodes Content-Encoding (workerd's default) and the runtime
+// re-encodes on the way out: Content-Length is lost and a range of a gzip object comes back as
+// gzip("") (20 bytes). The fix (fetch with `encodeResponseBody: "manual"` for object reads and
+// answer with `encodeBody: "manual"`) cannot be proven here: wrangler's test harness sends the
+// worker's outbound fetches through Node's undici, which gunzips before workerd sees the body.
+test("a gzip-encoded object is served byte-for-byte (not decoded, not re-encoded), ranges on the stored bytes", {
+  todo: "needs Content-Encoding pass-through (encodeResponseBody/encodeBody manual) and a harness whose outbound fetch does not go through undici",
+}, async () => {
+  const { gzipSync } = await import("node:zlib");
+  const plain = Buffer.from("hello bagroom ".repeat(5000));
+  const gz = gzipSync(plain);
+  const k = "enc/page.html";
+  await storePut(bucket, k, gz, { ContentType: "text/html", ContentEncoding: "gzip" });
+  const t = mint(["--bucket", bucket, "--key", k, "--methods", "GET,HEAD"]);
+  for (const g of [nc, gw]) {
+    for (let i = 0; i < (g === gw ? 3 : 1); i++) {
+      const r = await rawGet(objUrl(g, k, `?token=${t}`));
+      const what = `${g === gw ? "cache" : "store"} #${i} (${r.headers["x-bagroom-cache"]})`;
+      assert.equal(r.status, 200, what);
+      assert.equal(r.headers["content-encoding"], "gzip", what);
+      assert.ok(r.body.equals(gz), `${what}: ${r.body.length} bytes vs ${gz.length} stored`);
+      if (r.headers["content-length"] !== undefined) assert.equal(r.headers["content-length"], String(gz.length), what);
+      const p = await rawGet(objUrl(g, k, `?token=${t}`), { range: "bytes=0-9" });
+      assert.equal(p.status, 206, what);
+      assert.ok(p.body.equals(gz.subarray(0, 10)), `${what}: range of the stored bytes`);
+      await sleep(100);
+    }
+  }
+});
+
+test("empty objects, the object's own Cache-Control, and no-store objects", async () => {
+  const t = mint(["--bucket", bucket, "--prefix", "meta/", "--methods", "GET,HEAD"]);
+  await storePut(bucket, "meta/empty", Buffer.alloc(0));
+  const e = await untilHit(objUrl(gw, "meta/empty", `?token=${t}`));
+  assert.equal(e.status, 200);
+  assert.equal(e.body.length, 0);
+  assert.equal(e.headers.get("content-length"), "0");
+  assert.equal(e.headers.get("x-bagroom-cache"), "HIT");
+  await storePut(bucket, "meta/cc", Buffer.from("cc"), { CacheControl: "max-age=60" });
+  const c1 = await get(objUrl(gw, "meta/cc", `?token=${t}`));
+  assert.equal(c1.headers.get("cache-control"), "max-age=60, no-transform");
+  const c2 = await untilHit(objUrl(gw, "meta/cc", `?token=${t}`));
+  assert.equal(c2.headers.get("x-bagroom-cache"), "HIT");
+  assert.equal(c2.headers.get("cache-control"), "max-age=60, no-transform", "the edge TTL does not leak to clients");
+  await storePut(bucket, "meta/nostore", Buffer.from("ns"), { CacheControl: "no-store" });
+  for (let i = 0; i < 3; i++) {
+    const n = await get(objUrl(gw, "meta/nostore", `?token=${t}`));
+    assert.equal(n.status, 200);
+    assert.equal(n.headers.get("x-bagroom-cache"), "BYPASS");
+    await sleep(100);
+  }
+});
+
+test("after a DELETE through bagroom the cached copy is gone", async () => {
+  const k = "gone/soon.bin";
+  await storePut(bucket, k, randomBytes(100));
+  const t = mint(["--bucket", bucket, "--key", k, "--methods", "GET,HEAD"]);
+  const hit = await untilHit(objUrl(gw, k, `?token=${t}`));
+  assert.equal(hit.headers.get("x-bagroom-cache"), "HIT");
+  const out = JSON.parse(await py(gw, `
+r = cli("s3v4").delete_object(Bucket=B, Key="${k}")
+print(json.dumps({"status": r["ResponseMetadata"]["HTTPStatusCode"]}))`));
+  assert.equal(out.status, 204);
+  const after = await get(objUrl(gw, k, `?token=${t}`));
+  assert.equal(after.status, 404);
+  assert.equal(after.code, "NoSuchKey");
+});
