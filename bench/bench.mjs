@@ -1,0 +1,342 @@
+// The benchmark driver (run by bench/run.sh, which starts the store and builds both workers).
+// bagroom and the JavaScript peer (bench/peer-js) each run under workerd through Miniflare
+// directly (no wrangler dev proxy, no Node outbound proxy); the store is SeaweedFS. Load comes
+// from wrk (bench/wrk.lua) for all three targets alike: bagroom, the peer, and the store directly
+// through presigned URLs. CPU per request is the workerd process's utime+stime over the measured
+// run divided by the requests; RSS is sampled from /proc. Only same-run ratios mean anything.
+import { Miniflare } from "miniflare";
+import { AwsClient } from "aws4fetch";
+import { spawn, execFileSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+
+const ROOT = path.resolve(import.meta.dirname, "..");
+const OUT = process.env.BENCH_OUT || path.join(ROOT, "bench/out");
+const WORKER_DIR = process.env.BENCH_WORKER_DIR || path.join(ROOT, ".bagroom/bench-worker");
+const PEER_BUNDLE = process.env.BENCH_PEER_BUNDLE || path.join(OUT, "peer/worker.js");
+const STORE_PORT = Number(process.env.BENCH_STORE_PORT || 28333);
+const STORE_URL = `http://127.0.0.1:${STORE_PORT}`;
+const STORE_KEY = process.env.STORE_ACCESS_KEY_ID;
+const STORE_SECRET = process.env.STORE_SECRET_ACCESS_KEY;
+const BUCKET = "bench";
+const TOKEN_KEYS = "b1:bench-token-key-0123456789abcdef";
+const TOKEN_BIN = path.join(ROOT, "target/debug/bagroom-token");
+const DURATION = Number(process.env.BENCH_DURATION || 10);
+const WARMUP = Number(process.env.BENCH_WARMUP || 2);
+const CONNS = Number(process.env.BENCH_CONNS || 4);
+const BIG = Number(process.env.BENCH_BIG_BYTES || 1024 ** 3);
+const ONLY = process.env.BENCH_ONLY ? new RegExp(process.env.BENCH_ONLY) : null;
+const TICK = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim());
+const PORTS = { bagroom: 28791, "bagroom-nocache": 28792, peer: 28793, "peer-nocache": 28794 };
+fs.mkdirSync(OUT, { recursive: true });
+
+const log = (...a) => console.error("[bench]", ...a);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const store = new AwsClient({ accessKeyId: STORE_KEY, secretAccessKey: STORE_SECRET, service: "s3", region: "us-east-1" });
+
+// ---------- /proc ----------
+function workerdPids() {
+  const out = new Set();
+  for (const d of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const s = fs.readFileSync(`/proc/${d}/stat`, "utf8");
+      if (s.slice(s.indexOf("(") + 1, s.lastIndexOf(")")) === "workerd") out.add(Number(d));
+    } catch { /* gone */ }
+  }
+  return out;
+}
+function cpuTicks(pids) {
+  let t = 0;
+  for (const p of pids) {
+    try {
+      const s = fs.readFileSync(`/proc/${p}/stat`, "utf8");
+      const f = s.slice(s.lastIndexOf(")") + 2).split(" ");
+      t += Number(f[11]) + Number(f[12]); // utime, stime (fields 14, 15)
+    } catch { /* gone */ }
+  }
+  return t;
+}
+function status(pids, field) {
+  let kb = 0;
+  for (const p of pids) {
+    try {
+      const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(fs.readFileSync(`/proc/${p}/status`, "utf8"));
+      if (m) kb += Number(m[1]);
+    } catch { /* gone */ }
+  }
+  return kb * 1024;
+}
+function rssSampler(pids, everyMs = 100) {
+  let peak = status(pids, "VmRSS");
+  const t = setInterval(() => { peak = Math.max(peak, status(pids, "VmRSS")); }, everyMs);
+  return () => { clearInterval(t); return Math.max(peak, status(pids, "VmRSS")); };
+}
+
+// ---------- workers ----------
+const text = (v) => ({ type: "text", value: v });
+async function startWorker(name, kind, vars) {
+  const before = workerdPids();
+  let modules, main;
+  if (kind === "bagroom") {
+    const wasm = fs.readdirSync(WORKER_DIR).filter((f) => f.endsWith(".wasm"));
+    main = "index.js";
+    modules = { "index.js": { type: "esm", contents: fs.readFileSync(path.join(WORKER_DIR, "index.js"), "utf8") } };
+    for (const w of wasm) modules[w] = { type: "wasm", contents: new Uint8Array(fs.readFileSync(path.join(WORKER_DIR, w))) };
+  } else {
+    main = "worker.js";
+    modules = { "worker.js": { type: "esm", contents: fs.readFileSync(PEER_BUNDLE, "utf8") } };
+  }
+  const env = {};
+  for (const [k, v] of Object.entries({
+    STORE_ENDPOINT: STORE_URL, STORE_BUCKET: BUCKET, BAGROOM_BUCKET: BUCKET, STORE_REGION: "us-east-1", BAGROOM_REGION: "us-east-1",
+    STORE_ACCESS_KEY_ID: STORE_KEY, STORE_SECRET_ACCESS_KEY: STORE_SECRET, BAGROOM_TOKEN_KEYS: TOKEN_KEYS,
+    BAGROOM_CACHE_TTL: "3600", ...vars,
+  })) env[k] = text(v);
+  const mf = new Miniflare({
+    host: "127.0.0.1", port: PORTS[name],
+    workers: [{ config: { name: name.replace(/[^a-z]/g, ""), compatibilityDate: "2026-11-01", manifest: { mainModule: main, modules }, env } }],
+  });
+  const url = (await mf.ready).href.replace(/\/$/, "");
+  const pids = [...workerdPids()].filter((p) => !before.has(p));
+  if (pids.length === 0) throw new Error(`no workerd process found for ${name}`);
+  log(`${name}: ${url} (workerd pid ${pids.join(",")})`);
+  return { name, kind, url, pids, mf };
+}
+
+// ---------- load ----------
+function runWrk(url, { method = "GET", bodyFile, headers = "", seconds, conns = CONNS }) {
+  const outFile = path.join(OUT, `wrk-${process.pid}-${Math.random().toString(36).slice(2)}.json`);
+  // wrk cannot do HEAD (its parser waits for a body): bench/load.mjs (undici) for every HEAD target.
+  const [cmd, args] = method === "HEAD"
+    ? [process.execPath, [path.join(ROOT, "bench/load.mjs"), method, url, String(seconds), String(conns), outFile]]
+    : ["wrk", ["-t1", `-c${conns}`, `-d${seconds}s`, "--timeout", "30s", "-s", path.join(ROOT, "bench/wrk.lua"), url]];
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, {
+      env: { ...process.env, WRK_METHOD: method, WRK_BODY_FILE: bodyFile || "", WRK_HEADERS: headers, WRK_OUT: outFile },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let err = "";
+    child.stderr.on("data", (d) => { err += d; });
+    child.stdout.on("data", () => {});
+    child.on("error", reject);
+    child.on("close", (code) => {
+      if (code !== 0 || !fs.existsSync(outFile)) return reject(new Error(`wrk failed (${code}): ${err}`));
+      const r = JSON.parse(fs.readFileSync(outFile, "utf8"));
+      fs.unlinkSync(outFile);
+      resolve(r);
+    });
+  });
+}
+
+async function measure(target, url, opts, expectErrors = false) {
+  await runWrk(url, { ...opts, seconds: WARMUP });
+  const pids = target?.pids || [];
+  const c0 = cpuTicks(pids);
+  const stop = rssSampler(pids, 200);
+  const r = await runWrk(url, { ...opts, seconds: DURATION });
+  const peak = stop();
+  const c1 = cpuTicks(pids);
+  const secs = r.duration_us / 1e6;
+  const bad = r.errors.status + r.errors.read + r.errors.write + r.errors.timeout + r.errors.connect;
+  return {
+    rps: r.requests / secs, requests: r.requests, p50: r.p50_us / 1000, p99: r.p99_us / 1000,
+    cpu_ms: pids.length && r.requests ? ((c1 - c0) / TICK) * 1000 / r.requests : null,
+    cpu_util: pids.length ? ((c1 - c0) / TICK) / secs : null,
+    rss: pids.length ? peak : null, errors: expectErrors ? 0 : bad, error_detail: r.errors, generator: opts.method === "HEAD" ? "undici" : "wrk",
+  };
+}
+
+// ---------- helpers ----------
+async function ok(resp, what) {
+  if (!resp.ok) throw new Error(`${what}: ${resp.status} ${await resp.text()}`);
+  return resp;
+}
+const mint = (args) => execFileSync(TOKEN_BIN, ["mint", "--keys", TOKEN_KEYS, "--bucket", BUCKET, "--ttl", "86400", ...args], { encoding: "utf8" }).trim();
+const presignedDirect = async (method, key, ttl = 3600) => {
+  const u = new URL(`${STORE_URL}/${BUCKET}/${key}`);
+  u.searchParams.set("X-Amz-Expires", String(ttl));
+  return (await store.sign(u.toString(), { method, aws: { signQuery: true } })).url;
+};
+
+async function untilCached(url, header) {
+  for (let i = 0; i < 50; i++) {
+    const r = await fetch(url);
+    await r.arrayBuffer();
+    if (r.headers.get(header) === "HIT") return;
+    await sleep(100);
+  }
+  throw new Error(`${url} never became a cache HIT (${header})`);
+}
+
+function curlPut(url, file, headers = []) {
+  return new Promise((resolve, reject) => {
+    const args = ["-sS", "-o", "/dev/null", "-w", "%{http_code} %{time_total} %{size_upload}", "-H", "Expect:", "-H", "Content-Type: application/octet-stream", ...headers.flatMap((h) => ["-H", h]), "-T", file, url];
+    const c = spawn("curl", args, { stdio: ["ignore", "pipe", "pipe"] });
+    let out = "", err = "";
+    c.stdout.on("data", (d) => { out += d; });
+    c.stderr.on("data", (d) => { err += d; });
+    c.on("error", reject);
+    c.on("close", () => {
+      const [code, secs, size] = out.trim().split(" ");
+      resolve({ status: Number(code), secs: Number(secs), bytes: Number(size), err });
+    });
+  });
+}
+
+// ---------- main ----------
+async function main() {
+  const info = {};
+  // Objects in the store.
+  await store.fetch(`${STORE_URL}/${BUCKET}`, { method: "PUT" }); // 200 or 409: either is fine
+  const objs = { "obj-1k": randomBytes(1024), "obj-1m": randomBytes(1024 * 1024), "pub/obj-1k": randomBytes(1024) };
+  for (const [k, v] of Object.entries(objs)) await ok(await store.fetch(`${STORE_URL}/${BUCKET}/${k}`, { method: "PUT", body: v }), `store put ${k}`);
+  const put1m = path.join(OUT, "put-1m.bin");
+  fs.writeFileSync(put1m, randomBytes(1024 * 1024));
+  const presignBody = path.join(OUT, "presign.json");
+  fs.writeFileSync(presignBody, JSON.stringify({ key: "up/presigned.bin", content_type: "application/octet-stream", size: 1048576, method: "PUT" }));
+
+  const tok = {
+    k1: mint(["--key", "obj-1k", "--methods", "GET,HEAD"]),
+    m1: mint(["--key", "obj-1m", "--methods", "GET,HEAD"]),
+    put: mint(["--prefix", "up/", "--methods", "PUT"]),
+  };
+
+  const pub = { BAGROOM_PUBLIC_PREFIXES: "pub/" };
+  const T = {};
+  T.bagroom = await startWorker("bagroom", "bagroom", { ...pub });
+  T["bagroom-nocache"] = await startWorker("bagroom-nocache", "bagroom", { ...pub, BAGROOM_CACHE: "false" });
+  T.peer = await startWorker("peer", "peer", { PEER_CACHE: "true" });
+  T["peer-nocache"] = await startWorker("peer-nocache", "peer", { PEER_CACHE: "false" });
+
+  const direct = {
+    k1: await presignedDirect("GET", "obj-1k"), m1: await presignedDirect("GET", "obj-1m"), h1: await presignedDirect("HEAD", "obj-1k"),
+  };
+  const obj = (t, key, token) => `${t.url}/${BUCKET}/${key}?token=${token}`;
+
+  // Sanity: every target answers correctly before any load.
+  for (const t of Object.values(T)) {
+    for (const [k, tk] of [["obj-1k", tok.k1], ["obj-1m", tok.m1]]) {
+      const r = await ok(await fetch(obj(t, k, tk)), `${t.name} GET ${k}`);
+      const b = Buffer.from(await r.arrayBuffer());
+      if (!b.equals(objs[k])) throw new Error(`${t.name} GET ${k}: wrong body (${b.length} bytes)`);
+    }
+  }
+  for (const [k, u] of [["obj-1k", direct.k1], ["obj-1m", direct.m1]]) {
+    const b = Buffer.from(await (await ok(await fetch(u), `direct GET ${k}`)).arrayBuffer());
+    if (!b.equals(objs[k])) throw new Error(`direct GET ${k}: wrong body`);
+  }
+  // bagroom's presign gives the direct PUT URL (and checks that route works).
+  const pres = await (await ok(await fetch(`${T["bagroom-nocache"].url}/api/presign`, {
+    method: "POST", headers: { authorization: `Bearer ${tok.put}`, "content-type": "application/json" }, body: fs.readFileSync(presignBody) }), "bagroom presign")).json();
+  const peerPres = await (await ok(await fetch(`${T["peer-nocache"].url}/api/presign`, {
+    method: "POST", headers: { authorization: `Bearer ${tok.put}`, "content-type": "application/json" }, body: fs.readFileSync(presignBody) }), "peer presign")).json();
+  for (const [who, p] of [["bagroom", pres], ["peer", peerPres]]) {
+    const r = await fetch(p.url, { method: "PUT", headers: { ...p.headers }, body: fs.readFileSync(put1m) });
+    if (!r.ok) throw new Error(`${who}'s presigned PUT URL refused by the store: ${r.status} ${await r.text()}`);
+  }
+  const directPut = async (key, size) => {
+    const body = JSON.stringify({ key, content_type: "application/octet-stream", size, method: "PUT" });
+    const p = await (await ok(await fetch(`${T["bagroom-nocache"].url}/api/presign`, {
+      method: "POST", headers: { authorization: `Bearer ${tok.put}`, "content-type": "application/json" }, body }), "presign")).json();
+    return p.url;
+  };
+  for (const t of [T.bagroom, T.peer]) {
+    const h = t.kind === "bagroom" ? "x-bagroom-cache" : "x-peer-cache";
+    await untilCached(obj(t, "obj-1k", tok.k1), h);
+    await untilCached(obj(t, "obj-1m", tok.m1), h);
+  }
+  log("sanity checks passed");
+
+  // ---------- scenarios ----------
+  const rows = [];
+  const run = async (scenario, targetName, url, opts = {}) => {
+    if (ONLY && !ONLY.test(scenario)) return;
+    const t = T[targetName];
+    log(`${scenario} / ${targetName || "direct"} ...`);
+    const r = await measure(t, url, opts);
+    const who = targetName ? targetName.replace("-nocache", "") : "direct";
+    rows.push({ scenario, target: who, ...r });
+    log(`  ${r.rps.toFixed(0)} req/s p50 ${r.p50.toFixed(2)} ms p99 ${r.p99.toFixed(2)} ms cpu ${r.cpu_ms?.toFixed(3) ?? "-"} ms/req errors ${r.errors}`);
+  };
+  const putH = ["Content-Type: application/octet-stream"].join("|");
+  const presH = [`Authorization: Bearer ${tok.put}`, "Content-Type: application/json"].join("|");
+
+  for (const [size, key, tk, d] of [["1 KiB", "obj-1k", tok.k1, direct.k1], ["1 MiB", "obj-1m", tok.m1, direct.m1]]) {
+    await run(`GET ${size} miss`, "bagroom-nocache", obj(T["bagroom-nocache"], key, tk));
+    await run(`GET ${size} miss`, "peer-nocache", obj(T["peer-nocache"], key, tk));
+    await run(`GET ${size} miss`, null, d);
+    await run(`GET ${size} hit`, "bagroom", obj(T.bagroom, key, tk));
+    await run(`GET ${size} hit`, "peer", obj(T.peer, key, tk));
+    await run(`GET ${size} hit`, null, d);
+  }
+  await run("HEAD 1 KiB", "bagroom-nocache", obj(T["bagroom-nocache"], "obj-1k", tok.k1), { method: "HEAD" });
+  await run("HEAD 1 KiB", "peer-nocache", obj(T["peer-nocache"], "obj-1k", tok.k1), { method: "HEAD" });
+  await run("HEAD 1 KiB", null, direct.h1, { method: "HEAD" });
+  await run("presign (POST /api/presign)", "bagroom-nocache", `${T["bagroom-nocache"].url}/api/presign`, { method: "POST", bodyFile: presignBody, headers: presH });
+  await run("presign (POST /api/presign)", "peer-nocache", `${T["peer-nocache"].url}/api/presign`, { method: "POST", bodyFile: presignBody, headers: presH });
+  await run("PUT 1 MiB", "bagroom-nocache", obj(T["bagroom-nocache"], "up/put-1m.bin", tok.put), { method: "PUT", bodyFile: put1m, headers: putH });
+  await run("PUT 1 MiB", "peer-nocache", obj(T["peer-nocache"], "up/put-1m.bin", tok.put), { method: "PUT", bodyFile: put1m, headers: putH });
+  await run("PUT 1 MiB", null, await directPut("up/put-1m.bin", 1048576), { method: "PUT", bodyFile: put1m, headers: putH });
+
+  // Profile: what a bagroom request costs without the token check (public prefix, anonymous),
+  // and with no store round trip at all (unknown bucket: config load, routing, error answer).
+  const prof = [];
+  const runP = async (scenario, targetName, url, opts = {}, expectErrors = false) => {
+    if (ONLY && !ONLY.test("profile")) return;
+    const t = T[targetName];
+    log(`profile: ${scenario} / ${targetName} ...`);
+    const r = await measure(t, url, opts, expectErrors);
+    prof.push({ scenario, target: targetName.replace("-nocache", ""), ...r });
+    log(`  ${r.rps.toFixed(0)} req/s cpu ${r.cpu_ms?.toFixed(3)} ms/req errors ${r.errors}`);
+  };
+  await runP("GET 1 KiB miss, token", "bagroom-nocache", obj(T["bagroom-nocache"], "obj-1k", tok.k1));
+  await runP("GET 1 KiB miss, public prefix (no token)", "bagroom-nocache", `${T["bagroom-nocache"].url}/${BUCKET}/pub/obj-1k`);
+  await runP("GET 1 KiB miss, bad token signature (no store fetch)", "bagroom-nocache", obj(T["bagroom-nocache"], "obj-1k", tok.k1.slice(0, -3) + (tok.k1.endsWith("AAA") ? "BBB" : "AAA")), {}, true);
+  await runP("GET 1 KiB miss, bad token signature (no store fetch)", "peer-nocache", obj(T["peer-nocache"], "obj-1k", tok.k1.slice(0, -3) + (tok.k1.endsWith("AAA") ? "BBB" : "AAA")), {}, true);
+  await runP("unknown bucket (config load + route + error, no store fetch)", "bagroom-nocache", `${T["bagroom-nocache"].url}/nosuchbucket/x`, {}, true);
+  await runP("unknown bucket (config load + route + error, no store fetch)", "peer-nocache", `${T["peer-nocache"].url}/nosuchbucket/x`, {}, true);
+
+  // ---------- one big PUT: RSS growth and throughput ----------
+  const big = [];
+  if (!ONLY || ONLY.test("big")) {
+    const bigFile = path.join(OUT, `big-${BIG}.bin`);
+    if (!fs.existsSync(bigFile) || fs.statSync(bigFile).size !== BIG) {
+      log(`writing ${BIG} random bytes to ${bigFile}`);
+      const fd = fs.openSync(bigFile, "w");
+      for (let left = BIG; left > 0; left -= 8 << 20) fs.writeSync(fd, randomBytes(Math.min(left, 8 << 20)));
+      fs.closeSync(fd);
+    }
+    const bigKey = "up/big.bin";
+    for (const [who, tn, url] of [
+      ["bagroom", "bagroom-nocache", obj(T["bagroom-nocache"], bigKey, tok.put)],
+      ["peer", "peer-nocache", obj(T["peer-nocache"], bigKey, tok.put)],
+      ["direct", null, await directPut(bigKey, BIG)],
+    ]) {
+      const pids = tn ? T[tn].pids : [];
+      const rss0 = status(pids, "VmRSS");
+      const stop = rssSampler(pids, 50);
+      const c0 = cpuTicks(pids);
+      log(`PUT ${BIG} bytes / ${who} ...`);
+      const r = await curlPut(url, bigFile);
+      const peak = stop();
+      const c1 = cpuTicks(pids);
+      const head = await store.fetch(`${STORE_URL}/${BUCKET}/${bigKey}`, { method: "HEAD" });
+      const stored = Number(head.headers.get("content-length"));
+      if (r.status !== 200 || stored !== BIG) throw new Error(`big PUT via ${who}: HTTP ${r.status}, stored ${stored} bytes ${r.err}`);
+      big.push({ target: who, secs: r.secs, mibps: BIG / 1048576 / r.secs, rss0: tn ? rss0 : null, rssPeak: tn ? peak : null,
+        growth: tn ? peak - rss0 : null, cpu_s: tn ? (c1 - c0) / TICK : null });
+      log(`  ${(BIG / 1048576 / r.secs).toFixed(0)} MiB/s, RSS ${tn ? ((peak - rss0) / 1048576).toFixed(1) + " MiB growth" : "-"}`);
+      await store.fetch(`${STORE_URL}/${BUCKET}/${bigKey}`, { method: "DELETE" });
+    }
+  }
+
+  for (const t of Object.values(T)) await t.mf.dispose();
+  const result = { when: new Date().toISOString(), duration_s: DURATION, warmup_s: WARMUP, conns: CONNS, big_bytes: BIG, rows, prof, big, info };
+  fs.writeFileSync(path.join(OUT, "results.json"), JSON.stringify(result, null, 2));
+  log(`wrote ${path.join(OUT, "results.json")}`);
+}
+
+main().catch((e) => { console.error(e); process.exit(1); });
