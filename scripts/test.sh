@@ -17,10 +17,11 @@ fi
 if [ "$what" = all ] || [ "$what" = e2e ] || [ "$what" = browser ]; then
   say "build the worker (release wasm, wrangler deploy --dry-run)"
   cargo build --quiet --bin bagroom-token
+  rm -rf .bagroom/worker-out
   wrangler deploy --dry-run --outdir .bagroom/worker-out >.bagroom/build.log 2>&1 || { tail -n 40 .bagroom/build.log; exit 1; }
   # The test store: its own ports (18333..) and data, fresh every run.
   export STORE_ACCESS_KEY_ID=bagroom-store-test STORE_SECRET_ACCESS_KEY=bagroom-store-test-secret-0123456789
-  export BAGROOM_TEST_STORE_PORT=18333
+  export BAGROOM_TEST_STORE_PORT="${BAGROOM_TEST_STORE_PORT:-18333}"
   scripts/store.sh stop test >/dev/null 2>&1 || true
   rm -rf .bagroom/test
   trap 'scripts/store.sh stop test' EXIT
