@@ -102,12 +102,31 @@ function addFiles(files) {
   const pending = pendingUploads(session.bucket);
   for (const file of files) {
     const resume = pending.find((p) => sameFile(p, file));
-    const up = new Upload(file, { session, method: resolveMethod(session, route(), kind(), file.size), resume, onChange: render });
+    const up = new Upload(file, { session, method: resolveMethod(session, route(), kind(), file.size), resume, onChange: changed });
     if (resume) removeResumeItem(resume.uploadId);
     uploads.add(up);
     $("#queue").prepend(renderItem(up));
-    up.start();
   }
+  pump();
+}
+
+/** Start queued uploads, a few files at a time (each multipart file also sends parts in parallel). */
+const MAX_ACTIVE_FILES = 3;
+function pump() {
+  let active = [...uploads].filter((u) => u.state === "uploading" || u.state === "completing").length;
+  for (const u of uploads) {
+    if (active >= MAX_ACTIVE_FILES) break;
+    if (u.state === "queued" && !u.started) {
+      u.started = true;
+      active++;
+      u.start();
+    }
+  }
+}
+
+function changed(up) {
+  render(up);
+  if (["done", "failed", "cancelled"].includes(up.state)) queueMicrotask(pump);
 }
 
 function renderItem(up) {
@@ -174,6 +193,7 @@ function paint(up) {
   cancel.hidden = !active;
   retry.hidden = !(up.state === "failed" || up.state === "cancelled");
   if (hadFocus && document.activeElement === document.body) (retry.hidden ? li : retry).focus();
+  $("#clear-done").hidden = ![...uploads].some((u) => u.state === "done" || u.state === "cancelled");
   if (prev !== up.state) {
     if (up.state === "done") { announce(`${up.file.name} uploaded.`); scheduleRefresh(); }
     if (up.state === "failed") announce(`${up.file.name} failed: ${status.textContent}`);
@@ -430,6 +450,13 @@ async function main() {
     wireDrop();
     offerResume();
   }
+  $("#clear-done").addEventListener("click", () => {
+    for (const u of [...uploads]) {
+      if (u.state === "done" || u.state === "cancelled") { u.el.li.remove(); uploads.delete(u); }
+    }
+    $("#clear-done").hidden = true;
+    $("#file-input").focus();
+  });
   $("#files-section").hidden = false;
   $("#refresh").addEventListener("click", () => loadFiles(true));
   $("#more").addEventListener("click", () => loadFiles(false));
