@@ -171,27 +171,8 @@ pub async fn uppy(ctx: &Ctx, req: Request, parts: &RequestParts, token: Option<&
         UppyOp::ListParts { upload_id } => {
             let key = key_param()?;
             authorize(&principal, &ctx.keys, Method::Put, &bucket, &key, ip, ctx.now)?;
-            let mut all = Vec::new();
-            let mut marker = 0u32;
-            loop {
-                let mut sq = vec![("uploadId".to_string(), upload_id.clone())];
-                if marker > 0 {
-                    sq.push(("part-number-marker".into(), marker.to_string()));
-                }
-                let sr = build(&bucket.store, "GET", &key, &sq, &Headers::new(), &sha256_hex(b""), ctx.now);
-                let mut resp = send(&sr, None, ctx.cfg.store_timeout_ms).await?;
-                if resp.status_code() != 200 {
-                    return Err(store_error(&mut resp).await);
-                }
-                let doc = xml::parse_list_parts(&text(&mut resp).await?)?;
-                for p in &doc.parts {
-                    all.push(json!({"PartNumber": p.part_number, "Size": p.size, "ETag": p.etag}));
-                }
-                match (doc.is_truncated, doc.next_part_number_marker) {
-                    (true, Some(m)) if m > marker => marker = m,
-                    _ => break,
-                }
-            }
+            let listed = crate::upload::latest_parts(super::upload::list_all_parts(ctx, &bucket, &key, &upload_id).await?);
+            let all: Vec<Value> = listed.iter().map(|p| json!({"PartNumber": p.part_number, "Size": p.size, "ETag": p.etag})).collect();
             ok(Value::Array(all))
         }
         UppyOp::SignPart { upload_id, part } => {

@@ -90,6 +90,7 @@ pub async fn s3(
             }
             let mut doc = xml::parse_list_parts(&text(&mut resp).await?)?;
             doc.bucket = bucket.name.clone();
+            doc.parts = crate::upload::latest_parts(std::mem::take(&mut doc.parts));
             xml_response(200, &xml::list_parts_xml(&doc))
         }
         S3Op::AbortMultipartUpload => {
@@ -243,6 +244,29 @@ async fn put(
     Ok(bytes_response(200, &write_headers(&sh), Vec::new()))
 }
 
+/// Every part the store lists for an upload (all pages, every attempt of a retried part).
+pub async fn list_all_parts(ctx: &Ctx, bucket: &BucketConfig, key: &str, upload_id: &str) -> Result<Vec<xml::PartInfo>, S3Error> {
+    let mut all = Vec::new();
+    let mut marker = 0u32;
+    loop {
+        let mut q = vec![("uploadId".to_string(), upload_id.to_string())];
+        if marker > 0 {
+            q.push(("part-number-marker".into(), marker.to_string()));
+        }
+        let r = build(&bucket.store, "GET", key, &q, &Headers::new(), &sha256_hex(b""), ctx.now);
+        let mut resp = send(&r, None, ctx.cfg.store_timeout_ms).await?;
+        if resp.status_code() != 200 {
+            return Err(store_error(&mut resp).await);
+        }
+        let doc = xml::parse_list_parts(&text(&mut resp).await?)?;
+        all.extend(doc.parts);
+        match (doc.is_truncated, doc.next_part_number_marker) {
+            (true, Some(m)) if m > marker => marker = m,
+            _ => return Ok(all),
+        }
+    }
+}
+
 /// Complete a multipart upload: enforce the size limit over all parts (aborting the upload when
 /// it is exceeded, so nothing is left behind), then complete it in the store.
 pub async fn complete(
@@ -256,18 +280,10 @@ pub async fn complete(
 ) -> Result<(String, u64), S3Error> {
     // Multipart objects may exceed a single PUT's 5 GiB: only the configured and token limits apply.
     let limit = claims_of(principal).and_then(|c| c.max_bytes).map_or(ctx.cfg.max_upload_bytes, |m| m.min(ctx.cfg.max_upload_bytes));
-    // Sizes of the uploaded parts, from the store.
+    // Sizes of the uploaded parts, from the store (every page: an upload may have 10,000 parts).
     let q = vec![("uploadId".to_string(), upload_id.to_string())];
-    let r = build(&bucket.store, "GET", key, &q, &Headers::new(), &sha256_hex(b""), ctx.now);
-    let mut resp = send(&r, None, ctx.cfg.store_timeout_ms).await?;
-    if resp.status_code() != 200 {
-        return Err(store_error(&mut resp).await);
-    }
-    let listed = xml::parse_list_parts(&text(&mut resp).await?)?;
-    let total: u64 = parts_list
-        .iter()
-        .filter_map(|p| listed.parts.iter().find(|l| l.part_number == p.part_number).map(|l| l.size))
-        .sum();
+    let listed = list_all_parts(ctx, bucket, key, upload_id).await?;
+    let total = crate::upload::completed_size(parts_list, &listed);
     if total > limit {
         let r = build(&bucket.store, "DELETE", key, &q, &Headers::new(), &sha256_hex(b""), ctx.now);
         let _ = send(&r, None, ctx.cfg.store_timeout_ms).await;
