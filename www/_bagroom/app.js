@@ -355,7 +355,7 @@ function fileRow(o) {
   const tr = h("tr", { "data-key": o.key },
     h("td", { "data-label": "Name" }, h("span.name", { title: o.key }, name)),
     h("td.num", { "data-label": "Size" }, fmtBytes(o.size)),
-    h("td", { "data-label": "Type" }, type || "–"),
+    h("td", { "data-label": "Type" }, type ? [type.split("/")[0] + "/", h("wbr"), type.split("/").slice(1).join("/")] : "–"),
     h("td", { "data-label": "Modified" }, o.last_modified ? h("time", { datetime: new Date(o.last_modified).toISOString() }, fmtDate(o.last_modified)) : "–"),
     h("td", { "data-label": "Share and view" }, shareCell));
   if (preview) {
