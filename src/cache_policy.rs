@@ -167,6 +167,11 @@ pub fn storable(cfg: &CacheConfig, key: &str, status: u16, store_headers: &Heade
     if dirs.iter().any(|d| d == "private") {
         return Storable::No("private");
     }
+    // An encoded object (Content-Encoding: gzip, ...) is served byte-for-byte with the encoding
+    // left to the client; the edge cache may hand it back decoded, so it is not cached.
+    if store_headers.get("content-encoding").is_some_and(|e| !e.trim().is_empty() && !e.trim().eq_ignore_ascii_case("identity")) {
+        return Storable::No("encoded");
+    }
     if store_headers.get("set-cookie").is_some() {
         return Storable::No("set-cookie");
     }
@@ -323,6 +328,8 @@ mod tests {
         assert_eq!(storable(&cfg, "a", 200, &h(&[("content-length", "1"), ("cache-control", "Private=\"x\", max-age=5")])), Storable::No("private"));
         assert_eq!(storable(&cfg, "a", 200, &h(&[("content-length", "1"), ("cache-control", "max-age=5"), ("cache-control", "no-store")])), Storable::No("no-store"));
         assert_eq!(storable(&cfg, "a", 200, &h(&[("content-length", "1"), ("set-cookie", "a=b")])), Storable::No("set-cookie"));
+        assert_eq!(storable(&cfg, "a", 200, &h(&[("content-length", "1"), ("content-encoding", "gzip")])), Storable::No("encoded"));
+        assert!(matches!(storable(&cfg, "a", 200, &h(&[("content-length", "1"), ("content-encoding", "identity")])), Storable::Yes { .. }));
         assert_eq!(storable(&cfg, "a", 200, &h(&[("content-length", "1"), ("vary", "Origin, *")])), Storable::No("vary"));
         assert_eq!(storable(&cfg, "a", 200, &h(&[("content-length", "1"), ("content-range", "bytes 0-0/5")])), Storable::No("partial"));
         let off = CacheConfig { enabled: false, ..cfg };

@@ -14,6 +14,10 @@ pub struct StoreRequest {
     pub method: String,
     pub url: String,
     pub headers: Vec<(String, String)>,
+    /// Take the answer's body exactly as the store sends it, never decoded by its
+    /// `Content-Encoding`: an object's bytes are the object (a gzip-encoded object is served
+    /// gzip bytes, with its length, and ranges count those bytes), as S3 does.
+    pub raw_body: bool,
 }
 
 /// Request headers a client may send that the store should see (for GET/HEAD and writes).
@@ -78,7 +82,7 @@ pub fn build(
     }
     let mut all: Vec<(String, String)> = headers.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
     all.extend(auth);
-    StoreRequest { method: method.to_string(), url, headers: all }
+    StoreRequest { method: method.to_string(), url, headers: all, raw_body: false }
 }
 
 /// A GET/HEAD of an object with the client's range and conditions passed on.
@@ -90,7 +94,7 @@ pub fn object_read(store: &StoreConfig, method: &str, key: &str, version_id: Opt
         }
     }
     let q: Vec<(String, String)> = version_id.map(|v| vec![("versionId".to_string(), v.to_string())]).unwrap_or_default();
-    build(store, method, key, &q, &h, UNSIGNED_PAYLOAD, now)
+    StoreRequest { raw_body: true, ..build(store, method, key, &q, &h, UNSIGNED_PAYLOAD, now) }
 }
 
 #[cfg(test)]
@@ -120,6 +124,9 @@ mod tests {
         let auth = &r.headers.iter().find(|(k, _)| k == "authorization").unwrap().1;
         assert!(auth.starts_with("AWS4-HMAC-SHA256 Credential=AK/20130524/us-east-1/s3/aws4_request"), "{auth}");
         assert!(auth.contains("SignedHeaders=host;range;x-amz-content-sha256;x-amz-date"), "{auth}");
+        // object bytes are taken as stored; other answers (XML documents) may be decoded
+        assert!(r.raw_body);
+        assert!(!build(&store(false), "GET", "", &[], &Headers::new(), UNSIGNED_PAYLOAD, 0).raw_body);
     }
 
     #[test]

@@ -2,7 +2,7 @@
 
 use crate::error::S3Error;
 use crate::http::{Headers, RequestParts};
-use worker::{Request, Response, ResponseBody, ResponseBuilder};
+use worker::{EncodeBody, Request, Response, ResponseBody, ResponseBuilder};
 
 /// The core's view of a request: method, raw path and query exactly as sent, headers.
 pub fn request_parts(req: &Request) -> RequestParts {
@@ -85,8 +85,10 @@ pub fn json_response(status: u16, value: &serde_json::Value) -> Response {
 }
 
 /// A response whose body is passed through as the JS stream it is (never read in Rust).
+/// The bytes are sent as they are (`encodeBody: "manual"`): an object stored with a
+/// `Content-Encoding` is already encoded, and the runtime must not compress it again.
 pub fn stream_response(status: u16, headers: &Headers, body: ResponseBody, head: bool) -> Response {
-    let b = ResponseBuilder::new().with_status(status).with_headers(to_worker_headers(headers));
+    let b = ResponseBuilder::new().with_status(status).with_headers(to_worker_headers(headers)).with_encode_body(EncodeBody::Manual);
     match body {
         ResponseBody::Stream(s) if !head => b.stream(s),
         ResponseBody::Body(v) if !head => b.fixed(v),

@@ -2,8 +2,8 @@
 
 use crate::error::S3Error;
 use crate::store::StoreRequest;
-use wasm_bindgen::JsValue;
-use worker::{Fetch, Method, Request, RequestInit, Response};
+use wasm_bindgen::{JsCast, JsValue};
+use worker::{Method, Request, RequestInit, Response};
 
 fn method(m: &str) -> Method {
     Method::from(m.to_string())
@@ -21,10 +21,20 @@ pub async fn send(r: &StoreRequest, body: Option<JsValue>, timeout_ms: u64) -> R
     init.with_method(method(&r.method)).with_headers(headers).with_body(body);
     let req = Request::new_with_init(&r.url, &init).map_err(|e| S3Error::internal(format!("store request: {e}")))?;
     let signal = web_sys::AbortSignal::timeout_with_u32(timeout_ms.min(u32::MAX as u64) as u32);
-    let signal = worker::AbortSignal::from(signal);
-    match Fetch::Request(req).send_with_signal(&signal).await {
-        Ok(resp) => Ok(resp),
+    // worker's Fetch cannot ask for the body undecoded (`encodeResponseBody: "manual"`): call fetch.
+    let fetch_init = js_sys::Object::new();
+    let set = |k: &str, v: &JsValue| js_sys::Reflect::set(&fetch_init, &JsValue::from_str(k), v);
+    let _ = set("signal", signal.as_ref());
+    if r.raw_body {
+        let _ = set("encodeResponseBody", &JsValue::from_str("manual"));
+    }
+    let global: web_sys::WorkerGlobalScope = js_sys::global().unchecked_into();
+    let fetched = global.fetch_with_request_and_init(req.inner(), fetch_init.unchecked_ref());
+    let answer = wasm_bindgen_futures::JsFuture::from(fetched).await.and_then(|v| v.dyn_into::<web_sys::Response>());
+    match answer {
+        Ok(resp) => Ok(Response::from(resp)),
         Err(e) => {
+            let e = worker::Error::from(e);
             if signal.aborted() {
                 Err(S3Error::gateway_timeout(format!("the store did not answer within {timeout_ms} ms")))
             } else {
