@@ -29,7 +29,7 @@ const CONNS = Number(process.env.BENCH_CONNS || 4);
 const BIG = Number(process.env.BENCH_BIG_BYTES || 1024 ** 3);
 const ONLY = process.env.BENCH_ONLY ? new RegExp(process.env.BENCH_ONLY) : null;
 const TICK = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim());
-const PORTS = { bagroom: 28791, "bagroom-nocache": 28792, peer: 28793, "peer-nocache": 28794 };
+const PORTS = { bagroom: 28791, "bagroom-nocache": 28792, peer: 28793, "peer-nocache": 28794, "bagroom-manykeys": 28795 };
 fs.mkdirSync(OUT, { recursive: true });
 
 const log = (...a) => console.error("[bench]", ...a);
@@ -289,7 +289,7 @@ async function main() {
     const t = T[targetName];
     log(`profile: ${scenario} / ${targetName} ...`);
     const r = await measure(t, url, opts, expectErrors);
-    prof.push({ scenario, target: targetName.replace("-nocache", ""), ...r });
+    prof.push({ scenario, target: targetName.replace(/-nocache|-manykeys/, ""), ...r });
     log(`  ${r.rps.toFixed(0)} req/s cpu ${r.cpu_ms?.toFixed(3)} ms/req errors ${r.errors}`);
   };
   await runP("GET 1 KiB miss, token", "bagroom-nocache", obj(T["bagroom-nocache"], "obj-1k", tok.k1));
@@ -297,6 +297,14 @@ async function main() {
   await runP("GET 1 KiB miss, bad token signature (no store fetch)", "bagroom-nocache", obj(T["bagroom-nocache"], "obj-1k", tok.k1.slice(0, -3) + (tok.k1.endsWith("AAA") ? "BBB" : "AAA")), {}, true);
   await runP("GET 1 KiB miss, bad token signature (no store fetch)", "peer-nocache", obj(T["peer-nocache"], "obj-1k", tok.k1.slice(0, -3) + (tok.k1.endsWith("AAA") ? "BBB" : "AAA")), {}, true);
   await runP("unknown bucket (config load + route + error, no store fetch)", "bagroom-nocache", `${T["bagroom-nocache"].url}/nosuchbucket/x`, {}, true);
+  // bagroom reads and parses its whole configuration on every request (token keys are turned
+  // into HMAC states, access keys parsed): the same probe with 16 token keys and 16 access keys.
+  if (!ONLY || ONLY.test("profile")) {
+    const many = Array.from({ length: 15 }, (_, i) => `k${i}:bench-token-key-${i}-0123456789abcdef`).join(",");
+    const acc = Array.from({ length: 16 }, (_, i) => `BENCHKEY${String(i).padStart(12, "0")}:bench/secret/${i}/0123456789abcdefghij`).join(",");
+    T["bagroom-manykeys"] = await startWorker("bagroom-manykeys", "bagroom", { BAGROOM_CACHE: "false", BAGROOM_TOKEN_KEYS: `${TOKEN_KEYS},${many}`, BAGROOM_ACCESS_KEYS: acc });
+    await runP("unknown bucket, 16 token keys + 16 access keys configured", "bagroom-manykeys", `${T["bagroom-manykeys"].url}/nosuchbucket/x`, {}, true);
+  }
   await runP("unknown bucket (config load + route + error, no store fetch)", "peer-nocache", `${T["peer-nocache"].url}/nosuchbucket/x`, {}, true);
 
   // ---------- one big PUT: RSS growth and throughput ----------

@@ -23,8 +23,8 @@ const versions = [
   `wrangler ${sh(path.join(ROOT, "node_modules/.bin/wrangler"), ["--version"]).split("\n").pop()}`,
   `miniflare ${JSON.parse(fs.readFileSync(path.join(ROOT, "node_modules/miniflare/package.json"), "utf8")).version}`,
   `aws4fetch ${JSON.parse(fs.readFileSync(path.join(ROOT, "node_modules/aws4fetch/package.json"), "utf8")).version}`,
-  sh("rustc", ["--version"]), sh("wrk", ["--version"]).split("\n")[0].split(" [")[0] || "wrk",
-  `SeaweedFS ${(sh("weed", ["version"]).match(/version\s+(\S+)/) || [])[1] || "?"}`,
+  sh("rustc", ["--version"]), `wrk ${sh("dpkg-query", ["-W", "-f=${Version}", "wrk"])}`,
+  `SeaweedFS ${(sh("weed", ["version"]).match(/\b(\d+\.\d+)\b/) || [])[1] || "?"}`,
 ].join(", ");
 
 // ---------- bundle ----------
