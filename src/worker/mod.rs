@@ -15,12 +15,13 @@ use crate::error::S3Error;
 use crate::http::RequestParts;
 use crate::route::{route, Route};
 use convert::{error_response, error_style, json_response, request_parts};
+use std::rc::Rc;
 use worker::{event, Context, Env, Request, Response, Result};
 
 /// Per-request context the handlers share.
 pub struct Ctx {
-    pub cfg: Config,
-    pub keys: Keys,
+    pub cfg: Rc<Config>,
+    pub keys: Rc<Keys>,
     pub now: u64,
     pub client_ip: Option<String>,
     pub wait: Context,
@@ -36,6 +37,25 @@ fn request_id() -> String {
         s.push_str(&format!("{:08X}", (js_sys::Math::random() * 4294967296.0) as u32));
     }
     s
+}
+
+thread_local! {
+    /// The parsed configuration, kept for the isolate's life: vars and secrets are fixed for an
+    /// isolate (a new deployment or secret starts new isolates), so parsing them once is enough.
+    /// This is a cache of what `env` says, never state that must survive.
+    static LOADED: std::cell::RefCell<Option<(Rc<Config>, Rc<Keys>)>> = const { std::cell::RefCell::new(None) };
+}
+
+/// The configuration, parsed on an isolate's first request (errors are not kept: every request
+/// with a broken configuration answers with the error).
+fn loaded(env: &Env) -> std::result::Result<(Rc<Config>, Rc<Keys>), S3Error> {
+    if let Some(v) = LOADED.with(|l| l.borrow().clone()) {
+        return Ok(v);
+    }
+    let (cfg, keys) = load(env)?;
+    let v = (Rc::new(cfg), Rc::new(keys));
+    LOADED.with(|l| *l.borrow_mut() = Some(v.clone()));
+    Ok(v)
 }
 
 fn load(env: &Env) -> std::result::Result<(Config, Keys), S3Error> {
@@ -62,7 +82,7 @@ async fn fetch(req: Request, env: Env, wait: Context) -> Result<Response> {
     let style = error_style(&parts);
     let head = parts.method == "HEAD";
     let resource = parts.path.clone();
-    let (cfg, keys) = match load(&env) {
+    let (cfg, keys) = match loaded(&env) {
         Ok(v) => v,
         Err(e) => return Ok(error_response(&e, style, &resource, &rid, head)),
     };
