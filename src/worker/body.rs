@@ -75,15 +75,86 @@ pub fn filter(body: ReadableStream, filter: BodyFilter, slot: ErrorSlot) -> Resu
 
 /// Give a stream a known length (workerd's `FixedLengthStream`), so the store request carries
 /// `Content-Length` instead of chunked transfer encoding. A body of another length fails.
-pub fn fixed_length(body: ReadableStream, len: u64) -> ReadableStream {
+/// `on_end` runs once the whole body has been handed on (a plain `pipeTo`: between workerd's own
+/// streams that stays a native pump, no JS per chunk); where the platform has no
+/// `FixedLengthStream` the body passes as it is and `on_end` runs at once.
+pub fn fixed_length(body: ReadableStream, len: u64, on_end: impl FnOnce() + 'static) -> ReadableStream {
     let global = js_sys::global();
-    let ctor = match Reflect::get(&global, &"FixedLengthStream".into()).ok().and_then(|c| c.dyn_into::<js_sys::Function>().ok()) {
-        Some(c) => c,
-        None => return body,
+    let ts = Reflect::get(&global, &"FixedLengthStream".into())
+        .ok()
+        .and_then(|c| c.dyn_into::<js_sys::Function>().ok())
+        .and_then(|ctor| Reflect::construct(&ctor, &js_sys::Array::of1(&JsValue::from_f64(len as f64))).ok())
+        .and_then(|o| o.dyn_into::<TransformStream>().ok());
+    let Some(ts) = ts else {
+        on_end();
+        return body;
     };
-    let args = js_sys::Array::of1(&JsValue::from_f64(len as f64));
-    let Ok(obj) = Reflect::construct(&ctor, &args) else { return body };
-    let Ok(ts) = obj.dyn_into::<TransformStream>() else { return body };
-    let pair = ReadableWritablePair::new(&ts.readable(), &ts.writable());
-    body.pipe_through(&pair)
+    let done = body.pipe_to(&ts.writable());
+    // one callback for both outcomes (a once-closure is freed when called): the pipe fulfils with
+    // `undefined`; a failed pipe fails the store request itself, so nothing to do then
+    let settled = Closure::once_into_js(move |v: JsValue| {
+        if v.is_undefined() {
+            on_end()
+        }
+    });
+    if let Some(then) = Reflect::get(&done, &"then".into()).ok().and_then(|f| f.dyn_into::<js_sys::Function>().ok()) {
+        let _ = then.call2(&done, &settled, &settled);
+    }
+    ts.readable()
+}
+
+/// A store-answer deadline that runs only once started (for uploads: when the whole body has
+/// been handed on), so a long upload is not cut by the time limit meant for the store's answer.
+#[derive(Clone)]
+pub struct Deadline {
+    controller: web_sys::AbortController,
+    ms: u64,
+    state: Rc<RefCell<DeadlineState>>,
+}
+
+#[derive(Default)]
+struct DeadlineState {
+    timer: Option<JsValue>,
+    cleared: bool,
+    callback: Option<Closure<dyn FnMut()>>,
+}
+
+fn global_fn(name: &str) -> Option<js_sys::Function> {
+    Reflect::get(&js_sys::global(), &name.into()).ok().and_then(|f| f.dyn_into::<js_sys::Function>().ok())
+}
+
+impl Deadline {
+    pub fn new(ms: u64) -> Result<Deadline, S3Error> {
+        let controller = web_sys::AbortController::new().map_err(|e| S3Error::internal(format!("AbortController: {e:?}")))?;
+        Ok(Deadline { controller, ms, state: Default::default() })
+    }
+    pub fn signal(&self) -> web_sys::AbortSignal {
+        self.controller.signal()
+    }
+    pub fn expired(&self) -> bool {
+        self.controller.signal().aborted()
+    }
+    /// Start the clock (once; nothing after [`Deadline::clear`]).
+    pub fn start(&self) {
+        let mut st = self.state.borrow_mut();
+        if st.cleared || st.timer.is_some() {
+            return;
+        }
+        let ctl = self.controller.clone();
+        let cb = Closure::<dyn FnMut()>::new(move || ctl.abort());
+        if let Some(f) = global_fn("setTimeout") {
+            if let Ok(id) = f.call2(&js_sys::global(), cb.as_ref(), &JsValue::from_f64(self.ms.min(i32::MAX as u64) as f64)) {
+                st.timer = Some(id);
+            }
+        }
+        st.callback = Some(cb);
+    }
+    /// Stop the clock for good (the store answered).
+    pub fn clear(&self) {
+        let mut st = self.state.borrow_mut();
+        st.cleared = true;
+        if let (Some(id), Some(f)) = (st.timer.take(), global_fn("clearTimeout")) {
+            let _ = f.call1(&js_sys::global(), &id);
+        }
+    }
 }

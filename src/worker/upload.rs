@@ -2,7 +2,7 @@
 //! DELETE and copy. Every successful write purges the object from the edge cache and, for new
 //! objects, posts an upload-complete event in the background.
 
-use super::body::{filter, fixed_length, ErrorSlot};
+use super::body::{filter, fixed_length, Deadline, ErrorSlot};
 use super::convert::{bytes_response, from_worker_headers};
 use super::download::{cors, purge};
 use super::store_fetch::{send, store_error, text};
@@ -198,6 +198,7 @@ async fn put(
     let r = build(&bucket.store, "PUT", key, &query, &plan.store_headers, UNSIGNED_PAYLOAD, ctx.now);
     let slot: ErrorSlot = Default::default();
     let mut keep = None;
+    let deadline = Deadline::new(ctx.cfg.store_timeout_ms)?;
     let body: Option<web_sys::ReadableStream> = req.inner().body();
     let body_js: Option<JsValue> = match body {
         None => None,
@@ -214,19 +215,21 @@ async fn put(
             } else {
                 stream
             };
-            let stream = match plan.length {
-                Some(n) => fixed_length(stream, n),
-                None => stream,
-            };
-            Some(stream.into())
+            // the store's time limit runs from the end of the body, not from its start
+            let d = deadline.clone();
+            Some(fixed_length(stream, plan.len(), move || d.start()).into())
         }
     };
     let body_js = match (body_js, plan.length) {
         (None, Some(n)) if n > 0 => return Err(S3Error::new(400, "IncompleteBody", "The request body is missing.")),
-        (None, _) => Some(JsValue::from_str("")),
+        (None, _) => {
+            deadline.start();
+            Some(JsValue::from_str(""))
+        }
         (b, _) => b,
     };
-    let sent = send(&r, body_js, ctx.cfg.store_timeout_ms).await;
+    let sent = send_upload(&r, body_js, &deadline).await;
+    deadline.clear();
     drop(keep);
     if let Some(e) = slot.borrow_mut().take() {
         return Err(e);
@@ -264,6 +267,25 @@ pub async fn list_all_parts(ctx: &Ctx, bucket: &BucketConfig, key: &str, upload_
             (true, Some(m)) if m > marker => marker = m,
             _ => return Ok(all),
         }
+    }
+}
+
+/// Send an upload to the store. Unlike [`send`], whose time limit covers the whole exchange, the
+/// limit here starts when `deadline` is started (once the body has been read to its end): an
+/// upload may take as long as the client takes to send it.
+async fn send_upload(r: &crate::store::StoreRequest, body: Option<JsValue>, deadline: &Deadline) -> Result<Response, S3Error> {
+    let headers = worker::Headers::new();
+    for (k, v) in &r.headers {
+        headers.append(k, v).map_err(|e| S3Error::internal(format!("bad header {k}: {e}")))?;
+    }
+    let mut init = worker::RequestInit::new();
+    init.with_method(worker::Method::from(r.method.clone())).with_headers(headers).with_body(body);
+    let req = Request::new_with_init(&r.url, &init).map_err(|e| S3Error::internal(format!("store request: {e}")))?;
+    let signal = worker::AbortSignal::from(deadline.signal());
+    match worker::Fetch::Request(req).send_with_signal(&signal).await {
+        Ok(resp) => Ok(resp),
+        Err(_) if deadline.expired() => Err(S3Error::gateway_timeout("the store did not answer in time after the upload")),
+        Err(e) => Err(S3Error::bad_gateway(format!("the store could not be reached: {e}"))),
     }
 }
 
