@@ -336,6 +336,25 @@ s3.upload_file(os.environ["FILE"], B, "mp/boto-upload-file.bin", Config=Transfer
     assert.equal(await storeSha(bucket, "mp/boto-upload-file.bin"), sha(body));
   });
 
+  test("boto3 upload_file as it talks to an HTTPS gateway: parts as aws-chunked with CRC32 trailers, checksums in CompleteMultipartUpload", async () => {
+    const body = randomBytes(11 * MiB + 3);
+    const p = tmpFile(`uft-${bucket}.bin`, body);
+    const out = await python(boto() + `
+from boto3.s3.transfer import TransferConfig
+from botocore import httpchecksum as hc
+from urllib.parse import urlparse
+hc.urlparse = lambda u: urlparse(u.replace("http://", "https://", 1))
+seen = []
+s3.meta.events.register("before-send.s3.UploadPart", lambda request, **kw: seen.append(request.headers.get("x-amz-trailer")))
+s3.meta.events.register("before-send.s3.CompleteMultipartUpload", lambda request, **kw: seen.append("complete with part checksums: %s" % (b"ChecksumCRC32" in (request.body or b""))))
+s3.upload_file(os.environ["FILE"], B, "mp/boto-trailers.bin", Config=TransferConfig(multipart_threshold=5*1024*1024, multipart_chunksize=5*1024*1024, max_concurrency=2))
+print(seen)
+`, { ...pyEnv(), FILE: p });
+    console.log(out.trim());
+    assert.match(out, /x-amz-checksum-crc32/, out);
+    assert.equal(await storeSha(bucket, "mp/boto-trailers.bin"), sha(body));
+  });
+
   test("JS SDK Upload (@aws-sdk/lib-storage)", async () => {
     const body = randomBytes(12 * MiB + 5);
     const client = new S3Client({
