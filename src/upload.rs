@@ -17,6 +17,10 @@ use crate::token::Claims;
 use base64::Engine;
 use sha2::{Digest, Sha256};
 
+/// Slowest average rate (bytes/s) at which a proxied upload on the fast path may arrive before
+/// the store deadline cuts it: `BAGROOM_STORE_TIMEOUT_MS` plus the body's length at this rate.
+pub const MIN_UPLOAD_RATE: u64 = 16 * 1024;
+
 /// S3's largest single PUT.
 pub const S3_MAX_PUT: u64 = 5 * 1024 * 1024 * 1024;
 

@@ -198,26 +198,34 @@ async fn put(
     let r = build(&bucket.store, "PUT", key, &query, &plan.store_headers, UNSIGNED_PAYLOAD, ctx.now);
     let slot: ErrorSlot = Default::default();
     let mut keep = None;
-    let deadline = Deadline::new(ctx.cfg.store_timeout_ms)?;
+    let filtered = plan.needs_filter();
+    // Fast path: the client's body goes to the store as the runtime's own stream (no JS pump per
+    // chunk, so no CPU per byte); without a pump there is no signal for the body's end, so its
+    // deadline is the store's answer time plus the body's length at MIN_UPLOAD_RATE. Filtered
+    // bodies: the deadline runs from the end of the body.
+    let deadline = if filtered {
+        Deadline::new(ctx.cfg.store_timeout_ms)?
+    } else {
+        Deadline::new(ctx.cfg.store_timeout_ms.saturating_add(plan.len().saturating_mul(1000) / crate::upload::MIN_UPLOAD_RATE))?
+    };
     let body: Option<web_sys::ReadableStream> = req.inner().body();
     let body_js: Option<JsValue> = match body {
         None => None,
+        Some(stream) if !filtered => {
+            deadline.start();
+            Some(stream.into())
+        }
         Some(stream) => {
-            let stream = if plan.needs_filter() {
-                let signing = match principal {
-                    Principal::AccessKey(v) => Some((v.signing_key, v.amz_date.clone(), v.scope.clone(), v.signature.clone())),
-                    _ => None,
-                };
-                let f = filter(stream, BodyFilter::new(&plan, signing)?, slot.clone())?;
-                let s = f.stream.clone();
-                keep = Some(f);
-                s
-            } else {
-                stream
+            let signing = match principal {
+                Principal::AccessKey(v) => Some((v.signing_key, v.amz_date.clone(), v.scope.clone(), v.signature.clone())),
+                _ => None,
             };
+            let f = filter(stream, BodyFilter::new(&plan, signing)?, slot.clone())?;
+            let s = f.stream.clone();
+            keep = Some(f);
             // the store's time limit runs from the end of the body, not from its start
             let d = deadline.clone();
-            Some(fixed_length(stream, plan.len(), move || d.start()).into())
+            Some(fixed_length(s, plan.len(), move || d.start()).into())
         }
     };
     let body_js = match (body_js, plan.length) {
