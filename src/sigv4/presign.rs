@@ -45,9 +45,7 @@ pub fn presign(t: &Target, signed_headers: &Headers, creds: &Credentials, region
             h.append(&k, v);
         }
     }
-    let mut names: Vec<String> = h.0.iter().map(|(k, _)| k.clone()).collect();
-    names.sort();
-    names.dedup();
+    let names = super::sign::signed_names(&h);
     let signed: Vec<&str> = names.iter().map(String::as_str).collect();
     let signed_list = signed.join(";");
 

@@ -91,9 +91,7 @@ pub fn sign_headers(
             h.append(&k, v);
         }
     }
-    let mut names: Vec<String> = h.0.iter().map(|(k, _)| k.clone()).collect();
-    names.sort();
-    names.dedup();
+    let names = signed_names(&h);
     let signed: Vec<&str> = names.iter().map(String::as_str).collect();
     let signed_list = signed.join(";");
 
@@ -117,6 +115,14 @@ pub fn sign_headers(
         out.push(("x-amz-security-token".to_string(), tok.clone()));
     }
     out
+}
+
+/// The names of `h`, sorted and without duplicates: SigV4's signed-header list.
+pub(crate) fn signed_names(h: &Headers) -> Vec<String> {
+    let mut names: Vec<String> = h.0.iter().map(|(k, _)| k.clone()).collect();
+    names.sort();
+    names.dedup();
+    names
 }
 
 /// The request path for an object (or, with an empty `key`, its bucket).
