@@ -1,7 +1,8 @@
 # bagroom: the two commands. Both install whatever is missing first (idempotent, pinned).
 .PHONY: dev test setup build test-core test-e2e test-browser bench clean
 
-dev: setup
+dev:
+	@BAGROOM_SKIP_BROWSER=1 scripts/setup.sh
 	@scripts/dev.sh
 
 test: setup
