@@ -85,6 +85,7 @@ pub fn authenticate(
     cfg: &Config,
     keys: &Keys,
     path_token: Option<&str>,
+    virtual_bucket: Option<&str>,
     now: u64,
 ) -> Result<Principal, S3Error> {
     if path_token.is_none() {
@@ -95,7 +96,7 @@ pub fn authenticate(
             allow_sigv2: cfg.allow_sigv2,
             max_skew_secs: 900,
             uri_mode: UriMode::S3,
-            virtual_host_bucket: None,
+            virtual_host_bucket: virtual_bucket,
         };
         if let Some(v) = verify(req, &cfg.access_keys, &opts)? {
             return Ok(Principal::AccessKey(Box::new(v)));

@@ -73,6 +73,8 @@ pub struct Config {
     pub multipart_part_size: u64,
     /// Base URL for links the gateway prints (`BAGROOM_PUBLIC_URL`); else the request's origin.
     pub public_url: Option<String>,
+    /// The gateway's hostname for virtual-hosted requests (`<bucket>.<this>`), if any.
+    pub virtual_host: Option<String>,
 }
 
 impl std::fmt::Debug for Config {
@@ -245,6 +247,7 @@ impl Config {
             multipart_max_age_secs: num(get, "BAGROOM_MULTIPART_MAX_AGE_HOURS", 24)?.saturating_mul(3600),
             multipart_part_size: part,
             public_url,
+            virtual_host: opt(get, "BAGROOM_VIRTUAL_HOST").map(|h| h.trim_matches('.').to_ascii_lowercase()),
         })
     }
 

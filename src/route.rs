@@ -65,6 +65,37 @@ const UNSUPPORTED_SUBRESOURCES: &[&str] = &[
     "requestPayment", "intelligent-tiering", "location", "versions", "delete",
 ];
 
+/// The bucket named by a virtual-hosted request: `Host: <bucket>.<suffix>[:port]`, where
+/// `suffix` is the gateway's own hostname (`BAGROOM_VIRTUAL_HOST`). `None` for path-style.
+pub fn virtual_host_bucket(req: &RequestParts, suffix: Option<&str>) -> Option<String> {
+    let suffix = suffix?.trim_matches('.').to_ascii_lowercase();
+    if suffix.is_empty() {
+        return None;
+    }
+    let host = req.headers.get("host")?.to_ascii_lowercase();
+    let host = match host.rsplit_once(':') {
+        Some((h, port)) if port.bytes().all(|b| b.is_ascii_digit()) => h.to_string(),
+        _ => host,
+    };
+    let bucket = host.strip_suffix(&suffix)?.strip_suffix('.')?;
+    (!bucket.is_empty()).then(|| bucket.to_string())
+}
+
+/// Route a request; `virtual_bucket` is the bucket a virtual-hosted Host named (see
+/// [`virtual_host_bucket`]): then the whole path is the key.
+pub fn route_with(req: &RequestParts, virtual_bucket: Option<&str>) -> Route {
+    match virtual_bucket {
+        None => route(req),
+        Some(b) => {
+            if req.method == "OPTIONS" {
+                return Route::Preflight;
+            }
+            let key = req.path.strip_prefix('/').unwrap_or(&req.path);
+            s3_route(req, b.to_string(), percent_decode(key))
+        }
+    }
+}
+
 pub fn route(req: &RequestParts) -> Route {
     let path = req.path.as_str();
     let method = req.method.as_str();
@@ -107,6 +138,11 @@ pub fn route(req: &RequestParts) -> Route {
     };
     let bucket = percent_decode(bucket_raw);
     let key = percent_decode(key_raw);
+    s3_route(req, bucket, key)
+}
+
+fn s3_route(req: &RequestParts, bucket: String, key: String) -> Route {
+    let method = req.method.as_str();
     let pairs = req.query_pairs();
     let has = |name: &str| pairs.iter().any(|(k, _)| k == name);
 
@@ -198,6 +234,21 @@ mod tests {
             Route::S3 { key, .. } => assert_eq!(key, "a+b"),
             o => panic!("{o:?}"),
         }
+    }
+
+    #[test]
+    fn virtual_hosted_requests() {
+        let req = |host: &str, target: &str| RequestParts::from_target("GET", target, Headers::from_pairs([("host", host)]));
+        let suffix = Some("s3.example.com");
+        assert_eq!(virtual_host_bucket(&req("demo.s3.example.com", "/k"), suffix).as_deref(), Some("demo"));
+        assert_eq!(virtual_host_bucket(&req("my.dotted.bucket.s3.example.com:8443", "/k"), suffix).as_deref(), Some("my.dotted.bucket"));
+        assert_eq!(virtual_host_bucket(&req("s3.example.com", "/demo/k"), suffix), None);
+        assert_eq!(virtual_host_bucket(&req("evil-s3.example.com", "/k"), suffix), None);
+        assert_eq!(virtual_host_bucket(&req("demo.s3.example.com", "/k"), None), None);
+        let r = req("demo.s3.example.com", "/a%20b/c.txt");
+        assert_eq!(route_with(&r, Some("demo")), Route::S3 { op: S3Op::GetObject, bucket: "demo".into(), key: "a b/c.txt".into() });
+        let list = req("demo.s3.example.com", "/?list-type=2");
+        assert_eq!(route_with(&list, Some("demo")), Route::S3 { op: S3Op::ListObjects, bucket: "demo".into(), key: "".into() });
     }
 
     #[test]

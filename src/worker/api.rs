@@ -61,7 +61,7 @@ fn signer<'a>(ctx: &'a Ctx, bucket: &'a BucketConfig) -> Signer<'a> {
 
 /// `/api/<rest>`.
 pub async fn api(ctx: &Ctx, req: Request, parts: &RequestParts, rest: &str) -> Result<Response, S3Error> {
-    let principal = authenticate(parts, &ctx.cfg, &ctx.keys, None, ctx.now)?;
+    let principal = authenticate(parts, &ctx.cfg, &ctx.keys, None, None, ctx.now)?;
     let (claims, _raw, bucket) = token_bucket(ctx, &principal)?;
     // the token itself must still be valid now (time window, revocation, IP): check it against
     // its own scope with a method it has
@@ -131,7 +131,7 @@ pub fn request_origin(parts: &RequestParts) -> String {
 
 /// `/s3/<rest>` and `/t/<token>/s3/<rest>`.
 pub async fn uppy(ctx: &Ctx, req: Request, parts: &RequestParts, token: Option<&str>, rest: &str) -> Result<Response, S3Error> {
-    let principal = authenticate(parts, &ctx.cfg, &ctx.keys, token, ctx.now)?;
+    let principal = authenticate(parts, &ctx.cfg, &ctx.keys, token, None, ctx.now)?;
     let (claims, raw, bucket) = token_bucket(ctx, &principal)?;
     let op = uppy_op(&parts.method, rest).ok_or_else(|| S3Error::new(404, "NotFound", format!("no S3 signing route {} /s3/{rest}", parts.method)))?;
     let q = parts.query_pairs();

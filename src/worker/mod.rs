@@ -13,7 +13,7 @@ use crate::auth::{authenticate, Keys};
 use crate::config::Config;
 use crate::error::S3Error;
 use crate::http::RequestParts;
-use crate::route::{route, Route};
+use crate::route::Route;
 use convert::{error_response, error_style, json_response, request_parts};
 use std::rc::Rc;
 use worker::{event, Context, Env, Request, Response, Result};
@@ -127,16 +127,17 @@ async fn scheduled(_event: worker::ScheduledEvent, env: Env, _ctx: worker::Sched
 }
 
 async fn dispatch(ctx: &Ctx, req: Request, parts: &RequestParts) -> std::result::Result<Response, S3Error> {
-    match route(parts) {
+    let vbucket = crate::route::virtual_host_bucket(parts, ctx.cfg.virtual_host.as_deref());
+    match crate::route::route_with(parts, vbucket.as_deref()) {
         Route::Health => health(ctx).await,
         Route::S3 { op, bucket, key } => {
             let b = ctx.cfg.bucket(&bucket).ok_or_else(|| S3Error::no_such_bucket(&bucket))?.clone();
-            let principal = authenticate(parts, &ctx.cfg, &ctx.keys, None, ctx.now)?;
+            let principal = authenticate(parts, &ctx.cfg, &ctx.keys, None, vbucket.as_deref(), ctx.now)?;
             download::s3(ctx, req, parts, &principal, op, &b, &key).await
         }
         Route::Share { token, key } => {
             let _ = req;
-            let principal = authenticate(parts, &ctx.cfg, &ctx.keys, Some(&token), ctx.now)?;
+            let principal = authenticate(parts, &ctx.cfg, &ctx.keys, Some(&token), None, ctx.now)?;
             download::share(ctx, parts, &principal, key).await
         }
         Route::Preflight => Ok(download::preflight()),
