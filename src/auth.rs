@@ -127,8 +127,8 @@ pub fn method_for(op: &S3Op) -> Option<Method> {
         | S3Op::CompleteMultipartUpload
         | S3Op::AbortMultipartUpload
         | S3Op::ListParts => Method::Put,
-        S3Op::DeleteObject => Method::Delete,
-        S3Op::ListObjects | S3Op::HeadBucket => Method::List,
+        S3Op::DeleteObject | S3Op::DeleteObjects => Method::Delete,
+        S3Op::ListObjects | S3Op::HeadBucket | S3Op::GetBucketLocation => Method::List,
         S3Op::ListBuckets | S3Op::ListMultipartUploads | S3Op::Unsupported(_) => return None,
     })
 }

@@ -20,6 +20,8 @@ pub enum S3Op {
     HeadBucket,
     ListObjects,
     ListMultipartUploads,
+    GetBucketLocation,
+    DeleteObjects,
     GetObject,
     HeadObject,
     PutObject,
@@ -37,7 +39,7 @@ pub enum S3Op {
 impl S3Op {
     /// Does this operation write (and so purge the object's cache entry)?
     pub fn is_write(&self) -> bool {
-        matches!(self, S3Op::PutObject | S3Op::CopyObject | S3Op::DeleteObject | S3Op::CompleteMultipartUpload)
+        matches!(self, S3Op::PutObject | S3Op::CopyObject | S3Op::DeleteObject | S3Op::DeleteObjects | S3Op::CompleteMultipartUpload)
     }
 }
 
@@ -62,7 +64,7 @@ const UNSUPPORTED_SUBRESOURCES: &[&str] = &[
     "acl", "tagging", "policy", "cors", "lifecycle", "versioning", "website", "logging", "notification",
     "replication", "encryption", "object-lock", "retention", "legal-hold", "torrent", "restore", "select",
     "attributes", "accelerate", "analytics", "inventory", "metrics", "ownershipControls", "publicAccessBlock",
-    "requestPayment", "intelligent-tiering", "location", "versions", "delete",
+    "requestPayment", "intelligent-tiering", "versions",
 ];
 
 /// The bucket named by a virtual-hosted request: `Host: <bucket>.<suffix>[:port]`, where
@@ -152,7 +154,13 @@ fn s3_route(req: &RequestParts, bucket: String, key: String) -> Route {
             _ => Route::NotFound,
         };
     }
-    if let Some(sub) = UNSUPPORTED_SUBRESOURCES.iter().find(|s| has(s)) {
+    if key.is_empty() && method == "POST" && has("delete") {
+        return Route::S3 { op: S3Op::DeleteObjects, bucket, key };
+    }
+    if key.is_empty() && method == "GET" && has("location") {
+        return Route::S3 { op: S3Op::GetBucketLocation, bucket, key };
+    }
+    if let Some(sub) = UNSUPPORTED_SUBRESOURCES.iter().chain(["delete", "location"].iter()).find(|s| has(s)) {
         return Route::S3 { op: S3Op::Unsupported((*sub).to_string()), bucket, key };
     }
     let op = if key.is_empty() {
@@ -213,6 +221,10 @@ mod tests {
         assert_eq!(op("HEAD", "/b"), S3Op::HeadBucket);
         assert_eq!(op("GET", "/"), S3Op::ListBuckets);
         assert_eq!(op("GET", "/b/k?acl"), S3Op::Unsupported("acl".into()));
+        assert_eq!(op("POST", "/b?delete"), S3Op::DeleteObjects);
+        assert_eq!(op("POST", "/b?delete="), S3Op::DeleteObjects);
+        assert_eq!(op("GET", "/b?location"), S3Op::GetBucketLocation);
+        assert_eq!(op("POST", "/b/k?delete"), S3Op::Unsupported("delete".into()));
         let copy = RequestParts::from_target("PUT", "/b/k", Headers::from_pairs([("x-amz-copy-source", "/b/o")]));
         assert!(matches!(route(&copy), Route::S3 { op: S3Op::CopyObject, .. }));
     }

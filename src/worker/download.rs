@@ -63,6 +63,13 @@ pub async fn s3(
             let json = crate::listing::wants_json(parts.headers.get("accept"));
             list_objects(ctx, parts, principal, bucket, json).await
         }
+        S3Op::GetBucketLocation => {
+            authorize(principal, &ctx.keys, Method::List, bucket, &list_scope(principal, bucket, ""), ctx.client_ip.as_deref(), ctx.now)?;
+            let mut h = Headers::new();
+            h.insert("content-type", "application/xml");
+            cors(&mut h);
+            Ok(bytes_response(200, &h, crate::xml::location_xml(&ctx.cfg.region).into_bytes()))
+        }
         S3Op::HeadBucket => {
             authorize(principal, &ctx.keys, Method::List, bucket, &list_scope(principal, bucket, ""), ctx.client_ip.as_deref(), ctx.now)?;
             let mut h = Headers::new();

@@ -129,6 +129,7 @@ pub async fn s3(
             }
             Ok(bytes_response(204, &write_headers(&from_worker_headers(resp.headers())), Vec::new()))
         }
+        S3Op::DeleteObjects => delete_objects(ctx, req, principal, bucket).await,
         S3Op::CopyObject => copy(ctx, parts, principal, bucket, key).await,
         S3Op::ListBuckets => {
             if !matches!(principal, Principal::AccessKey(_)) {
@@ -157,7 +158,9 @@ pub async fn s3(
             xml_response(200, &body.replacen(&store_bucket, &format!("<Bucket>{}</Bucket>", xml::escape(&bucket.name)), 1))
         }
         S3Op::Unsupported(what) => Err(S3Error::not_implemented(format!("bagroom does not implement {what}"))),
-        S3Op::GetObject | S3Op::HeadObject | S3Op::ListObjects | S3Op::HeadBucket => Err(S3Error::internal("routed to the wrong handler")),
+        S3Op::GetObject | S3Op::HeadObject | S3Op::ListObjects | S3Op::HeadBucket | S3Op::GetBucketLocation => {
+            Err(S3Error::internal("routed to the wrong handler"))
+        }
     }
 }
 
@@ -337,6 +340,40 @@ pub async fn complete(
     purge(bucket, key).await;
     notify(ctx, bucket, key, Some(total), &done.etag, None, principal, "multipart");
     Ok((done.etag, total))
+}
+
+/// DeleteObjects: keys the credential may not delete are reported as errors in the result (as S3
+/// does per key); the others go to the store in one request, and each deleted key is purged.
+async fn delete_objects(ctx: &Ctx, req: Request, principal: &Principal, bucket: &BucketConfig) -> Result<Response, S3Error> {
+    use md5::Digest;
+    let body = read_small_body(req).await?;
+    let (quiet, objects) = xml::parse_delete_request(&body)?;
+    let mut result = xml::DeleteResult::default();
+    let mut allowed = Vec::new();
+    for o in objects {
+        match authorize(principal, &ctx.keys, Method::Delete, bucket, &o.key, ctx.client_ip.as_deref(), ctx.now) {
+            Ok(()) => allowed.push(o),
+            Err(e) => result.errors.push((o, e.code.to_string(), e.message)),
+        }
+    }
+    if !allowed.is_empty() {
+        let doc = xml::delete_request_xml(false, &allowed);
+        let mut h = Headers::new();
+        h.insert("content-type", "application/xml");
+        h.insert("content-md5", base64::Engine::encode(&base64::engine::general_purpose::STANDARD, md5::Md5::digest(doc.as_bytes())));
+        let r = build(&bucket.store, "POST", "", &[("delete".into(), String::new())], &h, &sha256_hex(doc.as_bytes()), ctx.now);
+        let mut resp = send(&r, Some(JsValue::from_str(&doc)), ctx.cfg.store_timeout_ms).await?;
+        if resp.status_code() != 200 {
+            return Err(store_error(&mut resp).await);
+        }
+        let done = xml::parse_delete_result(&text(&mut resp).await?)?;
+        for d in &done.deleted {
+            purge(bucket, &d.key).await;
+        }
+        result.deleted.extend(done.deleted);
+        result.errors.extend(done.errors);
+    }
+    xml_response(200, &xml::delete_result_xml(&result, quiet))
 }
 
 async fn copy(ctx: &Ctx, parts: &RequestParts, principal: &Principal, bucket: &BucketConfig, key: &str) -> Result<Response, S3Error> {
