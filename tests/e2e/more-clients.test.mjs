@@ -1,5 +1,6 @@
-// Two more real S3 clients from Debian against the gateway: rclone (which signs Accept-Encoding, a
-// header the edge rewrites) and s3cmd (SigV4 requests, SigV2 `signurl` links).
+// More real S3 clients from Debian against the gateway: rclone (which signs Accept-Encoding, a
+// header the edge rewrites), s3cmd (SigV4 requests, SigV2 `signurl` links) and aws-cli v2
+// (CRC32 checksums on uploads, multipart, SigV4 presign).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
@@ -87,4 +88,29 @@ test("s3cmd put, ls, get, signurl (SigV2) and del", async () => {
   r = await run("s3cmd", [...cfg, "del", `s3://${bucket}/s3cmd/x y+z.txt`]);
   assert.equal(r.status, 0, r.err);
   assert.deepEqual(await storeKeys(bucket, "s3cmd/"), []);
+});
+
+test("aws-cli v2 cp up (multipart with checksums) and down, ls, presign, rm", async () => {
+  const env = { AWS_ACCESS_KEY_ID: GW_KEY, AWS_SECRET_ACCESS_KEY: GW_SECRET, AWS_CONFIG_FILE: "/dev/null",
+    AWS_SHARED_CREDENTIALS_FILE: "/dev/null", AWS_EC2_METADATA_DISABLED: "true" };
+  const aws2 = (...args) => run("/usr/bin/aws", ["--endpoint-url", gw.url, "--region", "us-east-1", ...args], env);
+  let r = await aws2("--version");
+  assert.match(r.out + r.err, /aws-cli\/2\./);
+  const big = fs.readFileSync(path.join(dir, "src/sub/big.bin"));
+  r = await aws2("s3", "cp", path.join(dir, "src/sub/big.bin"), `s3://${bucket}/v2/big.bin`);
+  assert.equal(r.status, 0, r.err);
+  assert.deepEqual(await storeGet(bucket, "v2/big.bin"), big);
+  const down = path.join(dir, "v2-down.bin");
+  r = await aws2("s3", "cp", `s3://${bucket}/v2/big.bin`, down);
+  assert.equal(r.status, 0, r.err);
+  assert.deepEqual(fs.readFileSync(down), big);
+  r = await aws2("s3", "ls", `s3://${bucket}/v2/`);
+  assert.match(r.out, /big\.bin/);
+  r = await aws2("s3", "presign", `s3://${bucket}/v2/big.bin`);
+  assert.match(r.out, /X-Amz-Signature=/);
+  const got = Buffer.from(await (await fetch(r.out.trim())).arrayBuffer());
+  assert.deepEqual(got, big);
+  r = await aws2("s3", "rm", "--recursive", `s3://${bucket}/v2/`);
+  assert.equal(r.status, 0, r.err);
+  assert.deepEqual(await storeKeys(bucket, "v2/"), []);
 });
