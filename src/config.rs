@@ -5,6 +5,7 @@
 //! an error that names the setting (the shell answers 500 with it), never a panic.
 //! Every setting is listed in README.md's configuration table.
 
+use crate::cache_policy::{CacheConfig, PLATFORM_MAX_OBJECT_BYTES};
 use crate::error::S3Error;
 
 pub use crate::sigv4::Credentials as StoreCredentials;
@@ -59,11 +60,9 @@ pub struct Config {
     /// Revoked token ids, hex (`BAGROOM_REVOKED_TOKENS`).
     pub revoked_tokens: Vec<String>,
     pub allow_sigv2: bool,
-    pub cache_enabled: bool,
-    pub cache_default_ttl: u64,
-    /// `prefix=ttl,...` (`BAGROOM_CACHE_RULES`).
-    pub cache_rules: String,
-    pub cache_max_object_bytes: u64,
+    /// Edge cache: on/off, TTLs (`BAGROOM_CACHE`, `BAGROOM_CACHE_TTL`, `BAGROOM_CACHE_RULES`) and the
+    /// largest object cached (`BAGROOM_CACHE_MAX_OBJECT_BYTES`).
+    pub cache: CacheConfig,
     pub store_timeout_ms: u64,
     pub max_upload_bytes: u64,
     pub presign_ttl_secs: u64,
@@ -89,8 +88,6 @@ impl std::fmt::Debug for Config {
     }
 }
 
-/// Platform limit on a single Cache API entry.
-pub const PLATFORM_CACHE_MAX: u64 = 512 * 1024 * 1024;
 
 type Get<'a> = &'a dyn Fn(&str) -> Option<String>;
 
@@ -208,7 +205,13 @@ impl Config {
             None => Vec::new(),
         };
         let token_keys = req(get, "BAGROOM_TOKEN_KEYS")?;
-        let cache_max = num(get, "BAGROOM_CACHE_MAX_OBJECT_BYTES", 100 * 1024 * 1024)?.min(PLATFORM_CACHE_MAX);
+        let cache = CacheConfig {
+            enabled: flag(get, "BAGROOM_CACHE", true)?,
+            default_ttl: num(get, "BAGROOM_CACHE_TTL", 3600)?,
+            rules: CacheConfig::parse_rules(&opt(get, "BAGROOM_CACHE_RULES").unwrap_or_default())
+                .map_err(|e| S3Error::config(format!("setting BAGROOM_CACHE_RULES: {e}")))?,
+            max_object_bytes: num(get, "BAGROOM_CACHE_MAX_OBJECT_BYTES", 100 * 1024 * 1024)?.min(PLATFORM_MAX_OBJECT_BYTES),
+        };
         let public_url = match opt(get, "BAGROOM_PUBLIC_URL") {
             Some(u) => {
                 let (s, h) = parse_endpoint("BAGROOM_PUBLIC_URL", &u)?;
@@ -236,10 +239,7 @@ impl Config {
             token_keys,
             revoked_tokens: list(get, "BAGROOM_REVOKED_TOKENS"),
             allow_sigv2: flag(get, "BAGROOM_ALLOW_SIGV2", true)?,
-            cache_enabled: flag(get, "BAGROOM_CACHE", true)?,
-            cache_default_ttl: num(get, "BAGROOM_CACHE_TTL", 3600)?,
-            cache_rules: opt(get, "BAGROOM_CACHE_RULES").unwrap_or_default(),
-            cache_max_object_bytes: cache_max,
+            cache,
             store_timeout_ms: num(get, "BAGROOM_STORE_TIMEOUT_MS", 30_000)?,
             max_upload_bytes: num(get, "BAGROOM_MAX_UPLOAD_BYTES", 5 * 1024 * 1024 * 1024)?,
             presign_ttl_secs: presign_ttl,
@@ -396,6 +396,7 @@ mod tests {
             ("BAGROOM_BUCKETS", "{not json"),
             ("BAGROOM_MULTIPART_PART_SIZE", "1024"),
             ("BAGROOM_PRESIGN_TTL", "0"),
+            ("BAGROOM_CACHE_RULES", "images/=forever"),
             ("STORE_BUCKET", "Bad Bucket"),
         ] {
             let mut m = base();
@@ -441,6 +442,6 @@ mod tests {
     fn cache_limit_capped_at_platform_max() {
         let mut m = base();
         m.insert("BAGROOM_CACHE_MAX_OBJECT_BYTES".into(), "99999999999".into());
-        assert_eq!(load(&m).unwrap().cache_max_object_bytes, PLATFORM_CACHE_MAX);
+        assert_eq!(load(&m).unwrap().cache.max_object_bytes, PLATFORM_MAX_OBJECT_BYTES);
     }
 }

@@ -5,7 +5,7 @@ use super::convert::{bytes_response, from_worker_headers, stream_response};
 use super::store_fetch::{self, send, store_error};
 use super::Ctx;
 use crate::auth::{authorize, list_scope, method_for, Principal};
-use crate::cache_policy::{cache_key, cached_headers, passthrough_response_headers, storable, CacheConfig, Storable};
+use crate::cache_policy::{cache_key, cached_headers, passthrough_response_headers, storable, Storable};
 use crate::config::BucketConfig;
 use crate::download::{finish_headers, overrides, plan_hit, total_from_content_range, HitPlan};
 use crate::error::S3Error;
@@ -13,16 +13,6 @@ use crate::http::{Headers, RequestParts};
 use crate::route::S3Op;
 use crate::token::{Method, Scope};
 use worker::{Cache, Request, RequestInit, Response};
-
-pub fn cache_config(ctx: &Ctx) -> Result<CacheConfig, S3Error> {
-    let rules = CacheConfig::parse_rules(&ctx.cfg.cache_rules).map_err(|e| S3Error::config(format!("setting BAGROOM_CACHE_RULES: {e}")))?;
-    Ok(CacheConfig {
-        enabled: ctx.cfg.cache_enabled,
-        default_ttl: ctx.cfg.cache_default_ttl,
-        rules,
-        max_object_bytes: ctx.cfg.cache_max_object_bytes,
-    })
-}
 
 /// CORS preflight: the demo page and browser SDKs call the gateway from other origins.
 pub fn preflight() -> Response {
@@ -116,7 +106,7 @@ pub async fn get_object(ctx: &Ctx, parts: &RequestParts, bucket: &BucketConfig, 
     let query = parts.query_pairs();
     let version_id = query.iter().find(|(k, _)| k == "versionId").map(|(_, v)| v.clone()).filter(|v| !v.is_empty());
     let ovr = if signed { overrides(&query) } else { Vec::new() };
-    let ccfg = cache_config(ctx)?;
+    let ccfg = &ctx.cfg.cache;
     let ttl = ccfg.ttl_for(key);
     let ckey = cache_key(&bucket.name, key, version_id.as_deref(), &[]);
     let cache = Cache::default();
@@ -175,7 +165,7 @@ pub async fn get_object(ctx: &Ctx, parts: &RequestParts, bucket: &BucketConfig, 
     }
     let mut h = passthrough_response_headers(&store_h);
     let status = if head { crate::download::head_range(&parts.headers, status, &mut h)? } else { status };
-    let decision = if ttl == 0 || head { Storable::No("bypass") } else if status == 200 { storable(&ccfg, key, status, &store_h) } else { Storable::No("partial") };
+    let decision = if ttl == 0 || head { Storable::No("bypass") } else if status == 200 { storable(ccfg, key, status, &store_h) } else { Storable::No("partial") };
     let label = match (&decision, ttl) {
         (_, 0) => "BYPASS",
         (Storable::Yes { .. }, _) => "MISS",
