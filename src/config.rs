@@ -334,6 +334,12 @@ impl Config {
     pub fn bucket(&self, name: &str) -> Option<&BucketConfig> {
         self.buckets.iter().find(|b| b.name == name)
     }
+
+    /// The bucket a share token names: its own, or the first bucket for a token valid in any.
+    pub fn token_bucket(&self, name: &str) -> Result<&BucketConfig, S3Error> {
+        let b = if name.is_empty() { self.buckets.first() } else { self.bucket(name) };
+        b.ok_or_else(|| S3Error::no_such_bucket(name))
+    }
 }
 
 #[cfg(test)]

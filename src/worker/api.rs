@@ -1,7 +1,7 @@
 //! The demo page's JSON API and Uppy's S3 signing routes: thin wrappers over `crate::api`.
 
 use super::convert::json_response;
-use super::download::{cors, list_objects};
+use super::download::list_objects;
 use super::store_fetch::{send, store_error, text};
 use super::Ctx;
 use crate::api::{self, parse_json, uppy_op, CompleteRequest, CreateRequest, PresignRequest, ShareRequest, Signer, UppyOp};
@@ -32,23 +32,15 @@ pub fn random_bytes(n: usize) -> Vec<u8> {
     arr.to_vec()
 }
 fn ok(v: Value) -> Result<Response, S3Error> {
-    let mut r = json_response(200, &v);
-    let mut h = Headers::new();
-    cors(&mut h);
-    for (k, v) in h.iter() {
-        let _ = r.headers_mut().set(k, v);
-    }
-    Ok(r)
+    Ok(json_response(200, &v))
 }
 
 /// The token's claims and bucket (the demo API and Uppy routes take share tokens only).
-fn token_bucket<'a>(ctx: &'a Ctx, principal: &'a Principal) -> Result<(&'a Claims, &'a str, BucketConfig), S3Error> {
+fn token_bucket<'a>(ctx: &'a Ctx, principal: &'a Principal) -> Result<(&'a Claims, &'a str, &'a BucketConfig), S3Error> {
     let Principal::Token(claims, raw) = principal else {
         return Err(S3Error::access_denied("this endpoint needs a bagroom share token (Authorization: Bearer <token>)"));
     };
-    let name = if claims.bucket.is_empty() { ctx.cfg.buckets.first().map(|b| b.name.clone()).unwrap_or_default() } else { claims.bucket.clone() };
-    let bucket = ctx.cfg.bucket(&name).ok_or_else(|| S3Error::no_such_bucket(&name))?.clone();
-    Ok((claims, raw.as_str(), bucket))
+    Ok((claims, raw.as_str(), ctx.cfg.token_bucket(&claims.bucket)?))
 }
 
 async fn body_bytes(mut req: Request) -> Result<Vec<u8>, S3Error> {

@@ -14,22 +14,12 @@ use crate::route::S3Op;
 use crate::token::{Method, Scope};
 use worker::{Cache, Request, RequestInit, Response};
 
-/// CORS preflight: the demo page and browser SDKs call the gateway from other origins.
+/// CORS preflight: the demo page and browser SDKs call the gateway from other origins (the CORS
+/// headers themselves are added to every answer in `fetch`).
 pub fn preflight() -> Response {
     let mut h = Headers::new();
-    cors(&mut h);
     h.insert("access-control-max-age", "3600");
     bytes_response(204, &h, Vec::new())
-}
-
-pub fn cors(h: &mut Headers) {
-    h.insert("access-control-allow-origin", "*");
-    h.insert("access-control-allow-methods", "GET, HEAD, PUT, POST, DELETE, OPTIONS");
-    h.insert("access-control-allow-headers", "*");
-    h.insert(
-        "access-control-expose-headers",
-        "ETag, Content-Length, Content-Range, Content-Type, Last-Modified, x-amz-version-id, x-amz-request-id, x-bagroom-cache, Location",
-    );
 }
 
 /// An S3 path-style operation.
@@ -57,7 +47,6 @@ pub async fn s3(
             authorize(principal, &ctx.keys, Method::List, bucket, &list_scope(principal, bucket, ""), ctx.client_ip.as_deref(), ctx.now)?;
             let mut h = Headers::new();
             h.insert("content-type", "application/xml");
-            cors(&mut h);
             Ok(bytes_response(200, &h, crate::xml::location_xml(&ctx.cfg.region).into_bytes()))
         }
         S3Op::HeadBucket => {
@@ -75,20 +64,15 @@ pub async fn share(ctx: &Ctx, parts: &RequestParts, principal: &Principal, key: 
     let Principal::Token(claims, _) = principal else {
         return Err(S3Error::access_denied("malformed token"));
     };
-    let bucket_name = if claims.bucket.is_empty() {
-        ctx.cfg.buckets.first().map(|b| b.name.clone()).unwrap_or_default()
-    } else {
-        claims.bucket.clone()
-    };
-    let bucket = ctx.cfg.bucket(&bucket_name).ok_or_else(|| S3Error::no_such_bucket(&bucket_name))?.clone();
+    let bucket = ctx.cfg.token_bucket(&claims.bucket)?;
     let key = match (key, &claims.scope) {
         (Some(k), _) => k,
         (None, Scope::Exact(k)) => k.clone(),
         (None, Scope::Prefix(_)) => return Err(S3Error::invalid_request("this share link covers a prefix: add the key, /s/<token>/<key>")),
     };
     let method = if parts.method == "HEAD" { Method::Head } else if parts.method == "GET" { Method::Get } else { return Err(S3Error::method_not_allowed()) };
-    authorize(principal, &ctx.keys, method, &bucket, &key, ctx.client_ip.as_deref(), ctx.now)?;
-    let mut resp = get_object(ctx, parts, &bucket, &key, false).await?;
+    authorize(principal, &ctx.keys, method, bucket, &key, ctx.client_ip.as_deref(), ctx.now)?;
+    let mut resp = get_object(ctx, parts, bucket, &key, false).await?;
     // A share link opened in a browser: let the page's sub-requests carry the token.
     if let Principal::Token(_, t) = principal {
         let ttl = claims.exp.saturating_sub(ctx.now).min(86_400);
@@ -122,7 +106,6 @@ pub async fn get_object(ctx: &Ctx, parts: &RequestParts, bucket: &BucketConfig, 
                 HitPlan::Error(e) => return Err(e),
                 HitPlan::Full(mut h) => {
                     finish_headers(&mut h, &ovr, "HIT");
-                    cors(&mut h);
                     let (_, body) = hit.into_parts();
                     return Ok(stream_response(200, &h, body, head));
                 }
@@ -135,7 +118,6 @@ pub async fn get_object(ctx: &Ctx, parts: &RequestParts, bucket: &BucketConfig, 
                         if let Ok(Some(part)) = cache.get(&r, true).await {
                             if part.status_code() == 206 {
                                 finish_headers(&mut h, &ovr, "HIT");
-                                cors(&mut h);
                                 let (_, body) = part.into_parts();
                                 return Ok(stream_response(206, &h, body, head));
                             }
@@ -173,7 +155,6 @@ pub async fn get_object(ctx: &Ctx, parts: &RequestParts, bucket: &BucketConfig, 
         (Storable::No(_), _) => "BYPASS",
     };
     finish_headers(&mut h, &ovr, label);
-    cors(&mut h);
     if let Storable::No(reason) = decision {
         if reason != "bypass" && reason != "partial" {
             h.insert(crate::cache_policy::CACHE_REASON_HEADER, reason);
@@ -259,6 +240,5 @@ pub async fn list_objects(ctx: &Ctx, parts: &RequestParts, principal: &Principal
     let mut h = Headers::new();
     h.insert("content-type", if json { "application/json" } else { "application/xml" });
     h.insert("cache-control", "no-store");
-    cors(&mut h);
     Ok(bytes_response(200, &h, out.into_bytes()))
 }

@@ -81,29 +81,38 @@ async fn fetch(req: Request, env: Env, wait: Context) -> Result<Response> {
     let rid = request_id();
     let style = error_style(&parts);
     let head = parts.method == "HEAD";
-    let resource = parts.path.clone();
     let (cfg, keys) = match loaded(&env) {
         Ok(v) => v,
-        Err(e) => return Ok(error_response(&e, style, &resource, &rid, head)),
+        Err(e) => return Ok(with_common_headers(error_response(&e, style, &parts.path, &rid, head), &rid)),
     };
     let client_ip = parts.headers.get("cf-connecting-ip").map(str::to_string);
     let ctx = Ctx { cfg, keys, now: now_secs(), client_ip, wait };
-    let mut resp = match dispatch(&ctx, req, &parts).await {
+    let resp = match dispatch(&ctx, req, &parts).await {
         Ok(r) => r,
-        Err(e) => error_response(&e, style, &resource, &rid, head),
+        Err(e) => error_response(&e, style, &parts.path, &rid, head),
     };
+    Ok(with_common_headers(resp, &rid))
+}
+
+/// Headers every answer carries, set in this one place: the request id, and CORS. Every answer may
+/// be read cross-origin (browser SDKs, Uppy on another origin): none depends on ambient
+/// credentials a browser would attach by itself across origins.
+fn with_common_headers(mut resp: Response, rid: &str) -> Response {
+    const COMMON: [(&str, &str); 4] = [
+        ("access-control-allow-origin", "*"),
+        ("access-control-allow-methods", "GET, HEAD, PUT, POST, DELETE, OPTIONS"),
+        ("access-control-allow-headers", "*"),
+        (
+            "access-control-expose-headers",
+            "ETag, Content-Length, Content-Range, Content-Type, Last-Modified, x-amz-version-id, x-amz-request-id, x-bagroom-cache, Location",
+        ),
+    ];
     let h = resp.headers_mut();
-    let _ = h.set("x-amz-request-id", &rid);
-    // Every answer may be read cross-origin (browser SDKs, Uppy on another origin): no answer
-    // depends on ambient credentials a browser would attach by itself across origins.
-    if !h.has("access-control-allow-origin").unwrap_or(false) {
-        let mut c = crate::http::Headers::new();
-        download::cors(&mut c);
-        for (k, v) in c.iter() {
-            let _ = h.set(k, v);
-        }
+    let _ = h.set("x-amz-request-id", rid);
+    for (k, v) in COMMON {
+        let _ = h.set(k, v);
     }
-    Ok(resp)
+    resp
 }
 
 /// Cron trigger: abort multipart uploads older than `BAGROOM_MULTIPART_MAX_AGE_HOURS`, like
@@ -131,12 +140,11 @@ async fn dispatch(ctx: &Ctx, req: Request, parts: &RequestParts) -> std::result:
     match crate::route::route_with(parts, vbucket.as_deref()) {
         Route::Health => health(ctx).await,
         Route::S3 { op, bucket, key } => {
-            let b = ctx.cfg.bucket(&bucket).ok_or_else(|| S3Error::no_such_bucket(&bucket))?.clone();
+            let b = ctx.cfg.bucket(&bucket).ok_or_else(|| S3Error::no_such_bucket(&bucket))?;
             let principal = authenticate(parts, &ctx.cfg, &ctx.keys, None, vbucket.as_deref(), ctx.now)?;
-            download::s3(ctx, req, parts, &principal, op, &b, &key).await
+            download::s3(ctx, req, parts, &principal, op, b, &key).await
         }
         Route::Share { token, key } => {
-            let _ = req;
             let principal = authenticate(parts, &ctx.cfg, &ctx.keys, Some(&token), None, ctx.now)?;
             download::share(ctx, parts, &principal, key).await
         }

@@ -4,7 +4,7 @@
 
 use super::body::{filter, fixed_length, Deadline, ErrorSlot};
 use super::convert::{bytes_response, from_worker_headers};
-use super::download::{cors, purge};
+use super::download::purge;
 use super::store_fetch::{send, store_error, text};
 use super::Ctx;
 use crate::auth::{authorize, Principal};
@@ -46,7 +46,6 @@ fn write_headers(store: &Headers) -> Headers {
             h.append(k, v);
         }
     }
-    cors(&mut h);
     h
 }
 
@@ -168,7 +167,6 @@ fn xml_response(status: u16, body: &str) -> Result<Response, S3Error> {
     let mut h = Headers::new();
     h.insert("content-type", "application/xml");
     h.insert("cache-control", "no-store");
-    cors(&mut h);
     Ok(bytes_response(status, &h, body.as_bytes().to_vec()))
 }
 
