@@ -2,15 +2,12 @@
 
 use super::convert::json_response;
 use super::download::list_objects;
-use super::store_fetch::{send, store_error, text};
 use super::Ctx;
 use crate::api::{self, parse_json, uppy_op, CompleteRequest, CreateRequest, PresignRequest, ShareRequest, Signer, UppyOp};
 use crate::auth::{authenticate, authorize, Principal};
 use crate::config::BucketConfig;
 use crate::error::S3Error;
 use crate::http::{Headers, RequestParts};
-use crate::sigv4::sha256_hex;
-use crate::store::build;
 use crate::token::{Claims, Method};
 use crate::upload::key_for_upload;
 use crate::xml;
@@ -68,27 +65,19 @@ pub async fn api(ctx: &Ctx, req: Request, parts: &RequestParts, rest: &str) -> R
     match (parts.method.as_str(), rest) {
         ("GET", "session") => ok(api::session(claims, &bucket, &ctx.cfg)),
         ("GET", "objects") => {
-            let q = parts.query_pairs();
-            let get = |n: &str| q.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone());
+            // the page's names for ListObjectsV2's parameters
             let mut lq = vec![("list-type".to_string(), "2".to_string())];
-            if let Some(p) = get("prefix") {
-                lq.push(("prefix".into(), p));
+            for (k, v) in parts.query_pairs() {
+                let name = match k.as_str() {
+                    "prefix" => "prefix",
+                    "cursor" if !v.is_empty() => "continuation-token",
+                    "limit" => "max-keys",
+                    "delimiter" => "delimiter",
+                    _ => continue,
+                };
+                lq.push((name.to_string(), v));
             }
-            if let Some(c) = get("cursor").filter(|c| !c.is_empty()) {
-                lq.push(("continuation-token".into(), c));
-            }
-            if let Some(l) = get("limit") {
-                lq.push(("max-keys".into(), l));
-            }
-            if let Some(d) = get("delimiter") {
-                lq.push(("delimiter".into(), d));
-            }
-            let qs: Vec<String> = lq
-                .iter()
-                .map(|(k, v)| format!("{}={}", crate::encoding::uri_encode(k, false), crate::encoding::uri_encode(v, false)))
-                .collect();
-            let lp = RequestParts { query: qs.join("&"), ..parts.clone() };
-            list_objects(ctx, &lp, &principal, &bucket, true).await
+            list_objects(ctx, &lq, &principal, bucket, true).await
         }
         ("POST", "share") => {
             let body = body_bytes(req).await?;
@@ -96,7 +85,7 @@ pub async fn api(ctx: &Ctx, req: Request, parts: &RequestParts, rest: &str) -> R
             let kid = ctx.keys.token_keys.signing_kid().unwrap_or(&claims.kid).to_string();
             let child = api::share(claims, &r, &kid, random_bytes(8), ctx.now)?;
             let token = crate::token::mint(&child, &ctx.keys.token_keys)?;
-            let base = ctx.cfg.public_url.clone().unwrap_or_else(|| request_origin(parts));
+            let base = link_base(ctx, parts);
             ok(json!({
                 "token": token,
                 "share_url": format!("{base}/s/{token}"),
@@ -114,8 +103,11 @@ pub async fn api(ctx: &Ctx, req: Request, parts: &RequestParts, rest: &str) -> R
     }
 }
 
-/// `scheme://host` of the request as the client addressed it.
-pub fn request_origin(parts: &RequestParts) -> String {
+/// Base URL for links the API returns: `BAGROOM_PUBLIC_URL`, else the request's own origin.
+fn link_base(ctx: &Ctx, parts: &RequestParts) -> String {
+    if let Some(u) = &ctx.cfg.public_url {
+        return u.clone();
+    }
     let host = parts.headers.get("host").unwrap_or("localhost");
     let scheme = parts.headers.get("x-forwarded-proto").unwrap_or(if host.starts_with("127.0.0.1") || host.starts_with("localhost") { "http" } else { "https" });
     format!("{scheme}://{host}")
@@ -152,12 +144,7 @@ pub async fn uppy(ctx: &Ctx, req: Request, parts: &RequestParts, token: Option<&
             for (k, v) in api::meta_headers(&r.metadata) {
                 h.insert(&k, v);
             }
-            let sr = build(&bucket.store, "POST", &key, &[("uploads".into(), String::new())], &h, &sha256_hex(b""), ctx.now);
-            let mut resp = send(&sr, None, ctx.cfg.store_timeout_ms).await?;
-            if resp.status_code() != 200 {
-                return Err(store_error(&mut resp).await);
-            }
-            let doc = xml::parse_initiate_multipart_upload(&text(&mut resp).await?)?;
+            let doc = super::upload::create_multipart(ctx, bucket, &key, &h).await?;
             ok(json!({"key": key, "uploadId": doc.upload_id}))
         }
         UppyOp::ListParts { upload_id } => {
@@ -171,7 +158,7 @@ pub async fn uppy(ctx: &Ctx, req: Request, parts: &RequestParts, token: Option<&
             let key = key_param()?;
             if get("via").as_deref() == Some("edge") {
                 authorize(&principal, &ctx.keys, Method::Put, &bucket, &key, ip, ctx.now)?;
-                let base = ctx.cfg.public_url.clone().unwrap_or_else(|| request_origin(parts));
+                let base = link_base(ctx, parts);
                 let url = format!(
                     "{base}/{}/{}?partNumber={part}&uploadId={}&token={}",
                     bucket.name,
@@ -206,7 +193,7 @@ pub async fn uppy(ctx: &Ctx, req: Request, parts: &RequestParts, token: Option<&
                 .collect();
             list.sort_by_key(|p| p.part_number);
             let (etag, size) = super::upload::complete(ctx, &principal, &bucket, &key, &upload_id, &list, &Headers::new()).await?;
-            let base = ctx.cfg.public_url.clone().unwrap_or_else(|| request_origin(parts));
+            let base = link_base(ctx, parts);
             ok(json!({
                 "location": format!("{base}/{}/{}", bucket.name, crate::encoding::uri_encode(&key, true)),
                 "bucket": bucket.name,
@@ -218,12 +205,7 @@ pub async fn uppy(ctx: &Ctx, req: Request, parts: &RequestParts, token: Option<&
         UppyOp::Abort { upload_id } => {
             let key = key_param()?;
             authorize(&principal, &ctx.keys, Method::Put, &bucket, &key, ip, ctx.now)?;
-            let sq = vec![("uploadId".to_string(), upload_id)];
-            let sr = build(&bucket.store, "DELETE", &key, &sq, &Headers::new(), &sha256_hex(b""), ctx.now);
-            let mut resp = send(&sr, None, ctx.cfg.store_timeout_ms).await?;
-            if resp.status_code() >= 300 && resp.status_code() != 404 {
-                return Err(store_error(&mut resp).await);
-            }
+            super::upload::abort_multipart(ctx, bucket, &key, &upload_id, true).await?;
             ok(json!({}))
         }
     }

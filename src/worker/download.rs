@@ -41,7 +41,7 @@ pub async fn s3(
         }
         S3Op::ListObjects => {
             let json = crate::listing::wants_json(parts.headers.get("accept"));
-            list_objects(ctx, parts, principal, bucket, json).await
+            list_objects(ctx, &parts.query_pairs(), principal, bucket, json).await
         }
         S3Op::GetBucketLocation => {
             authorize(principal, &ctx.keys, Method::List, bucket, &list_scope(principal, bucket, ""), ctx.client_ip.as_deref(), ctx.now)?;
@@ -208,11 +208,11 @@ pub async fn purge(bucket: &BucketConfig, key: &str) {
     let _ = Cache::default().delete(k.as_str(), true).await;
 }
 
-/// ListObjectsV2 (and V1), limited to what the credential may see. `json` for the demo API.
-pub async fn list_objects(ctx: &Ctx, parts: &RequestParts, principal: &Principal, bucket: &BucketConfig, json: bool) -> Result<Response, S3Error> {
+/// ListObjectsV2 (and V1) for the request's decoded query `pairs`, limited to what the credential
+/// may see. `json` for the demo API.
+pub async fn list_objects(ctx: &Ctx, pairs: &[(String, String)], principal: &Principal, bucket: &BucketConfig, json: bool) -> Result<Response, S3Error> {
     use crate::listing::{clamp_to_scope, parse_list_query};
-    let pairs = parts.query_pairs();
-    let mut lreq = parse_list_query(&pairs)?;
+    let mut lreq = parse_list_query(pairs)?;
     let scope = list_scope(principal, bucket, &lreq.prefix);
     lreq = clamp_to_scope(lreq, &scope)?;
     authorize(principal, &ctx.keys, Method::List, bucket, &lreq.prefix, ctx.client_ip.as_deref(), ctx.now)?;
@@ -221,11 +221,7 @@ pub async fn list_objects(ctx: &Ctx, parts: &RequestParts, principal: &Principal
     store_req.encoding_type_url = true;
     let q = store_req.query_pairs();
     let sreq = crate::store::build(&bucket.store, "GET", "", &q, &Headers::new(), crate::sigv4::EMPTY_SHA256, ctx.now);
-    let mut resp = send(&sreq, None, ctx.cfg.store_timeout_ms).await?;
-    if resp.status_code() != 200 {
-        return Err(store_error(&mut resp).await);
-    }
-    let body = store_fetch::text(&mut resp).await?;
+    let body = store_fetch::document(&sreq, None, ctx.cfg.store_timeout_ms, &[]).await?;
     let mut result = crate::listing::parse_list_bucket_result(&body)
         .map_err(|e| S3Error::bad_gateway(format!("the store's listing could not be read: {}", e.message)))?;
     result.name = bucket.name.clone();

@@ -5,22 +5,29 @@ use crate::store::StoreRequest;
 use wasm_bindgen::{JsCast, JsValue};
 use worker::{Method, Request, RequestInit, Response};
 
-fn method(m: &str) -> Method {
-    Method::from(m.to_string())
-}
-
 /// Send `r` (with an optional body: a JS `ReadableStream` or bytes) and wait for the response
 /// head. A store that does not answer within `timeout_ms` is a 504; one that cannot be
 /// reached is a 502. The body of the answer is not read here.
 pub async fn send(r: &StoreRequest, body: Option<JsValue>, timeout_ms: u64) -> Result<Response, S3Error> {
+    let signal = web_sys::AbortSignal::timeout_with_u32(timeout_ms.min(u32::MAX as u64) as u32);
+    fetch_with(r, body, &signal).await.map_err(|e| {
+        if signal.aborted() {
+            S3Error::gateway_timeout(format!("the store did not answer within {timeout_ms} ms"))
+        } else {
+            e
+        }
+    })
+}
+
+/// Send `r`, cancelled by `signal` (the caller decides what its abort means). A failure is a 502.
+pub async fn fetch_with(r: &StoreRequest, body: Option<JsValue>, signal: &web_sys::AbortSignal) -> Result<Response, S3Error> {
     let headers = worker::Headers::new();
     for (k, v) in &r.headers {
         headers.append(k, v).map_err(|e| S3Error::internal(format!("bad header {k}: {e}")))?;
     }
     let mut init = RequestInit::new();
-    init.with_method(method(&r.method)).with_headers(headers).with_body(body);
+    init.with_method(Method::from(r.method.clone())).with_headers(headers).with_body(body);
     let req = Request::new_with_init(&r.url, &init).map_err(|e| S3Error::internal(format!("store request: {e}")))?;
-    let signal = web_sys::AbortSignal::timeout_with_u32(timeout_ms.min(u32::MAX as u64) as u32);
     // worker's Fetch cannot ask for the body undecoded (`encodeResponseBody: "manual"`): call fetch.
     let fetch_init = js_sys::Object::new();
     let set = |k: &str, v: &JsValue| js_sys::Reflect::set(&fetch_init, &JsValue::from_str(k), v);
@@ -30,18 +37,21 @@ pub async fn send(r: &StoreRequest, body: Option<JsValue>, timeout_ms: u64) -> R
     }
     let global: web_sys::WorkerGlobalScope = js_sys::global().unchecked_into();
     let fetched = global.fetch_with_request_and_init(req.inner(), fetch_init.unchecked_ref());
-    let answer = wasm_bindgen_futures::JsFuture::from(fetched).await.and_then(|v| v.dyn_into::<web_sys::Response>());
-    match answer {
+    match wasm_bindgen_futures::JsFuture::from(fetched).await.and_then(|v| v.dyn_into::<web_sys::Response>()) {
         Ok(resp) => Ok(Response::from(resp)),
-        Err(e) => {
-            let e = worker::Error::from(e);
-            if signal.aborted() {
-                Err(S3Error::gateway_timeout(format!("the store did not answer within {timeout_ms} ms")))
-            } else {
-                Err(S3Error::bad_gateway(format!("the store could not be reached: {e}")))
-            }
-        }
+        Err(e) => Err(S3Error::bad_gateway(format!("the store could not be reached: {}", worker::Error::from(e)))),
     }
+}
+
+/// Send a request whose answer is a small document: any status but 2xx (or one of `also_ok`)
+/// becomes the error to report; otherwise the answer's body.
+pub async fn document(r: &StoreRequest, body: Option<JsValue>, timeout_ms: u64, also_ok: &[u16]) -> Result<String, S3Error> {
+    let mut resp = send(r, body, timeout_ms).await?;
+    let status = resp.status_code();
+    if !(200..300).contains(&status) && !also_ok.contains(&status) {
+        return Err(store_error(&mut resp).await);
+    }
+    text(&mut resp).await
 }
 
 /// Read a (small) store response body as text, e.g. an XML document or error.

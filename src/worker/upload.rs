@@ -5,7 +5,7 @@
 use super::body::{filter, fixed_length, Deadline, ErrorSlot};
 use super::convert::{bytes_response, from_worker_headers};
 use super::download::purge;
-use super::store_fetch::{send, store_error, text};
+use super::store_fetch::{document, fetch_with, send, store_error, text};
 use super::Ctx;
 use crate::auth::{authorize, Principal};
 use crate::config::BucketConfig;
@@ -13,7 +13,7 @@ use crate::error::S3Error;
 use crate::http::{Headers, RequestParts};
 use crate::route::S3Op;
 use crate::sigv4::verify::Payload;
-use crate::sigv4::{sha256_hex, UNSIGNED_PAYLOAD};
+use crate::sigv4::{sha256_hex, EMPTY_SHA256, UNSIGNED_PAYLOAD};
 use crate::store::{build, forwardable};
 use crate::token::{Claims, Method};
 use crate::upload::{plan_put, upload_event, BodyFilter};
@@ -69,38 +69,23 @@ pub async fn s3(
             if let Some(c) = claims_of(principal) {
                 crate::token::check_upload(c, parts.headers.get("content-type"), Some(0))?;
             }
-            let h = forwardable(&parts.headers);
-            let r = build(&bucket.store, "POST", key, &[("uploads".into(), String::new())], &h, &sha256_hex(b""), ctx.now);
-            let mut resp = send(&r, None, ctx.cfg.store_timeout_ms).await?;
-            if resp.status_code() != 200 {
-                return Err(store_error(&mut resp).await);
-            }
-            let mut doc = xml::parse_initiate_multipart_upload(&text(&mut resp).await?)?;
+            let mut doc = create_multipart(ctx, bucket, key, &forwardable(&parts.headers)).await?;
             doc.bucket = bucket.name.clone();
             xml_response(200, &xml::initiate_multipart_upload_xml(&doc))
         }
         S3Op::ListParts => {
             authorize(principal, &ctx.keys, Method::Put, bucket, key, ip, ctx.now)?;
             let q = pass_query(parts, &["uploadId", "max-parts", "part-number-marker"]);
-            let r = build(&bucket.store, "GET", key, &q, &Headers::new(), &sha256_hex(b""), ctx.now);
-            let mut resp = send(&r, None, ctx.cfg.store_timeout_ms).await?;
-            if resp.status_code() != 200 {
-                return Err(store_error(&mut resp).await);
-            }
-            let mut doc = xml::parse_list_parts(&text(&mut resp).await?)?;
+            let r = build(&bucket.store, "GET", key, &q, &Headers::new(), EMPTY_SHA256, ctx.now);
+            let mut doc = xml::parse_list_parts(&document(&r, None, ctx.cfg.store_timeout_ms, &[]).await?)?;
             doc.bucket = bucket.name.clone();
             doc.parts = crate::upload::latest_parts(std::mem::take(&mut doc.parts));
             xml_response(200, &xml::list_parts_xml(&doc))
         }
         S3Op::AbortMultipartUpload => {
             authorize(principal, &ctx.keys, Method::Put, bucket, key, ip, ctx.now)?;
-            let q = pass_query(parts, &["uploadId"]);
-            let r = build(&bucket.store, "DELETE", key, &q, &Headers::new(), &sha256_hex(b""), ctx.now);
-            let mut resp = send(&r, None, ctx.cfg.store_timeout_ms).await?;
-            if resp.status_code() >= 300 {
-                return Err(store_error(&mut resp).await);
-            }
-            Ok(bytes_response(204, &write_headers(&Headers::new()), Vec::new()))
+            abort_multipart(ctx, bucket, key, &parts.query_param("uploadId").unwrap_or_default(), false).await?;
+            Ok(bytes_response(204, &Headers::new(), Vec::new()))
         }
         S3Op::CompleteMultipartUpload => {
             authorize(principal, &ctx.keys, Method::Put, bucket, key, ip, ctx.now)?;
@@ -120,7 +105,7 @@ pub async fn s3(
         S3Op::DeleteObject => {
             authorize(principal, &ctx.keys, Method::Delete, bucket, key, ip, ctx.now)?;
             let q = pass_query(parts, &["versionId"]);
-            let r = build(&bucket.store, "DELETE", key, &q, &Headers::new(), &sha256_hex(b""), ctx.now);
+            let r = build(&bucket.store, "DELETE", key, &q, &Headers::new(), EMPTY_SHA256, ctx.now);
             let mut resp = send(&r, None, ctx.cfg.store_timeout_ms).await?;
             purge(bucket, key).await;
             if resp.status_code() >= 300 && resp.status_code() != 404 {
@@ -147,12 +132,8 @@ pub async fn s3(
             }
             let mut q = pass_query(parts, &["prefix", "delimiter", "key-marker", "upload-id-marker", "max-uploads", "encoding-type"]);
             q.push(("uploads".into(), String::new()));
-            let r = build(&bucket.store, "GET", "", &q, &Headers::new(), &sha256_hex(b""), ctx.now);
-            let mut resp = send(&r, None, ctx.cfg.store_timeout_ms).await?;
-            if resp.status_code() != 200 {
-                return Err(store_error(&mut resp).await);
-            }
-            let body = text(&mut resp).await?;
+            let r = build(&bucket.store, "GET", "", &q, &Headers::new(), EMPTY_SHA256, ctx.now);
+            let body = document(&r, None, ctx.cfg.store_timeout_ms, &[]).await?;
             let store_bucket = format!("<Bucket>{}</Bucket>", xml::escape(&bucket.store.bucket));
             xml_response(200, &body.replacen(&store_bucket, &format!("<Bucket>{}</Bucket>", xml::escape(&bucket.name)), 1))
         }
@@ -237,7 +218,13 @@ async fn put(
         }
         (b, _) => b,
     };
-    let sent = send_upload(&r, body_js, &deadline).await;
+    let sent = fetch_with(&r, body_js, &deadline.signal()).await.map_err(|e| {
+        if deadline.expired() {
+            S3Error::gateway_timeout("the store did not answer in time after the upload")
+        } else {
+            e
+        }
+    });
     deadline.clear();
     drop(keep);
     if let Some(e) = slot.borrow_mut().take() {
@@ -265,12 +252,8 @@ pub async fn list_all_parts(ctx: &Ctx, bucket: &BucketConfig, key: &str, upload_
         if marker > 0 {
             q.push(("part-number-marker".into(), marker.to_string()));
         }
-        let r = build(&bucket.store, "GET", key, &q, &Headers::new(), &sha256_hex(b""), ctx.now);
-        let mut resp = send(&r, None, ctx.cfg.store_timeout_ms).await?;
-        if resp.status_code() != 200 {
-            return Err(store_error(&mut resp).await);
-        }
-        let doc = xml::parse_list_parts(&text(&mut resp).await?)?;
+        let r = build(&bucket.store, "GET", key, &q, &Headers::new(), EMPTY_SHA256, ctx.now);
+        let doc = xml::parse_list_parts(&document(&r, None, ctx.cfg.store_timeout_ms, &[]).await?)?;
         all.extend(doc.parts);
         match (doc.is_truncated, doc.next_part_number_marker) {
             (true, Some(m)) if m > marker => marker = m,
@@ -279,23 +262,17 @@ pub async fn list_all_parts(ctx: &Ctx, bucket: &BucketConfig, key: &str, upload_
     }
 }
 
-/// Send an upload to the store. Unlike [`send`], whose time limit covers the whole exchange, the
-/// limit here starts when `deadline` is started (once the body has been read to its end): an
-/// upload may take as long as the client takes to send it.
-async fn send_upload(r: &crate::store::StoreRequest, body: Option<JsValue>, deadline: &Deadline) -> Result<Response, S3Error> {
-    let headers = worker::Headers::new();
-    for (k, v) in &r.headers {
-        headers.append(k, v).map_err(|e| S3Error::internal(format!("bad header {k}: {e}")))?;
-    }
-    let mut init = worker::RequestInit::new();
-    init.with_method(worker::Method::from(r.method.clone())).with_headers(headers).with_body(body);
-    let req = Request::new_with_init(&r.url, &init).map_err(|e| S3Error::internal(format!("store request: {e}")))?;
-    let signal = worker::AbortSignal::from(deadline.signal());
-    match worker::Fetch::Request(req).send_with_signal(&signal).await {
-        Ok(resp) => Ok(resp),
-        Err(_) if deadline.expired() => Err(S3Error::gateway_timeout("the store did not answer in time after the upload")),
-        Err(e) => Err(S3Error::bad_gateway(format!("the store could not be reached: {e}"))),
-    }
+/// Start a multipart upload in the store (S3 API and Uppy routes alike).
+pub async fn create_multipart(ctx: &Ctx, bucket: &BucketConfig, key: &str, headers: &Headers) -> Result<xml::InitiateMultipartUpload, S3Error> {
+    let r = build(&bucket.store, "POST", key, &[("uploads".into(), String::new())], headers, EMPTY_SHA256, ctx.now);
+    xml::parse_initiate_multipart_upload(&document(&r, None, ctx.cfg.store_timeout_ms, &[]).await?)
+}
+
+/// Abort a multipart upload in the store; `missing_ok`: an upload already gone is not an error.
+pub async fn abort_multipart(ctx: &Ctx, bucket: &BucketConfig, key: &str, upload_id: &str, missing_ok: bool) -> Result<(), S3Error> {
+    let q = [("uploadId".to_string(), upload_id.to_string())];
+    let r = build(&bucket.store, "DELETE", key, &q, &Headers::new(), EMPTY_SHA256, ctx.now);
+    document(&r, None, ctx.cfg.store_timeout_ms, if missing_ok { &[404] } else { &[] }).await.map(drop)
 }
 
 /// Complete a multipart upload: enforce the size limit over all parts (aborting the upload when
@@ -312,12 +289,10 @@ pub async fn complete(
     // Multipart objects may exceed a single PUT's 5 GiB: only the configured and token limits apply.
     let limit = claims_of(principal).and_then(|c| c.max_bytes).map_or(ctx.cfg.max_upload_bytes, |m| m.min(ctx.cfg.max_upload_bytes));
     // Sizes of the uploaded parts, from the store (every page: an upload may have 10,000 parts).
-    let q = vec![("uploadId".to_string(), upload_id.to_string())];
     let listed = list_all_parts(ctx, bucket, key, upload_id).await?;
     let total = crate::upload::completed_size(parts_list, &listed);
     if total > limit {
-        let r = build(&bucket.store, "DELETE", key, &q, &Headers::new(), &sha256_hex(b""), ctx.now);
-        let _ = send(&r, None, ctx.cfg.store_timeout_ms).await;
+        let _ = abort_multipart(ctx, bucket, key, upload_id, true).await;
         return Err(S3Error::new(400, "EntityTooLarge", "Your proposed upload exceeds the maximum allowed object size.").with("MaxSizeAllowed", limit.to_string()));
     }
     let body = xml::complete_multipart_upload_xml(parts_list);
@@ -328,13 +303,10 @@ pub async fn complete(
     } else if let Some(v) = client_headers.get("if-none-match") {
         h.insert("if-none-match", v);
     }
+    let q = [("uploadId".to_string(), upload_id.to_string())];
     let r = build(&bucket.store, "POST", key, &q, &h, &sha256_hex(body.as_bytes()), ctx.now);
-    let mut resp = send(&r, Some(JsValue::from_str(&body)), ctx.cfg.store_timeout_ms).await?;
-    if resp.status_code() != 200 {
-        return Err(store_error(&mut resp).await);
-    }
     // S3 may answer 200 with an <Error> body: the parser turns that into an error.
-    let done = xml::parse_complete_multipart_upload_result(&text(&mut resp).await?)?;
+    let done = xml::parse_complete_multipart_upload_result(&document(&r, Some(JsValue::from_str(&body)), ctx.cfg.store_timeout_ms, &[]).await?)?;
     purge(bucket, key).await;
     notify(ctx, bucket, key, Some(total), &done.etag, None, principal, "multipart");
     Ok((done.etag, total))
@@ -360,11 +332,7 @@ async fn delete_objects(ctx: &Ctx, req: Request, principal: &Principal, bucket: 
         h.insert("content-type", "application/xml");
         h.insert("content-md5", base64::Engine::encode(&base64::engine::general_purpose::STANDARD, md5::Md5::digest(doc.as_bytes())));
         let r = build(&bucket.store, "POST", "", &[("delete".into(), String::new())], &h, &sha256_hex(doc.as_bytes()), ctx.now);
-        let mut resp = send(&r, Some(JsValue::from_str(&doc)), ctx.cfg.store_timeout_ms).await?;
-        if resp.status_code() != 200 {
-            return Err(store_error(&mut resp).await);
-        }
-        let done = xml::parse_delete_result(&text(&mut resp).await?)?;
+        let done = xml::parse_delete_result(&document(&r, Some(JsValue::from_str(&doc)), ctx.cfg.store_timeout_ms, &[]).await?)?;
         for d in &done.deleted {
             purge(bucket, &d.key).await;
         }
@@ -395,7 +363,7 @@ async fn copy(ctx: &Ctx, parts: &RequestParts, principal: &Principal, bucket: &B
         source.push_str(&format!("?versionId={}", crate::encoding::uri_encode(v, false)));
     }
     h.insert("x-amz-copy-source", source);
-    let r = build(&bucket.store, "PUT", key, &[], &h, &sha256_hex(b""), ctx.now);
+    let r = build(&bucket.store, "PUT", key, &[], &h, EMPTY_SHA256, ctx.now);
     let mut resp = send(&r, None, ctx.cfg.store_timeout_ms).await?;
     if resp.status_code() != 200 {
         return Err(store_error(&mut resp).await);
@@ -453,16 +421,12 @@ pub async fn abort_stale(cfg: &crate::config::Config, bucket: &BucketConfig, now
             q.push(("key-marker".into(), key_marker.clone()));
             q.push(("upload-id-marker".into(), id_marker.clone()));
         }
-        let r = build(&bucket.store, "GET", "", &q, &Headers::new(), &sha256_hex(b""), now);
-        let mut resp = send(&r, None, cfg.store_timeout_ms).await?;
-        if resp.status_code() != 200 {
-            return Err(store_error(&mut resp).await);
-        }
-        let doc = xml::parse_list_multipart_uploads(&text(&mut resp).await?)?;
+        let r = build(&bucket.store, "GET", "", &q, &Headers::new(), EMPTY_SHA256, now);
+        let doc = xml::parse_list_multipart_uploads(&document(&r, None, cfg.store_timeout_ms, &[]).await?)?;
         for u in &doc.uploads {
             if crate::upload::is_stale(u.initiated, now, cfg.multipart_max_age_secs) {
                 let q = vec![("uploadId".to_string(), u.upload_id.clone())];
-                let r = build(&bucket.store, "DELETE", &u.key, &q, &Headers::new(), &sha256_hex(b""), now);
+                let r = build(&bucket.store, "DELETE", &u.key, &q, &Headers::new(), EMPTY_SHA256, now);
                 match send(&r, None, cfg.store_timeout_ms).await {
                     Ok(resp) if resp.status_code() < 300 || resp.status_code() == 404 => aborted += 1,
                     Ok(resp) => worker::console_error!("cleanup: abort {} answered {}", u.key, resp.status_code()),
