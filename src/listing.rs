@@ -257,17 +257,15 @@ fn write_contents(w: &mut XmlWriter, result: &ListResult, enc: &dyn Fn(&str) -> 
     }
 }
 
-/// ListObjectsV2's `ListBucketResult`, in S3's element order. With `encoding_type_url`,
-/// Key, Prefix, Delimiter and StartAfter are url-encoded and `EncodingType` is written.
-pub fn list_v2_xml(result: &ListResult) -> String {
+/// A `ListBucketResult` in S3's element order: Name, Prefix, then the version's own elements
+/// (`fields`), then Delimiter, EncodingType, IsTruncated and the entries. With
+/// `encoding_type_url`, keys, prefixes, delimiter and markers are url-encoded.
+fn list_xml(result: &ListResult, fields: impl FnOnce(&mut XmlWriter, &dyn Fn(&str) -> String)) -> String {
     let url = result.encoding_type_url;
     let enc = move |s: &str| if url { s3_url_encode(s) } else { s.to_string() };
     let mut w = XmlWriter::new();
     w.open_ns("ListBucketResult", S3_NS).elem("Name", &result.name).elem("Prefix", &enc(&result.prefix));
-    w.opt("StartAfter", result.start_after.as_deref().map(enc).as_deref());
-    w.opt("ContinuationToken", result.continuation_token.as_deref());
-    w.opt("NextContinuationToken", result.next_continuation_token.as_deref());
-    w.num("KeyCount", result.contents.len() + result.common_prefixes.len()).num("MaxKeys", result.max_keys);
+    fields(&mut w, &enc);
     w.opt("Delimiter", result.delimiter.as_deref().map(enc).as_deref());
     if url {
         w.elem("EncodingType", "url");
@@ -278,24 +276,23 @@ pub fn list_v2_xml(result: &ListResult) -> String {
     w.finish()
 }
 
-/// ListObjects (V1)'s `ListBucketResult`. With `encoding_type_url`, Key, Prefix, Delimiter,
-/// Marker and NextMarker are url-encoded.
+/// ListObjectsV2's `ListBucketResult` (StartAfter, continuation tokens, KeyCount, MaxKeys).
+pub fn list_v2_xml(result: &ListResult) -> String {
+    list_xml(result, |w, enc| {
+        w.opt("StartAfter", result.start_after.as_deref().map(enc).as_deref());
+        w.opt("ContinuationToken", result.continuation_token.as_deref());
+        w.opt("NextContinuationToken", result.next_continuation_token.as_deref());
+        w.num("KeyCount", result.contents.len() + result.common_prefixes.len()).num("MaxKeys", result.max_keys);
+    })
+}
+
+/// ListObjects (V1)'s `ListBucketResult` (Marker, NextMarker, MaxKeys).
 pub fn list_v1_xml(result: &ListResult) -> String {
-    let url = result.encoding_type_url;
-    let enc = move |s: &str| if url { s3_url_encode(s) } else { s.to_string() };
-    let mut w = XmlWriter::new();
-    w.open_ns("ListBucketResult", S3_NS).elem("Name", &result.name).elem("Prefix", &enc(&result.prefix));
-    w.elem("Marker", &enc(result.marker.as_deref().unwrap_or("")));
-    w.opt("NextMarker", result.next_marker.as_deref().map(enc).as_deref());
-    w.num("MaxKeys", result.max_keys);
-    w.opt("Delimiter", result.delimiter.as_deref().map(enc).as_deref());
-    if url {
-        w.elem("EncodingType", "url");
-    }
-    w.boolean("IsTruncated", result.is_truncated);
-    write_contents(&mut w, result, &enc);
-    w.close("ListBucketResult");
-    w.finish()
+    list_xml(result, |w, enc| {
+        w.elem("Marker", &enc(result.marker.as_deref().unwrap_or("")));
+        w.opt("NextMarker", result.next_marker.as_deref().map(enc).as_deref());
+        w.num("MaxKeys", result.max_keys);
+    })
 }
 
 /// The demo API's listing:
