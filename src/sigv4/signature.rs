@@ -31,15 +31,7 @@ pub fn sha256_hex(data: &[u8]) -> String {
 }
 
 /// Lowercase base-16 encoding, as SigV4 writes every hash and signature.
-pub fn hex(bytes: &[u8]) -> String {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for &b in bytes {
-        s.push(HEX[(b >> 4) as usize] as char);
-        s.push(HEX[(b & 15) as usize] as char);
-    }
-    s
-}
+pub use crate::encoding::hex;
 
 /// Compare two byte strings in time independent of their contents (lengths may leak).
 pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {

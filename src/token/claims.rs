@@ -311,33 +311,7 @@ impl Claims {
     }
 }
 
-/// Lowercase hex.
-pub fn to_hex(bytes: &[u8]) -> String {
-    const H: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        s.push(H[(b >> 4) as usize] as char);
-        s.push(H[(b & 15) as usize] as char);
-    }
-    s
-}
-
-/// Hex (either case, even length) to bytes.
-pub fn from_hex(s: &str) -> Option<Vec<u8>> {
-    fn v(b: u8) -> Option<u8> {
-        match b {
-            b'0'..=b'9' => Some(b - b'0'),
-            b'a'..=b'f' => Some(b - b'a' + 10),
-            b'A'..=b'F' => Some(b - b'A' + 10),
-            _ => None,
-        }
-    }
-    let b = s.as_bytes();
-    if !b.len().is_multiple_of(2) {
-        return None;
-    }
-    b.chunks(2).map(|p| Some(v(p[0])? << 4 | v(p[1])?)).collect()
-}
+pub use crate::encoding::{from_hex, hex as to_hex};
 
 #[cfg(test)]
 mod tests {
