@@ -139,8 +139,8 @@ fn signs_accept_encoding(req: &RequestParts) -> bool {
 /// sees it, so a signature over the client's own value cannot match the received one. The header
 /// carries no authority, so try the values clients send; the signature must still match one.
 fn verify_with_original_accept_encoding(req: &RequestParts, cfg: &Config, opts: &VerifyOptions) -> Option<Principal> {
+    let mut r = req.clone();
     for candidate in ACCEPT_ENCODINGS {
-        let mut r = req.clone();
         r.headers.insert("accept-encoding", *candidate);
         if let Ok(Some(v)) = verify(&r, &cfg.access_keys, opts) {
             return Some(Principal::AccessKey(Box::new(v)));
