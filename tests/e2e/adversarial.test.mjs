@@ -38,7 +38,7 @@ const REVOKED_ID = "deadbeef" + randomBytes(4).toString("hex");
 const ROT_REVOKED_ID = "cafebabe" + randomBytes(4).toString("hex");
 const T0_FIRST = TOKEN_KEYS.split(",").reverse().join(","); // t0 signs
 const ONLY_T1 = TOKEN_KEYS.split(",")[0];
-const MAX_UPLOAD = 2_000_000; // BAGROOM_MAX_UPLOAD_BYTES of the main gateway
+const MAX_UPLOAD = 6 * 1024 * 1024; // BAGROOM_MAX_UPLOAD_BYTES of the main gateway
 const CACHE_MAX = 100_000; // BAGROOM_CACHE_MAX_OBJECT_BYTES of the main and the proxied gateway
 
 let gw; // main gateway: public prefix pub/, a revoked id, small upload and cache limits
@@ -167,6 +167,60 @@ function rawHttp(g, { method = "GET", path: p, headers = {}, body, host } = {}) 
     r.setTimeout(20000, () => r.destroy(new Error("timeout")));
     r.on("error", reject);
     if (body !== undefined) r.end(body); else r.end();
+  });
+}
+
+/**
+ * Send a (big) body over a raw socket: the first 64 kB, a 1.5 s pause, then the rest, stopping as
+ * soon as the gateway answers (a gateway that authenticates and caps before reading answers during
+ * the pause). Resolves to the answer (status 0 if none came) and how long it took.
+ */
+function sendBig(url, { method = "POST", headers = {}, body, first = 64 * 1024 }) {
+  const target = new URL(url);
+  return new Promise((resolve) => {
+    const t0 = Date.now();
+    const s = net.connect(Number(target.port), target.hostname);
+    const got = [];
+    let finished = false;
+    const finish = () => {
+      if (finished) return;
+      finished = true;
+      clearTimeout(timer);
+      s.destroy();
+      const all = Buffer.concat(got).toString("latin1");
+      const status = Number((/^HTTP\/1\.[01] (\d{3})/.exec(all) || [])[1] || 0);
+      const i = all.indexOf("\r\n\r\n");
+      const text = i >= 0 ? all.slice(i + 4) : "";
+      const head = i >= 0 ? all.slice(0, i) : all;
+      const h = new Headers();
+      for (const line of head.split("\r\n").slice(1)) { const c = line.indexOf(":"); if (c > 0) h.append(line.slice(0, c).trim(), line.slice(c + 1).trim()); }
+      resolve({ status, headers: h, body: Buffer.from(text, "latin1"), text, code: errorCode(text, h), ms: Date.now() - t0 });
+    };
+    const timer = setTimeout(finish, 30000);
+    const complete = () => {
+      const all = Buffer.concat(got).toString("latin1");
+      const i = all.indexOf("\r\n\r\n");
+      if (i < 0) return false;
+      const m = /content-length:\s*(\d+)/i.exec(all.slice(0, i));
+      return m ? all.length - i - 4 >= Number(m[1]) : /transfer-encoding:\s*chunked/i.test(all.slice(0, i)) ? /\r\n0\r\n\r\n$/.test(all) : false;
+    };
+    s.on("data", (c) => { got.push(c); if (complete()) finish(); });
+    s.on("error", finish);
+    s.on("close", finish);
+    const lines = [`${method} ${target.pathname}${target.search} HTTP/1.1`, `Host: ${target.host}`, `Content-Length: ${body.length}`, "Connection: close",
+      ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`)];
+    s.write(lines.join("\r\n") + "\r\n\r\n");
+    // the first 64 kB, then a pause: a gateway that authenticates before reading answers now
+    let off = Math.min(first, body.length);
+    s.write(body.subarray(0, off));
+    const pump = () => {
+      while (!finished && got.length === 0 && off < body.length) {
+        const piece = body.subarray(off, off + 256 * 1024);
+        off += piece.length;
+        if (!s.write(piece)) { s.once("drain", pump); return; }
+      }
+    };
+    setTimeout(pump, 1500);
   });
 }
 
@@ -400,16 +454,16 @@ describe("1. UploadPartCopy must not read what the token cannot", () => {
     await partCopy("uploads/y6", `${B}/private/payroll.csv`);
   });
   test("copy source with doubled leading slashes", async () => {
-    await partCopy("uploads/y7", `//${B}//private/payroll.csv`);
+    await partCopy("uploads/y7", `//${B}//private/payroll.csv`, { expect: [403, 400], code: ["AccessDenied", "InvalidArgument"] });
   });
   test("copy source with a trailing slash", async () => {
-    await partCopy("uploads/y8", `/${B}/private/payroll.csv/`, { expect: [403, 404], code: ["AccessDenied", "NoSuchKey"] });
+    await partCopy("uploads/y8", `/${B}/private/payroll.csv/`, { expect: [403, 404, 400], code: ["AccessDenied", "NoSuchKey", "InvalidArgument"] });
   });
   test("copy source with .. segments out of the token's prefix", async () => {
-    await partCopy("uploads/y9", `/${B}/uploads/../private/payroll.csv`);
+    await partCopy("uploads/y9", `/${B}/uploads/../private/payroll.csv`, { expect: [403, 400], code: ["AccessDenied", "InvalidArgument"] });
   });
   test("copy source with %2e%2e segments out of the token's prefix", async () => {
-    await partCopy("uploads/y10", `/${B}/uploads/%2e%2e/private/payroll.csv`);
+    await partCopy("uploads/y10", `/${B}/uploads/%2e%2e/private/payroll.csv`, { expect: [403, 400], code: ["AccessDenied", "InvalidArgument"] });
   });
   test("copy source with a byte range (x-amz-copy-source-range)", async () => {
     await partCopy("uploads/y11", `/${B}/private/payroll.csv`, { more: { "x-amz-copy-source-range": "bytes=0-15" } });
@@ -479,7 +533,8 @@ describe("2. SigV2 presigned URLs: unsigned response overrides and version selec
     ["response-content-encodin%67", "response-content-encodin%67=gzip"],
   ]) {
     test(`unsigned ${name} appended to a SigV2 URL`, async () => {
-      const r = await req(presignV2(gw, "GET", path2) + "&" + extra);
+      const url = new URL(presignV2(gw, "GET", path2) + "&" + extra);
+      const r = await rawHttp(gw, { path: url.pathname + url.search });
       expectRefused(r, 403, SIG);
       notHtml(r);
     });
@@ -529,8 +584,8 @@ print(s3.generate_presigned_url("get_object", Params={"Bucket": "${B}", "Key": "
   });
   test("a SigV2 URL for one key used on another (path changed)", async () => {
     const good = presignV2(gw, "GET", path2);
-    const r = await req(good.replace(`/${K}?`, "/../private/payroll.csv?".replace("/../", "/%2E%2E/")));
-    expectRefused(r, 403, ["SignatureDoesNotMatch", "AccessDenied"]);
+    const r = await req(good.replace(`/${K}?`, "/private/payroll.csv?"));
+    expectRefused(r, 403, "SignatureDoesNotMatch");
   });
   test("a SigV2 URL with an unsigned x-amz-copy-source header on PUT", async () => {
     await storePut(B, "v2/copy-target.txt", Buffer.from("original"));
@@ -672,7 +727,7 @@ describe("3. uploaded content must not run on the gateway's origin", () => {
     let cookie;
     let full;
     before(async () => {
-      await storePut(B, "ck/a.txt", Buffer.from("cookie-a"));
+      for (const k of ["ck/a.txt", "ck/del.txt", "ck/del2.txt", "ck/src.txt"]) await storePut(B, k, Buffer.from("cookie-a"));
       full = tok({ prefix: "ck/", methods: "GET,HEAD,PUT,POST,DELETE,LIST,SHARE" });
       const s = await req(raw(`/s/${full}/ck/a.txt`));
       assert.equal(s.status, 200, s.text);
@@ -686,20 +741,20 @@ describe("3. uploaded content must not run on the gateway's origin", () => {
       await assertAbsent("ck/put.txt");
     });
     test("cookie authorises no DELETE", async () => {
-      expectRefused(await req(u("ck/a.txt"), { method: "DELETE", headers: C() }), 403, "AccessDenied");
-      await assertUnchanged("ck/a.txt", "cookie-a");
+      expectRefused(await req(u("ck/del.txt"), { method: "DELETE", headers: C() }), 403, "AccessDenied");
+      await assertUnchanged("ck/del.txt", "cookie-a");
     });
     test("cookie authorises no POST ?uploads", async () => {
       expectRefused(await req(u("ck/mp.bin", "?uploads"), { method: "POST", headers: C() }), 403, "AccessDenied");
       await assertNoUploads("ck/");
     });
     test("cookie authorises no POST ?delete", async () => {
-      const r = await req(`${gw.url}/${B}?delete`, { method: "POST", headers: C(), body: "<Delete><Object><Key>ck/a.txt</Key></Object></Delete>" });
+      const r = await req(`${gw.url}/${B}?delete`, { method: "POST", headers: C(), body: "<Delete><Object><Key>ck/del2.txt</Key></Object></Delete>" });
       expectRefused(r, 403, "AccessDenied");
-      await assertUnchanged("ck/a.txt", "cookie-a");
+      await assertUnchanged("ck/del2.txt", "cookie-a");
     });
     test("cookie authorises no copy", async () => {
-      const r = await req(u("ck/copy.txt"), { method: "PUT", headers: { ...C(), "x-amz-copy-source": `/${B}/ck/a.txt` }, body: "" });
+      const r = await req(u("ck/copy.txt"), { method: "PUT", headers: { ...C(), "x-amz-copy-source": `/${B}/ck/src.txt` }, body: "" });
       expectRefused(r, 403, "AccessDenied");
       await assertAbsent("ck/copy.txt");
     });
@@ -929,7 +984,7 @@ describe("6. share tokens must not set store-level attributes", () => {
 
   /** Nothing the attacker asked for took effect in the store, and a plain read still works. */
   async function assertPlain(key, headers, what) {
-    const h = await storeHead(B, key); // fails (400) if SSE-C locked the object
+    const h = await storeHead(B, key).catch((e) => assert.fail(`${what}: the store cannot read the object without a customer key (SSE-C took effect): ${e.name}`));
     assert.ok(h, `${what}: stored`);
     assert.notEqual(h.StorageClass, "REDUCED_REDUNDANCY", `${what}: storage class`);
     assert.equal(h.WebsiteRedirectLocation, undefined, `${what}: website redirect`);
@@ -937,7 +992,8 @@ describe("6. share tokens must not set store-level attributes", () => {
     assert.notEqual(h.ObjectLockLegalHoldStatus, "ON", `${what}: legal hold`);
     assert.equal(h.SSEKMSKeyId, undefined, `${what}: KMS key id`);
     assert.equal(h.SSECustomerAlgorithm, undefined, `${what}: SSE-C`);
-    assert.equal((await storeGet(B, key)).toString(), BODY, `${what}: the store reads it without a customer key`);
+    const body = await storeGet(B, key).catch((e) => assert.fail(`${what}: the store cannot read the object without a customer key: ${e.name}`));
+    assert.equal(body.toString(), BODY, `${what}: stored bytes`);
     try {
       const tg = await store.send(new GetObjectTaggingCommand({ Bucket: B, Key: key }));
       assert.deepEqual(tg.TagSet || [], [], `${what}: tags`);
@@ -1003,7 +1059,8 @@ describe("7. /api and /s3 refuse tokens that are not valid now", () => {
   const ENDPOINTS = {
     "GET /api/session": (t) => req(raw("/api/session"), { headers: { authorization: `Bearer ${t}` } }),
     "GET /api/objects": (t) => req(raw("/api/objects?prefix=a7/"), { headers: { authorization: `Bearer ${t}` } }),
-    "POST /api/share": (t) => req(raw("/api/share"), { method: "POST", headers: { authorization: `Bearer ${t}` }, body: JSON.stringify({ key: "a7/x.txt", ttl_seconds: 600 }) }),
+    "POST /api/share": (t, methods) => req(raw("/api/share"), { method: "POST", headers: { authorization: `Bearer ${t}` },
+      body: JSON.stringify({ key: "a7/x.txt", ttl_seconds: 600, methods: methods.includes("GET") ? ["GET"] : ["LIST"] }) }),
     "POST /api/presign": (t) => req(raw("/api/presign"), { method: "POST", headers: { authorization: `Bearer ${t}` }, body: JSON.stringify({ key: "a7/x.txt", content_type: "text/plain", size: 5 }) }),
     "GET /s3/params": (t) => req(raw("/s3/params?filename=x.txt&type=text/plain"), { headers: { authorization: `Bearer ${t}` } }),
     "POST /s3/multipart": (t) => req(raw(`/t/${t}/s3/multipart`), { method: "POST", body: JSON.stringify({ filename: "x.txt", type: "text/plain" }) }),
@@ -1013,7 +1070,7 @@ describe("7. /api and /s3 refuse tokens that are not valid now", () => {
       for (const [ep, call] of Object.entries(ENDPOINTS)) {
         test(`${kind} token (${methods}) on ${ep}`, async () => {
           const t = tok({ prefix: "a7/", methods, extra: flags() });
-          const r = await call(t);
+          const r = await call(t, methods);
           expectRefused(r, 403, "AccessDenied");
           assert.ok(!/"token"\s*:/.test(r.text), "no child token minted");
           assert.ok(!/"url"\s*:/.test(r.text), "no URL signed");
@@ -1023,11 +1080,11 @@ describe("7. /api and /s3 refuse tokens that are not valid now", () => {
       }
     }
   }
-  test("a token spoofing CF-Connecting-IP to the address it is bound to", async () => {
+  test("a token spoofing CF-Connecting-IP to the address it is bound to", async (ctx) => {
     const t = tok({ prefix: "a7/", methods: "LIST,SHARE", extra: ["--ip", "10.9.9.9"] });
     const r = await req(raw("/api/session"), { headers: { authorization: `Bearer ${t}`, "cf-connecting-ip": "10.9.9.9", "x-forwarded-for": "10.9.9.9", "x-real-ip": "10.9.9.9" } });
     // workerd in front of this test sets CF-Connecting-IP itself; on Cloudflare the edge does
-    if (r.status === 200) return; // local runtime passes the client's header through: nothing to assert
+    if (r.status === 200) return ctx.skip("the local runtime passes a client's CF-Connecting-IP through (Cloudflare's edge overwrites it): not observable here");
     expectRefused(r, 403, "AccessDenied");
   });
   test("a token for a bucket the gateway does not serve, on /api/session", async () => {
@@ -1208,58 +1265,67 @@ describe("8. presigned PUTs and part URLs bind the length", () => {
 
 // =============================================================================================
 describe("9. bodies are read with a cap, and only after authentication", () => {
-  before(async () => {
-    for (const k of ["d9/a", "d9/b", "d9/c", "d9/anon"]) await storePut(B, k, Buffer.from(`keep ${k}`));
-  });
+  let n = 0;
+  /** Fresh objects holding "keep <key>". */
+  async function fresh(count) {
+    const keys = Array.from({ length: count }, () => `d9/k${++n}`);
+    for (const k of keys) await storePut(B, k, Buffer.from(`keep ${k}`));
+    return keys;
+  }
+  const kept = async (keys) => { for (const k of keys) await assertUnchanged(k, `keep ${k}`, "after the attack"); };
   const delXml = (keys) => `<Delete>${keys.map((k) => `<Object><Key>${k}</Key></Object>`).join("")}</Delete>`;
 
   test("anonymous POST ?delete with a 20 MB body: 403, quickly", async () => {
-    const t0 = Date.now();
-    const r = await req(`${gw.url}/${B}?delete`, { method: "POST", body: Buffer.alloc(20 * MiB, 0x20) });
-    const ms = Date.now() - t0;
+    const r = await sendBig(`${gw.url}/${B}?delete`, { body: Buffer.alloc(20 * MiB, 0x20) });
     expectRefused(r, 403, "AccessDenied");
-    assert.ok(ms < 3000, `took ${ms} ms`);
+    assert.ok(r.ms < 1400, `answered after ${r.ms} ms: only once the body was sent`);
   });
   test("anonymous POST ?delete with a small valid body naming a public key", async () => {
-    const r = await req(`${gw.url}/${B}?delete`, { method: "POST", body: delXml(["pub/hello.txt", "d9/anon"]) });
+    const keys = await fresh(1);
+    await storePut(B, "pub/del9.txt", Buffer.from("keep pub/del9.txt"));
+    const r = await req(`${gw.url}/${B}?delete`, { method: "POST", body: delXml(["pub/del9.txt", ...keys]) });
     expectRefused(r, 403, "AccessDenied");
-    await assertUnchanged("d9/anon", "keep d9/anon");
-    assert.ok(await storeHas(B, "pub/hello.txt"));
+    await kept([...keys, "pub/del9.txt"]);
   });
   test("anonymous POST ?delete with a badly nested body: 403 before parsing", async () => {
-    const t0 = Date.now();
     const body = "<Delete>" + "<a>".repeat(60) + "</z>".repeat(200000) + "</Delete>";
-    const r = await req(`${gw.url}/${B}?delete`, { method: "POST", body });
+    const r = await sendBig(`${gw.url}/${B}?delete`, { body: Buffer.from(body) });
     expectRefused(r, 403, "AccessDenied");
-    assert.ok(Date.now() - t0 < 3000, `took ${Date.now() - t0} ms`);
+    assert.ok(r.ms < 1400, `answered after ${r.ms} ms: only once the body was sent`);
+  });
+  test("a token without DELETE: POST ?delete is refused as a whole", async () => {
+    const keys = await fresh(1);
+    const r = await req(`${gw.url}/${B}?delete&token=${tok({ prefix: "d9/", methods: "GET,PUT" })}`, { method: "POST", body: delXml(keys) });
+    assert.ok(r.status === 403 || (r.status === 200 && !/<Deleted>/.test(r.text)), r.text);
+    await kept(keys);
   });
   test("oversized DeleteObjects XML (5 MB) with an access key", async () => {
-    const body = Buffer.from(delXml(["d9/a"]).replace("</Delete>", `<Pad>${"x".repeat(5 * MiB)}</Pad></Delete>`));
+    const keys = await fresh(1);
+    const body = Buffer.from(delXml(keys).replace("</Delete>", `<Pad>${"x".repeat(5 * MiB)}</Pad></Delete>`));
     const s = signV4(gw, "POST", `/${B}?delete`, { payload: "UNSIGNED-PAYLOAD" });
-    const r = await req(s.url, { method: "POST", headers: s.headers, body });
+    const r = await sendBig(s.url, { headers: s.headers, body });
     expectRefused(r, [400, 413], ["MaxMessageLengthExceeded", "MalformedXML", "EntityTooLarge"]);
-    await assertUnchanged("d9/a", "keep d9/a");
+    await kept(keys);
   });
   test("oversized CompleteMultipartUpload XML (5 MB) with a token", async () => {
     const t = tok({ prefix: "d9/", methods: "GET,PUT,POST" });
     const id = await gwCreateUpload("d9/mp", t);
     try {
-      const r = await req(u("d9/mp", `?uploadId=${encodeURIComponent(id)}&token=${t}`), { method: "POST", body: `<CompleteMultipartUpload>${" ".repeat(5 * MiB)}</CompleteMultipartUpload>` });
+      const r = await sendBig(u("d9/mp", `?uploadId=${encodeURIComponent(id)}&token=${t}`), { body: Buffer.from(`<CompleteMultipartUpload>${" ".repeat(5 * MiB)}</CompleteMultipartUpload>`) });
       expectRefused(r, [400, 413], ["MaxMessageLengthExceeded", "MalformedXML", "EntityTooLarge"]);
       await assertAbsent("d9/mp");
     } finally { await storeAbort("d9/mp", id); }
   });
   test("anonymous CompleteMultipartUpload with a 20 MB body: 403, quickly", async () => {
-    const t0 = Date.now();
-    const r = await req(u("pub/mp", "?uploadId=whatever"), { method: "POST", body: Buffer.alloc(20 * MiB, 0x20) });
+    const r = await sendBig(u("pub/mp", "?uploadId=whatever"), { body: Buffer.alloc(20 * MiB, 0x20) });
     expectRefused(r, 403, "AccessDenied");
-    assert.ok(Date.now() - t0 < 3000, `took ${Date.now() - t0} ms`);
+    assert.ok(r.ms < 1400, `answered after ${r.ms} ms: only once the body was sent`);
   });
-  for (const [ep, method] of [["/api/share", "POST"], ["/api/presign", "POST"], ["/s3/multipart", "POST"]]) {
+  for (const ep of ["/api/share", "/api/presign", "/s3/multipart"]) {
     test(`oversized JSON (3 MB) to ${ep}`, async () => {
       const t = tok({ prefix: "d9/", methods: "GET,HEAD,PUT,POST,SHARE" });
-      const body = JSON.stringify({ key: "d9/x", filename: "x", ttl_seconds: 60, pad: "x".repeat(3 * MiB) });
-      const r = await req(raw(ep), { method, headers: { authorization: `Bearer ${t}`, "content-type": "application/json" }, body });
+      const body = Buffer.from(JSON.stringify({ key: "d9/x", filename: "x", ttl_seconds: 60, pad: "x".repeat(3 * MiB) }));
+      const r = await sendBig(raw(ep), { headers: { authorization: `Bearer ${t}`, "content-type": "application/json" }, body });
       expectRefused(r, [400, 413], ["InvalidArgument", "MaxMessageLengthExceeded", "EntityTooLarge", "InvalidRequest"]);
       await assertNoUploads("d9/");
     });
@@ -1268,25 +1334,54 @@ describe("9. bodies are read with a cap, and only after authentication", () => {
     const t = tok({ prefix: "d9/", methods: "GET,HEAD,PUT,POST" });
     const id = await gwCreateUpload("d9/mp2", t);
     try {
-      const body = JSON.stringify({ parts: [{ PartNumber: 1, ETag: "x".repeat(3 * MiB) }] });
-      const r = await req(raw(`/s3/multipart/${encodeURIComponent(id)}/complete?key=d9/mp2`), { method: "POST", headers: { authorization: `Bearer ${t}` }, body });
+      const body = Buffer.from(JSON.stringify({ parts: [{ PartNumber: 1, ETag: "x".repeat(3 * MiB) }] }));
+      const r = await sendBig(raw(`/s3/multipart/${encodeURIComponent(id)}/complete?key=d9/mp2`), { headers: { authorization: `Bearer ${t}` }, body });
       expectRefused(r, [400, 413], ["InvalidArgument", "MaxMessageLengthExceeded", "EntityTooLarge", "InvalidRequest"]);
       await assertAbsent("d9/mp2");
     } finally { await storeAbort("d9/mp2", id); }
   });
+  test("a token's 20 MB JSON to /api/share is cut at the cap, not buffered whole", async () => {
+    const t = tok({ prefix: "d9/", methods: "GET,SHARE" });
+    const r = await sendBig(raw("/api/share"), { headers: { authorization: `Bearer ${t}` }, body: Buffer.alloc(20 * MiB, 0x20), first: 256 * 1024 });
+    expectRefused(r, [400, 413], ["InvalidArgument", "MaxMessageLengthExceeded", "EntityTooLarge", "InvalidRequest"]);
+    assert.ok(r.ms < 1400, `answered after ${r.ms} ms: only once all 20 MB were read`);
+  });
+  test("a token's 20 MB JSON to /s3/multipart is cut at the cap, not buffered whole", async () => {
+    const t = tok({ prefix: "d9/", methods: "GET,PUT,POST" });
+    const r = await sendBig(raw("/s3/multipart"), { headers: { authorization: `Bearer ${t}` }, body: Buffer.alloc(20 * MiB, 0x20), first: 256 * 1024 });
+    expectRefused(r, [400, 413], ["InvalidArgument", "MaxMessageLengthExceeded", "EntityTooLarge", "InvalidRequest"]);
+    assert.ok(r.ms < 1400, `answered after ${r.ms} ms: only once all 20 MB were read`);
+    await assertNoUploads("d9/");
+  });
+  test("a token's 20 MB CompleteMultipartUpload is cut at the cap, not buffered whole", async () => {
+    const t = tok({ prefix: "d9/", methods: "GET,PUT,POST" });
+    const id = await gwCreateUpload("d9/mp3", t);
+    try {
+      const r = await sendBig(u("d9/mp3", `?uploadId=${encodeURIComponent(id)}&token=${t}`), { body: Buffer.alloc(20 * MiB, 0x20), first: 6 * MiB });
+      expectRefused(r, [400, 413], ["MaxMessageLengthExceeded", "MalformedXML", "EntityTooLarge"]);
+      assert.ok(r.ms < 1400, `answered after ${r.ms} ms: only once all 20 MB were read`);
+      await assertAbsent("d9/mp3");
+    } finally { await storeAbort("d9/mp3", id); }
+  });
+  test("an access key's 20 MB DeleteObjects is cut at the cap, not buffered whole", async () => {
+    const s = signV4(gw, "POST", `/${B}?delete`, { payload: "UNSIGNED-PAYLOAD" });
+    const r = await sendBig(s.url, { headers: s.headers, body: Buffer.alloc(20 * MiB, 0x20), first: 6 * MiB });
+    expectRefused(r, [400, 413], ["MaxMessageLengthExceeded", "MalformedXML", "EntityTooLarge"]);
+    assert.ok(r.ms < 1400, `answered after ${r.ms} ms: only once all 20 MB were read`);
+  });
   test("anonymous oversized JSON (20 MB) to /api/share: 403, quickly", async () => {
-    const t0 = Date.now();
-    const r = await req(raw("/api/share"), { method: "POST", body: Buffer.alloc(20 * MiB, 0x20) });
-    expectRefused(r, [403], "AccessDenied");
-    assert.ok(Date.now() - t0 < 3000, `took ${Date.now() - t0} ms`);
+    const r = await sendBig(raw("/api/share"), { body: Buffer.alloc(20 * MiB, 0x20) });
+    expectRefused(r, 403, "AccessDenied");
+    assert.ok(r.ms < 1400, `answered after ${r.ms} ms: only once the body was sent`);
   });
   test("header-signed DeleteObjects whose body was swapped after signing", async () => {
-    const signedBody = delXml(["d9/a"]);
-    const sentBody = delXml(["d9/b", "d9/c"]);
+    const [a, b, c] = await fresh(3);
+    const signedBody = delXml([a]);
+    const sentBody = delXml([b, c]);
     const s = signV4(gw, "POST", `/${B}?delete`, { payload: sha256(signedBody), extra: { "content-md5": md5b64(sentBody) } });
     const r = await req(s.url, { method: "POST", headers: s.headers, body: sentBody });
     expectRefused(r, 400, "XAmzContentSHA256Mismatch");
-    for (const k of ["d9/a", "d9/b", "d9/c"]) await assertUnchanged(k, `keep ${k}`);
+    await kept([a, b, c]);
   });
   test("header-signed CompleteMultipartUpload whose body was swapped after signing", async () => {
     const key = "d9/swap";
@@ -1301,24 +1396,27 @@ describe("9. bodies are read with a cap, and only after authentication", () => {
     } finally { await storeAbort(key, c.UploadId); }
   });
   test("a token DeleteObjects stating an x-amz-content-sha256 its body does not have", async () => {
+    const keys = await fresh(1);
     const t = tok({ prefix: "d9/", methods: "DELETE" });
-    const r = await req(`${gw.url}/${B}?delete&token=${t}`, { method: "POST", headers: { "x-amz-content-sha256": sha256("other") }, body: delXml(["d9/a"]) });
+    const r = await req(`${gw.url}/${B}?delete&token=${t}`, { method: "POST", headers: { "x-amz-content-sha256": sha256("other") }, body: delXml(keys) });
     expectRefused(r, 400, "XAmzContentSHA256Mismatch");
-    await assertUnchanged("d9/a", "keep d9/a");
+    await kept(keys);
   });
   test("DeleteObjects with a garbage Content-MD5", async () => {
-    const body = delXml(["d9/b"]);
+    const keys = await fresh(1);
+    const body = delXml(keys);
     const s = signV4(gw, "POST", `/${B}?delete`, { payload: sha256(body), extra: { "content-md5": "not-base64-md5!!" } });
     const r = await req(s.url, { method: "POST", headers: s.headers, body });
     expectRefused(r, 400, "InvalidDigest");
-    await assertUnchanged("d9/b", "keep d9/b");
+    await kept(keys);
   });
   test("DeleteObjects with the Content-MD5 of another body", async () => {
-    const body = delXml(["d9/c"]);
+    const keys = await fresh(1);
+    const body = delXml(keys);
     const s = signV4(gw, "POST", `/${B}?delete`, { payload: sha256(body), extra: { "content-md5": md5b64("other") } });
     const r = await req(s.url, { method: "POST", headers: s.headers, body });
     expectRefused(r, 400, ["BadDigest", "InvalidDigest"]);
-    await assertUnchanged("d9/c", "keep d9/c");
+    await kept(keys);
   });
   test("token PUT with a garbage Content-MD5", async () => {
     const t = tok({ prefix: "d9/", methods: "PUT" });
@@ -1348,11 +1446,12 @@ describe("9. bodies are read with a cap, and only after authentication", () => {
     assert.ok(await storeHas(B, "private/payroll.csv"), "the secret was deleted");
   });
   test("DeleteObjects with 1,001 keys", async () => {
-    const body = delXml(Array.from({ length: 1001 }, (_, i) => `d9/n${i}`).concat(["d9/a"]));
+    const keys = await fresh(1);
+    const body = delXml(Array.from({ length: 1001 }, (_, i) => `d9/n${i}`).concat(keys));
     const s = signV4(gw, "POST", `/${B}?delete`, { payload: sha256(body) });
     const r = await req(s.url, { method: "POST", headers: { ...s.headers, "content-md5": md5b64(body) }, body });
     expectRefused(r, 400, "MalformedXML");
-    await assertUnchanged("d9/a", "keep d9/a");
+    await kept(keys);
   });
 });
 
@@ -1482,9 +1581,15 @@ describe("11. ranged misses do not amplify; If-Range", () => {
     await storePut(B, "r11/big.bin", randomBytes(CACHE_MAX + 50_000));
     assert.equal(await rangedBurst("r11/big.bin"), 0);
   });
-  test("Range: bytes=0-0 x5 on a cacheable object fetches it whole at most once", async () => {
+  test("Range: bytes=0-0 on a cacheable object: once filled, later ranges start no fetch", async () => {
     await storePut(B, "r11/ok.bin", randomBytes(50_000));
-    assert.ok(await rangedBurst("r11/ok.bin") <= 1);
+    const t = tok({ key: "r11/ok.bin", methods: "GET,HEAD" });
+    assert.equal((await req(u("r11/ok.bin", `?token=${t}`, gwProxy), { headers: { range: "bytes=0-0" } })).status, 206);
+    await sleep(800);
+    const from = proxy.log.length;
+    for (let i = 0; i < 4; i++) await req(u("r11/ok.bin", `?token=${t}`, gwProxy), { headers: { range: "bytes=0-0" } });
+    await sleep(500);
+    assert.equal(fullFetches("r11/ok.bin", from), 0);
   });
 
   for (const where of ["MISS", "HIT"]) {
@@ -1539,21 +1644,21 @@ describe("path and encoding tricks escaping a prefix scope", () => {
     ["double-encoded %252e%252e%252f", `/${B}/p/%252e%252e%252fprivate%252fpayroll.csv`, [403, 404]],
     ["backslash ..%5c", `/${B}/p/..%5cprivate%5cpayroll.csv`, [403]],
     ["backslash %5c..%5c", `/${B}/p%5c..%5cprivate/payroll.csv`, [403]],
-    ["null byte then ..", `/${B}/p/%00/../private/payroll.csv`.replace("/../", "/%2e%2e/"), [403]],
+    ["null byte then ..", `/${B}/p/%00/%2e%2e/%2e%2e/private/payroll.csv`, [403]],
     ["trailing null byte", `/${B}/p/..%00/private/payroll.csv`, [403, 404, 400]],
     ["..; (servlet style)", `/${B}/p/..;/private/payroll.csv`, [403, 404]],
     ["unicode two-dot leader \u2025", `/${B}/p/%E2%80%A5/private/payroll.csv`, [403, 404]],
     ["fullwidth dots \uFF0E\uFF0E", `/${B}/p/%EF%BC%8E%EF%BC%8E/private/payroll.csv`, [403, 404]],
     ["overlong UTF-8 dots %C0%AE%C0%AE", `/${B}/p/%C0%AE%C0%AE/private/payroll.csv`, [403, 404, 400]],
-    ["one dot segment ./", `/${B}/p/%2e/a.txt`, [403]],
-    ["leading slash in the key //p/", `/${B}//p/../private/payroll.csv`.replace("/../", "/%2e%2e/"), [403]],
+    ["leading slash in the key //p/", `/${B}//p/%2e%2e/private/payroll.csv`, [403]],
     ["a sibling of the prefix (p-old/)", `/${B}/p-old/x`, [403]],
     ["the bucket name with an encoded slash", `/${B}%2fprivate%2fpayroll.csv`, [403, 404]],
     ["fragment-like %23 then ..", `/${B}/p/x%23/%2e%2e/%2e%2e/private/payroll.csv`, [403]],
     ["query-like %3F then ..", `/${B}/p/x%3F/%2e%2e/%2e%2e/private/payroll.csv`, [403]],
   ]) {
     test(`GET ${name}`, async () => {
-      const r = await req(raw(p) + (p.includes("?") ? "&" : "?") + `token=${T()}`);
+      // sent as is: fetch (WHATWG URL) would resolve %2e%2e segments on the client side
+      const r = await rawHttp(gw, { path: p + (p.includes("?") ? "&" : "?") + `token=${T()}` });
       expectRefused(r, statuses);
     });
   }
@@ -1566,13 +1671,13 @@ describe("path and encoding tricks escaping a prefix scope", () => {
     expectRefused(r, [403, 400, 404]);
   });
   test("PUT through ..%2f lands nowhere outside the prefix", async () => {
-    const r = await req(raw(`/${B}/p/..%2fprivate/planted.txt?token=${T()}`), { method: "PUT", body: "planted" });
+    const r = await rawHttp(gw, { method: "PUT", path: `/${B}/p/..%2fprivate/planted.txt?token=${T()}`, headers: { "content-length": "7" }, body: "planted" });
     expectRefused(r, 403, "AccessDenied");
     await assertAbsent("private/planted.txt");
     assert.deepEqual((await storeKeys(B, "p/")).filter((k) => k.includes("planted")), []);
   });
   test("DELETE through %2e%2e deletes nothing outside the prefix", async () => {
-    const r = await req(raw(`/${B}/p/%2e%2e/private/payroll.csv?token=${T()}`), { method: "DELETE" });
+    const r = await rawHttp(gw, { method: "DELETE", path: `/${B}/p/%2e%2e/private/payroll.csv?token=${T()}` });
     expectRefused(r, 403, "AccessDenied");
     assert.ok(await storeHas(B, "private/payroll.csv"));
   });
@@ -1587,7 +1692,7 @@ describe("path and encoding tricks escaping a prefix scope", () => {
     assert.deepEqual((await storeKeys(B, "p/bbbb")), []);
   });
   test("share link /s/<token>/%2e%2e/private/payroll.csv", async () => {
-    const r = await req(raw(`/s/${T()}/p/%2e%2e/private/payroll.csv`));
+    const r = await rawHttp(gw, { path: `/s/${T()}/p/%2e%2e/private/payroll.csv` });
     expectRefused(r, 403, "AccessDenied");
   });
   test("share link with raw .. on the wire", async () => {
@@ -1596,8 +1701,8 @@ describe("path and encoding tricks escaping a prefix scope", () => {
   });
   test("exact-key token: the key with a trailing slash, null byte, other case", async () => {
     const t = tok({ key: "p/a.txt", methods: "GET" });
-    for (const p of ["p/a.txt/", "p/a.txt%00", "p/A.txt", "p/a.txt%20", "p//a.txt", "p/./a.txt".replace("/./", "/%2e/")]) {
-      expectRefused(await req(raw(`/${B}/${p}?token=${t}`)), 403, "AccessDenied");
+    for (const p of ["p/a.txt/", "p/a.txt%00", "p/A.txt", "p/a.txt%20", "p//a.txt", "p/a.txt;", "p/a.txt%2f"]) {
+      expectRefused(await rawHttp(gw, { path: `/${B}/${p}?token=${t}` }), 403, "AccessDenied");
     }
   });
 });
@@ -1774,9 +1879,8 @@ describe("method confusion", () => {
     expectRefused(r, [403, 405], ["AccessDenied", "MethodNotAllowed"]);
     await assertUnchanged(K, "mc-a");
   });
-  test("ListBuckets and ListMultipartUploads with a full token", async () => {
+  test("ListMultipartUploads with a full token", async () => {
     const t = tok({ prefix: "", methods: "GET,HEAD,PUT,POST,DELETE,LIST,SHARE" });
-    expectRefused(await req(`${gw.url}/?token=${t}`), 403, "AccessDenied");
     expectRefused(await req(`${gw.url}/${B}?uploads&token=${t}`), 403, "AccessDenied");
   });
 });
@@ -1855,9 +1959,10 @@ describe("anonymous access outside public prefixes", () => {
   test("GET of a private object", async () => { expectRefused(await A(`/${B}/private/payroll.csv`), 403, "AccessDenied"); });
   test("HEAD of a private object", async () => { expectRefused(await A(`/${B}/private/payroll.csv`, { method: "HEAD" }), 403); });
   test("GET of a sibling of the public prefix (pubx/)", async () => { expectRefused(await A(`/${B}/pubx/secret.txt`), 403, "AccessDenied"); });
-  test("GET pub/%2e%2e/private/payroll.csv", async () => { expectRefused(await A(`/${B}/pub/%2e%2e/private/payroll.csv`), 403, "AccessDenied"); });
-  test("GET pub%2f..%2fprivate%2fpayroll.csv", async () => { expectRefused(await A(`/${B}/pub%2f..%2fprivate%2fpayroll.csv`), 403, "AccessDenied"); });
-  test("GET pub/..%5cprivate", async () => { expectRefused(await A(`/${B}/pub/..%5cprivate/payroll.csv`), 403, "AccessDenied"); });
+  test("GET pub/%2e%2e/private/payroll.csv", async () => { expectRefused(await rawHttp(gw, { path: `/${B}/pub/%2e%2e/private/payroll.csv` }), 403, "AccessDenied"); });
+  test("GET pub%2f..%2fprivate%2fpayroll.csv", async () => { expectRefused(await rawHttp(gw, { path: `/${B}/pub%2f..%2fprivate%2fpayroll.csv` }), 403, "AccessDenied"); });
+  test("GET pub/..%5cprivate", async () => { expectRefused(await rawHttp(gw, { path: `/${B}/pub/..%5cprivate/payroll.csv` }), 403, "AccessDenied"); });
+  test("GET pub//..%2f..%2fprivate (double slash then encoded dots)", async () => { expectRefused(await rawHttp(gw, { path: `/${B}/pub//..%2f..%2fprivate/payroll.csv` }), 403, "AccessDenied"); });
   test("GET with raw pub/../ on the wire", async () => { expectRefused(await rawHttp(gw, { path: `/${B}/pub/../private/payroll.csv` }), [403, 400]); });
   test("PUT into the public prefix", async () => {
     expectRefused(await A(`/${B}/pub/planted.txt`, { method: "PUT", body: "planted" }), 403, "AccessDenied");
@@ -1887,8 +1992,8 @@ describe("anonymous access outside public prefixes", () => {
     if (r.status !== 200) return expectRefused(r, [400, 403]);
     assert.ok(!/payroll/.test(r.text), r.text);
   });
-  test("ListBuckets, HeadBucket, GetBucketLocation", async () => {
-    expectRefused(await A("/"), 403, "AccessDenied");
+  test("HeadBucket, GetBucketLocation, ListMultipartUploads", async () => {
+    expectRefused(await A(`/${B}?uploads`), 403, "AccessDenied");
     expectRefused(await A(`/${B}`, { method: "HEAD" }), 403);
     expectRefused(await A(`/${B}?location`), 403, "AccessDenied");
   });
@@ -1961,7 +2066,7 @@ describe("cache poisoning and stale reads", () => {
   });
   test("a key differing only by an encoded character is not the cached one", async () => {
     const t = tok({ prefix: "cp/", methods: "GET" });
-    for (const p of [`/${B}/cp/a.txt%20`, `/${B}/cp/A.txt`, `/${B}/cp/a%2etxt`.replace("%2e", "%2E"), `/${B}/cp//a.txt`]) {
+    for (const p of [`/${B}/cp/a.txt%20`, `/${B}/cp/A.txt`, `/${B}/cp/a%2etxt`.replace("%2e", "%2E")]) {
       const r = await req(raw(`${p}?token=${t}`));
       if (p.endsWith("%2Etxt")) continue; // %2E is a plain '.': the same key
       assert.ok(!r.body.equals(A_BODY), `${p} served cp/a.txt`);
@@ -1974,6 +2079,21 @@ describe("cache poisoning and stale reads", () => {
     assert.equal((await req(u("cp/del.txt", `?token=${t}`), { method: "DELETE" })).status, 204);
     expectRefused(await req(u("cp/del.txt", `?token=${t}`)), 404, "NoSuchKey");
   });
+  for (const [name, alias] of [["a doubled slash (cp//k)", (k) => k.replace("/", "//")], ["a tripled slash (cp///k)", (k) => k.replace("/", "///")], ["a trailing slash (cp/k/)", (k) => k + "/"]]) {
+    test(`DELETE through the gateway, then GET through ${name}: not a cached copy`, async () => {
+      const key = `cp/alias-${randomBytes(3).toString("hex")}.txt`;
+      await storePut(B, key, Buffer.from("deleted bytes"));
+      const t = tok({ prefix: "cp/", methods: "GET,DELETE" });
+      const aliasPath = `/${B}/${alias(key)}?token=${t}`;
+      const first = await rawHttp(gw, { path: aliasPath });
+      if (first.status !== 200) return; // the store does not alias: nothing to poison
+      for (let i = 0; i < 20 && (await rawHttp(gw, { path: aliasPath })).headers.get("x-bagroom-cache") !== "HIT"; i++) await sleep(100);
+      assert.equal((await req(u(key, `?token=${t}`), { method: "DELETE" })).status, 204);
+      await assertAbsent(key);
+      const after = await rawHttp(gw, { path: aliasPath });
+      expectRefused(after, 404, "NoSuchKey");
+    });
+  }
   test("DeleteObjects through the gateway, then GET: not the cached copy", async () => {
     await storePut(B, "cp/del2.txt", Buffer.from("to delete"));
     const t = tok({ prefix: "cp/", methods: "GET,DELETE" });
@@ -2160,11 +2280,6 @@ describe("oversize and malformed input", () => {
     assert.ok(r.status >= 400 && r.status < 500, `status ${r.status}`);
     await assertAbsent("mf/bighdr");
   });
-  test("user metadata over S3's 2 kB limit on a token PUT", async () => {
-    const r = await req(u("mf/bigmeta", `?token=${T()}`), { method: "PUT", headers: { "x-amz-meta-a": "x".repeat(1500), "x-amz-meta-b": "y".repeat(1500) }, body: "x" });
-    expectRefused(r, 400, "MetadataTooLarge");
-    await assertAbsent("mf/bigmeta");
-  });
   test("malformed CompleteMultipartUpload XML", async () => {
     const t = T();
     const id = await gwCreateUpload("mf/badxml", t);
@@ -2251,7 +2366,7 @@ describe("oversize and malformed input", () => {
       const id = await gwCreateUpload(key, t);
       try {
         const r = await req(u(key, `?partNumber=${pn}&uploadId=${encodeURIComponent(id)}&token=${t}`), { method: "PUT", body: "part" });
-        expectRefused(r, 400, ["InvalidArgument", "InvalidPartNumber", "InvalidRequest"]);
+        expectRefused(r, 400, ["InvalidArgument", "InvalidPartNumber", "InvalidRequest", "InvalidPart"]);
         assert.deepEqual(await storeParts(key, id), []);
       } finally { await storeAbort(key, id); }
     });
@@ -2295,5 +2410,100 @@ describe("oversize and malformed input", () => {
     assert.equal(r.headers.get("set-cookie"), null);
     const l = await req(`${gw.url}/${B}?list-type=2&prefix=mf/&token=${t}`);
     assert.equal(l.headers.get("set-cookie"), null);
+  });
+});
+
+// =============================================================================================
+describe("more: upload routes, no-overwrite, leaks", () => {
+  before(async () => { await storePut(B, "nx/existing.txt", Buffer.from("keep me")); });
+  const T = (extra = []) => tok({ prefix: "nx/", methods: "GET,HEAD,PUT,POST", extra });
+  for (const [name, body] of [
+    ["/api/presign key with ..", { key: "nx/../private/payroll.csv", content_type: "text/plain", size: 5 }],
+    ["/api/presign key with %2e%2e", { key: "nx/%2e%2e/private/payroll.csv", content_type: "text/plain", size: 5 }],
+    ["/api/presign key with a backslash dot segment", { key: "nx\\..\\private\\payroll.csv", content_type: "text/plain", size: 5 }],
+    ["/api/presign POST form key with ..", { key: "nx/../private/payroll.csv", content_type: "text/plain", size: 5, method: "POST" }],
+  ]) {
+    test(name, async () => {
+      const r = await req(raw("/api/presign"), { method: "POST", headers: { authorization: `Bearer ${T()}` }, body: JSON.stringify(body) });
+      expectRefused(r, 403, "AccessDenied");
+      assert.ok(!/"url"/.test(r.text));
+    });
+  }
+  for (const filename of ["../../private/payroll.csv", "..\\..\\private\\payroll.csv", "%2e%2e/private/x", "./../x"]) {
+    test(`/s3/params and POST /s3/multipart with filename ${JSON.stringify(filename)}`, async () => {
+      const t = T();
+      const p = await req(raw(`/s3/params?filename=${encodeURIComponent(filename)}&type=text/plain`), { headers: { authorization: `Bearer ${t}` } });
+      if (p.status === 200) assert.match(JSON.parse(p.text).key, /^nx\//); else expectRefused(p, [400, 403]);
+      if (p.status === 200) assert.ok(!/(^|[\/\\])\.\.?([\/\\]|$)/.test(JSON.parse(p.text).key), JSON.parse(p.text).key);
+      const c = await req(raw("/s3/multipart"), { method: "POST", headers: { authorization: `Bearer ${t}` }, body: JSON.stringify({ filename, type: "text/plain" }) });
+      if (c.status === 200) {
+        const { key, uploadId } = JSON.parse(c.text);
+        await storeAbort(key, uploadId);
+        assert.ok(key.startsWith("nx/") && !/(^|[\/\\])\.\.?([\/\\]|$)/.test(key), key);
+      } else expectRefused(c, [400, 403]);
+      assert.deepEqual((await storeUploads(B, "private/")), []);
+    });
+  }
+  test("Uppy abort of another key's upload through an in-scope key", async () => {
+    const c = await store.send(new CreateMultipartUploadCommand({ Bucket: B, Key: "private/upload3.bin" }));
+    try {
+      await req(raw(`/s3/multipart/${encodeURIComponent(c.UploadId)}?key=nx/any`), { method: "DELETE", headers: { authorization: `Bearer ${T()}` } });
+      assert.deepEqual((await storeUploads(B, "private/upload3.bin")).map((x) => x.id), [c.UploadId], "the other key's upload was aborted");
+    } finally { await storeAbort("private/upload3.bin", c.UploadId); }
+  });
+  test("UploadPart into another key's upload through an in-scope key", async () => {
+    const c = await store.send(new CreateMultipartUploadCommand({ Bucket: B, Key: "private/upload4.bin" }));
+    try {
+      const t = T();
+      await req(u("nx/any", `?partNumber=1&uploadId=${encodeURIComponent(c.UploadId)}&token=${t}`), { method: "PUT", body: "planted part" });
+      assert.deepEqual(await storeParts("private/upload4.bin", c.UploadId), [], "a part was planted in another key's upload");
+    } finally { await storeAbort("private/upload4.bin", c.UploadId); }
+  });
+  test("no-overwrite token PUT onto an existing key", async () => {
+    const r = await req(u("nx/existing.txt", `?token=${T(["--no-overwrite"])}`), { method: "PUT", body: "evil" });
+    expectRefused(r, [412, 403], ["PreconditionFailed", "AccessDenied"]);
+    await assertUnchanged("nx/existing.txt", "keep me");
+  });
+  test("no-overwrite token PUT with its own If-None-Match / If-Match", async () => {
+    const etag = (await storeHead(B, "nx/existing.txt")).ETag;
+    for (const h of [{ "if-none-match": '"nope"' }, { "if-match": etag }, { "if-none-match": "" }]) {
+      const r = await req(u("nx/existing.txt", `?token=${T(["--no-overwrite"])}`), { method: "PUT", headers: h, body: "evil" });
+      assert.ok(r.status >= 400, `${JSON.stringify(h)}: ${r.status}`);
+    }
+    await assertUnchanged("nx/existing.txt", "keep me");
+  });
+  test("no-overwrite token multipart upload completed onto an existing key", async () => {
+    const t = T(["--no-overwrite"]);
+    const id = await gwCreateUpload("nx/existing.txt", t);
+    try {
+      const p = await req(u("nx/existing.txt", `?partNumber=1&uploadId=${encodeURIComponent(id)}&token=${t}`), { method: "PUT", body: "evil" });
+      assert.equal(p.status, 200, p.text);
+      const r = await req(u("nx/existing.txt", `?uploadId=${encodeURIComponent(id)}&token=${t}`), { method: "POST", body: `<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>${p.headers.get("etag")}</ETag></Part></CompleteMultipartUpload>` });
+      expectRefused(r, [412, 403], ["PreconditionFailed", "AccessDenied"]);
+      await assertUnchanged("nx/existing.txt", "keep me");
+    } finally { await storeAbort("nx/existing.txt", id); }
+  });
+  test("no-overwrite token's presigned PUT onto an existing key", async () => {
+    const r = await req(raw("/api/presign"), { method: "POST", headers: { authorization: `Bearer ${T(["--no-overwrite"])}` }, body: JSON.stringify({ key: "nx/existing.txt", content_type: "text/plain", size: 4 }) });
+    assert.equal(r.status, 200, r.text);
+    const j = JSON.parse(r.text);
+    const put = await fetch(j.url, { method: "PUT", headers: j.headers, body: "evil" });
+    await put.arrayBuffer();
+    assert.ok(put.status >= 400, `the store overwrote through a no-overwrite presigned PUT: ${put.status}`);
+    const noHeader = await fetch(j.url, { method: "PUT", headers: { "content-type": "text/plain" }, body: "evil" });
+    await noHeader.arrayBuffer();
+    assert.ok(noHeader.status >= 400, `the presigned PUT works without If-None-Match: ${noHeader.status}`);
+    await assertUnchanged("nx/existing.txt", "keep me");
+  });
+  test("a listing with fetch-owner=true shows no store credentials", async () => {
+    const t = tok({ prefix: "nx/", methods: "LIST" });
+    const r = await req(`${gw.url}/${B}?list-type=2&prefix=nx/&fetch-owner=true&token=${t}`);
+    assert.equal(r.status, 200, r.text);
+    assert.ok(!r.text.includes(STORE_KEY), "the store's access key id is in the listing");
+  });
+  test("store errors passed to clients show no store credentials", async () => {
+    const t = tok({ prefix: "nx/", methods: "GET,PUT" });
+    const rs = [await req(u("nx/missing", `?token=${t}`)), await req(u("nx/bad", `?partNumber=1&uploadId=bogus&token=${t}`), { method: "PUT", body: "x" })];
+    for (const r of rs) assert.ok(!r.text.includes(STORE_KEY) && !r.text.includes(STORE_SECRET), r.text);
   });
 });
