@@ -7,6 +7,8 @@
 //! only for wasm32.
 
 pub mod config;
+pub mod copy_source;
+pub mod guard;
 pub mod encoding;
 pub mod error;
 pub mod http;
