@@ -1,0 +1,207 @@
+//! Attacks on what a signature covers: parameters and headers a client did not sign but
+//! the gateway would act on (SigV2 presigned URLs, header-signed and presigned SigV4),
+//! and buffered bodies that differ from the hash or Content-MD5 the request declared.
+//! Real client requests come from `../shared/sigv4/captured-clients`.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use bagroom::encoding::uri_encode;
+use bagroom::http::{Headers, RequestParts};
+use bagroom::sigv2;
+use bagroom::sigv4::{verify, AuthKind, VerifyOptions, Verified};
+use bagroom::S3Error;
+
+const AKID: &str = "AKIDEXAMPLE";
+const SECRET: &str = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
+
+fn dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/sigv4/captured-clients")
+}
+
+fn keys() -> Vec<(String, String)> {
+    vec![(AKID.to_string(), SECRET.to_string())]
+}
+
+fn opts(now: u64) -> VerifyOptions<'static> {
+    VerifyOptions { region: "us-east-1", service: "s3", now, allow_sigv2: true, max_skew_secs: 900, uri_mode: Default::default(), virtual_host_bucket: None }
+}
+
+/// The first presigned URL under the `## heading` of a captured `.out` file, as a GET
+/// request, and a clock one second before it expires.
+fn captured_v2_url(file: &str, heading: &str) -> (RequestParts, u64) {
+    let text = fs::read_to_string(dir().join(file)).unwrap();
+    let mut lines = text.lines().skip_while(|l| *l != format!("## {heading}"));
+    let url = lines.find(|l| l.starts_with("https://")).unwrap_or_else(|| panic!("{file}: no URL under {heading}"));
+    let rest = url.split_once("://").unwrap().1;
+    let (host, target) = rest.split_at(rest.find('/').unwrap());
+    let req = RequestParts::from_target("GET", target, Headers::from_pairs([("host", host)]));
+    let expires: u64 = req.query_param("Expires").unwrap().parse().unwrap();
+    let v = verify(&req, &keys(), &opts(expires - 1)).unwrap().unwrap();
+    assert_eq!(v.kind, AuthKind::QueryV2);
+    (req, expires - 1)
+}
+
+fn with_query(req: &RequestParts, extra: &str) -> RequestParts {
+    let mut m = req.clone();
+    m.query = format!("{}&{extra}", req.query);
+    m
+}
+
+fn ok(req: &RequestParts, now: u64) -> Verified {
+    match verify(req, &keys(), &opts(now)) {
+        Ok(Some(v)) => v,
+        other => panic!("expected to verify: {req:?} -> {other:?}"),
+    }
+}
+
+fn refused(req: &RequestParts, now: u64) -> S3Error {
+    match verify(req, &keys(), &opts(now)) {
+        Err(e) => e,
+        Ok(v) => panic!("altered request still verified: {req:?} -> {v:?}"),
+    }
+}
+
+fn assert_not_signed_param(req: &RequestParts, now: u64, name: &str) {
+    let e = refused(req, now);
+    assert_eq!((e.status, e.code), (403, "AccessDenied"), "{e}");
+    assert!(e.message.contains(&format!("'{name}'")), "the message names the parameter {name}: {}", e.message);
+    assert!(!e.message.contains(SECRET) && !e.extra.iter().any(|(_, v)| v.contains(SECRET)));
+}
+
+/// A SigV2 presigned URL signed by hand as botocore's HmacV1QueryAuth does: `resource`
+/// is the canonical resource the client signed, `amz` its `x-amz-*` lines, `query` the
+/// request's own parameters (sent before the signing ones).
+fn v2_signed(method: &str, content_type: &str, amz: &str, resource: &str, path: &str, query: &str, expires: u64) -> RequestParts {
+    let sts = format!("{method}\n\n{content_type}\n{expires}\n{amz}{resource}");
+    let sig = uri_encode(&sigv2::sign(SECRET, &sts), false);
+    let q = if query.is_empty() { String::new() } else { format!("{query}&") };
+    RequestParts::new(method, path, &format!("{q}AWSAccessKeyId={AKID}&Signature={sig}&Expires={expires}"), Headers::from_pairs([("host", "gw.example.test")]))
+}
+
+const EXP: u64 = 1_795_422_715;
+
+// ---------------------------------------------------------------------------------
+// SigV2: unsigned query parameters
+
+#[test]
+fn sigv2_response_override_in_another_case_is_refused() {
+    let (req, now) = captured_v2_url("boto3_presign.out", "get_object addressing_style=path");
+    for (extra, name) in [
+        ("Response-Content-Type=text/html", "Response-Content-Type"),
+        ("RESPONSE-CONTENT-DISPOSITION=inline", "RESPONSE-CONTENT-DISPOSITION"),
+        ("Response%2DContent-Type=text/html", "Response-Content-Type"),
+        ("response-Cache-Control=public", "response-Cache-Control"),
+        ("response-x-unknown=1", "response-x-unknown"),
+    ] {
+        assert_not_signed_param(&with_query(&req, extra), now, name);
+    }
+    // the exact S3 name, plain or percent-encoded, is part of the canonical resource: the
+    // URL did not sign it, so the signature fails
+    for extra in ["response-content-type=text/html", "response-content-typ%65=text/html", "%72esponse-content-type=text/html"] {
+        assert_eq!(refused(&with_query(&req, extra), now).code, "SignatureDoesNotMatch", "{extra}");
+    }
+
+    // a URL that signed one override cannot be given a second spelling of it (the last
+    // override applied would win)
+    let (req, now) = captured_v2_url("boto3_presign.out", "get_object with ResponseContentDisposition + Range param");
+    assert_not_signed_param(&with_query(&req, "Response-Content-Disposition=inline"), now, "Response-Content-Disposition");
+    assert_not_signed_param(&with_query(&req, "response-content-type%20=x"), now, "response-content-type ");
+    assert_eq!(refused(&with_query(&req, "response-content-disposition=inline"), now).code, "SignatureDoesNotMatch");
+    // parameters that are not sub-resources stay outside the signature, as on S3
+    ok(&with_query(&req, "x-id=GetObject"), now);
+}
+
+#[test]
+fn sigv2_percent_encoded_version_id_is_signed_like_s3() {
+    let (req, now) = captured_v2_url("boto3_presign.out", "get_object addressing_style=path");
+    // `version%49d` decodes to `versionId`: S3 (and the gateway) read it as the version
+    assert_eq!(refused(&with_query(&req, "version%49d=x"), now).code, "SignatureDoesNotMatch");
+    assert_eq!(refused(&with_query(&req, "%76ersionId=x"), now).code, "SignatureDoesNotMatch");
+    assert_eq!(sigv2::canonical_resource("/bkt/k", "version%49d=x&partNumbe%72=2", None), "/bkt/k?partNumber=2&versionId=x");
+    for (extra, name) in [("VersionId=x", "VersionId"), ("versionid=x", "versionid"), ("VERSION%49D=x", "VERSIONID")] {
+        assert_not_signed_param(&with_query(&req, extra), now, name);
+    }
+
+    // a URL that signed a version and an override still verifies, whatever the order or
+    // the encoding of the names it is sent with
+    let signed = "/bkt/k?response-content-type=text/plain&versionId=v1";
+    let a = v2_signed("GET", "", "", signed, "/bkt/k", "versionId=v1&response-content-type=text%2Fplain", EXP);
+    ok(&a, EXP - 1);
+    let b = v2_signed("GET", "", "", signed, "/bkt/k", "response-content-type=text/plain&version%49d=v1", EXP);
+    ok(&b, EXP - 1);
+    // ... and not with the version changed or a second version added
+    let c = v2_signed("GET", "", "", signed, "/bkt/k", "versionId=v2&response-content-type=text%2Fplain", EXP);
+    assert_eq!(refused(&c, EXP - 1).code, "SignatureDoesNotMatch");
+    assert_eq!(refused(&with_query(&a, "versionId=v2"), EXP - 1).code, "SignatureDoesNotMatch");
+    assert_eq!(refused(&with_query(&a, "version%49d=v2"), EXP - 1).code, "SignatureDoesNotMatch");
+}
+
+#[test]
+fn sigv2_every_sub_resource_must_be_signed_whatever_its_case() {
+    let (req, now) = captured_v2_url("boto3_presign.out", "get_object addressing_style=path");
+    for sub in sigv2::SUB_RESOURCES {
+        assert_eq!(refused(&with_query(&req, sub), now).code, "SignatureDoesNotMatch", "{sub}");
+        assert_eq!(refused(&with_query(&req, &format!("{sub}=1")), now).code, "SignatureDoesNotMatch", "{sub}");
+        let upper = sub.to_ascii_uppercase();
+        assert_not_signed_param(&with_query(&req, &format!("{upper}=1")), now, &upper);
+        // first letter flipped, percent-encoded
+        let mut flipped: Vec<char> = sub.chars().collect();
+        flipped[0] = if flipped[0].is_ascii_lowercase() { flipped[0].to_ascii_uppercase() } else { flipped[0].to_ascii_lowercase() };
+        let flipped: String = flipped.into_iter().collect();
+        assert_not_signed_param(&with_query(&req, &format!("%{:02X}{}=1", flipped.as_bytes()[0], &flipped[1..])), now, &flipped);
+    }
+    // the list covers what S3 and botocore sign
+    for name in ["acl", "attributes", "delete", "legal-hold", "object-lock", "partNumber", "retention", "select-type", "uploadId", "uploads", "versionId"] {
+        assert!(sigv2::SUB_RESOURCES.contains(&name), "{name}");
+    }
+}
+
+#[test]
+fn sigv2_share_token_parameter_is_refused() {
+    // a share token riding on an access-key URL is a second credential nobody signed
+    let (req, now) = captured_v2_url("boto3_presign.out", "get_object addressing_style=path");
+    assert_not_signed_param(&with_query(&req, "token=abc"), now, "token");
+    assert_not_signed_param(&with_query(&req, "Token=abc"), now, "Token");
+    assert_not_signed_param(&with_query(&req, "%74oken=abc"), now, "token");
+}
+
+// ---------------------------------------------------------------------------------
+// SigV2: x-amz-* headers and the pseudo-headers of the string to sign
+
+#[test]
+fn sigv2_repeated_headers_are_all_in_the_string_to_sign() {
+    // the client signed `x-amz-meta-a: 1` as a header
+    let mut a = v2_signed("PUT", "", "x-amz-meta-a:1\n", "/bkt/k", "/bkt/k", "", EXP);
+    a.headers.append("x-amz-meta-a", "1");
+    ok(&a, EXP - 1);
+    let mut m = a.clone();
+    m.headers.append("x-amz-meta-a", "2");
+    assert_eq!(refused(&m, EXP - 1).code, "SignatureDoesNotMatch");
+    let mut m = a.clone();
+    m.headers.append("x-amz-copy-source", "/bkt/secret");
+    assert_eq!(refused(&m, EXP - 1).code, "SignatureDoesNotMatch");
+
+    // ... or in the query, as botocore does
+    let mut b = v2_signed("PUT", "", "x-amz-meta-a:1\n", "/bkt/k", "/bkt/k", "x-amz-meta-a=1", EXP);
+    ok(&b, EXP - 1);
+    b.headers.append("x-amz-meta-a", "1");
+    ok(&b, EXP - 1);
+    b.headers.append("x-amz-meta-a", "2");
+    assert_eq!(refused(&b, EXP - 1).code, "SignatureDoesNotMatch");
+
+    // Content-Type: a second header value, or a second query value, is not the signed one
+    let mut c = v2_signed("PUT", "text/plain", "", "/bkt/k", "/bkt/k", "content-type=text%2Fplain", EXP);
+    ok(&c, EXP - 1);
+    c.headers.append("content-type", "text/plain");
+    ok(&c, EXP - 1);
+    let mut m = c.clone();
+    m.headers.append("content-type", "text/html");
+    assert_eq!(refused(&m, EXP - 1).code, "SignatureDoesNotMatch");
+    assert_eq!(refused(&with_query(&c, "content-type=text%2Fhtml"), EXP - 1).code, "SignatureDoesNotMatch");
+    let mut d = v2_signed("PUT", "text/plain", "", "/bkt/k", "/bkt/k", "", EXP);
+    d.headers.append("content-type", "text/plain");
+    ok(&d, EXP - 1);
+    d.headers.append("content-type", "text/html");
+    assert_eq!(refused(&d, EXP - 1).code, "SignatureDoesNotMatch");
+}
