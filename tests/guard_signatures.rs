@@ -9,7 +9,11 @@ use std::path::{Path, PathBuf};
 use bagroom::encoding::uri_encode;
 use bagroom::http::{Headers, RequestParts};
 use bagroom::sigv2;
-use bagroom::sigv4::{verify, AuthKind, VerifyOptions, Verified};
+use bagroom::sigv4::{
+    canonical_headers, canonical_request, scope, sha256_hex, signature, signing_key, string_to_sign, verify, AuthKind,
+    VerifyOptions, Verified,
+};
+use bagroom::time::{amz_date, parse_amz_date};
 use bagroom::S3Error;
 
 const AKID: &str = "AKIDEXAMPLE";
@@ -25,6 +29,23 @@ fn keys() -> Vec<(String, String)> {
 
 fn opts(now: u64) -> VerifyOptions<'static> {
     VerifyOptions { region: "us-east-1", service: "s3", now, allow_sigv2: true, max_skew_secs: 900, uri_mode: Default::default(), virtual_host_bucket: None }
+}
+
+/// Line `line` of a captured JSONL file, as the gateway would see it, and its body head
+/// (the whole body for small requests), with the clock at its own date.
+fn captured(file: &str, line: usize) -> (RequestParts, Vec<u8>, u64) {
+    let text = fs::read_to_string(dir().join(file)).unwrap();
+    let r: serde_json::Value = serde_json::from_str(text.lines().nth(line).unwrap()).unwrap();
+    let pairs: Vec<(String, String)> = r["headers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| (h[0].as_str().unwrap().to_string(), h[1].as_str().unwrap().to_string()))
+        .collect();
+    let req = RequestParts::from_target(r["method"].as_str().unwrap(), r["path"].as_str().unwrap(), Headers::from_pairs(pairs));
+    assert_eq!(r["body_len"].as_u64().unwrap() as usize, r["body_head"].as_str().unwrap().len(), "{file}:{line}: body head is the whole body");
+    let now = parse_amz_date(req.headers.get("x-amz-date").unwrap()).unwrap();
+    (req, r["body_head"].as_str().unwrap().as_bytes().to_vec(), now)
 }
 
 /// The first presigned URL under the `## heading` of a captured `.out` file, as a GET
@@ -204,4 +225,107 @@ fn sigv2_repeated_headers_are_all_in_the_string_to_sign() {
     ok(&d, EXP - 1);
     d.headers.append("content-type", "text/html");
     assert_eq!(refused(&d, EXP - 1).code, "SignatureDoesNotMatch");
+}
+
+// ---------------------------------------------------------------------------------
+// SigV4 header form: unsigned x-amz-* headers
+
+const NOT_SIGNED: &str = "There were headers present in the request which were not signed";
+
+fn headers_not_signed(e: &S3Error) -> &str {
+    e.extra.iter().find(|(k, _)| *k == "HeadersNotSigned").map(|(_, v)| v.as_str()).unwrap_or_else(|| panic!("no HeadersNotSigned: {e:?}"))
+}
+
+#[test]
+fn sigv4_header_signed_unsigned_x_amz_header_is_refused() {
+    // boto3 PutObject, SignedHeaders=host;x-amz-content-sha256;x-amz-date
+    let (req, _, now) = captured("boto3_ops_https_when_required.jsonl", 0);
+    assert!(req.headers.get("authorization").unwrap().contains("SignedHeaders=host;x-amz-content-sha256;x-amz-date,"));
+    ok(&req, now);
+
+    let mut m = req.clone();
+    m.headers.append("x-amz-copy-source", "bkt/secret.txt");
+    let e = refused(&m, now);
+    assert_eq!((e.status, e.code, e.message.as_str()), (403, "AccessDenied", NOT_SIGNED));
+    assert_eq!(headers_not_signed(&e), "x-amz-copy-source");
+
+    let mut m = req.clone();
+    m.headers.append("x-amz-acl", "public-read");
+    m.headers.append("x-amz-copy-source", "bkt/secret.txt");
+    m.headers.append("x-amz-acl", "public-read");
+    assert_eq!(headers_not_signed(&refused(&m, now)), "x-amz-acl, x-amz-copy-source");
+
+    // header names as a runtime might hand them over, not lower-cased
+    let mut m = req.clone();
+    m.headers.0.push(("X-Amz-Copy-Source".to_string(), "bkt/secret.txt".to_string()));
+    assert_eq!(refused(&m, now).message, NOT_SIGNED);
+}
+
+#[test]
+fn sigv4_header_signed_edge_headers_still_verify() {
+    // what Cloudflare, proxies and SDKs add without signing: none of it is x-amz-*
+    for (file, line) in [("boto3_ops_https_when_required.jsonl", 0), ("boto3_ops_https.jsonl", 8), ("rclone_https.jsonl", 3)] {
+        let (req, _, now) = captured(file, line);
+        let mut m = req.clone();
+        for (k, v) in [
+            ("cf-connecting-ip", "203.0.113.7"),
+            ("cf-ipcountry", "NL"),
+            ("cf-ray", "8d1f0a2b3c4d5e6f-AMS"),
+            ("cf-visitor", "{\"scheme\":\"https\"}"),
+            ("x-forwarded-for", "203.0.113.7"),
+            ("x-forwarded-proto", "https"),
+            ("x-real-ip", "203.0.113.7"),
+            ("x-amzn-trace-id", "Root=1-5759e988-bd862e3fe1be46a994272793"),
+            ("user-agent", "curl/8"),
+        ] {
+            m.headers.append(k, v);
+        }
+        assert_eq!(ok(&m, now).kind, AuthKind::HeaderV4, "{file}:{line}");
+    }
+}
+
+/// A header-signed GET whose signature covers `signed` (sorted names) of `headers`.
+fn v4_header_signed(headers: &[(&str, &str)], signed: &[&str], payload: &str, now: u64) -> RequestParts {
+    let amz = amz_date(now);
+    let mut h = Headers::from_pairs(headers.iter().copied());
+    let ch = canonical_headers(&h, signed).unwrap();
+    let creq = canonical_request("GET", "/bkt/k", "", &ch, &signed.join(";"), payload);
+    let sc = scope(&amz[..8], "us-east-1", "s3");
+    let sig = signature(&signing_key(SECRET, &amz[..8], "us-east-1", "s3"), &string_to_sign(&amz, &sc, &creq));
+    h.append("authorization", format!("AWS4-HMAC-SHA256 Credential={AKID}/{sc}, SignedHeaders={}, Signature={sig}", signed.join(";")));
+    RequestParts::new("GET", "/bkt/k", "", h)
+}
+
+#[test]
+fn sigv4_header_signed_content_sha256_and_date_must_be_signed() {
+    let now = 1_795_422_156;
+    let amz = amz_date(now);
+    let empty = sha256_hex(b"");
+    let all = [("host", "gw.example.test"), ("x-amz-content-sha256", empty.as_str()), ("x-amz-date", amz.as_str())];
+    ok(&v4_header_signed(&all, &["host", "x-amz-content-sha256", "x-amz-date"], &empty, now), now);
+
+    // S3 requires x-amz-content-sha256 among the signed headers
+    let e = refused(&v4_header_signed(&all, &["host", "x-amz-date"], &empty, now), now);
+    assert_eq!((e.code, e.message.as_str()), ("AccessDenied", NOT_SIGNED));
+    assert_eq!(headers_not_signed(&e), "x-amz-content-sha256");
+    let e = refused(&v4_header_signed(&all, &["host"], &empty, now), now);
+    assert_eq!(headers_not_signed(&e), "x-amz-content-sha256, x-amz-date");
+}
+
+#[test]
+fn sigv4_presigned_unsigned_x_amz_header_still_refused() {
+    // the presigned form already refused this; the shared check must keep doing so
+    let (req, now) = {
+        let text = fs::read_to_string(dir().join("boto3_presign_v4.out")).unwrap();
+        let url = text.lines().find(|l| l.starts_with("https://gw.example.test/bkt/k?response-content-disposition=") && l.contains("X-Amz-SignedHeaders=host&")).unwrap().to_string();
+        let target = &url["https://gw.example.test".len()..];
+        let req = RequestParts::from_target("GET", target, Headers::from_pairs([("host", "gw.example.test")]));
+        let now = parse_amz_date(&req.query_param("X-Amz-Date").unwrap()).unwrap();
+        (req, now)
+    };
+    ok(&req, now);
+    let mut m = req.clone();
+    m.headers.append("x-amz-copy-source", "bkt/secret.txt");
+    let e = refused(&m, now);
+    assert_eq!((e.code, e.message.as_str(), headers_not_signed(&e)), ("AccessDenied", NOT_SIGNED, "x-amz-copy-source"));
 }

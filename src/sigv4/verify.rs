@@ -405,6 +405,29 @@ fn parse_signed_headers(s: &str, w: Where) -> Result<Vec<String>, S3Error> {
     Ok(names)
 }
 
+/// Every `x-amz-*` header the request sends must be among the signed headers, as S3
+/// requires in both forms, `x-amz-content-sha256` and `x-amz-date` included: the store
+/// acts on them (`x-amz-copy-source`, `x-amz-acl`, ...), so one added to a signed request
+/// must not ride along. Nothing is exempt: the headers an edge or runtime adds by itself
+/// (`cf-*`, `x-forwarded-*`, `x-real-ip`) and the SDKs' unsigned `x-amzn-trace-id` are
+/// not `x-amz-*`.
+fn check_amz_headers_signed(req: &RequestParts, signed: &[String]) -> Result<(), S3Error> {
+    let mut unsigned: Vec<String> = req
+        .headers
+        .iter()
+        .map(|(k, _)| k)
+        .filter(|k| k.get(..6).is_some_and(|p| p.eq_ignore_ascii_case("x-amz-")))
+        .filter(|k| !signed.iter().any(|s| s.eq_ignore_ascii_case(k)))
+        .map(str::to_ascii_lowercase)
+        .collect();
+    if unsigned.is_empty() {
+        return Ok(());
+    }
+    unsigned.sort_unstable();
+    unsigned.dedup();
+    Err(S3Error::access_denied("There were headers present in the request which were not signed").with("HeadersNotSigned", unsigned.join(", ")))
+}
+
 /// Steps 3 and 4: rebuild the canonical request, sign it, compare in constant time.
 #[allow(clippy::too_many_arguments)]
 fn check_signature(
@@ -521,6 +544,7 @@ fn verify_header(
     })?;
 
     let signed = parse_signed_headers(signed_s, Where::Header)?;
+    check_amz_headers_signed(req, &signed)?;
     let secret = keys.secret_for(cred.access_key_id).ok_or_else(|| invalid_access_key_id(cred.access_key_id))?;
     let key = check_signature(req, pairs, secret, cred.access_key_id, cred.date, &amz, &signed, signed_s, payload_hash, sig, opts)?;
     Ok(Verified {
@@ -599,20 +623,7 @@ fn verify_query(req: &RequestParts, pairs: &[(String, String)], keys: &dyn Secre
     })?;
 
     let signed = parse_signed_headers(signed_s, Where::Query)?;
-    // Every x-amz-* header the request sends must be signed.
-    let mut unsigned: Vec<&str> = req
-        .headers
-        .iter()
-        .map(|(k, _)| k)
-        .filter(|k| k.len() > 6 && k.get(..6).is_some_and(|p| p.eq_ignore_ascii_case("x-amz-")))
-        .filter(|k| !signed.iter().any(|s| s.eq_ignore_ascii_case(k)))
-        .collect();
-    if !unsigned.is_empty() {
-        unsigned.sort_unstable();
-        unsigned.dedup();
-        return Err(S3Error::access_denied("There were headers present in the request which were not signed")
-            .with("HeadersNotSigned", unsigned.join(", ")));
-    }
+    check_amz_headers_signed(req, &signed)?;
 
     let secret = keys.secret_for(cred.access_key_id).ok_or_else(|| invalid_access_key_id(cred.access_key_id))?;
     let key = check_signature(req, pairs, secret, cred.access_key_id, cred.date, amz, &signed, signed_s, payload_hash, sig, opts)?;
