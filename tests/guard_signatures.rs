@@ -9,9 +9,10 @@ use std::path::{Path, PathBuf};
 use bagroom::encoding::uri_encode;
 use bagroom::http::{Headers, RequestParts};
 use bagroom::sigv2;
+use bagroom::sigv4::verify::check_buffered_body;
 use bagroom::sigv4::{
     canonical_headers, canonical_request, scope, sha256_hex, signature, signing_key, string_to_sign, verify, AuthKind,
-    VerifyOptions, Verified,
+    Payload, VerifyOptions, Verified,
 };
 use bagroom::time::{amz_date, parse_amz_date};
 use bagroom::S3Error;
@@ -328,4 +329,95 @@ fn sigv4_presigned_unsigned_x_amz_header_still_refused() {
     m.headers.append("x-amz-copy-source", "bkt/secret.txt");
     let e = refused(&m, now);
     assert_eq!((e.code, e.message.as_str(), headers_not_signed(&e)), ("AccessDenied", NOT_SIGNED, "x-amz-copy-source"));
+}
+
+// ---------------------------------------------------------------------------------
+// Buffered bodies (DeleteObjects, CompleteMultipartUpload)
+
+fn body_refused(payload: Option<&Payload>, headers: &Headers, body: &[u8]) -> S3Error {
+    match check_buffered_body(payload, headers, body) {
+        Err(e) => e,
+        Ok(()) => panic!("body accepted: {payload:?} {headers:?} {:?}", String::from_utf8_lossy(body)),
+    }
+}
+
+#[test]
+fn buffered_body_must_match_the_signed_sha256() {
+    // boto3 CompleteMultipartUpload, body hash signed in x-amz-content-sha256
+    let (req, body, now) = captured("boto3_ops_https_when_required.jsonl", 8);
+    let v = ok(&req, now);
+    assert!(matches!(v.payload, Payload::Sha256(_)));
+    check_buffered_body(Some(&v.payload), &req.headers, &body).unwrap();
+
+    // the same signed headers with another document: a part swapped for another ETag
+    let forged = String::from_utf8(body.clone()).unwrap().replacen("6f5902ac237024bdd0c176cb93063dc4", "00000000000000000000000000000000", 1);
+    let e = body_refused(Some(&v.payload), &req.headers, forged.as_bytes());
+    assert_eq!((e.status, e.code), (400, "XAmzContentSHA256Mismatch"));
+    assert_eq!(e.extra[0], ("ClientComputedContentSHA256", req.headers.get("x-amz-content-sha256").unwrap().to_string()));
+    assert_eq!(e.extra[1], ("S3ComputedContentSHA256", sha256_hex(forged.as_bytes())));
+    assert_eq!(body_refused(Some(&v.payload), &req.headers, b"").code, "XAmzContentSHA256Mismatch");
+
+    // a presigned URL that signed X-Amz-Content-Sha256 binds the body the same way
+    let e = body_refused(Some(&Payload::Sha256(sha256_hex(b"<Delete/>"))), &Headers::new(), b"<Delete></Delete>");
+    assert_eq!(e.code, "XAmzContentSHA256Mismatch");
+    check_buffered_body(Some(&Payload::Sha256(sha256_hex(b"<Delete/>").to_ascii_uppercase())), &Headers::new(), b"<Delete/>").unwrap();
+}
+
+#[test]
+fn buffered_body_refuses_streaming_and_accepts_unsigned() {
+    let doc = b"<Delete><Object><Key>k</Key></Object></Delete>";
+    for (signed, trailer) in [(false, true), (true, false), (true, true)] {
+        let e = body_refused(Some(&Payload::Streaming { signed, trailer }), &Headers::new(), doc);
+        assert_eq!((e.status, e.code), (400, "InvalidRequest"), "{e}");
+    }
+    check_buffered_body(Some(&Payload::Unsigned), &Headers::new(), doc).unwrap();
+    check_buffered_body(Some(&Payload::Unsigned), &Headers::from_pairs([("x-amz-content-sha256", "UNSIGNED-PAYLOAD")]), doc).unwrap();
+    check_buffered_body(None, &Headers::new(), doc).unwrap();
+    // a declared streaming body is refused whoever sends it
+    let h = Headers::from_pairs([("x-amz-content-sha256", "STREAMING-UNSIGNED-PAYLOAD-TRAILER")]);
+    assert_eq!(body_refused(None, &h, doc).code, "InvalidRequest");
+    assert_eq!(body_refused(Some(&Payload::Unsigned), &h, doc).code, "InvalidRequest");
+}
+
+#[test]
+fn buffered_body_content_md5() {
+    // aws-cli v2 PutObject with Content-MD5 (and UNSIGNED-PAYLOAD)
+    let (req, body, now) = captured("awscli_v2deb_cp_https.jsonl", 0);
+    let v = ok(&req, now);
+    assert_eq!(v.payload, Payload::Unsigned);
+    check_buffered_body(Some(&v.payload), &req.headers, &body).unwrap();
+    check_buffered_body(None, &req.headers, &body).unwrap();
+
+    let mut other = body.clone();
+    other[0] ^= 1;
+    let e = body_refused(Some(&v.payload), &req.headers, &other);
+    assert_eq!((e.status, e.code, e.message.as_str()), (400, "BadDigest", "The Content-MD5 you specified did not match what we received."));
+    assert_eq!(body_refused(None, &req.headers, &other).code, "BadDigest");
+
+    let md5_of_body = req.headers.get("content-md5").unwrap().to_string();
+    for bad in ["", "not base64!", "2OZqTrVK6QS/UTVEFvAP", "2OZqTrVK6QS/UTVEFvAPug", "AAAAAAAAAAAAAAAAAAAA", "2OZqTrVK6QS/UTVEFvAPugAA"] {
+        let mut h = req.headers.clone();
+        h.insert("content-md5", bad);
+        let e = body_refused(Some(&Payload::Unsigned), &h, &body);
+        assert_eq!((e.status, e.code, e.message.as_str()), (400, "InvalidDigest", "The Content-MD5 you specified was invalid."), "{bad:?}");
+    }
+    // whitespace around the value is not part of it; a second, different value is checked too
+    let mut h = req.headers.clone();
+    h.insert("content-md5", format!(" {md5_of_body} "));
+    check_buffered_body(None, &h, &body).unwrap();
+    h.append("content-md5", "1B2M2Y8AsgTpgAmY7PhCfg==");
+    assert_eq!(body_refused(None, &h, &body).code, "BadDigest");
+}
+
+#[test]
+fn buffered_body_of_token_requests_must_match_what_they_declare() {
+    // no signature was verified (share token): the request's own declarations still bind
+    let doc = b"<CompleteMultipartUpload></CompleteMultipartUpload>";
+    let h = Headers::from_pairs([("x-amz-content-sha256", sha256_hex(b"something else"))]);
+    assert_eq!(body_refused(None, &h, doc).code, "XAmzContentSHA256Mismatch");
+    check_buffered_body(None, &Headers::from_pairs([("x-amz-content-sha256", sha256_hex(doc).to_ascii_uppercase())]), doc).unwrap();
+    let e = body_refused(None, &Headers::from_pairs([("x-amz-content-sha256", "abc")]), doc);
+    assert_eq!((e.status, e.code), (400, "InvalidArgument"));
+    // ... and a header that disagrees with the signed payload hash is refused as well
+    assert_eq!(body_refused(Some(&Payload::Sha256(sha256_hex(doc))), &h, doc).code, "XAmzContentSHA256Mismatch");
 }
