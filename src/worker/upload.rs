@@ -64,13 +64,8 @@ fn pass_query(parts: &RequestParts, names: &[&str]) -> Vec<(String, String)> {
 /// signed payload hash and Content-MD5 when the client sent them.
 async fn read_xml(req: Request, parts: &RequestParts, principal: &Principal, cap: usize) -> Result<String, S3Error> {
     let bytes = read_capped(req, &parts.headers, cap).await?;
-    check_buffered_body(principal, &parts.headers, &bytes)?;
+    crate::sigv4::verify::check_buffered_body(payload_of(principal), &parts.headers, &bytes)?;
     String::from_utf8(bytes).map_err(|_| xml::malformed_xml())
-}
-
-/// The signed payload hash and Content-MD5 of a buffered body.
-fn check_buffered_body(_principal: &Principal, _headers: &Headers, _body: &[u8]) -> Result<(), S3Error> {
-    Ok(())
 }
 
 /// The byte limit for a principal's uploads (token `max_bytes`, `BAGROOM_MAX_UPLOAD_BYTES`).
