@@ -10,12 +10,17 @@
 //! - [`headers`]: [`StoreHeaders`], the client headers that may reach the store for one
 //!   operation and principal, by allow-list. The store builder takes only these.
 //!
+//! - [`plan`]: the three above applied to one S3 request, before anything is sent: the shell's
+//!   dispatcher runs it, and so do the property test and the fuzz target.
+//!
 //! `docs/security.md` is the threat model and lists each rule with the test that holds it.
 
 pub mod grant;
 pub mod headers;
+pub mod plan;
 pub mod table;
 
 pub use grant::{Grant, GrantKind, Who};
 pub use headers::{PrincipalClass, StoreHeaders};
+pub use plan::{plan, S3Plan};
 pub use table::{rule, Body, HeaderSet, Need, OtherKeys, Rule};

@@ -77,7 +77,8 @@ pub async fn api(ctx: &Ctx, req: Request, parts: &RequestParts, rest: &str) -> R
                 };
                 lq.push((name.to_string(), v));
             }
-            list_objects(ctx, &lq, &who, bucket, true).await
+            let (g, lreq) = crate::guard::plan::plan_list(&who, bucket, &lq)?;
+            list_objects(ctx, &g, lreq, true).await
         }
         ("POST", "share") => {
             let body = body_bytes(req, parts).await?;

@@ -5,8 +5,8 @@ use super::convert::{bytes_response, from_worker_headers, stream_response};
 use super::store_fetch::{self, send, store_error};
 use super::Ctx;
 use crate::auth::Principal;
-use crate::guard::grant::{authorize, list_scope};
-use crate::guard::{headers::from_client, Grant, HeaderSet, PrincipalClass, StoreHeaders, Who};
+use crate::guard::grant::authorize;
+use crate::guard::{headers::from_client, Grant, HeaderSet, PrincipalClass, StoreHeaders};
 use crate::cache_policy::{cache_key, cached_headers, passthrough_response_headers, storable, Storable};
 use crate::config::BucketConfig;
 use crate::download::{finish_headers, overrides, plan_hit, total_from_content_range, HitPlan};
@@ -178,19 +178,15 @@ pub async fn purge(bucket: &BucketConfig, key: &str) {
     let _ = Cache::default().delete(k.as_str(), true).await;
 }
 
-/// ListObjectsV2 (and V1) for the request's decoded query `pairs`, limited to what the credential
-/// may see. `json` for the demo API.
-pub async fn list_objects(ctx: &Ctx, pairs: &[(String, String)], who: &Who<'_>, bucket: &BucketConfig, json: bool) -> Result<Response, S3Error> {
-    use crate::listing::{clamp_to_scope, parse_list_query};
-    let mut lreq = parse_list_query(pairs)?;
-    let scope = list_scope(who.principal, bucket, &lreq.prefix);
-    lreq = clamp_to_scope(lreq, &scope)?;
-    let grant = authorize(who, bucket, Method::List, &lreq.prefix)?;
+/// ListObjectsV2 (and V1): `lreq` was clamped to what the credential may see and `grant`
+/// authorised it (`guard::plan`). `json` for the demo API.
+pub async fn list_objects(ctx: &Ctx, grant: &Grant<'_>, lreq: crate::listing::ListRequest, json: bool) -> Result<Response, S3Error> {
+    let bucket = grant.bucket();
     // Always ask the store for url-encoded keys (safe for any key bytes); the parser decodes.
     let mut store_req = lreq.clone();
     store_req.encoding_type_url = true;
     let q = store_req.query_pairs();
-    let sreq = crate::store::build(&grant, "GET", &q, &StoreHeaders::none(), crate::sigv4::EMPTY_SHA256, ctx.now)?;
+    let sreq = crate::store::build(grant, "GET", &q, &StoreHeaders::none(), crate::sigv4::EMPTY_SHA256, ctx.now)?;
     let body = store_fetch::document(&sreq, None, ctx.cfg.store_timeout_ms, &[]).await?;
     let mut result = crate::listing::parse_list_bucket_result(&body)
         .map_err(|e| S3Error::bad_gateway(format!("the store's listing could not be read: {}", e.message)))?;

@@ -11,7 +11,7 @@ use super::Ctx;
 use crate::auth::Principal;
 use crate::config::BucketConfig;
 use crate::error::S3Error;
-use crate::guard::grant::{authorize, authorize_copy_source};
+use crate::guard::grant::authorize;
 use crate::guard::table::{MAX_COMPLETE_XML, MAX_DELETE_XML};
 use crate::guard::{Grant, GrantKind, StoreHeaders, Who};
 use crate::http::{Headers, RequestParts};
@@ -351,14 +351,22 @@ pub async fn delete_objects(ctx: &Ctx, req: Request, parts: &RequestParts, who: 
 /// here as a GET by the same principal, and for share tokens the copy obeys the upload limits
 /// (size, content type, no-overwrite) from what the store says of the source, pinned by its ETag
 /// so the store copies exactly what was checked.
-pub async fn copy(ctx: &Ctx, parts: &RequestParts, who: &Who<'_>, dest: &Grant<'_>, headers: StoreHeaders, is_part: bool) -> Result<Response, S3Error> {
+#[allow(clippy::too_many_arguments)]
+pub async fn copy(
+    ctx: &Ctx,
+    parts: &RequestParts,
+    principal: &Principal,
+    dest: &Grant<'_>,
+    source: &Grant<'_>,
+    version: Option<String>,
+    headers: StoreHeaders,
+    is_part: bool,
+) -> Result<Response, S3Error> {
     let (bucket, key) = (dest.bucket(), dest.key());
-    let header = parts.headers.get("x-amz-copy-source").unwrap_or("");
-    let (source, version) = authorize_copy_source(who, &ctx.cfg, bucket, header)?;
     let mut h = headers;
-    if let Some(claims) = claims_of(who.principal) {
+    if let Some(claims) = claims_of(principal) {
         let vq: Vec<(String, String)> = version.iter().map(|v| ("versionId".to_string(), v.clone())).collect();
-        let r = build(&source, "HEAD", &vq, &StoreHeaders::none(), EMPTY_SHA256, ctx.now)?;
+        let r = build(source, "HEAD", &vq, &StoreHeaders::none(), EMPTY_SHA256, ctx.now)?;
         let mut resp = send(&r, None, ctx.cfg.store_timeout_ms).await?;
         if resp.status_code() == 404 {
             return Err(S3Error::no_such_key());
@@ -380,7 +388,7 @@ pub async fn copy(ctx: &Ctx, parts: &RequestParts, who: &Who<'_>, dest: &Grant<'
         }
     }
     let q = if is_part { pass_query(parts, &["partNumber", "uploadId"]) } else { Vec::new() };
-    let r = crate::store::copy(dest, &source, version.as_deref(), &q, &h, ctx.now)?;
+    let r = crate::store::copy(dest, source, version.as_deref(), &q, &h, ctx.now)?;
     let sent = send(&r, None, ctx.cfg.store_timeout_ms).await;
     if !is_part {
         purge(bucket, key).await;
@@ -396,7 +404,7 @@ pub async fn copy(ctx: &Ctx, parts: &RequestParts, who: &Who<'_>, dest: &Grant<'
     if is_part {
         return Ok(bytes_response(200, &out, xml::copy_part_result_xml(&doc).into_bytes()));
     }
-    notify(ctx, bucket, key, None, &doc.etag, None, who.principal, "copy");
+    notify(ctx, bucket, key, None, &doc.etag, None, principal, "copy");
     Ok(bytes_response(200, &out, xml::copy_object_result_xml(&doc).into_bytes()))
 }
 
