@@ -110,8 +110,11 @@ pub fn check_access(claims: &Claims, revoked: &[Vec<u8>], access: &Access) -> Re
 /// Upload limits for a PUT/POST already allowed by [`super::verify`]:
 /// - `max_bytes`: the declared size must be known (else 411 MissingContentLength)
 ///   and at most the limit (else 400 EntityTooLarge);
-/// - `content_types`: the declared type must match one pattern (else 403
-///   AccessDenied "content type not allowed by token").
+/// - `content_types`: the declared type must be well-formed and match one pattern
+///   (else 403 AccessDenied "content type not allowed by token", with
+///   " (malformed Content-Type)" when it does not parse). Wildcard patterns never
+///   cover active types (`image/*` refuses `image/svg+xml`): see
+///   [`super::claims::content_type_matches`].
 ///
 /// `no_overwrite` cannot be checked here: the shell makes the write conditional
 /// (`If-None-Match: *`) when it is set.
@@ -128,6 +131,9 @@ pub fn check_upload(claims: &Claims, content_type: Option<&str>, size: Option<u6
         }
     }
     if !claims.content_types.is_empty() {
+        if content_type.is_some_and(|ct| crate::content_safety::parse_media_type(ct).is_none()) {
+            return Err(deny("content type not allowed by token (malformed Content-Type)"));
+        }
         let ok = content_type.is_some_and(|ct| claims.content_types.iter().any(|p| content_type_matches(p, ct)));
         if !ok {
             return Err(deny("content type not allowed by token"));

@@ -1,0 +1,77 @@
+//! Attacks on the content-safety rules: token content-type limits, serving user content,
+//! `response-*` overrides, token validity on the API routes, presigned URL bounds,
+//! If-Range on cache hits, and whole-object fills after ranged misses.
+
+use bagroom::http::Headers;
+use bagroom::token::{check_upload, Claims, Methods, Scope};
+
+fn claims_with_types(types: &[&str]) -> Claims {
+    let mut c = Claims::new("k1", 10_000, Methods::ALL, "demo", Scope::Prefix("up/".into()));
+    c.content_types = types.iter().map(|t| t.to_string()).collect();
+    c
+}
+
+fn h(pairs: &[(&str, &str)]) -> Headers {
+    Headers::from_pairs(pairs.iter().map(|(k, v)| (*k, v.to_string())))
+}
+
+// ------------------------------------------------------------ 1. content-type limits
+
+#[test]
+fn image_wildcard_refuses_svg_and_other_active_types() {
+    let c = claims_with_types(&["image/*"]);
+    assert!(check_upload(&c, Some("image/png"), Some(1)).is_ok());
+    assert!(check_upload(&c, Some("IMAGE/JPEG; q=1"), Some(1)).is_ok());
+    for active in ["image/svg+xml", "Image/SVG+XML", "image/svg+xml; charset=utf-8", "image/foo+xml"] {
+        let e = check_upload(&c, Some(active), Some(1)).unwrap_err();
+        assert_eq!((e.status, e.code), (403, "AccessDenied"), "{active}");
+    }
+    let any = claims_with_types(&["*/*"]);
+    for active in ["text/html", "application/xhtml+xml", "text/javascript", "application/xml", "text/xml", "multipart/x-mixed-replace"] {
+        assert!(check_upload(&any, Some(active), Some(1)).is_err(), "*/* must not cover {active}");
+    }
+    assert!(check_upload(&any, Some("text/plain"), Some(1)).is_ok());
+    assert!(check_upload(&any, Some("application/pdf"), Some(1)).is_ok());
+    // naming the active type exactly allows it
+    let svg = claims_with_types(&["image/svg+xml"]);
+    assert!(check_upload(&svg, Some("image/svg+xml"), Some(1)).is_ok());
+}
+
+#[test]
+fn smuggled_types_in_parameters_are_refused() {
+    let c = claims_with_types(&["image/*", "text/plain"]);
+    for bad in [
+        "image/png;x=,text/html",
+        "image/png, text/html",
+        "image/png;x=\"a\",text/html",
+        "image/png\r\nx: y",
+        "image/png\0",
+        "image/png;x=\"unterminated",
+        "image/png;=x",
+        "image/png;x",
+        "image/png;x=a b",
+        "image /png",
+        "image/png/x",
+        "image/",
+        "",
+    ] {
+        assert!(check_upload(&c, Some(bad), Some(1)).is_err(), "{bad:?}");
+    }
+    let long = format!("image/png; x={}", "a".repeat(1000));
+    assert!(check_upload(&c, Some(&long), Some(1)).is_err(), "length bound");
+    // well-formed parameters are fine, quoted commas and semicolons included
+    for good in ["image/png", "image/png;x=y", "image/png ; x=\"a,b;c\"", "text/plain;charset=utf-8", "image/png;", "image/png;x=\"a\\\"b\""] {
+        assert!(check_upload(&c, Some(good), Some(1)).is_ok(), "{good:?}");
+    }
+}
+
+#[test]
+fn narrowing_cannot_name_an_active_type_under_a_wildcard() {
+    use bagroom::token::{narrow, NarrowRequest};
+    let mut p = claims_with_types(&["image/*"]);
+    p.methods = Methods::ALL;
+    let svg = NarrowRequest { content_types: Some(vec!["image/svg+xml".into()]), ..Default::default() };
+    assert!(narrow(&p, &svg).is_err(), "a child would allow SVG that the parent refuses");
+    let png = NarrowRequest { content_types: Some(vec!["image/png".into()]), ..Default::default() };
+    assert!(narrow(&p, &png).is_ok());
+}
