@@ -1,9 +1,13 @@
-//! Content safety: a strict Content-Type parser and the one list of *active* media types
+//! Content safety: a strict Content-Type parser, the one list of *active* media types
 //! (types a browser may execute, or render as a document that runs script or loads
-//! sub-resources). Token content-type limits use it (a wildcard pattern never covers an
-//! active type), and so does the serving side.
+//! sub-resources), and the headers every object response gets ([`apply`]).
+//!
+//! Token content-type limits use [`is_active`] (a wildcard pattern never covers an
+//! active type); the shell calls [`apply`] on every object response.
 //!
 //! Pure: no `worker` types.
+
+use crate::http::Headers;
 
 /// Longest Content-Type value accepted (a real one is well under 100 bytes; multipart
 /// boundaries are at most 70).
@@ -199,9 +203,174 @@ pub fn is_active_content_type(value: &str) -> bool {
     parse_media_type(value).is_none_or(|m| is_active(&m.essence))
 }
 
+/// `Content-Security-Policy` on every object response. `default-src 'none'` with no
+/// `script-src` means no script runs (script-src falls back to default-src), `sandbox`
+/// additionally gives the document an opaque origin (no cookies, storage, forms, popups,
+/// plugins, top navigation) should it ever be rendered. `img-src 'self' data:` and
+/// `media-src 'self'` let the browser's own image and video documents show the object
+/// itself; `style-src 'unsafe-inline'` lets those synthetic documents apply their inline
+/// layout styles (inline styles run no script).
+pub const CSP_SANDBOX: &str = "default-src 'none'; img-src 'self' data:; media-src 'self'; style-src 'unsafe-inline'; sandbox";
+
+/// The policy for `application/pdf`: the same without `sandbox`, because Chromium refuses
+/// to start its PDF viewer in a sandboxed document ("This page has been blocked"). The PDF
+/// is still not a script context of the serving origin: the viewer runs the PDF's own
+/// scripting (if any) isolated from the page, and `default-src 'none'` stops any
+/// origin script.
+pub const CSP_PDF: &str = "default-src 'none'; img-src 'self' data:; media-src 'self'; style-src 'unsafe-inline'";
+
+/// The parsed Content-Type of a response: `None` if missing, repeated, or malformed.
+fn response_type(h: &Headers) -> Option<MediaType> {
+    let mut all = h.get_all("content-type");
+    let first = all.next()?;
+    if all.next().is_some() {
+        return None;
+    }
+    parse_media_type(first)
+}
+
+/// Parse a Content-Disposition value: (lower-cased disposition type, parameters).
+fn parse_disposition(value: &str) -> Option<(String, Vec<(String, String)>)> {
+    if value.len() > 2048 {
+        return None;
+    }
+    let s = value.as_bytes();
+    let i = skip_ows(s, 0);
+    let n = token_len(&s[i..]);
+    if n == 0 {
+        return None;
+    }
+    let params = parse_params(s, i + n)?;
+    Some((value[i..i + n].to_ascii_lowercase(), params))
+}
+
+/// `attachment`, keeping the `filename` / `filename*` parameters of `existing` when it is a
+/// well-formed disposition (re-serialised, so nothing else of it survives).
+pub fn attachment_disposition(existing: Option<&str>) -> String {
+    let mut out = String::from("attachment");
+    let Some((_, params)) = existing.and_then(parse_disposition) else { return out };
+    for (name, value) in params {
+        match name.as_str() {
+            "filename" => {
+                out.push_str("; filename=\"");
+                for c in value.chars() {
+                    if c == '"' || c == '\\' {
+                        out.push('\\');
+                    }
+                    out.push(c);
+                }
+                out.push('"');
+            }
+            // an ext-value (`UTF-8''%e2%82%ac.txt`) is token characters only
+            "filename*" if !value.is_empty() && value.bytes().all(is_tchar) => {
+                out.push_str("; filename*=");
+                out.push_str(&value);
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Make an object response safe to open in a browser. Call it on every object response
+/// (GET and HEAD, 200 and 206, share links, cache hits and misses) with the FINAL headers,
+/// after `response-*` overrides (`download::finish_headers`).
+///
+/// - `X-Content-Type-Options: nosniff`, always;
+/// - `Content-Security-Policy`: [`CSP_SANDBOX`], or [`CSP_PDF`] for `application/pdf`,
+///   always (on the content origin too);
+/// - for an active type ([`is_active`]) or a missing, repeated or malformed Content-Type:
+///   `Content-Disposition: attachment` (keeping the filename of an existing disposition,
+///   see [`attachment_disposition`]), replacing `inline` or anything else that is not
+///   already `attachment`. Not when `on_content_origin` (the request came in on the
+///   separate origin named by `BAGROOM_CONTENT_ORIGIN`, where rendering such content
+///   cannot reach the gateway's cookies or pages; the CSP still stops script there).
+pub fn apply(h: &mut Headers, on_content_origin: bool) {
+    let mt = response_type(h);
+    h.insert("x-content-type-options", "nosniff");
+    let pdf = mt.as_ref().is_some_and(|m| m.essence == "application/pdf");
+    h.insert("content-security-policy", if pdf { CSP_PDF } else { CSP_SANDBOX });
+    if on_content_origin {
+        return;
+    }
+    let dangerous = mt.as_ref().is_none_or(|m| is_active(&m.essence));
+    if !dangerous {
+        return;
+    }
+    let dispositions: Vec<&str> = h.get_all("content-disposition").collect();
+    let first = dispositions.first().map(|d| d.to_string());
+    let single = dispositions.len() <= 1;
+    let already = single && first.as_deref().and_then(parse_disposition).is_some_and(|(t, _)| t == "attachment");
+    if !already {
+        h.insert("content-disposition", attachment_disposition(first.as_deref()));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+
+    fn h(pairs: &[(&str, &str)]) -> Headers {
+        Headers::from_pairs(pairs.iter().map(|(k, v)| (*k, v.to_string())))
+    }
+
+    fn applied(pairs: &[(&str, &str)], content_origin: bool) -> Headers {
+        let mut x = h(pairs);
+        apply(&mut x, content_origin);
+        x
+    }
+
+    #[test]
+    fn apply_sets_nosniff_and_csp_always() {
+        for (pairs, origin) in [(&[("content-type", "image/png")][..], false), (&[][..], true), (&[("content-type", "text/html")][..], true)] {
+            let x = applied(pairs, origin);
+            assert_eq!(x.get("x-content-type-options"), Some("nosniff"));
+            assert_eq!(x.get("content-security-policy"), Some(CSP_SANDBOX));
+        }
+        let pdf = applied(&[("content-type", "application/pdf")], false);
+        assert_eq!(pdf.get("content-security-policy"), Some(CSP_PDF));
+        assert_eq!(pdf.get("content-disposition"), None);
+        assert!(!CSP_PDF.contains("script") && CSP_PDF.starts_with("default-src 'none'"));
+    }
+
+    #[test]
+    fn apply_forces_attachment_for_active_types() {
+        let x = applied(&[("content-type", "TEXT/HTML; charset=utf-8")], false);
+        assert_eq!(x.get("content-disposition"), Some("attachment"));
+        let x = applied(&[("content-type", "image/svg+xml"), ("content-disposition", "inline; filename=\"cat.svg\"")], false);
+        assert_eq!(x.get("content-disposition"), Some("attachment; filename=\"cat.svg\""));
+        let x = applied(&[("content-type", "text/html"), ("content-disposition", "inline; filename=\"a\\\"b.html\"; filename*=UTF-8''%e2%82%ac.html; size=3")], false);
+        assert_eq!(x.get("content-disposition"), Some("attachment; filename=\"a\\\"b.html\"; filename*=UTF-8''%e2%82%ac.html"));
+        // a malformed disposition loses its filename
+        let x = applied(&[("content-type", "text/html"), ("content-disposition", "inline; filename=a b.html")], false);
+        assert_eq!(x.get("content-disposition"), Some("attachment"));
+        // an existing attachment is kept as is
+        let x = applied(&[("content-type", "text/html"), ("content-disposition", "Attachment; filename=x.html")], false);
+        assert_eq!(x.get("content-disposition"), Some("Attachment; filename=x.html"));
+        // repeated dispositions: replaced by one
+        let x = applied(&[("content-type", "text/html"), ("content-disposition", "attachment"), ("content-disposition", "inline")], false);
+        assert_eq!(x.get_all("content-disposition").collect::<Vec<_>>(), vec!["attachment"]);
+    }
+
+    #[test]
+    fn apply_treats_missing_or_odd_types_as_active() {
+        for pairs in [&[][..], &[("content-type", "")][..], &[("content-type", "text/plain, text/html")][..], &[("content-type", "text/plain"), ("content-type", "text/html")][..]] {
+            assert_eq!(applied(pairs, false).get("content-disposition"), Some("attachment"), "{pairs:?}");
+        }
+        for ct in ["image/png", "video/mp4", "text/plain", "application/json"] {
+            let x = applied(&[("content-type", ct), ("content-disposition", "inline")], false);
+            assert_eq!(x.get("content-disposition"), Some("inline"), "{ct}");
+        }
+    }
+
+    #[test]
+    fn apply_on_the_content_origin_renders_inline() {
+        let x = applied(&[("content-type", "text/html"), ("content-disposition", "inline")], true);
+        assert_eq!(x.get("content-disposition"), Some("inline"));
+        assert_eq!(x.get("content-security-policy"), Some(CSP_SANDBOX));
+        assert_eq!(applied(&[], true).get("content-disposition"), None);
+    }
 
     #[test]
     fn parses_media_types_strictly() {

@@ -75,3 +75,49 @@ fn narrowing_cannot_name_an_active_type_under_a_wildcard() {
     let png = NarrowRequest { content_types: Some(vec!["image/png".into()]), ..Default::default() };
     assert!(narrow(&p, &png).is_ok());
 }
+
+// ------------------------------------------------------------ 2. serving user content
+
+#[test]
+fn signed_url_overriding_the_type_to_html_still_downloads() {
+    use bagroom::content_safety::apply;
+    use bagroom::download::{finish_headers, overrides};
+    let q = vec![("response-content-type".to_string(), "text/html".to_string()), ("response-content-disposition".to_string(), "inline; filename=\"x.html\"".to_string())];
+    let mut resp = h(&[("content-type", "image/png"), ("content-length", "5")]);
+    finish_headers(&mut resp, &overrides(&q), "MISS");
+    apply(&mut resp, false);
+    assert_eq!(resp.get("content-type"), Some("text/html"));
+    assert_eq!(resp.get("content-disposition"), Some("attachment; filename=\"x.html\""));
+    assert_eq!(resp.get("x-content-type-options"), Some("nosniff"));
+    let csp = resp.get("content-security-policy").unwrap();
+    assert!(csp.contains("sandbox") && csp.contains("default-src 'none'"), "{csp}");
+    assert!(!csp.contains("script-src"), "{csp}");
+}
+
+#[test]
+fn active_and_unknown_types_download_unless_on_the_content_origin() {
+    use bagroom::content_safety::apply;
+    for ct in [Some("TEXT/HTML; charset=utf-8"), Some("image/svg+xml"), Some("application/xhtml+xml"), Some("text/javascript"), Some("image/png, text/html"), Some(""), None] {
+        let mut resp = match ct {
+            Some(ct) => h(&[("content-type", ct), ("content-disposition", "inline")]),
+            None => h(&[("content-length", "1")]),
+        };
+        apply(&mut resp, false);
+        assert_eq!(resp.get("content-disposition"), Some("attachment"), "{ct:?}");
+        let mut on = match ct {
+            Some(ct) => h(&[("content-type", ct), ("content-disposition", "inline")]),
+            None => h(&[]),
+        };
+        apply(&mut on, true);
+        assert_ne!(on.get("content-disposition"), Some("attachment"), "{ct:?} on the content origin");
+        assert!(on.get("content-security-policy").unwrap().contains("sandbox"), "{ct:?}: no script on the content origin either");
+        assert_eq!(on.get("x-content-type-options"), Some("nosniff"));
+    }
+    // passive types display inline
+    for ct in ["image/png", "video/mp4", "text/plain; charset=utf-8", "application/pdf"] {
+        let mut resp = h(&[("content-type", ct)]);
+        apply(&mut resp, false);
+        assert_eq!(resp.get("content-disposition"), None, "{ct}");
+        assert_eq!(resp.get("x-content-type-options"), Some("nosniff"));
+    }
+}
