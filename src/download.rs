@@ -63,11 +63,12 @@ const OVERRIDES: &[(&str, &str)] = &[
 ];
 
 /// The header overrides asked for in the query (S3 honours them only on signed requests;
-/// the caller passes an empty list otherwise).
+/// the caller passes an empty list otherwise). Names are matched exactly, as S3 does:
+/// `Response-Content-Type` is not an override (and is ignored).
 pub fn overrides(query: &[(String, String)]) -> Vec<(&'static str, String)> {
     query
         .iter()
-        .filter_map(|(k, v)| OVERRIDES.iter().find(|(q, _)| q.eq_ignore_ascii_case(k)).map(|(_, h)| (*h, v.clone())))
+        .filter_map(|(k, v)| OVERRIDES.iter().find(|(q, _)| *q == k.as_str()).map(|(_, h)| (*h, v.clone())))
         .collect()
 }
 

@@ -121,3 +121,15 @@ fn active_and_unknown_types_download_unless_on_the_content_origin() {
         assert_eq!(resp.get("x-content-type-options"), Some("nosniff"));
     }
 }
+
+// ------------------------------------------------------------ 3. response-* overrides
+
+#[test]
+fn overrides_honour_only_the_exact_lower_case_names() {
+    use bagroom::download::overrides;
+    let q = |k: &str| vec![(k.to_string(), "text/html".to_string())];
+    assert_eq!(overrides(&q("response-content-type")), vec![("content-type", "text/html".to_string())]);
+    for k in ["Response-Content-Type", "RESPONSE-CONTENT-TYPE", "response-Content-Type", "response-content-type ", " response-content-type"] {
+        assert_eq!(overrides(&q(k)), vec![], "{k:?} is not S3's parameter name");
+    }
+}
