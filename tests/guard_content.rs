@@ -133,3 +133,22 @@ fn overrides_honour_only_the_exact_lower_case_names() {
         assert_eq!(overrides(&q(k)), vec![], "{k:?} is not S3's parameter name");
     }
 }
+
+// ------------------------------------------------------------ 4. token validity, any method
+
+#[test]
+fn an_expired_list_token_is_not_valid_for_the_api() {
+    use bagroom::token::check_valid;
+    use bagroom::token::IpNet;
+    let mut c = Claims::new("k1", 1_000, Methods::LIST, "demo", Scope::Prefix("up/".into()));
+    c.nbf = 500;
+    c.jti = vec![7, 7];
+    c.ip = Some(IpNet::parse("10.0.0.0/8").unwrap());
+    let msg = |rev: &[Vec<u8>], ip: Option<&str>, now: u64| check_valid(&c, rev, ip, now).err().map(|e| (e.status, e.message));
+    assert_eq!(msg(&[], Some("10.0.0.1"), 999), None);
+    assert_eq!(msg(&[], Some("10.0.0.1"), 1_000), Some((403, "token expired".into())));
+    assert_eq!(msg(&[], Some("10.0.0.1"), 400), Some((403, "token not yet valid".into())));
+    assert_eq!(msg(&[vec![7]], Some("10.0.0.1"), 999), Some((403, "token revoked".into())));
+    assert_eq!(msg(&[], Some("11.0.0.1"), 999), Some((403, "client IP not allowed by token".into())));
+    assert_eq!(msg(&[], None, 999), Some((403, "client IP not allowed by token".into())));
+}
