@@ -152,3 +152,120 @@ fn an_expired_list_token_is_not_valid_for_the_api() {
     assert_eq!(msg(&[], Some("11.0.0.1"), 999), Some((403, "client IP not allowed by token".into())));
     assert_eq!(msg(&[], None, 999), Some((403, "client IP not allowed by token".into())));
 }
+
+// ------------------------------------------------------------ 5. presigned URLs never broader than the token
+
+fn cfg(extra: &[(&'static str, &'static str)]) -> bagroom::config::Config {
+    let mut m: std::collections::HashMap<&str, &str> = [
+        ("STORE_ENDPOINT", "http://127.0.0.1:8333"),
+        ("STORE_BUCKET", "demo"),
+        ("STORE_ACCESS_KEY_ID", "AK"),
+        ("STORE_SECRET_ACCESS_KEY", "SK"),
+        ("BAGROOM_TOKEN_KEYS", "k1:0123456789abcdef0123,k2:abcdef0123456789abcd"),
+    ]
+    .into_iter()
+    .collect();
+    m.extend(extra.iter().copied());
+    bagroom::config::Config::from_env(&|k| m.get(k).map(|v| v.to_string())).unwrap()
+}
+
+fn signer(c: &bagroom::config::Config) -> bagroom::api::Signer<'_> {
+    bagroom::api::Signer { cfg: c, bucket: &c.buckets[0], revoked: &[], ip: None, now: 1_000 }
+}
+
+fn put_token() -> Claims {
+    Claims::new("k1", 100_000, Methods::ALL, "demo", Scope::Prefix("up/".into()))
+}
+
+fn presign(s: &bagroom::api::Signer, c: &Claims, size: Option<u64>, method: &str) -> Result<serde_json::Value, bagroom::S3Error> {
+    s.upload(c, &bagroom::api::PresignRequest { key: "up/a.bin".into(), content_type: None, size, method: Some(method.into()) })
+}
+
+fn query_value(url: &str, name: &str) -> Option<String> {
+    url.split_once('?')?.1.split('&').find_map(|kv| kv.strip_prefix(&format!("{name}=")).map(str::to_string))
+}
+
+#[test]
+fn presigned_put_without_a_size_is_refused_even_without_a_token_limit() {
+    let c = cfg(&[]);
+    let s = signer(&c);
+    let e = presign(&s, &put_token(), None, "PUT").unwrap_err();
+    assert!(e.status == 400 || e.status == 411, "{e}");
+    assert!(e.message.contains("size"), "{e}");
+    let v = presign(&s, &put_token(), Some(10), "PUT").unwrap();
+    let signed = query_value(v["url"].as_str().unwrap(), "X-Amz-SignedHeaders").unwrap();
+    assert!(signed.contains("content-length"), "{signed}");
+}
+
+#[test]
+fn presigned_sizes_are_bounded_by_the_gateway_limit_and_s3() {
+    let c = cfg(&[("BAGROOM_MAX_UPLOAD_BYTES", "1000")]);
+    let s = signer(&c);
+    assert_eq!(presign(&s, &put_token(), Some(1001), "PUT").unwrap_err().code, "EntityTooLarge");
+    assert!(presign(&s, &put_token(), Some(1000), "PUT").is_ok());
+    // no gateway setting: S3's 5 GiB
+    let big = cfg(&[("BAGROOM_MAX_UPLOAD_BYTES", "99999999999999")]);
+    let s = signer(&big);
+    assert_eq!(presign(&s, &put_token(), Some(5 * 1024 * 1024 * 1024 + 1), "PUT").unwrap_err().code, "EntityTooLarge");
+}
+
+#[test]
+fn post_policy_always_carries_the_effective_limit() {
+    use base64::Engine;
+    let c = cfg(&[("BAGROOM_MAX_UPLOAD_BYTES", "1000")]);
+    let s = signer(&c);
+    let doc = |v: serde_json::Value| String::from_utf8(base64::engine::general_purpose::STANDARD.decode(v["fields"]["policy"].as_str().unwrap()).unwrap()).unwrap();
+    let d = doc(presign(&s, &put_token(), None, "POST").unwrap());
+    assert!(d.contains("[\"content-length-range\",0,1000]"), "{d}");
+    let mut t = put_token();
+    t.max_bytes = Some(10);
+    let d = doc(presign(&s, &t, None, "POST").unwrap());
+    assert!(d.contains("[\"content-length-range\",0,10]"), "{d}");
+}
+
+#[test]
+fn presigned_urls_never_outlive_the_token() {
+    let c = cfg(&[]);
+    let s = signer(&c);
+    let mut t = put_token();
+    t.exp = 1_010;
+    let v = presign(&s, &t, Some(1), "PUT").unwrap();
+    assert_eq!(query_value(v["url"].as_str().unwrap(), "X-Amz-Expires").as_deref(), Some("10"));
+    assert!(v["expires_at"].as_u64().unwrap() <= t.exp);
+    match s.part_url(&t, "up/a.bin", "UP1", 1, Some(5), None).unwrap() {
+        bagroom::api::PartUrl::Presigned(p) => assert_eq!(query_value(p["url"].as_str().unwrap(), "X-Amz-Expires").as_deref(), Some("10")),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn part_urls_bind_their_length_or_go_through_the_gateway() {
+    use bagroom::api::PartUrl;
+    let c = cfg(&[]);
+    let s = signer(&c);
+    let mut t = put_token();
+    // no size: never a presigned URL that takes any length
+    assert_eq!(s.part_url(&t, "up/a.bin", "UP1", 1, None, None).unwrap(), PartUrl::ViaGateway);
+    assert_eq!(s.part(&t, "up/a.bin", "UP1", 1, None, None).unwrap_err().status, 411, "the presign-only form refuses");
+    // the checks still apply before the gateway fallback
+    assert_eq!(s.part_url(&t, "elsewhere", "UP1", 1, None, None).unwrap_err().status, 403);
+    match s.part_url(&t, "up/a.bin", "UP1", 1, Some(100), None).unwrap() {
+        PartUrl::Presigned(v) => assert!(query_value(v["url"].as_str().unwrap(), "X-Amz-SignedHeaders").unwrap().contains("content-length")),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(s.part_url(&t, "up/a.bin", "UP1", 1, Some(5 * 1024 * 1024 * 1024 + 1), None).unwrap_err().code, "EntityTooLarge");
+    t.max_bytes = Some(100);
+    assert_eq!(s.part_url(&t, "up/a.bin", "UP1", 1, Some(101), None).unwrap_err().code, "EntityTooLarge");
+    let g = s.gateway_part("https://gw.example", &t, "TOKEN", "up/a b.bin", "UP/1", 3);
+    assert_eq!(g["url"], "https://gw.example/demo/up/a%20b.bin?partNumber=3&uploadId=UP%2F1&token=TOKEN");
+    assert_eq!(g["expires"], t.exp - 1_000);
+}
+
+#[test]
+fn shared_tokens_keep_the_parents_key_id() {
+    let mut parent = put_token();
+    parent.jti = vec![1; 8];
+    let r = bagroom::api::ShareRequest { key: "up/a.bin".into(), ttl_seconds: 60, methods: None };
+    let child = bagroom::api::share(&parent, &r, "k2", vec![2; 8], 1_000).unwrap();
+    assert_eq!(child.kid, "k1", "retiring the parent's key must retire its children");
+}
