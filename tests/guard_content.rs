@@ -269,3 +269,28 @@ fn shared_tokens_keep_the_parents_key_id() {
     let child = bagroom::api::share(&parent, &r, "k2", vec![2; 8], 1_000).unwrap();
     assert_eq!(child.kid, "k1", "retiring the parent's key must retire its children");
 }
+
+// ------------------------------------------------------------ 6. If-Range on cache hits
+
+#[test]
+fn if_range_that_does_not_match_answers_the_whole_object() {
+    use bagroom::cache_policy::cached_headers;
+    use bagroom::download::{plan_hit, HitPlan};
+    const LM: &str = "Sun, 06 Nov 1994 08:49:37 GMT";
+    let cached = |etag: &str| cached_headers(&h(&[("content-type", "text/plain"), ("content-length", "10"), ("etag", etag), ("last-modified", LM)]), 60);
+    let plan = |etag: &str, range: &str, if_range: &str| plan_hit("GET", &h(&[("range", range), ("if-range", if_range)]), &cached(etag));
+    let partial = |p: HitPlan| matches!(p, HitPlan::Partial { ref range, .. } if range == "bytes=2-4");
+    let full = |p: HitPlan| matches!(p, HitPlan::Full(ref hh) if hh.get("content-range").is_none() && hh.get("content-length") == Some("10"));
+    assert!(partial(plan("\"abc\"", "bytes=2-4", "\"abc\"")), "matching entity-tag");
+    assert!(partial(plan("\"abc\"", "bytes=2-4", LM)), "exactly the Last-Modified date");
+    assert!(full(plan("\"abc\"", "bytes=2-4", "\"zzz\"")), "changed entity-tag");
+    assert!(full(plan("\"abc\"", "bytes=2-4", "W/\"abc\"")), "a weak tag never matches");
+    assert!(full(plan("W/\"abc\"", "bytes=2-4", "\"abc\"")), "nor a weak cached tag");
+    assert!(full(plan("\"abc\"", "bytes=2-4", "Sun, 06 Nov 1994 08:49:38 GMT")), "a later date");
+    assert!(full(plan("\"abc\"", "bytes=2-4", "Sun, 06 Nov 1994 08:49:36 GMT")), "an earlier date");
+    assert!(full(plan("\"abc\"", "bytes=2-4", "yesterday")), "garbage");
+    assert!(full(plan("\"abc\"", "bytes=2-4", "")), "empty");
+    // If-Range is judged before Range: no 416 for a stale client
+    assert!(full(plan("\"abc\"", "bytes=50-", "\"zzz\"")));
+    assert!(matches!(plan("\"abc\"", "bytes=50-", "\"abc\""), HitPlan::Error(ref e) if e.status == 416));
+}
