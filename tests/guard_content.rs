@@ -294,3 +294,39 @@ fn if_range_that_does_not_match_answers_the_whole_object() {
     assert!(full(plan("\"abc\"", "bytes=50-", "\"zzz\"")));
     assert!(matches!(plan("\"abc\"", "bytes=50-", "\"abc\""), HitPlan::Error(ref e) if e.status == 416));
 }
+
+// ------------------------------------------------------------ 7. ranged misses and whole-object fills
+
+#[test]
+fn a_ranged_miss_fills_only_what_the_cache_would_keep() {
+    use bagroom::cache_policy::{fill_after_range, CacheConfig};
+    let cfg = CacheConfig { rules: CacheConfig::parse_rules("tmp/=0").unwrap(), max_object_bytes: 1000, ..CacheConfig::default() };
+    let partial = |extra: &[(&str, &str)]| {
+        let mut p = h(&[("content-length", "1"), ("content-range", "bytes 0-0/500"), ("etag", "\"e\"")]);
+        for (k, v) in extra {
+            p.append(k, v.to_string());
+        }
+        p
+    };
+    assert!(fill_after_range(&cfg, "a", &partial(&[])));
+    // Range: bytes=0-0 in a loop on an object the cache will never keep: no whole-object fetch
+    for (why, extra) in [
+        ("private", &[("cache-control", "private")][..]),
+        ("no-store", &[("cache-control", "max-age=5, no-store")][..]),
+        ("encoded", &[("content-encoding", "gzip")][..]),
+        ("set-cookie", &[("set-cookie", "a=b")][..]),
+        ("vary", &[("vary", "*")][..]),
+    ] {
+        assert!(!fill_after_range(&cfg, "a", &partial(extra)), "{why}");
+    }
+    assert!(!fill_after_range(&cfg, "tmp/a", &partial(&[])), "ttl 0");
+    let total = |cr: &str| h(&[("content-length", "1"), ("content-range", cr)]);
+    assert!(!fill_after_range(&cfg, "a", &total("bytes 0-0/1001")), "too large");
+    assert!(fill_after_range(&cfg, "a", &total("bytes 0-0/1000")));
+    for bad in ["bytes 0-0/*", "bytes */500", "bytes 0-0/", "bytes 0-0/-1", "bytes 0-0/5x", "items 0-0/5", "bytes 0-9/5", "bytes 3-1/5"] {
+        assert!(!fill_after_range(&cfg, "a", &total(bad)), "{bad}");
+    }
+    assert!(!fill_after_range(&cfg, "a", &h(&[("content-length", "1")])), "no content-range");
+    let off = CacheConfig { enabled: false, ..cfg };
+    assert!(!fill_after_range(&off, "a", &partial(&[])));
+}
