@@ -274,7 +274,9 @@ pub fn attachment_disposition(existing: Option<&str>) -> String {
 
 /// Make an object response safe to open in a browser. Call it on every object response
 /// (GET and HEAD, 200 and 206, share links, cache hits and misses) with the FINAL headers,
-/// after `response-*` overrides (`download::finish_headers`).
+/// after `response-*` overrides (`download::finish_headers`). Not on a 304: it carries no
+/// Content-Type, and its headers update the client's stored response, so a forced
+/// `attachment` there would turn a cached image into a download.
 ///
 /// - `X-Content-Type-Options: nosniff`, always;
 /// - `Content-Security-Policy`: [`CSP_SANDBOX`], or [`CSP_PDF`] for `application/pdf`,
