@@ -18,6 +18,7 @@ pub mod time;
 pub mod xml;
 pub mod range;
 pub mod conditional;
+pub mod content_safety;
 pub mod cache_policy;
 pub mod listing;
 pub mod token;
