@@ -182,7 +182,7 @@ impl Signer<'_> {
         }
         crate::token::check_upload(claims, req.content_type.as_deref(), Some(req.size.unwrap_or(0)))?;
         if req.size.unwrap_or(0) > limit {
-            return Err(too_large(limit));
+            return Err(crate::upload::too_large(limit));
         }
         let ttl = self.ttl(claims)?;
         let expires_at = self.now + ttl;
@@ -253,7 +253,7 @@ impl Signer<'_> {
         let Some(n) = size else { return Ok(PartUrl::ViaGateway) };
         let limit = self.limit(claims);
         if n > limit {
-            return Err(too_large(limit));
+            return Err(crate::upload::too_large(limit));
         }
         let mut h = crate::http::Headers::new();
         h.insert("content-length", n.to_string());
@@ -303,9 +303,6 @@ pub enum PartUrl {
     ViaGateway,
 }
 
-fn too_large(limit: u64) -> S3Error {
-    S3Error::new(400, "EntityTooLarge", "Your proposed upload exceeds the maximum allowed object size.").with("MaxSizeAllowed", limit.to_string())
-}
 
 /// One of Uppy Companion's S3 routes.
 #[derive(Debug, Clone, PartialEq, Eq)]

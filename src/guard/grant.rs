@@ -104,27 +104,6 @@ pub fn authorize<'a>(who: &Who, bucket: &'a BucketConfig, method: Method, key: &
     Ok(Grant { bucket, key: key.to_string(), kind })
 }
 
-/// Is the token valid now, whatever it is asked for (time window, revocation, client IP)?
-pub fn token_valid_now(claims: &crate::token::Claims, revoked: &[Vec<u8>], client_ip: Option<&str>, now: u64) -> Result<(), S3Error> {
-    use crate::token::policy::{is_revoked, NBF_SKEW_SECS};
-    if now >= claims.exp {
-        return Err(S3Error::access_denied("token expired"));
-    }
-    if claims.nbf > now.saturating_add(NBF_SKEW_SECS) {
-        return Err(S3Error::access_denied("token not yet valid"));
-    }
-    if is_revoked(&claims.jti, revoked) {
-        return Err(S3Error::access_denied("token revoked"));
-    }
-    if let Some(net) = &claims.ip {
-        let ok = client_ip.and_then(|s| s.trim().parse::<std::net::IpAddr>().ok()).is_some_and(|ip| net.contains(ip));
-        if !ok {
-            return Err(S3Error::access_denied("client IP not allowed by token"));
-        }
-    }
-    Ok(())
-}
-
 /// Before reading a body that names keys (DeleteObjects): may `who` do `method` on any key of
 /// `bucket` at all? Tokens must be valid now, for this bucket, with this method; anonymous
 /// callers never write. Each key is then authorised with [`authorize`].

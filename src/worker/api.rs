@@ -3,7 +3,7 @@
 use super::convert::json_response;
 use super::download::list_objects;
 use super::Ctx;
-use crate::api::{self, parse_json, uppy_op, CompleteRequest, CreateRequest, PresignRequest, ShareRequest, Signer, UppyOp};
+use crate::api::{self, parse_json, uppy_op, CompleteRequest, CreateRequest, PartUrl, PresignRequest, ShareRequest, Signer, UppyOp};
 use crate::auth::{authenticate, Principal, TokenSource};
 use crate::guard::grant::authorize;
 use crate::guard::{headers::from_client, HeaderSet, PrincipalClass};
@@ -44,7 +44,7 @@ fn token_bucket<'a>(ctx: &'a Ctx, principal: &'a Principal) -> Result<(&'a Claim
     if *source == TokenSource::Cookie {
         return Err(S3Error::access_denied("the share cookie does not authorise this endpoint: send the token as Authorization: Bearer"));
     }
-    crate::guard::grant::token_valid_now(claims, &ctx.keys.revoked, ctx.client_ip.as_deref(), ctx.now)?;
+    crate::token::check_valid(claims, &ctx.keys.revoked, ctx.client_ip.as_deref(), ctx.now)?;
     Ok((claims, raw.as_str(), ctx.cfg.token_bucket(&claims.bucket)?))
 }
 
@@ -115,18 +115,6 @@ fn link_base(ctx: &Ctx, parts: &RequestParts) -> String {
     format!("{scheme}://{host}")
 }
 
-/// A part URL through the gateway (which streams it to the store, counted against the token's
-/// limits).
-fn edge_part_url(ctx: &Ctx, parts: &RequestParts, bucket: &BucketConfig, key: &str, upload_id: &str, part: u32, raw: &str) -> String {
-    format!(
-        "{}/{}/{}?partNumber={part}&uploadId={}&token={raw}",
-        link_base(ctx, parts),
-        bucket.name,
-        crate::encoding::uri_encode(key, true),
-        crate::encoding::uri_encode(upload_id, false),
-    )
-}
-
 /// `/s3/<rest>` and `/t/<token>/s3/<rest>`.
 pub async fn uppy(ctx: &Ctx, req: Request, parts: &RequestParts, token: Option<&str>, rest: &str) -> Result<Response, S3Error> {
     let principal = authenticate(parts, &ctx.cfg, &ctx.keys, token, None, ctx.now)?;
@@ -184,12 +172,12 @@ pub async fn uppy(ctx: &Ctx, req: Request, parts: &RequestParts, token: Option<&
             let key = key_param()?;
             let size = get("size").and_then(|s| s.parse().ok());
             // a presigned part URL must bind the part's length: without one, through the gateway
-            if get("via").as_deref() == Some("edge") || size.is_none() {
-                put_grant(&key)?;
-                let url = edge_part_url(ctx, parts, bucket, &key, &upload_id, part, raw);
-                return ok(json!({"url": url, "expires": claims.exp.saturating_sub(ctx.now), "headers": {}}));
+            let s = signer(ctx, bucket);
+            let via_gateway = get("via").as_deref() == Some("edge");
+            match s.part_url(claims, &key, &upload_id, part, if via_gateway { None } else { size }, get("checksum").as_deref())? {
+                PartUrl::Presigned(v) => ok(v),
+                PartUrl::ViaGateway => ok(s.gateway_part(&link_base(ctx, parts), claims, raw, &key, &upload_id, part)),
             }
-            ok(signer(ctx, &bucket).part(claims, &key, &upload_id, part, size, get("checksum").as_deref())?)
         }
         UppyOp::Batch { upload_id } => {
             let key = key_param()?;
@@ -201,7 +189,7 @@ pub async fn uppy(ctx: &Ctx, req: Request, parts: &RequestParts, token: Option<&
                 if !(1..=10_000).contains(&part) {
                     return Err(S3Error::invalid_argument("part numbers are 1 to 10000"));
                 }
-                urls.insert(part.to_string(), Value::String(edge_part_url(ctx, parts, bucket, &key, &upload_id, part, raw)));
+                urls.insert(part.to_string(), signer(ctx, bucket).gateway_part(&link_base(ctx, parts), claims, raw, &key, &upload_id, part)["url"].clone());
             }
             ok(json!({"presignedUrls": urls}))
         }

@@ -9,7 +9,7 @@ use crate::guard::grant::authorize;
 use crate::guard::{headers::from_client, Grant, HeaderSet, PrincipalClass, StoreHeaders};
 use crate::cache_policy::{cache_key, cached_headers, passthrough_response_headers, storable, Storable};
 use crate::config::BucketConfig;
-use crate::download::{finish_headers, overrides, plan_hit, total_from_content_range, HitPlan};
+use crate::download::{finish_headers, overrides, plan_hit, HitPlan};
 use crate::error::S3Error;
 use crate::http::{Headers, RequestParts};
 use crate::token::{Method, Scope};
@@ -56,6 +56,9 @@ pub async fn share(ctx: &Ctx, parts: &RequestParts, principal: &Principal, key: 
 /// the operation table lets through.
 pub async fn get_object(ctx: &Ctx, parts: &RequestParts, grant: &Grant<'_>, signed: bool, headers: &StoreHeaders) -> Result<Response, S3Error> {
     let (bucket, key) = (grant.bucket(), grant.key());
+    // user content never runs as script on the gateway's origin (see content_safety)
+    let content_origin = ctx.cfg.on_content_origin(parts.headers.get("host"));
+    let safe = |h: &mut Headers| crate::content_safety::apply(h, content_origin);
     let head = parts.method == "HEAD";
     let query = parts.query_pairs();
     let version_id = query.iter().find(|(k, _)| k == "versionId").map(|(_, v)| v.clone()).filter(|v| !v.is_empty());
@@ -76,6 +79,7 @@ pub async fn get_object(ctx: &Ctx, parts: &RequestParts, grant: &Grant<'_>, sign
                 HitPlan::Error(e) => return Err(e),
                 HitPlan::Full(mut h) => {
                     finish_headers(&mut h, &ovr, "HIT");
+                    safe(&mut h);
                     let (_, body) = hit.into_parts();
                     return Ok(stream_response(200, &h, body, head));
                 }
@@ -88,6 +92,7 @@ pub async fn get_object(ctx: &Ctx, parts: &RequestParts, grant: &Grant<'_>, sign
                         if let Ok(Some(part)) = cache.get(&r, true).await {
                             if part.status_code() == 206 {
                                 finish_headers(&mut h, &ovr, "HIT");
+                                safe(&mut h);
                                 let (_, body) = part.into_parts();
                                 return Ok(stream_response(206, &h, body, head));
                             }
@@ -125,6 +130,7 @@ pub async fn get_object(ctx: &Ctx, parts: &RequestParts, grant: &Grant<'_>, sign
         (Storable::No(_), _) => "BYPASS",
     };
     finish_headers(&mut h, &ovr, label);
+    safe(&mut h);
     if let Storable::No(reason) = decision {
         if reason != "bypass" && reason != "partial" {
             h.insert(crate::cache_policy::CACHE_REASON_HEADER, reason);
@@ -146,11 +152,10 @@ pub async fn get_object(ctx: &Ctx, parts: &RequestParts, grant: &Grant<'_>, sign
                 }
             });
         }
-    } else if status == 206 && ttl > 0 {
-        // A ranged miss: fill the cache with the whole object in the background if it fits.
-        let total = store_h.get("content-range").and_then(total_from_content_range);
-        if let Some(total) = total.filter(|t| *t <= ccfg.max_bytes()) {
-            let _ = total;
+    } else if status == 206 && ttl > 0 && !head {
+        // A ranged miss: fill the cache with the whole object in the background, only if the
+        // cache would keep it (else every ranged request would fetch the whole object).
+        if crate::cache_policy::fill_after_range(ccfg, key, &store_h) {
             let grant = grant.clone();
             let k = ckey.clone();
             let cfg = ccfg.clone();
