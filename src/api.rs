@@ -11,11 +11,11 @@
 use crate::config::{BucketConfig, Config};
 use crate::error::S3Error;
 use crate::sigv4::post_policy::{post_form, Condition, PostPolicy};
-use crate::sigv4::presign::presign;
-use crate::sigv4::sign::{object_path, store_host, Target};
+use crate::auth::{Principal, TokenSource};
+use crate::guard::grant::{authorize, Grant, Who};
+use crate::sigv4::sign::store_host;
 use crate::sigv4::Credentials;
-use crate::token::policy::check_access;
-use crate::token::{Access, Claims, Method, Methods, NarrowRequest, Scope};
+use crate::token::{Claims, Method, Methods, NarrowRequest, Scope};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -69,8 +69,10 @@ fn browser_parts(bucket: &BucketConfig) -> (String, String) {
     }
 }
 
-fn check(claims: &Claims, revoked: &[Vec<u8>], method: Method, bucket: &BucketConfig, key: &str, ip: Option<&str>, now: u64) -> Result<(), S3Error> {
-    check_access(claims, revoked, &Access { method, bucket: &bucket.name, key, client_ip: ip, now })
+/// The token's grant on `key`: the only way to a key the store signer accepts.
+fn check<'b>(claims: &Claims, revoked: &[Vec<u8>], method: Method, bucket: &'b BucketConfig, key: &str, ip: Option<&str>, now: u64) -> Result<Grant<'b>, S3Error> {
+    let principal = Principal::Token(Box::new(claims.clone()), String::new(), TokenSource::Bearer);
+    authorize(&Who { principal: &principal, revoked, client_ip: ip, now }, bucket, method, key)
 }
 
 #[derive(Debug, Deserialize)]
@@ -152,13 +154,10 @@ impl Signer<'_> {
         crate::upload::byte_limit(Some(claims), self.cfg.max_upload_bytes)
     }
 
-    /// Presigned URL for a store request on `key` with `query`, binding `headers`.
-    pub fn presign(&self, method: &str, key: &str, query: &[(String, String)], headers: &crate::http::Headers, ttl: u64) -> String {
-        let (scheme, ep_host) = browser_parts(self.bucket);
-        let host = store_host(&ep_host, &self.bucket.store.bucket, self.bucket.store.virtual_host);
-        let path = object_path(&self.bucket.store.bucket, key, self.bucket.store.virtual_host);
-        let t = Target { method, scheme: &scheme, host: &host, path: &path, query };
-        presign(&t, headers, self.creds(), &self.bucket.store.region, self.now, ttl)
+    /// Presigned PUT (or UploadPart, with `query`) URL for the browser, for the key of `grant`,
+    /// binding `headers`.
+    fn presign(&self, grant: &Grant, query: &[(String, String)], headers: &crate::http::Headers, ttl: u64) -> Result<String, S3Error> {
+        crate::store::presign_put(grant, &browser_endpoint(self.bucket), query, headers, ttl, self.now)
     }
 
     /// `/api/presign` and `/s3/params`: a presigned PUT binding type and length, or a POST form
@@ -175,7 +174,7 @@ impl Signer<'_> {
             "POST" => Method::Post,
             m => return Err(bad(format!("method must be PUT or POST, not {m}"))),
         };
-        check(claims, self.revoked, tm, self.bucket, &req.key, self.ip, self.now)?;
+        let grant = check(claims, self.revoked, tm, self.bucket, &req.key, self.ip, self.now)?;
         let limit = self.limit(claims);
         if req.size.is_none() && method == "PUT" {
             return Err(S3Error::new(411, "MissingContentLength", "a presigned PUT binds the upload's length: give the file's size"));
@@ -203,7 +202,7 @@ impl Signer<'_> {
             };
             let p = PostPolicy {
                 bucket: self.bucket.store.bucket.clone(),
-                key_exact: Some(req.key.clone()),
+                key_exact: Some(grant.key().to_string()),
                 content_length_range: Some((0, limit)),
                 content_type: req.content_type.clone().map(Condition::Exact),
                 success_action_status: Some(201),
@@ -223,7 +222,7 @@ impl Signer<'_> {
         if claims.no_overwrite {
             h.insert("if-none-match", "*");
         }
-        let url = self.presign("PUT", &req.key, &[], &h, ttl);
+        let url = self.presign(&grant, &[], &h, ttl)?;
         let mut headers = serde_json::Map::new();
         for (k, v) in h.iter() {
             if k != "content-length" {
@@ -243,7 +242,7 @@ impl Signer<'_> {
     /// a URL through the gateway instead ([`Signer::gateway_part`]), where the upload path
     /// counts the bytes against the same limit.
     pub fn part_url(&self, claims: &Claims, key: &str, upload_id: &str, part: u32, size: Option<u64>, sha256_b64: Option<&str>) -> Result<PartUrl, S3Error> {
-        check(claims, self.revoked, Method::Put, self.bucket, key, self.ip, self.now)?;
+        let grant = check(claims, self.revoked, Method::Put, self.bucket, key, self.ip, self.now)?;
         if !(1..=10_000).contains(&part) {
             return Err(bad("partNumber must be between 1 and 10000"));
         }
@@ -262,7 +261,7 @@ impl Signer<'_> {
         }
         let ttl = self.ttl(claims)?;
         let q = vec![("partNumber".to_string(), part.to_string()), ("uploadId".to_string(), upload_id.to_string())];
-        let url = self.presign("PUT", key, &q, &h, ttl);
+        let url = self.presign(&grant, &q, &h, ttl)?;
         let headers: serde_json::Map<String, Value> =
             h.iter().filter(|(k, _)| *k != "content-length").map(|(k, v)| (k.to_string(), Value::String(v.to_string()))).collect();
         Ok(PartUrl::Presigned(json!({"url": url, "expires": ttl, "headers": headers})))

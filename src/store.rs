@@ -137,6 +137,22 @@ pub fn copy(dest: &Grant, source: &Grant, version_id: Option<&str>, query: &[(St
     Ok(sign(dest, "PUT", key, query, &h, crate::sigv4::EMPTY_SHA256, now))
 }
 
+/// A presigned PUT (`query` empty) or UploadPart (`partNumber`, `uploadId`) URL for the key of
+/// `grant` (a Write grant), at `endpoint` (`scheme://host[:port]`, the store as browsers reach
+/// it), binding `headers` (the length, type and conditions the gateway decided), valid `ttl` s.
+pub fn presign_put(grant: &Grant, endpoint: &str, query: &[(String, String)], headers: &crate::http::Headers, ttl: u64, now: u64) -> Result<String, S3Error> {
+    if grant.kind() != GrantKind::Write {
+        return Err(refused(format!("a presigned PUT with a {:?} grant", grant.kind())));
+    }
+    let key = check(grant, "PUT", query, &StoreHeaders::none())?;
+    let store = &grant.bucket().store;
+    let (scheme, ep_host) = endpoint.split_once("://").unwrap_or(("https", endpoint));
+    let host = store_host(ep_host, &store.bucket, store.virtual_host);
+    let path = object_path(&store.bucket, key, store.virtual_host);
+    let t = Target { method: "PUT", scheme, host: &host, path: &path, query };
+    Ok(crate::sigv4::presign::presign(&t, headers, &store.credentials, &store.region, now, ttl))
+}
+
 /// DeleteObjects of exactly the keys of `grants` (Delete grants of one bucket, each with an
 /// optional version): the gateway writes the document from the grants, with the Content-MD5 S3
 /// requires. Returns the request and the document to send.
