@@ -8,6 +8,7 @@
 //! | `content-type`, `-encoding`, `-language`, `-disposition`, `cache-control`, `expires`, `x-amz-meta-*` | on writes | on writes |
 //! | `content-md5`, `x-amz-checksum-*` (values and algorithm) | on writes | on writes |
 //! | `if-match`, `if-none-match` (conditional write) | PUT, complete | PUT, complete |
+//! | full-object checksums, `x-amz-mp-object-size` | complete | complete |
 //! | `range`, `if-*` (read conditions), `x-amz-checksum-mode` | reads | reads |
 //! | `x-amz-storage-class`, `x-amz-tagging`, `x-amz-server-side-encryption*` (SSE-S3, KMS, SSE-C), `x-amz-object-lock-*`, `x-amz-website-redirect-location`, `x-amz-tagging-directive` | on writes | **refused** (403) |
 //! | SSE-C headers on reads and copy sources | yes | **refused** (403) |
@@ -127,7 +128,7 @@ fn allowed(set: HeaderSet, name: &str) -> bool {
         HeaderSet::Put => any(&[CONTENT, CHECKSUMS, WRITE_CONDITIONS]) || is_meta(name),
         HeaderSet::Part => any(&[CHECKSUMS]),
         HeaderSet::CreateMultipart => any(&[CONTENT]) || name == "x-amz-checksum-algorithm" || name == "x-amz-checksum-type" || is_meta(name),
-        HeaderSet::Complete => any(&[WRITE_CONDITIONS]),
+        HeaderSet::Complete => any(&[WRITE_CONDITIONS, CHECKSUMS]) || name == "x-amz-mp-object-size",
         HeaderSet::Copy => any(&[CONTENT, COPY_CONDITIONS]) || name == "x-amz-metadata-directive" || name == "x-amz-checksum-algorithm" || is_meta(name),
         HeaderSet::PartCopy => any(&[COPY_CONDITIONS]) || name == "x-amz-copy-source-range",
     }
