@@ -128,7 +128,8 @@ fn allowed(set: HeaderSet, name: &str) -> bool {
         HeaderSet::Put => any(&[CONTENT, CHECKSUMS, WRITE_CONDITIONS]) || is_meta(name),
         HeaderSet::Part => any(&[CHECKSUMS]),
         HeaderSet::CreateMultipart => any(&[CONTENT]) || name == "x-amz-checksum-algorithm" || name == "x-amz-checksum-type" || is_meta(name),
-        HeaderSet::Complete => any(&[WRITE_CONDITIONS, CHECKSUMS]) || name == "x-amz-mp-object-size",
+        // not content-md5: the gateway writes the document it sends
+        HeaderSet::Complete => (any(&[WRITE_CONDITIONS, CHECKSUMS]) && name != "content-md5") || name == "x-amz-mp-object-size",
         HeaderSet::Copy => any(&[CONTENT, COPY_CONDITIONS]) || name == "x-amz-metadata-directive" || name == "x-amz-checksum-algorithm" || is_meta(name),
         HeaderSet::PartCopy => any(&[COPY_CONDITIONS]) || name == "x-amz-copy-source-range",
     }
