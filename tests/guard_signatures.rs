@@ -1,7 +1,7 @@
 //! Attacks on what a signature covers: parameters and headers a client did not sign but
 //! the gateway would act on (SigV2 presigned URLs, header-signed and presigned SigV4),
 //! and buffered bodies that differ from the hash or Content-MD5 the request declared.
-//! Real client requests come from `../shared/sigv4/captured-clients`.
+//! Real client requests come from `tests/data/sigv4/captured-clients`.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -21,7 +21,7 @@ const AKID: &str = "AKIDEXAMPLE";
 const SECRET: &str = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
 
 fn dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/sigv4/captured-clients")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/sigv4/captured-clients")
 }
 
 fn keys() -> Vec<(String, String)> {
