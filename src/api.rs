@@ -11,11 +11,11 @@
 use crate::config::{BucketConfig, Config};
 use crate::error::S3Error;
 use crate::sigv4::post_policy::{post_form, Condition, PostPolicy};
-use crate::sigv4::presign::presign;
-use crate::sigv4::sign::{object_path, store_host, Target};
+use crate::auth::{Principal, TokenSource};
+use crate::guard::grant::{authorize, Grant, Who};
+use crate::sigv4::sign::store_host;
 use crate::sigv4::Credentials;
-use crate::token::policy::check_access;
-use crate::token::{Access, Claims, Method, Methods, NarrowRequest, Scope};
+use crate::token::{Claims, Method, Methods, NarrowRequest, Scope};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -69,8 +69,10 @@ fn browser_parts(bucket: &BucketConfig) -> (String, String) {
     }
 }
 
-fn check(claims: &Claims, revoked: &[Vec<u8>], method: Method, bucket: &BucketConfig, key: &str, ip: Option<&str>, now: u64) -> Result<(), S3Error> {
-    check_access(claims, revoked, &Access { method, bucket: &bucket.name, key, client_ip: ip, now })
+/// The token's grant on `key`: the only way to a key the store signer accepts.
+fn check<'b>(claims: &Claims, revoked: &[Vec<u8>], method: Method, bucket: &'b BucketConfig, key: &str, ip: Option<&str>, now: u64) -> Result<Grant<'b>, S3Error> {
+    let principal = Principal::Token(Box::new(claims.clone()), String::new(), TokenSource::Bearer);
+    authorize(&Who { principal: &principal, revoked, client_ip: ip, now }, bucket, method, key)
 }
 
 #[derive(Debug, Deserialize)]
@@ -83,7 +85,11 @@ pub struct ShareRequest {
 }
 
 /// `/api/share`: the narrower token to mint (the shell adds a random id suffix and mints).
-pub fn share(parent: &Claims, req: &ShareRequest, kid: &str, jti_suffix: Vec<u8>, now: u64) -> Result<Claims, S3Error> {
+///
+/// The child is always signed with the PARENT's key id (`parent.kid`), so retiring the
+/// parent's key (removing it from `BAGROOM_TOKEN_KEYS`) retires every token shared from
+/// it. The `_kid` argument is ignored (kept for compatibility with the shell's call).
+pub fn share(parent: &Claims, req: &ShareRequest, _kid: &str, jti_suffix: Vec<u8>, now: u64) -> Result<Claims, S3Error> {
     if req.key.is_empty() {
         return Err(bad("key is required"));
     }
@@ -95,8 +101,8 @@ pub fn share(parent: &Claims, req: &ShareRequest, kid: &str, jti_suffix: Vec<u8>
         Some(list) => Methods::parse(&list.join(",")).map_err(bad)?,
     };
     let nr = NarrowRequest {
-        kid: Some(kid.to_string()),
-        exp: Some((now + req.ttl_seconds).min(parent.exp)),
+        kid: Some(parent.kid.clone()),
+        exp: Some(now.saturating_add(req.ttl_seconds).min(parent.exp)),
         methods: Some(methods),
         scope: Some(Scope::Exact(req.key.clone())),
         jti_suffix,
@@ -111,7 +117,8 @@ pub struct PresignRequest {
     pub key: String,
     #[serde(default)]
     pub content_type: Option<String>,
-    /// Bytes. Required for PUT when the token limits the size (it is signed in).
+    /// Bytes. Required for PUT (it is signed in as `content-length`); for POST optional
+    /// (the form's `content-length-range` carries the limit).
     #[serde(default)]
     pub size: Option<u64>,
     /// `PUT` (default) or `POST`.
@@ -132,21 +139,34 @@ impl Signer<'_> {
     fn creds(&self) -> &Credentials {
         &self.bucket.store.credentials
     }
-    fn ttl(&self, claims: &Claims) -> u64 {
-        self.cfg.presign_ttl_secs.min(claims.exp.saturating_sub(self.now)).max(1)
+    /// Lifetime of a presigned URL: `BAGROOM_PRESIGN_TTL`, never past the token's expiry.
+    /// 0 only for an expired token, which the access check has refused before.
+    fn ttl(&self, claims: &Claims) -> Result<u64, S3Error> {
+        match self.cfg.presign_ttl_secs.min(claims.exp.saturating_sub(self.now)) {
+            0 => Err(S3Error::access_denied("token expired")),
+            t => Ok(t),
+        }
     }
 
-    /// Presigned URL for a store request on `key` with `query`, binding `headers`.
-    pub fn presign(&self, method: &str, key: &str, query: &[(String, String)], headers: &crate::http::Headers, ttl: u64) -> String {
-        let (scheme, ep_host) = browser_parts(self.bucket);
-        let host = store_host(&ep_host, &self.bucket.store.bucket, self.bucket.store.virtual_host);
-        let path = object_path(&self.bucket.store.bucket, key, self.bucket.store.virtual_host);
-        let t = Target { method, scheme: &scheme, host: &host, path: &path, query };
-        presign(&t, headers, self.creds(), &self.bucket.store.region, self.now, ttl)
+    /// The largest upload a URL may take: the token's `max_bytes`, `BAGROOM_MAX_UPLOAD_BYTES`
+    /// and S3's 5 GiB, whichever is least.
+    fn limit(&self, claims: &Claims) -> u64 {
+        crate::upload::byte_limit(Some(claims), self.cfg.max_upload_bytes)
+    }
+
+    /// Presigned PUT (or UploadPart, with `query`) URL for the browser, for the key of `grant`,
+    /// binding `headers`.
+    fn presign(&self, grant: &Grant, query: &[(String, String)], headers: &crate::http::Headers, ttl: u64) -> Result<String, S3Error> {
+        crate::store::presign_put(grant, &browser_endpoint(self.bucket), query, headers, ttl, self.now)
     }
 
     /// `/api/presign` and `/s3/params`: a presigned PUT binding type and length, or a POST form
     /// with `content-length-range`, the exact key and the content type.
+    ///
+    /// A PUT needs `size` (411 MissingContentLength otherwise: the URL must bind the length,
+    /// or it would take any body up to 5 GiB); the size, and a POST form's
+    /// `content-length-range`, are bounded by the token's `max_bytes`,
+    /// `BAGROOM_MAX_UPLOAD_BYTES` and 5 GiB. The URL expires no later than the token.
     pub fn upload(&self, claims: &Claims, req: &PresignRequest) -> Result<Value, S3Error> {
         let method = req.method.as_deref().unwrap_or("PUT").to_ascii_uppercase();
         let tm = match method.as_str() {
@@ -154,16 +174,16 @@ impl Signer<'_> {
             "POST" => Method::Post,
             m => return Err(bad(format!("method must be PUT or POST, not {m}"))),
         };
-        check(claims, self.revoked, tm, self.bucket, &req.key, self.ip, self.now)?;
-        let limit = crate::upload::byte_limit(Some(claims), self.cfg.max_upload_bytes);
-        if req.size.is_none() && method == "PUT" && claims.max_bytes.is_some() {
-            return Err(S3Error::new(411, "MissingContentLength", "this token limits the upload size: give the file's size"));
+        let grant = check(claims, self.revoked, tm, self.bucket, &req.key, self.ip, self.now)?;
+        let limit = self.limit(claims);
+        if req.size.is_none() && method == "PUT" {
+            return Err(S3Error::new(411, "MissingContentLength", "a presigned PUT binds the upload's length: give the file's size"));
         }
         crate::token::check_upload(claims, req.content_type.as_deref(), Some(req.size.unwrap_or(0)))?;
         if req.size.unwrap_or(0) > limit {
-            return Err(S3Error::new(400, "EntityTooLarge", "Your proposed upload exceeds the maximum allowed object size.").with("MaxSizeAllowed", limit.to_string()));
+            return Err(crate::upload::too_large(limit));
         }
-        let ttl = self.ttl(claims);
+        let ttl = self.ttl(claims)?;
         let expires_at = self.now + ttl;
         if method == "POST" {
             if claims.no_overwrite {
@@ -182,8 +202,8 @@ impl Signer<'_> {
             };
             let p = PostPolicy {
                 bucket: self.bucket.store.bucket.clone(),
-                key_exact: Some(req.key.clone()),
-                content_length_range: Some((0, claims.max_bytes.unwrap_or(limit).min(limit))),
+                key_exact: Some(grant.key().to_string()),
+                content_length_range: Some((0, limit)),
                 content_type: req.content_type.clone().map(Condition::Exact),
                 success_action_status: Some(201),
                 expires_at,
@@ -197,13 +217,12 @@ impl Signer<'_> {
         if let Some(ct) = &req.content_type {
             h.insert("content-type", ct.clone());
         }
-        if let Some(n) = req.size {
-            h.insert("content-length", n.to_string());
-        }
+        let size = req.size.ok_or_else(|| S3Error::new(411, "MissingContentLength", "a presigned PUT binds the upload's length: give the file's size"))?;
+        h.insert("content-length", size.to_string());
         if claims.no_overwrite {
             h.insert("if-none-match", "*");
         }
-        let url = self.presign("PUT", &req.key, &[], &h, ttl);
+        let url = self.presign(&grant, &[], &h, ttl)?;
         let mut headers = serde_json::Map::new();
         for (k, v) in h.iter() {
             if k != "content-length" {
@@ -213,35 +232,76 @@ impl Signer<'_> {
         Ok(json!({"method": "PUT", "url": url, "headers": headers, "fields": {}, "expires_at": expires_at, "key": req.key}))
     }
 
-    /// A presigned UploadPart URL, binding the part's length and checksum when the caller
-    /// states them (the demo page does; Uppy does not).
-    pub fn part(&self, claims: &Claims, key: &str, upload_id: &str, part: u32, size: Option<u64>, sha256_b64: Option<&str>) -> Result<Value, S3Error> {
-        check(claims, self.revoked, Method::Put, self.bucket, key, self.ip, self.now)?;
+    /// An UploadPart URL for `part` of `upload_id` on `key`, after the token's PUT check.
+    ///
+    /// With a `size` (at most the token's `max_bytes`, `BAGROOM_MAX_UPLOAD_BYTES` and 5 GiB,
+    /// else 400 EntityTooLarge): [`PartUrl::Presigned`], a presigned URL binding the part's
+    /// length (and its checksum when given), expiring no later than the token.
+    /// Without a size: [`PartUrl::ViaGateway`]. A presigned URL that binds no length takes
+    /// any part up to 5 GiB whatever the token allows, so none is made: the caller hands out
+    /// a URL through the gateway instead ([`Signer::gateway_part`]), where the upload path
+    /// counts the bytes against the same limit.
+    pub fn part_url(&self, claims: &Claims, key: &str, upload_id: &str, part: u32, size: Option<u64>, sha256_b64: Option<&str>) -> Result<PartUrl, S3Error> {
+        let grant = check(claims, self.revoked, Method::Put, self.bucket, key, self.ip, self.now)?;
         if !(1..=10_000).contains(&part) {
             return Err(bad("partNumber must be between 1 and 10000"));
         }
         if upload_id.is_empty() {
             return Err(bad("uploadId is required"));
         }
-        let mut h = crate::http::Headers::new();
-        if let Some(n) = size {
-            let limit = crate::upload::byte_limit(Some(claims), self.cfg.max_upload_bytes);
-            if n > limit {
-                return Err(S3Error::new(400, "EntityTooLarge", "Your proposed upload exceeds the maximum allowed object size.").with("MaxSizeAllowed", limit.to_string()));
-            }
-            h.insert("content-length", n.to_string());
+        let Some(n) = size else { return Ok(PartUrl::ViaGateway) };
+        let limit = self.limit(claims);
+        if n > limit {
+            return Err(crate::upload::too_large(limit));
         }
+        let mut h = crate::http::Headers::new();
+        h.insert("content-length", n.to_string());
         if let Some(c) = sha256_b64 {
             h.insert("x-amz-checksum-sha256", c.to_string());
         }
-        let ttl = self.ttl(claims);
+        let ttl = self.ttl(claims)?;
         let q = vec![("partNumber".to_string(), part.to_string()), ("uploadId".to_string(), upload_id.to_string())];
-        let url = self.presign("PUT", key, &q, &h, ttl);
+        let url = self.presign(&grant, &q, &h, ttl)?;
         let headers: serde_json::Map<String, Value> =
             h.iter().filter(|(k, _)| *k != "content-length").map(|(k, v)| (k.to_string(), Value::String(v.to_string()))).collect();
-        Ok(json!({"url": url, "expires": ttl, "headers": headers}))
+        Ok(PartUrl::Presigned(json!({"url": url, "expires": ttl, "headers": headers})))
+    }
+
+    /// [`Signer::part_url`] for callers that only take a presigned URL: without a size it is
+    /// 411 MissingContentLength (never a URL that binds no length).
+    pub fn part(&self, claims: &Claims, key: &str, upload_id: &str, part: u32, size: Option<u64>, sha256_b64: Option<&str>) -> Result<Value, S3Error> {
+        match self.part_url(claims, key, upload_id, part, size, sha256_b64)? {
+            PartUrl::Presigned(v) => Ok(v),
+            PartUrl::ViaGateway => Err(S3Error::new(411, "MissingContentLength", "a presigned part URL binds the part's length: give its size, or upload the part through the gateway")),
+        }
+    }
+
+    /// The UploadPart answer for [`PartUrl::ViaGateway`]: a URL on the gateway itself
+    /// (`<base>/<bucket>/<key>?partNumber=&uploadId=&token=`), in the same JSON shape as a
+    /// presigned one (`{"url", "expires", "headers": {}}`). `base` is the gateway's public
+    /// origin (`BAGROOM_PUBLIC_URL` or the request's), `token` the caller's own token (already
+    /// checked by [`Signer::part_url`]). It expires with the token.
+    pub fn gateway_part(&self, base: &str, claims: &Claims, token: &str, key: &str, upload_id: &str, part: u32) -> Value {
+        let url = format!(
+            "{base}/{}/{}?partNumber={part}&uploadId={}&token={}",
+            self.bucket.name,
+            crate::encoding::uri_encode(key, true),
+            crate::encoding::uri_encode(upload_id, false),
+            crate::encoding::uri_encode(token, false),
+        );
+        json!({"url": url, "expires": claims.exp.saturating_sub(self.now), "headers": {}})
     }
 }
+
+/// What [`Signer::part_url`] hands out.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PartUrl {
+    /// `{"url", "expires", "headers"}`: a presigned UploadPart URL binding the part's length.
+    Presigned(Value),
+    /// No size was given: answer with [`Signer::gateway_part`] (parts through the gateway).
+    ViaGateway,
+}
+
 
 /// One of Uppy Companion's S3 routes.
 #[derive(Debug, Clone, PartialEq, Eq)]

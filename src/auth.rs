@@ -3,14 +3,12 @@
 //! `Authorization: Bearer`, or the `bagroom_token` cookie), or nothing at all for prefixes the
 //! configuration marks public.
 
-use crate::config::{BucketConfig, Config};
+use crate::config::Config;
 use crate::error::S3Error;
 use crate::http::RequestParts;
-use crate::route::S3Op;
 use crate::sigv4::verify::{verify, VerifyOptions, Verified};
 use crate::sigv4::UriMode;
-use crate::token::policy::{check_access, has_dot_segment};
-use crate::token::{Access, Claims, Method, TokenKeys};
+use crate::token::{Claims, TokenKeys};
 
 /// Name of the cookie a token link sets so that a page's sub-requests are authorised.
 pub const TOKEN_COOKIE: &str = "bagroom_token";
@@ -20,8 +18,10 @@ pub const TOKEN_COOKIE: &str = "bagroom_token";
 pub enum Principal {
     /// One of the gateway's own access keys (SigV4 or SigV2): full access.
     AccessKey(Box<Verified>),
-    /// A bagroom share token whose signature, key id and time window have been checked.
-    Token(Box<Claims>, String),
+    /// A bagroom share token whose signature and key id have been checked (its time window,
+    /// revocation and scope are checked when it asks for a key: `crate::guard::grant`), the raw
+    /// token, and where it came from.
+    Token(Box<Claims>, String, TokenSource),
     /// No credentials.
     Anonymous,
 }
@@ -31,22 +31,42 @@ impl Principal {
     pub fn label(&self) -> String {
         match self {
             Principal::AccessKey(v) => format!("key:{}", v.access_key_id),
-            Principal::Token(c, _) => format!("token:{}", crate::token::claims::to_hex(&c.jti)),
+            Principal::Token(c, _, _) => format!("token:{}", crate::token::claims::to_hex(&c.jti)),
             Principal::Anonymous => "anonymous".into(),
         }
     }
 }
 
+/// The `Path` of the cookie a share link sets: the token's objects only (`/<bucket>/<prefix>` or
+/// `/<bucket>/<key>`), never `/api`, `/s3` or the rest of the origin.
+pub fn cookie_path(bucket: &str, scope: &crate::token::Scope) -> String {
+    format!("/{}/{}", crate::encoding::uri_encode(bucket, false), crate::encoding::uri_encode(scope.value(), true))
+}
+
+/// Where a share token came from. The cookie is ambient (a browser attaches it by itself to
+/// requests a page makes, including forms another site posts), so it may only read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenSource {
+    /// In the path: `/s/<token>` share links, `/t/<token>/s3/...` for Uppy.
+    Path,
+    /// `?token=`
+    Query,
+    /// `Authorization: Bearer`
+    Bearer,
+    /// The `bagroom_token` cookie a share link sets.
+    Cookie,
+}
+
 /// Where a share token was found, if any.
-pub fn find_token(req: &RequestParts) -> Option<String> {
+pub fn find_token(req: &RequestParts) -> Option<(String, TokenSource)> {
     if let Some(t) = req.query_param("token").filter(|t| !t.is_empty()) {
-        return Some(t);
+        return Some((t, TokenSource::Query));
     }
     if let Some(a) = req.headers.get("authorization") {
         if let Some(t) = a.strip_prefix("Bearer ").or_else(|| a.strip_prefix("bearer ")) {
             let t = t.trim();
             if !t.is_empty() {
-                return Some(t.to_string());
+                return Some((t.to_string(), TokenSource::Bearer));
             }
         }
     }
@@ -54,7 +74,7 @@ pub fn find_token(req: &RequestParts) -> Option<String> {
         for part in cookie.split(';') {
             if let Some((k, v)) = part.trim().split_once('=') {
                 if k == TOKEN_COOKIE && !v.is_empty() {
-                    return Some(v.to_string());
+                    return Some((v.to_string(), TokenSource::Cookie));
                 }
             }
         }
@@ -62,7 +82,7 @@ pub fn find_token(req: &RequestParts) -> Option<String> {
     None
 }
 
-/// Secrets and lists parsed once per request from the config.
+/// Secrets and lists parsed from the config (once per isolate: see `worker::loaded`).
 pub struct Keys {
     pub token_keys: TokenKeys,
     pub revoked: Vec<Vec<u8>>,
@@ -108,13 +128,13 @@ pub fn authenticate(
         }
     }
     let token = match path_token {
-        Some(t) => Some(t.to_string()),
+        Some(t) => Some((t.to_string(), TokenSource::Path)),
         None => find_token(req),
     };
     match token {
-        Some(t) => {
+        Some((t, source)) => {
             let claims = crate::token::verify_signature(&t, &keys.token_keys)?;
-            Ok(Principal::Token(Box::new(claims), t))
+            Ok(Principal::Token(Box::new(claims), t, source))
         }
         None => Ok(Principal::Anonymous),
     }
@@ -149,85 +169,26 @@ fn verify_with_original_accept_encoding(req: &RequestParts, cfg: &Config, opts: 
     None
 }
 
-/// The token method an S3 operation needs.
-pub fn method_for(op: &S3Op) -> Option<Method> {
-    Some(match op {
-        S3Op::GetObject => Method::Get,
-        S3Op::HeadObject => Method::Head,
-        S3Op::PutObject
-        | S3Op::CopyObject
-        | S3Op::CreateMultipartUpload
-        | S3Op::UploadPart
-        | S3Op::CompleteMultipartUpload
-        | S3Op::AbortMultipartUpload
-        | S3Op::ListParts => Method::Put,
-        S3Op::DeleteObject | S3Op::DeleteObjects => Method::Delete,
-        S3Op::ListObjects | S3Op::HeadBucket | S3Op::GetBucketLocation => Method::List,
-        S3Op::ListBuckets | S3Op::ListMultipartUploads | S3Op::Unsupported(_) => return None,
-    })
-}
-
-/// May `principal` perform `method` on `key` (for listings: the list prefix) of `bucket`?
-pub fn authorize(
-    principal: &Principal,
-    keys: &Keys,
-    method: Method,
-    bucket: &BucketConfig,
-    key: &str,
-    client_ip: Option<&str>,
-    now: u64,
-) -> Result<(), S3Error> {
-    match principal {
-        Principal::AccessKey(_) => Ok(()),
-        Principal::Token(claims, _) => {
-            // A HEAD is a GET without the body: a GET token allows it.
-            let method = if method == Method::Head && !claims.methods.allows(Method::Head) { Method::Get } else { method };
-            let access = Access { method, bucket: &bucket.name, key, client_ip, now };
-            check_access(claims, &keys.revoked, &access)
-        }
-        Principal::Anonymous => {
-            let public = |k: &str| bucket.public_prefixes.iter().any(|p| k.starts_with(p.as_str()));
-            let ok = match method {
-                Method::Get | Method::Head => public(key) && !has_dot_segment(key),
-                Method::List => public(key),
-                _ => false,
-            };
-            if ok {
-                Ok(())
-            } else {
-                Err(S3Error::access_denied("Access Denied: this request needs a share token or an AWS signature"))
-            }
-        }
-    }
-}
-
-/// The access-key principal's scope for listings: everything. For tokens: their prefix.
-pub fn list_scope(principal: &Principal, bucket: &BucketConfig, requested_prefix: &str) -> String {
-    match principal {
-        Principal::AccessKey(_) => String::new(),
-        Principal::Token(c, _) => c.scope.value().to_string(),
-        Principal::Anonymous => bucket
-            .public_prefixes
-            .iter()
-            .find(|p| requested_prefix.starts_with(p.as_str()))
-            .cloned()
-            .unwrap_or_default(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::http::Headers;
 
     #[test]
+    fn the_share_cookie_path_covers_the_tokens_objects_only() {
+        use crate::token::Scope;
+        assert_eq!(cookie_path("demo", &Scope::Prefix("photos/".into())), "/demo/photos/");
+        assert_eq!(cookie_path("demo", &Scope::Exact("a b;c.txt".into())), "/demo/a%20b%3Bc.txt");
+    }
+
+    #[test]
     fn token_sources_in_order() {
         let q = RequestParts::from_target("GET", "/b/k?token=Q", Headers::from_pairs([("authorization", "Bearer B"), ("cookie", "a=1; bagroom_token=C")]));
-        assert_eq!(find_token(&q).as_deref(), Some("Q"));
+        assert_eq!(find_token(&q), Some(("Q".into(), TokenSource::Query)));
         let b = RequestParts::from_target("GET", "/b/k", Headers::from_pairs([("authorization", "Bearer B"), ("cookie", "bagroom_token=C")]));
-        assert_eq!(find_token(&b).as_deref(), Some("B"));
+        assert_eq!(find_token(&b), Some(("B".into(), TokenSource::Bearer)));
         let c = RequestParts::from_target("GET", "/b/k", Headers::from_pairs([("cookie", "x=y; bagroom_token=C")]));
-        assert_eq!(find_token(&c).as_deref(), Some("C"));
+        assert_eq!(find_token(&c), Some(("C".into(), TokenSource::Cookie)));
         let none = RequestParts::from_target("GET", "/b/k", Headers::from_pairs([("authorization", "AWS4-HMAC-SHA256 x")]));
         assert_eq!(find_token(&none), None);
     }
@@ -279,14 +240,5 @@ mod tests {
         h.insert("accept-encoding", "br, gzip");
         let e = authenticate(&RequestParts::from_target("GET", "/b/k", h), &cfg, &keys, None, None, now).unwrap_err();
         assert_eq!(e.code, "SignatureDoesNotMatch");
-    }
-
-    #[test]
-    fn operations_map_to_token_methods() {
-        assert_eq!(method_for(&S3Op::GetObject), Some(Method::Get));
-        assert_eq!(method_for(&S3Op::UploadPart), Some(Method::Put));
-        assert_eq!(method_for(&S3Op::DeleteObject), Some(Method::Delete));
-        assert_eq!(method_for(&S3Op::ListObjects), Some(Method::List));
-        assert_eq!(method_for(&S3Op::ListBuckets), None);
     }
 }

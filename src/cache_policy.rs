@@ -184,6 +184,33 @@ pub fn storable(cfg: &CacheConfig, key: &str, status: u16, store_headers: &Heade
     }
 }
 
+/// `bytes first-last/complete-length` (RFC 9110 §14.4) → complete-length, only when
+/// well-formed (digits, `first <= last < complete-length`); `*` lengths and
+/// unsatisfied-range forms are `None`.
+fn complete_length(content_range: &str) -> Option<u64> {
+    let digits = |s: &str| -> Option<u64> { if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) { s.parse().ok() } else { None } };
+    let rest = content_range.trim().strip_prefix("bytes ")?;
+    let (range, total) = rest.split_once('/')?;
+    let (first, last) = range.split_once('-')?;
+    let (first, last, total) = (digits(first)?, digits(last)?, digits(total)?);
+    (first <= last && last < total).then_some(total)
+}
+
+/// After a ranged miss (the store answered 206 with `partial_headers`), should the shell
+/// fetch the whole object in the background to fill the cache? Only when the object, as
+/// a 200 of its complete length (from `Content-Range`), would be [`storable`]: otherwise
+/// every `Range: bytes=0-0` would pull the whole object from the store for nothing
+/// (private, no-store, encoded, too large, Set-Cookie, `Vary: *`, TTL 0, no complete
+/// length, ...). Pass the store's own response headers, not the client's.
+pub fn fill_after_range(cfg: &CacheConfig, key: &str, partial_headers: &Headers) -> bool {
+    let mut cr = partial_headers.get_all("content-range");
+    let (Some(cr), None) = (cr.next(), cr.next()) else { return false };
+    let Some(total) = complete_length(cr) else { return false };
+    let mut whole = Headers(partial_headers.0.iter().filter(|(k, _)| !k.eq_ignore_ascii_case("content-range") && !k.eq_ignore_ascii_case("content-length")).cloned().collect());
+    whole.insert("content-length", total.to_string());
+    matches!(storable(cfg, key, 200, &whole), Storable::Yes { .. })
+}
+
 /// Object metadata headers (exact names, lower-case) kept on cached copies and passed to clients.
 const METADATA: &[&str] = &[
     "content-type",
@@ -334,6 +361,19 @@ mod tests {
         assert_eq!(storable(&cfg, "a", 200, &h(&[("content-length", "1"), ("content-range", "bytes 0-0/5")])), Storable::No("partial"));
         let off = CacheConfig { enabled: false, ..cfg };
         assert_eq!(storable(&off, "a", 200, &ok), Storable::No("disabled"));
+    }
+
+    #[test]
+    fn fill_after_range_judges_the_whole_object() {
+        let cfg = CacheConfig { max_object_bytes: 100, ..CacheConfig::default() };
+        assert!(fill_after_range(&cfg, "a", &h(&[("content-length", "1"), ("content-range", "bytes 0-0/100"), ("cache-control", "max-age=60")])));
+        assert!(!fill_after_range(&cfg, "a", &h(&[("content-length", "1"), ("content-range", "bytes 0-0/101")])));
+        assert!(!fill_after_range(&cfg, "a", &h(&[("content-length", "1"), ("content-range", "bytes 0-0/100"), ("cache-control", "private")])));
+        assert!(!fill_after_range(&cfg, "a", &h(&[("content-length", "1"), ("content-range", "bytes 0-0/100"), ("content-range", "bytes 0-0/100")])));
+        assert_eq!(complete_length(" bytes 5-9/10 "), Some(10));
+        assert_eq!(complete_length("bytes 0-9/10"), Some(10));
+        assert_eq!(complete_length("bytes 0-10/10"), None);
+        assert_eq!(complete_length("bytes 0-1/99999999999999999999999"), None);
     }
 
     #[test]

@@ -11,7 +11,10 @@
 //!    same rule, since If-None-Match "false" means the ETag matched.)
 //! 4. else `If-Modified-Since` (GET/HEAD only): not modified since the date → 304.
 //!
-//! ETags: strong comparison for If-Match, weak for If-None-Match; `*` matches any existing
+//! `If-Range` (only with `Range`): [`range_allowed`]; when it does not hold, `Range` is
+//! ignored and the whole object is answered.
+//!
+//! ETags: strong comparison for If-Match and If-Range, weak for If-None-Match; `*` matches any existing
 //! object; comma-separated lists; quotes optional on input (clients send both).
 //! Unparseable dates are ignored, as RFC 9110 says.
 
@@ -186,6 +189,38 @@ pub fn evaluate(method: &str, headers: &Headers, v: &Validators) -> Outcome {
     decide(method, headers, v).outcome
 }
 
+/// Does an `If-Range` value hold for the object (RFC 9110 §13.1.5)? An entity-tag is
+/// compared strongly (a weak tag, on either side, never matches); an HTTP-date must equal
+/// the object's Last-Modified exactly (to the second). Anything else (empty, garbage, a
+/// list) does not hold. Quotes are optional on a tag, as elsewhere in this module.
+pub fn if_range_matches(value: &str, v: &Validators) -> bool {
+    let value = value.trim_matches(is_ows);
+    if value.is_empty() {
+        return false;
+    }
+    let looks_like_tag = value.starts_with('"') || value.starts_with("W/") || value.starts_with("w/");
+    if !looks_like_tag {
+        if let Some(date) = parse_http_date(value) {
+            return v.last_modified == Some(date);
+        }
+    }
+    let want = tag_of(value);
+    let Some(have) = v.etag.map(tag_of) else { return false };
+    !want.weak && !have.weak && !want.tag.is_empty() && !want.tag.contains(['"', ',']) && want.tag == have.tag
+}
+
+/// May `Range` be honoured? Yes without `If-Range`; with one, only if it holds
+/// ([`if_range_matches`]); a repeated `If-Range` never holds. When this is false, the
+/// server ignores `Range` and answers the whole object (200).
+pub fn range_allowed(headers: &Headers, v: &Validators) -> bool {
+    let mut all = headers.get_all("if-range");
+    match (all.next(), all.next()) {
+        (None, _) => true,
+        (Some(value), None) => if_range_matches(value, v),
+        (Some(_), Some(_)) => false,
+    }
+}
+
 /// True when the request carries any conditional header this module evaluates.
 pub fn has_conditions(headers: &Headers) -> bool {
     ["if-match", "if-none-match", "if-modified-since", "if-unmodified-since"].iter().any(|h| headers.get(h).is_some())
@@ -246,6 +281,32 @@ mod tests {
         // garbage dates are ignored
         assert_eq!(ev("GET", &[("if-unmodified-since", "yesterday")]), Outcome::Proceed);
         assert_eq!(ev("GET", &[("if-match", "")]), Outcome::PreconditionFailed);
+    }
+
+    #[test]
+    fn if_range() {
+        let v = Validators { etag: Some(ETAG), last_modified: Some(LM) };
+        let bare = ETAG.trim_matches('"');
+        assert!(if_range_matches(ETAG, &v));
+        assert!(if_range_matches(&format!(" {ETAG}\t"), &v));
+        assert!(if_range_matches(bare, &v));
+        assert!(if_range_matches(AT, &v));
+        assert!(!if_range_matches(&format!("W/{ETAG}"), &v));
+        assert!(!if_range_matches("\"other\"", &v));
+        assert!(!if_range_matches(&format!("{ETAG}, \"x\""), &v));
+        assert!(!if_range_matches(BEFORE, &v));
+        assert!(!if_range_matches(AFTER, &v));
+        assert!(!if_range_matches("", &v));
+        assert!(!if_range_matches("*", &v));
+        assert!(!if_range_matches("\"\"", &Validators { etag: Some("\"\""), last_modified: None }));
+        assert!(!if_range_matches(ETAG, &Validators { etag: Some(&format!("W/{ETAG}")), last_modified: None }));
+        assert!(!if_range_matches(AT, &Validators { etag: Some(ETAG), last_modified: None }));
+        assert!(!if_range_matches(ETAG, &Validators::default()));
+        let hs = |pairs: &[(&str, &str)]| Headers::from_pairs(pairs.iter().map(|(k, x)| (*k, x.to_string())));
+        assert!(range_allowed(&hs(&[]), &v));
+        assert!(range_allowed(&hs(&[("If-Range", ETAG)]), &v));
+        assert!(!range_allowed(&hs(&[("if-range", "\"x\"")]), &v));
+        assert!(!range_allowed(&hs(&[("if-range", ETAG), ("if-range", ETAG)]), &v));
     }
 
     #[test]

@@ -74,6 +74,10 @@ pub struct Config {
     pub public_url: Option<String>,
     /// The gateway's hostname for virtual-hosted requests (`<bucket>.<this>`), if any.
     pub virtual_host: Option<String>,
+    /// A separate origin for downloads (`BAGROOM_CONTENT_ORIGIN`, `scheme://host[:port]`): on it,
+    /// active content (HTML, SVG, ...) is served inline (still sandboxed); everywhere else it is
+    /// an attachment.
+    pub content_origin: Option<String>,
 }
 
 impl std::fmt::Debug for Config {
@@ -219,6 +223,13 @@ impl Config {
             }
             None => None,
         };
+        let content_origin = match opt(get, "BAGROOM_CONTENT_ORIGIN") {
+            Some(u) => {
+                let (s, h) = parse_endpoint("BAGROOM_CONTENT_ORIGIN", &u)?;
+                Some(format!("{s}://{}", h.to_ascii_lowercase()))
+            }
+            None => None,
+        };
         let webhook_url = match opt(get, "BAGROOM_WEBHOOK_URL") {
             Some(u) if u.starts_with("http://") || u.starts_with("https://") => Some(u),
             Some(u) => return Err(S3Error::config(format!("setting BAGROOM_WEBHOOK_URL must be an http(s) URL, got {u:?}"))),
@@ -248,6 +259,7 @@ impl Config {
             multipart_part_size: part,
             public_url,
             virtual_host: opt(get, "BAGROOM_VIRTUAL_HOST").map(|h| h.trim_matches('.').to_ascii_lowercase()),
+            content_origin,
         })
     }
 
@@ -331,6 +343,14 @@ impl Config {
     }
 
     /// The exposed bucket with this public name.
+    /// Is a request with this `Host` header on the separate content origin?
+    pub fn on_content_origin(&self, host: Option<&str>) -> bool {
+        match (&self.content_origin, host) {
+            (Some(o), Some(h)) => o.split_once("://").map(|(_, oh)| oh) == Some(h.trim().to_ascii_lowercase().as_str()),
+            _ => false,
+        }
+    }
+
     pub fn bucket(&self, name: &str) -> Option<&BucketConfig> {
         self.buckets.iter().find(|b| b.name == name)
     }

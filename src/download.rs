@@ -2,7 +2,7 @@
 //! sees, and the `response-*` overrides a signed URL may ask for.
 
 use crate::cache_policy::{client_headers, CACHE_STATUS_HEADER};
-use crate::conditional::{decide, not_modified_headers, precondition_failed_for, Outcome, Validators};
+use crate::conditional::{decide, not_modified_headers, precondition_failed_for, range_allowed, Outcome, Validators};
 use crate::error::S3Error;
 use crate::http::Headers;
 use crate::range::{content_range, invalid_range_error_for, parse_range, resolve, RangeAnswer};
@@ -22,7 +22,9 @@ pub enum HitPlan {
 }
 
 /// Decide how to answer `method` with `client` request headers from a cached copy whose
-/// stored headers are `cached`.
+/// stored headers are `cached`. Conditions first (304/412), then `If-Range` (RFC 9110
+/// §13.1.5: when it does not hold, `Range` is ignored and the whole object answered), then
+/// `Range`.
 pub fn plan_hit(method: &str, client: &Headers, cached: &Headers) -> HitPlan {
     let mut h = client_headers(cached);
     let lm = h.get("last-modified").and_then(parse_http_date);
@@ -39,6 +41,9 @@ pub fn plan_hit(method: &str, client: &Headers, cached: &Headers) -> HitPlan {
     let (Some(range_header), Some(total)) = (client.get("range"), total) else {
         return HitPlan::Full(h);
     };
+    if !range_allowed(client, &v) {
+        return HitPlan::Full(h);
+    }
     match resolve(&parse_range(range_header), total) {
         RangeAnswer::Full => HitPlan::Full(h),
         a @ RangeAnswer::Partial { start, end, .. } => {
@@ -63,11 +68,12 @@ const OVERRIDES: &[(&str, &str)] = &[
 ];
 
 /// The header overrides asked for in the query (S3 honours them only on signed requests;
-/// the caller passes an empty list otherwise).
+/// the caller passes an empty list otherwise). Names are matched exactly, as S3 does:
+/// `Response-Content-Type` is not an override (and is ignored).
 pub fn overrides(query: &[(String, String)]) -> Vec<(&'static str, String)> {
     query
         .iter()
-        .filter_map(|(k, v)| OVERRIDES.iter().find(|(q, _)| q.eq_ignore_ascii_case(k)).map(|(_, h)| (*h, v.clone())))
+        .filter_map(|(k, v)| OVERRIDES.iter().find(|(q, _)| *q == k.as_str()).map(|(_, h)| (*h, v.clone())))
         .collect()
 }
 
@@ -89,10 +95,15 @@ pub fn finish_headers(h: &mut Headers, overrides: &[(&'static str, String)], cac
 /// A HEAD with a `Range` that the store answered with a plain 200 (SeaweedFS ignores Range on
 /// HEAD; S3 honours it): the status S3 would give, with `Content-Range` and `Content-Length`
 /// fixed up in `h` (the passthrough headers). A range past the end is S3's 416 `InvalidRange`.
-/// Anything else (no range, other status, unknown length) keeps `status`.
+/// Anything else (no range, other status, unknown length, an `If-Range` that does not
+/// hold for `h`'s ETag / Last-Modified) keeps `status`.
 pub fn head_range(client: &Headers, status: u16, h: &mut Headers) -> Result<u16, S3Error> {
     let (200, Some(range_header)) = (status, client.get("range")) else { return Ok(status) };
     if h.get("content-range").is_some() {
+        return Ok(status);
+    }
+    let lm = h.get("last-modified").and_then(parse_http_date);
+    if !range_allowed(client, &Validators { etag: h.get("etag"), last_modified: lm }) {
         return Ok(status);
     }
     let Some(total) = h.get("content-length").and_then(|v| v.trim().parse::<u64>().ok()) else { return Ok(status) };
@@ -231,6 +242,20 @@ mod tests {
         assert_eq!(h.get("content-length"), Some("3"));
         let mut h = Headers::new();
         assert_eq!(ask(Some("bytes=2-4"), 200, &mut h), Ok(200));
+    }
+
+    #[test]
+    fn head_range_honours_if_range() {
+        let store = || Headers::from_pairs([("content-length", "10"), ("etag", "\"abc\""), ("last-modified", "Sun, 06 Nov 1994 08:49:37 GMT")]);
+        let ask = |if_range: &str| {
+            let mut h = store();
+            let s = head_range(&Headers::from_pairs([("range", "bytes=2-4"), ("if-range", if_range)]), 200, &mut h);
+            (s, h.get("content-range").map(str::to_string))
+        };
+        assert_eq!(ask("\"abc\""), (Ok(206), Some("bytes 2-4/10".into())));
+        assert_eq!(ask("Sun, 06 Nov 1994 08:49:37 GMT"), (Ok(206), Some("bytes 2-4/10".into())));
+        assert_eq!(ask("\"old\""), (Ok(200), None));
+        assert_eq!(ask("Sat, 05 Nov 1994 08:49:37 GMT"), (Ok(200), None));
     }
 
     #[test]

@@ -7,6 +7,8 @@
 //! only for wasm32.
 
 pub mod config;
+pub mod copy_source;
+pub mod guard;
 pub mod encoding;
 pub mod error;
 pub mod http;
@@ -16,6 +18,7 @@ pub mod time;
 pub mod xml;
 pub mod range;
 pub mod conditional;
+pub mod content_safety;
 pub mod cache_policy;
 pub mod listing;
 pub mod token;

@@ -29,6 +29,8 @@ pub enum S3Op {
     DeleteObject,
     CreateMultipartUpload,
     UploadPart,
+    /// UploadPart with `x-amz-copy-source`.
+    UploadPartCopy,
     CompleteMultipartUpload,
     AbortMultipartUpload,
     ListParts,
@@ -37,9 +39,9 @@ pub enum S3Op {
 }
 
 impl S3Op {
-    /// Does this operation write (and so purge the object's cache entry)?
+    /// Does this operation write (and so purge the object's cache entry)? See the operation table.
     pub fn is_write(&self) -> bool {
-        matches!(self, S3Op::PutObject | S3Op::CopyObject | S3Op::DeleteObject | S3Op::DeleteObjects | S3Op::CompleteMultipartUpload)
+        crate::guard::rule(self).writes
     }
 }
 
@@ -175,6 +177,7 @@ fn s3_route(req: &RequestParts, bucket: String, key: String) -> Route {
             "GET" if has("uploadId") => S3Op::ListParts,
             "GET" => S3Op::GetObject,
             "HEAD" => S3Op::HeadObject,
+            "PUT" if has("partNumber") && has("uploadId") && req.headers.get("x-amz-copy-source").is_some() => S3Op::UploadPartCopy,
             "PUT" if has("partNumber") && has("uploadId") => S3Op::UploadPart,
             "PUT" if req.headers.get("x-amz-copy-source").is_some() => S3Op::CopyObject,
             "PUT" => S3Op::PutObject,
@@ -227,6 +230,8 @@ mod tests {
         assert_eq!(op("POST", "/b/k?delete"), S3Op::Unsupported("delete".into()));
         let copy = RequestParts::from_target("PUT", "/b/k", Headers::from_pairs([("x-amz-copy-source", "/b/o")]));
         assert!(matches!(route(&copy), Route::S3 { op: S3Op::CopyObject, .. }));
+        let part_copy = RequestParts::from_target("PUT", "/b/k?partNumber=1&uploadId=u", Headers::from_pairs([("x-amz-copy-source", "/b/o")]));
+        assert!(matches!(route(&part_copy), Route::S3 { op: S3Op::UploadPartCopy, .. }));
     }
 
     #[test]

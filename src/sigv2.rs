@@ -15,6 +15,17 @@
 //! Clients put `Content-Type`, `Content-MD5` and `x-amz-*` values they signed into the
 //! query string (`content-type=...`, `x-amz-security-token=...`); those count as
 //! headers here. A header sent alongside a signed query value must agree with it.
+//!
+//! What the signature does not cover. Only the canonicalized resource's sub-resources
+//! ([`SUB_RESOURCES`], names compared after percent-decoding, as S3 does) are signed among
+//! the query parameters; every other parameter can be added to a URL by anyone. S3 ignores
+//! those, but the gateway matches `response-*` overrides case-insensitively, so
+//! [`verify_query`] refuses (403 `AccessDenied`, see [`check_unsigned_parameters`]) any
+//! parameter whose decoded name is, ignoring case, a sub-resource, `response-*` or the
+//! gateway's own `token`, unless it is exactly a sub-resource (and so signed). Every
+//! `x-amz-*` header sent, each value of a repeated one included, is part of the string to
+//! sign, and so are all values of `Content-Type` and `Content-MD5`: an added or repeated
+//! one makes the signature fail.
 
 use base64::Engine as _;
 use hmac::{Hmac, Mac};
@@ -27,15 +38,20 @@ use crate::time::iso8601;
 use crate::S3Error;
 
 /// Query parameters that are part of the canonicalized resource (S3 sub-resources and
-/// response header overrides), as S3 and botocore list them.
+/// response header overrides): botocore's `HmacV1Auth.QSAOfInterest`, the list of the S3
+/// SigV2 documentation, and the other sub-resources S3 serves (`attributes`, `encryption`,
+/// `intelligent-tiering`, `legal-hold`, `ownershipControls`, `policyStatus`,
+/// `publicAccessBlock`, `retention`). Names are case-sensitive, as S3 compares them.
 pub const SUB_RESOURCES: &[&str] = &[
     "accelerate",
     "acl",
     "analytics",
+    "attributes",
     "cors",
     "defaultObjectAcl",
     "delete",
     "encryption",
+    "intelligent-tiering",
     "inventory",
     "legal-hold",
     "lifecycle",
@@ -44,8 +60,11 @@ pub const SUB_RESOURCES: &[&str] = &[
     "metrics",
     "notification",
     "object-lock",
+    "ownershipControls",
     "partNumber",
     "policy",
+    "policyStatus",
+    "publicAccessBlock",
     "replication",
     "requestPayment",
     "response-cache-control",
@@ -76,7 +95,10 @@ pub fn disabled() -> S3Error {
 
 /// CanonicalizedResource: `/bucket` (virtual-hosted requests only) + the path exactly as
 /// sent + `?` + the sub-resources of the raw query, sorted by name, each `name` or
-/// `name=decoded value`, joined with `&`.
+/// `name=decoded value`, joined with `&`. A parameter is a sub-resource when its
+/// percent-decoded name is exactly one of [`SUB_RESOURCES`] (S3 decodes names before it
+/// looks at them: `version%49d=x` is `versionId=x`), split and decoded as
+/// [`crate::encoding::parse_query`] does, so that what is signed is what the gateway reads.
 pub fn canonical_resource(raw_path: &str, raw_query: &str, virtual_host_bucket: Option<&str>) -> String {
     let mut out = String::with_capacity(raw_path.len() + 16);
     if let Some(b) = virtual_host_bucket {
@@ -84,16 +106,16 @@ pub fn canonical_resource(raw_path: &str, raw_query: &str, virtual_host_bucket: 
         out.push_str(b);
     }
     out.push_str(if raw_path.is_empty() && virtual_host_bucket.is_none() { "/" } else { raw_path });
-    let mut subs: Vec<(&str, Option<String>)> = raw_query
+    let mut subs: Vec<(String, Option<String>)> = raw_query
         .split('&')
         .filter(|p| !p.is_empty())
         .map(|p| match p.split_once('=') {
-            Some((k, v)) => (k, Some(crate::encoding::percent_decode(v))),
-            None => (p, None),
+            Some((k, v)) => (crate::encoding::percent_decode(k), Some(crate::encoding::percent_decode(v))),
+            None => (crate::encoding::percent_decode(p), None),
         })
-        .filter(|(k, _)| SUB_RESOURCES.contains(k))
+        .filter(|(k, _)| SUB_RESOURCES.contains(&k.as_str()))
         .collect();
-    subs.sort_by(|a, b| a.0.cmp(b.0));
+    subs.sort_by(|a, b| a.0.cmp(&b.0));
     for (i, (k, v)) in subs.iter().enumerate() {
         out.push(if i == 0 { '?' } else { '&' });
         out.push_str(k);
@@ -142,17 +164,90 @@ pub fn sign(secret: &str, string_to_sign: &str) -> String {
     base64::engine::general_purpose::STANDARD.encode(hmac_sha1(secret, string_to_sign))
 }
 
-/// The signed value of a pseudo-header: the query parameter if present (a header sent as
-/// well must agree), else the header.
-fn signed_value(req: &RequestParts, pairs: &[(String, String)], name: &str) -> Result<String, ()> {
-    let q = pairs.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.trim());
-    let h = req.headers.get(name).map(str::trim);
-    match (q, h) {
-        (Some(q), Some(h)) if q != h => Err(()),
-        (Some(q), _) => Ok(q.to_string()),
-        (None, Some(h)) => Ok(h.to_string()),
-        (None, None) => Ok(String::new()),
+/// The gateway's share-token query parameter (see [`crate::auth::find_token`]).
+const TOKEN_PARAM: &str = "token";
+
+/// `x-amz-*`, in any case.
+fn is_amz(name: &str) -> bool {
+    name.get(..6).is_some_and(|p| p.eq_ignore_ascii_case("x-amz-"))
+}
+
+/// A query parameter name as an error message may show it: control and non-ASCII
+/// characters escaped, at most 64 characters.
+fn shown(name: &str) -> String {
+    let mut out: String = name.chars().take(64).flat_map(|c| if c == ' ' || c.is_ascii_graphic() { vec![c] } else { c.escape_default().collect() }).collect();
+    if name.chars().nth(64).is_some() {
+        out.push_str("...");
     }
+    out
+}
+
+/// Refuse the query parameters a SigV2 URL does not sign but the gateway would act on.
+/// `pairs` are the request's decoded query parameters ([`RequestParts::query_pairs`]).
+///
+/// A parameter whose decoded name is exactly one of [`SUB_RESOURCES`] is part of the
+/// canonical resource, hence signed. Any other whose decoded name, ignoring ASCII case, is
+/// a sub-resource, starts with `response-`, or is `token` → 403 `AccessDenied` naming it
+/// (S3 itself ignores `Response-Content-Type`, but the gateway matches overrides
+/// case-insensitively). Not affected: the signing parameters (`AWSAccessKeyId`,
+/// `Signature`, `Expires`), the pseudo-headers (`content-type`, `content-md5`, `x-amz-*`,
+/// all in the string to sign) and the rest (`x-id`, listing parameters, ...), which S3
+/// leaves unsigned too.
+///
+/// `token` is refused: a share token riding on an access-key URL is a second credential
+/// that nobody signed. The signature wins in [`crate::auth::authenticate`], and nothing
+/// downstream should see a token next to it (S3 likewise allows one auth mechanism).
+pub fn check_unsigned_parameters(pairs: &[(String, String)]) -> Result<(), S3Error> {
+    for (name, _) in pairs {
+        if SUB_RESOURCES.contains(&name.as_str()) {
+            continue;
+        }
+        let why = if name.eq_ignore_ascii_case(TOKEN_PARAM) {
+            "a share token cannot be combined with an AWS signature"
+        } else if SUB_RESOURCES.iter().any(|s| s.eq_ignore_ascii_case(name)) || name.get(..9).is_some_and(|p| p.eq_ignore_ascii_case("response-")) {
+            "sub-resource and response-* parameters are signed only under their exact, case-sensitive S3 names"
+        } else {
+            continue;
+        };
+        return Err(S3Error::access_denied(format!("Query parameter '{}' is not signed by this Signature Version 2 URL; {why}.", shown(name))));
+    }
+    Ok(())
+}
+
+/// The signed value of a pseudo-header (`content-type`, `content-md5`): the query
+/// parameter if present, else the header. Every value sent, in the query or as a header,
+/// must be that same value (a second, different one would not be signed).
+fn signed_value(req: &RequestParts, pairs: &[(String, String)], name: &str) -> Result<String, ()> {
+    let mut values = pairs.iter().filter(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.trim()).chain(req.headers.get_all(name).map(str::trim));
+    match values.next() {
+        None => Ok(String::new()),
+        Some(first) if values.all(|v| v == first) => Ok(first.to_string()),
+        Some(_) => Err(()),
+    }
+}
+
+/// The `x-amz-*` "headers" of the string to sign: every `x-amz-*` query parameter, then
+/// every value of each `x-amz-*` header the query does not carry. A header the query
+/// carries too must say the same (its values joined as the string to sign joins them).
+fn amz_headers(req: &RequestParts, pairs: &[(String, String)]) -> Result<Vec<(String, String)>, ()> {
+    let joined = |values: Vec<&str>| values.iter().map(|v| v.trim()).collect::<Vec<_>>().join(",");
+    let mut amz: Vec<(String, String)> = pairs.iter().filter(|(k, _)| is_amz(k)).cloned().collect();
+    let mut seen: Vec<String> = Vec::new();
+    for (k, _) in req.headers.iter().filter(|(k, _)| is_amz(k)) {
+        let name = k.to_ascii_lowercase();
+        if seen.contains(&name) {
+            continue;
+        }
+        let values: Vec<&str> = req.headers.get_all(&name).collect();
+        let in_query: Vec<&str> = pairs.iter().filter(|(n, _)| n.eq_ignore_ascii_case(&name)).map(|(_, v)| v.as_str()).collect();
+        if in_query.is_empty() {
+            amz.extend(values.iter().map(|v| (name.clone(), v.to_string())));
+        } else if joined(values) != joined(in_query) {
+            return Err(());
+        }
+        seen.push(name);
+    }
+    Ok(amz)
 }
 
 /// Verify a SigV2 presigned URL. `pairs` are the request's decoded query parameters.
@@ -177,26 +272,10 @@ pub fn verify_query(req: &RequestParts, pairs: &[(String, String)], keys: &dyn S
     if opts.now > expires {
         return Err(S3Error::access_denied("Request has expired").with("Expires", iso8601(expires)).with("ServerTime", iso8601(opts.now)));
     }
+    check_unsigned_parameters(pairs)?;
     let secret = keys.secret_for(akid).ok_or_else(|| invalid_access_key_id(akid))?;
 
-    let mut amz: Vec<(String, String)> = pairs
-        .iter()
-        .filter(|(k, _)| k.len() > 6 && k.get(..6).is_some_and(|p| p.eq_ignore_ascii_case("x-amz-")))
-        .cloned()
-        .collect();
-    for (k, v) in req.headers.iter() {
-        if k.len() > 6 && k.get(..6).is_some_and(|p| p.eq_ignore_ascii_case("x-amz-")) && !amz.iter().any(|(n, _)| n.eq_ignore_ascii_case(k)) {
-            amz.push((k.to_string(), v.to_string()));
-        }
-    }
-    for (k, v) in req.headers.iter() {
-        // a header that repeats a signed query value must carry the same value
-        if let Some((_, qv)) = pairs.iter().find(|(n, _)| n.eq_ignore_ascii_case(k) && k.get(..6).is_some_and(|p| p.eq_ignore_ascii_case("x-amz-"))) {
-            if qv.trim() != v.trim() {
-                return Err(signature_does_not_match(akid, "", provided));
-            }
-        }
-    }
+    let amz = amz_headers(req, pairs).map_err(|_| signature_does_not_match(akid, "", provided))?;
     let content_md5 = signed_value(req, pairs, "content-md5").map_err(|_| signature_does_not_match(akid, "", provided))?;
     let content_type = signed_value(req, pairs, "content-type").map_err(|_| signature_does_not_match(akid, "", provided))?;
     let resource = canonical_resource(&req.path, &req.query, opts.virtual_host_bucket);

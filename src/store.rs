@@ -2,9 +2,14 @@
 //!
 //! The gateway talks to every store (AWS S3, R2, MinIO, SeaweedFS) the same way: over HTTP,
 //! SigV4-signed with that store's credentials, path-style or virtual-host addressing.
+//!
+//! Every builder here takes a [`Grant`] (an authorised key, which only `crate::guard::grant`
+//! can make) and [`StoreHeaders`] (the client headers the operation table allows, which only
+//! `crate::guard::headers` can fill). A builder refuses a request the grant does not cover: a
+//! method, a sub-resource or a list prefix outside it is an internal error, never a store request.
 
-use crate::config::StoreConfig;
-use crate::http::Headers;
+use crate::guard::{Grant, GrantKind, StoreHeaders};
+use crate::error::S3Error;
 use crate::sigv4::sign::{object_path, sign_headers, store_host, Target};
 use crate::sigv4::UNSIGNED_PAYLOAD;
 
@@ -20,57 +25,75 @@ pub struct StoreRequest {
     pub raw_body: bool,
 }
 
-/// Request headers a client may send that the store should see (for GET/HEAD and writes).
-const FORWARD: &[&str] = &[
-    "range",
-    "if-match",
-    "if-none-match",
-    "if-modified-since",
-    "if-unmodified-since",
-    "content-type",
-    "content-length",
-    "content-md5",
-    "content-disposition",
-    "content-encoding",
-    "content-language",
-    "cache-control",
-    "expires",
-];
-
-/// Which of the client's headers to forward to the store: the list above plus every
-/// `x-amz-*` header except the client's own signing headers (the gateway signs anew).
-pub fn forwardable(client: &Headers) -> Headers {
-    let mut out = Headers::new();
-    for (k, v) in client.iter() {
-        let k = k.to_ascii_lowercase();
-        let amz = k.starts_with("x-amz-")
-            && !matches!(
-                k.as_str(),
-                "x-amz-date" | "x-amz-content-sha256" | "x-amz-security-token" | "x-amz-decoded-content-length"
-                    | "x-amz-trailer" | "x-amz-user-agent"
-            );
-        if amz || FORWARD.contains(&k.as_str()) {
-            out.append(&k, v);
+/// Query parameters (names) each kind of grant may send, per method.
+fn query_allowed(kind: GrantKind, method: &str, names: &[&str]) -> bool {
+    let only = |allowed: &[&str]| names.iter().all(|n| allowed.contains(n));
+    let has = |n: &str| names.contains(&n);
+    match (kind, method) {
+        (GrantKind::Read, "GET" | "HEAD") => only(&["versionId", "partNumber"]),
+        (GrantKind::Write, "PUT") => names.is_empty() || (has("partNumber") && has("uploadId") && only(&["partNumber", "uploadId"])),
+        (GrantKind::Write, "POST") => (has("uploads") && only(&["uploads"])) || (has("uploadId") && only(&["uploadId"])),
+        (GrantKind::Write, "DELETE") => has("uploadId") && only(&["uploadId"]),
+        (GrantKind::Write, "GET") => has("uploadId") && only(&["uploadId", "max-parts", "part-number-marker"]),
+        (GrantKind::Write, "HEAD") => names.is_empty(),
+        (GrantKind::Delete, "DELETE") => only(&["versionId"]),
+        (GrantKind::List, "GET") => only(&[
+            "list-type", "prefix", "delimiter", "continuation-token", "start-after", "max-keys", "encoding-type", "marker", "fetch-owner",
+        ]),
+        (GrantKind::Bucket, "HEAD") => names.is_empty(),
+        (GrantKind::Bucket, "GET") => {
+            has("uploads") && only(&["uploads", "prefix", "delimiter", "key-marker", "upload-id-marker", "max-uploads", "encoding-type"])
         }
+        _ => false,
     }
-    out
 }
 
-/// Build and sign a request to the store for `key` (empty = the bucket itself).
-/// `headers` are sent and signed; `payload_hash` is a hex digest or `UNSIGNED-PAYLOAD`.
-pub fn build(
-    store: &StoreConfig,
-    method: &str,
-    key: &str,
-    query: &[(String, String)],
-    headers: &Headers,
-    payload_hash: &str,
-    now: u64,
-) -> StoreRequest {
+fn refused(what: String) -> S3Error {
+    S3Error::internal(format!("refused to build a store request outside its grant: {what}"))
+}
+
+/// Check that `method` and `query` stay within `grant`; returns the key the request addresses.
+fn check<'g>(grant: &'g Grant, method: &str, query: &[(String, String)], headers: &StoreHeaders) -> Result<&'g str, S3Error> {
+    let names: Vec<&str> = query.iter().map(|(k, _)| k.as_str()).collect();
+    if !query_allowed(grant.kind(), method, &names) {
+        return Err(refused(format!("{method} {names:?} with a {:?} grant", grant.kind())));
+    }
+    // A copy source is set by `copy` only, from an authorised source.
+    if headers.headers().iter().any(|(k, _)| k.starts_with("x-amz-copy-source") && k != "x-amz-copy-source-range" && !k.starts_with("x-amz-copy-source-if-") && !k.starts_with("x-amz-copy-source-server-side-encryption-customer-")) {
+        return Err(refused("a copy source without a source grant".into()));
+    }
+    Ok(match grant.kind() {
+        GrantKind::List => {
+            // a listing stays under the grant's prefix
+            let prefix = query.iter().find(|(k, _)| k == "prefix").map(|(_, v)| v.as_str()).unwrap_or("");
+            if !prefix.starts_with(grant.key()) {
+                return Err(refused(format!("list prefix {prefix:?} outside the grant's")));
+            }
+            ""
+        }
+        GrantKind::Bucket => "",
+        _ => {
+            if grant.key().is_empty() {
+                return Err(refused("an object request without a key".into()));
+            }
+            grant.key()
+        }
+    })
+}
+
+/// Build and sign a request to the store for what `grant` covers.
+/// `payload_hash` is a hex digest or `UNSIGNED-PAYLOAD`.
+pub fn build(grant: &Grant, method: &str, query: &[(String, String)], headers: &StoreHeaders, payload_hash: &str, now: u64) -> Result<StoreRequest, S3Error> {
+    let key = check(grant, method, query, headers)?;
+    Ok(sign(grant, method, key, query, headers, payload_hash, now))
+}
+
+fn sign(grant: &Grant, method: &str, key: &str, query: &[(String, String)], headers: &StoreHeaders, payload_hash: &str, now: u64) -> StoreRequest {
+    let store = &grant.bucket().store;
     let host = store_host(&store.host, &store.bucket, store.virtual_host);
     let path = object_path(&store.bucket, key, store.virtual_host);
     let target = Target { method, scheme: &store.scheme, host: &host, path: &path, query };
-    let auth = sign_headers(&target, headers, payload_hash, &store.credentials, &store.region, now);
+    let auth = sign_headers(&target, headers.headers(), payload_hash, &store.credentials, &store.region, now);
     let mut url = format!("{}://{}{}", store.scheme, host, path);
     if !query.is_empty() {
         url.push('?');
@@ -80,44 +103,117 @@ pub fn build(
             .collect();
         url.push_str(&q.join("&"));
     }
-    let mut all: Vec<(String, String)> = headers.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    let mut all: Vec<(String, String)> = headers.headers().iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
     all.extend(auth);
     StoreRequest { method: method.to_string(), url, headers: all, raw_body: false }
 }
 
-/// A GET/HEAD of an object with the client's range and conditions passed on.
-pub fn object_read(store: &StoreConfig, method: &str, key: &str, version_id: Option<&str>, client: &Headers, now: u64) -> StoreRequest {
-    let mut h = Headers::new();
-    for name in ["range", "if-match", "if-none-match", "if-modified-since", "if-unmodified-since"] {
-        if let Some(v) = client.get(name) {
-            h.append(name, v);
-        }
+/// A GET/HEAD of an object (its bytes taken as stored); `headers` are the allowed read headers.
+pub fn object_read(grant: &Grant, method: &str, version_id: Option<&str>, headers: &StoreHeaders, now: u64) -> Result<StoreRequest, S3Error> {
+    if grant.kind() != GrantKind::Read {
+        return Err(refused(format!("an object read with a {:?} grant", grant.kind())));
     }
     let q: Vec<(String, String)> = version_id.map(|v| vec![("versionId".to_string(), v.to_string())]).unwrap_or_default();
-    StoreRequest { raw_body: true, ..build(store, method, key, &q, &h, UNSIGNED_PAYLOAD, now) }
+    Ok(StoreRequest { raw_body: true, ..build(grant, method, &q, headers, UNSIGNED_PAYLOAD, now)? })
+}
+
+/// CopyObject (`query` empty) or UploadPartCopy (`partNumber`, `uploadId`) of `source` (a Read
+/// grant: the principal may GET it) onto `dest` (a Write grant). The gateway writes the
+/// `x-amz-copy-source` header itself, naming the source in the store.
+pub fn copy(dest: &Grant, source: &Grant, version_id: Option<&str>, query: &[(String, String)], headers: &StoreHeaders, now: u64) -> Result<StoreRequest, S3Error> {
+    if dest.kind() != GrantKind::Write || source.kind() != GrantKind::Read {
+        return Err(refused(format!("a copy from a {:?} grant onto a {:?} grant", source.kind(), dest.kind())));
+    }
+    if source.bucket().store.endpoint() != dest.bucket().store.endpoint() {
+        return Err(refused("a copy between stores".into()));
+    }
+    let key = check(dest, "PUT", query, headers)?;
+    let mut h = headers.clone();
+    let mut src = format!("/{}/{}", source.bucket().store.bucket, crate::encoding::uri_encode(source.key(), true));
+    if let Some(v) = version_id {
+        src.push_str(&format!("?versionId={}", crate::encoding::uri_encode(v, false)));
+    }
+    h.set("x-amz-copy-source", src);
+    Ok(sign(dest, "PUT", key, query, &h, crate::sigv4::EMPTY_SHA256, now))
+}
+
+/// A presigned PUT (`query` empty) or UploadPart (`partNumber`, `uploadId`) URL for the key of
+/// `grant` (a Write grant), at `endpoint` (`scheme://host[:port]`, the store as browsers reach
+/// it), binding `headers` (the length, type and conditions the gateway decided), valid `ttl` s.
+pub fn presign_put(grant: &Grant, endpoint: &str, query: &[(String, String)], headers: &crate::http::Headers, ttl: u64, now: u64) -> Result<String, S3Error> {
+    if grant.kind() != GrantKind::Write {
+        return Err(refused(format!("a presigned PUT with a {:?} grant", grant.kind())));
+    }
+    let key = check(grant, "PUT", query, &StoreHeaders::none())?;
+    let store = &grant.bucket().store;
+    let (scheme, ep_host) = endpoint.split_once("://").unwrap_or(("https", endpoint));
+    let host = store_host(ep_host, &store.bucket, store.virtual_host);
+    let path = object_path(&store.bucket, key, store.virtual_host);
+    let t = Target { method: "PUT", scheme, host: &host, path: &path, query };
+    Ok(crate::sigv4::presign::presign(&t, headers, &store.credentials, &store.region, now, ttl))
+}
+
+/// DeleteObjects of exactly the keys of `grants` (Delete grants of one bucket, each with an
+/// optional version): the gateway writes the document from the grants, with the Content-MD5 S3
+/// requires. Returns the request and the document to send.
+pub fn delete_objects(grants: &[(Grant, Option<String>)], now: u64) -> Result<(StoreRequest, String), S3Error> {
+    use md5::Digest;
+    let Some((first, _)) = grants.first() else { return Err(refused("an empty DeleteObjects".into())) };
+    if grants.iter().any(|(g, _)| g.kind() != GrantKind::Delete || g.bucket() != first.bucket() || g.key().is_empty()) {
+        return Err(refused("DeleteObjects keys without Delete grants".into()));
+    }
+    let objects: Vec<crate::xml::ObjectToDelete> =
+        grants.iter().map(|(g, v)| crate::xml::ObjectToDelete { key: g.key().to_string(), version_id: v.clone() }).collect();
+    let doc = crate::xml::delete_request_xml(false, &objects);
+    let mut h = StoreHeaders::none();
+    h.set("content-type", "application/xml");
+    h.set("content-md5", base64::Engine::encode(&base64::engine::general_purpose::STANDARD, md5::Md5::digest(doc.as_bytes())));
+    let bucket_grant = Grant::maintenance(first.bucket(), "", GrantKind::Bucket);
+    let q = [("delete".to_string(), String::new())];
+    Ok((sign(&bucket_grant, "POST", "", &q, &h, &crate::sigv4::sha256_hex(doc.as_bytes()), now), doc))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::auth::{Principal, TokenSource};
+    use crate::config::{BucketConfig, StoreConfig};
+    use crate::guard::grant::{authorize, Who};
+    use crate::guard::{headers::from_client, HeaderSet, PrincipalClass};
+    use crate::http::Headers;
     use crate::sigv4::Credentials;
+    use crate::token::{Claims, Method, Methods, Scope};
 
-    fn store(virtual_host: bool) -> StoreConfig {
-        StoreConfig {
-            scheme: "http".into(),
-            host: "127.0.0.1:8333".into(),
-            region: "us-east-1".into(),
-            bucket: "demo".into(),
-            virtual_host,
-            credentials: Credentials::new("AK", "SK"),
-            post_policy: true,
-            browser_endpoint: None,
+    fn bucket(virtual_host: bool) -> BucketConfig {
+        BucketConfig {
+            name: "demo".into(),
+            store: StoreConfig {
+                scheme: "http".into(),
+                host: "127.0.0.1:8333".into(),
+                region: "us-east-1".into(),
+                bucket: "demo".into(),
+                virtual_host,
+                credentials: Credentials::new("AK", "SK"),
+                post_policy: true,
+                browser_endpoint: None,
+            },
+            public_prefixes: vec![],
         }
+    }
+    fn token(scope: &str) -> Principal {
+        Principal::Token(Box::new(Claims::new("k", u64::MAX / 2, Methods::ALL, "demo", Scope::Prefix(scope.into()))), "t".into(), TokenSource::Query)
+    }
+    fn who(p: &Principal) -> Who<'_> {
+        Who { principal: p, revoked: &[], client_ip: None, now: 1_369_353_600 }
     }
 
     #[test]
     fn path_style_url_and_signature_headers() {
-        let r = object_read(&store(false), "GET", "a b/c+d.txt", Some("v1"), &Headers::from_pairs([("Range", "bytes=0-1"), ("Cookie", "x")]), 1_369_353_600);
+        let b = bucket(false);
+        let p = token("");
+        let g = authorize(&who(&p), &b, Method::Get, "a b/c+d.txt").unwrap();
+        let h = from_client(HeaderSet::Read, PrincipalClass::Limited, &Headers::from_pairs([("Range", "bytes=0-1"), ("Cookie", "x")])).unwrap();
+        let r = object_read(&g, "GET", Some("v1"), &h, 1_369_353_600).unwrap();
         assert_eq!(r.url, "http://127.0.0.1:8333/demo/a%20b/c%2Bd.txt?versionId=v1");
         let names: Vec<&str> = r.headers.iter().map(|(k, _)| k.as_str()).collect();
         assert!(names.contains(&"range") && names.contains(&"authorization") && !names.contains(&"cookie"), "{names:?}");
@@ -126,27 +222,64 @@ mod tests {
         assert!(auth.contains("SignedHeaders=host;range;x-amz-content-sha256;x-amz-date"), "{auth}");
         // object bytes are taken as stored; other answers (XML documents) may be decoded
         assert!(r.raw_body);
-        assert!(!build(&store(false), "GET", "", &[], &Headers::new(), UNSIGNED_PAYLOAD, 0).raw_body);
+        let l = authorize(&who(&p), &b, Method::List, "").unwrap();
+        assert!(!build(&l, "GET", &[], &StoreHeaders::none(), UNSIGNED_PAYLOAD, 0).unwrap().raw_body);
     }
 
     #[test]
     fn virtual_host_url() {
-        let r = object_read(&store(true), "GET", "k", None, &Headers::new(), 0);
+        let b = bucket(true);
+        let p = token("");
+        let g = authorize(&who(&p), &b, Method::Get, "k").unwrap();
+        let r = object_read(&g, "GET", None, &StoreHeaders::none(), 0).unwrap();
         assert_eq!(r.url, "http://demo.127.0.0.1:8333/k");
     }
 
     #[test]
-    fn forwards_metadata_not_client_signature() {
-        let h = Headers::from_pairs([
-            ("x-amz-meta-a", "1"),
-            ("x-amz-date", "x"),
-            ("authorization", "AWS4..."),
-            ("content-type", "text/plain"),
-            ("x-amz-content-sha256", "UNSIGNED-PAYLOAD"),
-            ("host", "gw"),
-        ]);
-        let f = forwardable(&h);
-        let names: Vec<&str> = f.iter().map(|(k, _)| k).collect();
-        assert_eq!(names, vec!["x-amz-meta-a", "content-type"]);
+    fn a_grant_covers_only_its_own_kind_of_request() {
+        let b = bucket(false);
+        let p = token("up/");
+        let read = authorize(&who(&p), &b, Method::Get, "up/a").unwrap();
+        let none = StoreHeaders::none();
+        assert!(build(&read, "PUT", &[], &none, UNSIGNED_PAYLOAD, 0).is_err());
+        assert!(build(&read, "DELETE", &[], &none, UNSIGNED_PAYLOAD, 0).is_err());
+        assert!(build(&read, "GET", &[("acl".into(), String::new())], &none, UNSIGNED_PAYLOAD, 0).is_err());
+        let write = authorize(&who(&p), &b, Method::Put, "up/a").unwrap();
+        assert!(build(&write, "GET", &[], &none, UNSIGNED_PAYLOAD, 0).is_err(), "a write grant does not read the object");
+        assert!(build(&write, "DELETE", &[], &none, UNSIGNED_PAYLOAD, 0).is_err(), "nor delete it");
+        assert!(build(&write, "PUT", &[("tagging".into(), String::new())], &none, UNSIGNED_PAYLOAD, 0).is_err());
+        assert!(build(&write, "POST", &[("uploads".into(), String::new())], &none, UNSIGNED_PAYLOAD, 0).is_ok());
+        let list = authorize(&who(&p), &b, Method::List, "up/").unwrap();
+        assert!(build(&list, "GET", &[("prefix".into(), "up/x".into())], &none, UNSIGNED_PAYLOAD, 0).is_ok());
+        assert!(build(&list, "GET", &[("prefix".into(), "private/".into())], &none, UNSIGNED_PAYLOAD, 0).is_err());
+        assert!(build(&list, "GET", &[], &none, UNSIGNED_PAYLOAD, 0).is_err(), "no prefix = the whole bucket");
+    }
+
+    #[test]
+    fn copies_need_a_read_grant_on_the_source_and_set_the_header_themselves() {
+        let b = bucket(false);
+        let p = token("up/");
+        let dest = authorize(&who(&p), &b, Method::Put, "up/y").unwrap();
+        let src = authorize(&who(&p), &b, Method::Get, "up/x y").unwrap();
+        let r = copy(&dest, &src, Some("v1"), &[], &StoreHeaders::none(), 0).unwrap();
+        let cs = &r.headers.iter().find(|(k, _)| k == "x-amz-copy-source").unwrap().1;
+        assert_eq!(cs, "/demo/up/x%20y?versionId=v1");
+        // a write grant is no source; a client copy-source header never passes build()
+        assert!(copy(&dest, &dest, None, &[], &StoreHeaders::none(), 0).is_err());
+        let mut h = StoreHeaders::none();
+        h.set("x-amz-copy-source", "/demo/private/payroll.csv");
+        assert!(build(&dest, "PUT", &[], &h, UNSIGNED_PAYLOAD, 0).is_err());
+    }
+
+    #[test]
+    fn delete_objects_document_holds_exactly_the_granted_keys() {
+        let b = bucket(false);
+        let p = token("up/");
+        let g = |k: &str| authorize(&who(&p), &b, Method::Delete, k).unwrap();
+        let (r, doc) = delete_objects(&[(g("up/a"), None), (g("up/b"), Some("v".into()))], 0).unwrap();
+        assert!(r.url.ends_with("/demo?delete="), "{}", r.url);
+        assert!(doc.contains("<Key>up/a</Key>") && doc.contains("<Key>up/b</Key>") && doc.contains("<VersionId>v</VersionId>"));
+        let read = authorize(&who(&p), &b, Method::Get, "up/c").unwrap();
+        assert!(delete_objects(&[(read, None)], 0).is_err());
     }
 }

@@ -12,7 +12,7 @@ use crate::error::S3Error;
 use crate::http::Headers;
 use crate::sigv4::chunked::{ChunkMode, ChunkedDecoder};
 use crate::sigv4::verify::Payload;
-use crate::store::forwardable;
+use crate::guard::{headers::from_client, HeaderSet, PrincipalClass, StoreHeaders};
 use crate::token::Claims;
 use base64::Engine;
 use sha2::{Digest, Sha256};
@@ -45,8 +45,9 @@ pub struct PutPlan {
     pub sha256: Option<String>,
     /// Checksum algorithm announced for a trailer (`x-amz-trailer`), e.g. `x-amz-checksum-crc32`.
     pub trailer_checksum: Option<String>,
-    /// Headers for the store request (content metadata, checksums, conditions; signed by the gateway).
-    pub store_headers: Headers,
+    /// Headers for the store request (the client headers the operation table allows: content
+    /// metadata, checksums, conditions; signed by the gateway).
+    pub store_headers: StoreHeaders,
 }
 
 impl PutPlan {
@@ -63,7 +64,8 @@ impl PutPlan {
     }
 }
 
-fn too_large(limit: u64) -> S3Error {
+/// 400 EntityTooLarge for a limit of `limit` bytes.
+pub fn too_large(limit: u64) -> S3Error {
     S3Error::new(400, "EntityTooLarge", "Your proposed upload exceeds the maximum allowed object size.")
         .with("MaxSizeAllowed", limit.to_string())
 }
@@ -88,9 +90,10 @@ fn parse_len(h: &Headers, name: &str) -> Result<Option<u64>, S3Error> {
     }
 }
 
-/// Decide how a PUT / UploadPart body travels. `payload` is what the SigV4 check found (None for
-/// tokens and SigV2); `claims` the token's limits (None for access keys); `multipart_part` is true
-/// for UploadPart (content-type limits were checked at CreateMultipartUpload).
+/// Decide how a PUT / UploadPart body travels. `payload` is what the signature check found (Some
+/// exactly for the gateway's access keys); `claims` the token's limits (None for access keys);
+/// `multipart_part` is true for UploadPart (content-type limits were checked at
+/// CreateMultipartUpload).
 pub fn plan_put(
     client: &Headers,
     payload: Option<&Payload>,
@@ -155,23 +158,60 @@ pub fn plan_put(
         }
     }
 
-    let mut h = forwardable(client);
-    h.remove("content-length");
-    h.remove("x-amz-sdk-checksum-algorithm");
+    let class = if claims.is_none() && payload.is_some() { PrincipalClass::AccessKey } else { PrincipalClass::Limited };
+    let mut h = from_client(if multipart_part { HeaderSet::Part } else { HeaderSet::Put }, class, client)?;
     if framing != Framing::Raw {
         let rest: Vec<&String> = encodings.iter().filter(|e| !e.eq_ignore_ascii_case("aws-chunked")).collect();
         h.remove("content-encoding");
-        if !rest.is_empty() {
-            h.insert("content-encoding", rest.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(","));
+        if !rest.is_empty() && !multipart_part {
+            h.set("content-encoding", rest.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(","));
         }
     }
     if let Some(n) = length {
-        h.insert("content-length", n.to_string());
+        h.set("content-length", n.to_string());
     }
     if claims.is_some_and(|c| c.no_overwrite) && !multipart_part {
-        h.insert("if-none-match", "*");
+        h.set("if-none-match", "*");
     }
     Ok(PutPlan { framing, length, limit, sha256, trailer_checksum, store_headers: h })
+}
+
+/// What a share token's copy (CopyObject or UploadPartCopy) must respect beyond the copy itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CopyPlan {
+    /// Bytes the copy writes (the source, or the part's `x-amz-copy-source-range`).
+    pub size: u64,
+    /// The destination must not exist (the token's `no_overwrite`).
+    pub no_overwrite: bool,
+}
+
+/// A share token's copy obeys its upload limits as an upload of the same bytes would: the size
+/// (the source's, or the part's copy range), the content type the destination gets (the source's,
+/// or the request's with `x-amz-metadata-directive: REPLACE`), and no-overwrite. `source` are the
+/// store's headers for the source object.
+pub fn plan_copy(claims: &Claims, max_upload: u64, client: &Headers, source: &Headers, source_size: u64, part: bool) -> Result<CopyPlan, S3Error> {
+    let size = match client.get("x-amz-copy-source-range").filter(|_| part) {
+        Some(r) => {
+            let bad = || S3Error::invalid_argument("The x-amz-copy-source-range value must be of the form bytes=first-last where first and last are the zero-based offsets of the first and last bytes to copy");
+            let (a, b) = r.trim().strip_prefix("bytes=").and_then(|v| v.split_once('-')).ok_or_else(bad)?;
+            let (a, b): (u64, u64) = (a.trim().parse().map_err(|_| bad())?, b.trim().parse().map_err(|_| bad())?);
+            if b < a || b >= source_size {
+                return Err(bad());
+            }
+            b - a + 1
+        }
+        None => source_size,
+    };
+    let limit = byte_limit(Some(claims), max_upload);
+    if size > limit {
+        return Err(too_large(limit));
+    }
+    if !part {
+        let replace = client.get("x-amz-metadata-directive").is_some_and(|d| d.trim().eq_ignore_ascii_case("REPLACE"));
+        let ct = if replace { client.get("content-type") } else { source.get("content-type") };
+        crate::token::check_upload(claims, ct, Some(size))?;
+    }
+    Ok(CopyPlan { size, no_overwrite: claims.no_overwrite && !part })
 }
 
 /// Trailing checksums the gateway verifies.
@@ -457,6 +497,28 @@ mod tests {
         }
         out.extend(f.finish()?);
         Ok(out)
+    }
+
+    #[test]
+    fn copies_obey_the_tokens_upload_limits() {
+        let src = Headers::from_pairs([("content-type", "text/plain")]);
+        let none = Headers::new();
+        // size
+        assert_eq!(plan_copy(&claims(Some(100), &[], false), 1 << 30, &none, &src, 5_000, false).unwrap_err().code, "EntityTooLarge");
+        assert_eq!(plan_copy(&claims(Some(100), &[], false), 1 << 30, &none, &src, 100, false).unwrap().size, 100);
+        let range = Headers::from_pairs([("x-amz-copy-source-range", "bytes=0-99")]);
+        assert_eq!(plan_copy(&claims(Some(100), &[], false), 1 << 30, &range, &src, 5_000, true).unwrap().size, 100);
+        let range = Headers::from_pairs([("x-amz-copy-source-range", "bytes=0-100")]);
+        assert!(plan_copy(&claims(Some(100), &[], false), 1 << 30, &range, &src, 5_000, true).is_err());
+        // content type: the source's, or the request's with REPLACE
+        let img = claims(None, &["image/*"], false);
+        assert_eq!(plan_copy(&img, 1 << 30, &none, &src, 1, false).unwrap_err().code, "AccessDenied");
+        let png = Headers::from_pairs([("content-type", "image/png")]);
+        assert!(plan_copy(&img, 1 << 30, &none, &png, 1, false).is_ok());
+        let replace = Headers::from_pairs([("x-amz-metadata-directive", "REPLACE"), ("content-type", "text/html")]);
+        assert_eq!(plan_copy(&img, 1 << 30, &replace, &png, 1, false).unwrap_err().code, "AccessDenied");
+        // no-overwrite
+        assert!(plan_copy(&claims(None, &[], true), 1 << 30, &none, &src, 1, false).unwrap().no_overwrite);
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! Real client traffic (`../shared/sigv4/captured-clients`): boto3, aws-cli v1/v2,
+//! Real client traffic (`tests/data/sigv4/captured-clients`): boto3, aws-cli v1/v2,
 //! @aws-sdk/client-s3 v3, rclone and s3cmd requests (JSONL) and presigned URLs (`.out`),
 //! replayed through `verify()` with the clock at the request's own date. Every one
 //! verifies; every change to a signed byte fails.
@@ -15,7 +15,7 @@ const AKID: &str = "AKIDEXAMPLE";
 const SECRET: &str = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
 
 fn dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/sigv4/captured-clients")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/sigv4/captured-clients")
 }
 
 fn keys() -> Vec<(String, String)> {

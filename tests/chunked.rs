@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 use std::path::PathBuf;
 
 fn shared() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/sigv4")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/sigv4")
 }
 
 fn doc() -> serde_json::Value {

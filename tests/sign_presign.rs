@@ -14,7 +14,7 @@ use std::path::PathBuf;
 const DOC_NOW: u64 = 1_369_353_600; // 20130524T000000Z
 
 fn doc() -> serde_json::Value {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/sigv4/s3-doc-examples/s3-doc-examples.json");
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/sigv4/s3-doc-examples/s3-doc-examples.json");
     serde_json::from_str(&std::fs::read_to_string(&p).expect("s3-doc-examples.json")).expect("json")
 }
 

@@ -1,5 +1,5 @@
 //! AWS's SigV4 test vectors, every case, through bagroom's step functions and verifier:
-//! `../shared/sigv4/crt-v4` (header and query forms), `legacy-aws4_testsuite` (header
+//! `tests/data/sigv4/crt-v4` (header and query forms), `legacy-aws4_testsuite` (header
 //! form) and `s3-doc-examples` (S3 rules, through `verify()`).
 
 use std::fs;
@@ -15,7 +15,7 @@ use bagroom::time::{amz_date, parse_amz_date, parse_iso8601};
 const SECRET: &str = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
 
 fn shared() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/sigv4")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/sigv4")
 }
 
 fn read(p: &Path) -> String {

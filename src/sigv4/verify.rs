@@ -27,7 +27,7 @@ use super::{
     payload_hash_is_valid, STREAMING_AWS4_HMAC_SHA256_PAYLOAD, STREAMING_AWS4_HMAC_SHA256_PAYLOAD_TRAILER,
     STREAMING_UNSIGNED_PAYLOAD_TRAILER, UNSIGNED_PAYLOAD,
 };
-use crate::http::RequestParts;
+use crate::http::{Headers, RequestParts};
 use crate::time::{amz_date, iso8601, parse_amz_date, parse_http_date};
 use crate::S3Error;
 
@@ -131,7 +131,8 @@ pub enum Payload {
     /// `UNSIGNED-PAYLOAD` (and every presigned URL without `X-Amz-Content-Sha256`).
     Unsigned,
     /// The body's SHA-256 (64 hex digits, lower-cased here). The caller must hash the
-    /// body and compare; see [`content_sha256_mismatch`].
+    /// body and compare: [`check_buffered_body`] for a body read whole, else see
+    /// [`content_sha256_mismatch`].
     Sha256(String),
     /// `Content-Encoding: aws-chunked`: `STREAMING-UNSIGNED-PAYLOAD-TRAILER`
     /// (`signed: false, trailer: true`), `STREAMING-AWS4-HMAC-SHA256-PAYLOAD`
@@ -191,6 +192,80 @@ impl std::fmt::Debug for Verified {
             .field("signing_key", &"<redacted>")
             .finish()
     }
+}
+
+// ---------------------------------------------------------------------------------
+// Buffered bodies.
+
+/// Check a body the gateway has read whole (the XML of DeleteObjects and
+/// CompleteMultipartUpload) against what the request says about it, before acting on it.
+///
+/// `payload` is what the verified signature covers ([`Verified::payload`]), or `None`
+/// when no AWS signature was verified (share tokens, anonymous requests). Every
+/// `x-amz-content-sha256` header the request sends is checked as well, in both cases. For
+/// each of these:
+/// - a SHA-256: the body's must equal it, else 400 `XAmzContentSHA256Mismatch`;
+/// - `UNSIGNED-PAYLOAD`: nothing to check;
+/// - a `STREAMING-*` value: 400 `InvalidRequest` (an aws-chunked body is not a document);
+/// - any other header value: 400 `InvalidArgument`, as [`verify`] answers it.
+///
+/// Then every `Content-MD5` header: not the base64 of 16 bytes → 400 `InvalidDigest`;
+/// not the body's MD5 → 400 `BadDigest`. Malformed declarations are refused before any
+/// hash is compared.
+pub fn check_buffered_body(payload: Option<&Payload>, headers: &Headers, body: &[u8]) -> Result<(), S3Error> {
+    use base64::Engine as _;
+    use md5::{Digest as _, Md5};
+
+    let mut declared: Vec<Payload> = payload.into_iter().cloned().collect();
+    for v in headers.get_all("x-amz-content-sha256") {
+        let v = v.trim();
+        declared.push(Payload::parse(v).ok_or_else(|| {
+            S3Error::invalid_argument("x-amz-content-sha256 must be UNSIGNED-PAYLOAD, a STREAMING-* value or a valid sha256 value.")
+                .with("ArgumentName", "x-amz-content-sha256")
+                .with("ArgumentValue", v)
+        })?);
+    }
+    let mut sha256s: Vec<&str> = Vec::new();
+    for p in &declared {
+        match p {
+            Payload::Unsigned => {}
+            Payload::Sha256(h) => sha256s.push(h),
+            Payload::Streaming { .. } => {
+                return Err(S3Error::invalid_request(
+                    "This request's XML body must be sent whole: a streaming (aws-chunked) x-amz-content-sha256 is not accepted here; send the body's SHA-256 or UNSIGNED-PAYLOAD.",
+                ))
+            }
+        }
+    }
+    let mut md5s: Vec<(&str, Vec<u8>)> = Vec::new();
+    for v in headers.get_all("content-md5") {
+        let v = v.trim();
+        match base64::engine::general_purpose::STANDARD.decode(v) {
+            Ok(d) if d.len() == 16 => md5s.push((v, d)),
+            _ => return Err(S3Error::new(400, "InvalidDigest", "The Content-MD5 you specified was invalid.").with("Content-MD5", v)),
+        }
+    }
+
+    if !sha256s.is_empty() {
+        let computed = super::sha256_hex(body);
+        for h in sha256s {
+            if !constant_time_eq(h.to_ascii_lowercase().as_bytes(), computed.as_bytes()) {
+                return Err(content_sha256_mismatch(h, &computed));
+            }
+        }
+    }
+    if !md5s.is_empty() {
+        let computed = Md5::digest(body);
+        for (v, d) in md5s {
+            if !constant_time_eq(&d, &computed) {
+                return Err(S3Error::new(400, "BadDigest", "The Content-MD5 you specified did not match what we received.")
+                    .with("ExpectedDigest", crate::encoding::hex(&d))
+                    .with("CalculatedDigest", base64::engine::general_purpose::STANDARD.encode(computed))
+                    .with("Content-MD5", v));
+            }
+        }
+    }
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------------
@@ -405,6 +480,29 @@ fn parse_signed_headers(s: &str, w: Where) -> Result<Vec<String>, S3Error> {
     Ok(names)
 }
 
+/// Every `x-amz-*` header the request sends must be among the signed headers, as S3
+/// requires in both forms, `x-amz-content-sha256` and `x-amz-date` included: the store
+/// acts on them (`x-amz-copy-source`, `x-amz-acl`, ...), so one added to a signed request
+/// must not ride along. Nothing is exempt: the headers an edge or runtime adds by itself
+/// (`cf-*`, `x-forwarded-*`, `x-real-ip`) and the SDKs' unsigned `x-amzn-trace-id` are
+/// not `x-amz-*`.
+fn check_amz_headers_signed(req: &RequestParts, signed: &[String]) -> Result<(), S3Error> {
+    let mut unsigned: Vec<String> = req
+        .headers
+        .iter()
+        .map(|(k, _)| k)
+        .filter(|k| k.get(..6).is_some_and(|p| p.eq_ignore_ascii_case("x-amz-")))
+        .filter(|k| !signed.iter().any(|s| s.eq_ignore_ascii_case(k)))
+        .map(str::to_ascii_lowercase)
+        .collect();
+    if unsigned.is_empty() {
+        return Ok(());
+    }
+    unsigned.sort_unstable();
+    unsigned.dedup();
+    Err(S3Error::access_denied("There were headers present in the request which were not signed").with("HeadersNotSigned", unsigned.join(", ")))
+}
+
 /// Steps 3 and 4: rebuild the canonical request, sign it, compare in constant time.
 #[allow(clippy::too_many_arguments)]
 fn check_signature(
@@ -521,6 +619,7 @@ fn verify_header(
     })?;
 
     let signed = parse_signed_headers(signed_s, Where::Header)?;
+    check_amz_headers_signed(req, &signed)?;
     let secret = keys.secret_for(cred.access_key_id).ok_or_else(|| invalid_access_key_id(cred.access_key_id))?;
     let key = check_signature(req, pairs, secret, cred.access_key_id, cred.date, &amz, &signed, signed_s, payload_hash, sig, opts)?;
     Ok(Verified {
@@ -599,20 +698,7 @@ fn verify_query(req: &RequestParts, pairs: &[(String, String)], keys: &dyn Secre
     })?;
 
     let signed = parse_signed_headers(signed_s, Where::Query)?;
-    // Every x-amz-* header the request sends must be signed.
-    let mut unsigned: Vec<&str> = req
-        .headers
-        .iter()
-        .map(|(k, _)| k)
-        .filter(|k| k.len() > 6 && k.get(..6).is_some_and(|p| p.eq_ignore_ascii_case("x-amz-")))
-        .filter(|k| !signed.iter().any(|s| s.eq_ignore_ascii_case(k)))
-        .collect();
-    if !unsigned.is_empty() {
-        unsigned.sort_unstable();
-        unsigned.dedup();
-        return Err(S3Error::access_denied("There were headers present in the request which were not signed")
-            .with("HeadersNotSigned", unsigned.join(", ")));
-    }
+    check_amz_headers_signed(req, &signed)?;
 
     let secret = keys.secret_for(cred.access_key_id).ok_or_else(|| invalid_access_key_id(cred.access_key_id))?;
     let key = check_signature(req, pairs, secret, cred.access_key_id, cred.date, amz, &signed, signed_s, payload_hash, sig, opts)?;

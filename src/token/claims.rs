@@ -229,20 +229,37 @@ pub fn valid_content_type(ct: &str) -> bool {
 }
 
 /// Does the pattern (`image/png`, `image/*`, `*/*`) match the concrete type?
-/// Case-insensitive; parameters (`; charset=...`) of the concrete type are ignored.
+///
+/// The concrete type is parsed strictly ([`crate::content_safety::parse_media_type`]):
+/// a malformed one (a comma outside quotes, control characters, a bad parameter, too
+/// long, ...) matches nothing. Type and subtype compare case-insensitively; parameters
+/// are allowed but do not take part. A wildcard pattern (`image/*`, `*/*`) never matches
+/// an active type ([`crate::content_safety::is_active`]: `image/svg+xml`, `text/html`,
+/// ...); only a pattern naming that type exactly does.
 pub fn content_type_matches(pattern: &str, actual: &str) -> bool {
-    let actual = actual.split(';').next().unwrap_or("").trim();
-    let (Some((pt, ps)), Some((at, as_))) = (pattern.split_once('/'), actual.split_once('/')) else { return false };
-    if at.is_empty() || as_.is_empty() {
-        return false;
+    let Some(m) = crate::content_safety::parse_media_type(actual) else { return false };
+    let (Some((pt, ps)), (at, as_)) = (pattern.split_once('/'), (m.type_(), m.subtype())) else { return false };
+    if pt == "*" || ps == "*" {
+        if crate::content_safety::is_active(&m.essence) {
+            return false;
+        }
+        (pt == "*" || pt.eq_ignore_ascii_case(at)) && (ps == "*" || ps.eq_ignore_ascii_case(as_))
+    } else {
+        pt.eq_ignore_ascii_case(at) && ps.eq_ignore_ascii_case(as_)
     }
-    (pt == "*" || pt.eq_ignore_ascii_case(at)) && (ps == "*" || ps.eq_ignore_ascii_case(as_))
 }
 
-/// Is every type `child` matches also matched by `parent` (as patterns)?
+/// Is every type `child` matches also matched by `parent` (as patterns)? An exact
+/// active child type (`image/svg+xml`) is only within the same exact parent type, since
+/// wildcards do not cover active types.
 pub fn content_type_within(parent: &str, child: &str) -> bool {
     let (Some((pt, ps)), Some((ct, cs))) = (parent.split_once('/'), child.split_once('/')) else { return false };
     let part = |p: &str, c: &str| p == "*" || (c != "*" && p.eq_ignore_ascii_case(c));
+    let child_exact = ct != "*" && cs != "*";
+    let parent_wild = pt == "*" || ps == "*";
+    if child_exact && parent_wild && crate::content_safety::is_active(child) {
+        return false;
+    }
     // a child `*` part is only within a parent `*` part
     part(pt, ct) && part(ps, cs)
 }
@@ -349,6 +366,15 @@ mod tests {
         assert!(content_type_within("*/*", "image/*"));
         assert!(!content_type_within("image/png", "image/*"));
         assert!(!content_type_within("image/*", "*/*"));
+        // wildcards never cover active types, so neither does a wildcard parent
+        assert!(!content_type_matches("image/*", "image/svg+xml"));
+        assert!(!content_type_matches("*/*", "text/html; charset=utf-8"));
+        assert!(content_type_matches("image/svg+xml", "Image/SVG+XML"));
+        assert!(!content_type_matches("image/*", "image/png;x=,text/html"));
+        assert!(!content_type_within("image/*", "image/svg+xml"));
+        assert!(!content_type_within("*/*", "text/html"));
+        assert!(content_type_within("image/svg+xml", "IMAGE/svg+xml"));
+        assert!(content_type_within("*/*", "text/*"));
     }
 
     #[test]

@@ -5,7 +5,7 @@
 //! - [`ip`]: client-IP networks ([`IpNet`]);
 //! - [`codec`]: the binary layout, base64url and the MAC;
 //! - [`keys`]: several signing keys for rotation ([`TokenKeys`]);
-//! - [`policy`]: what a token allows ([`Access`], [`check_upload`], [`narrow`]).
+//! - [`policy`]: what a token allows ([`Access`], [`check_valid`], [`check_upload`], [`narrow`]).
 //!
 //! Pure: no clock and no RNG. The caller passes `now` and the token id bytes.
 //! Nothing here panics on any input.
@@ -21,7 +21,7 @@ use hmac::Mac;
 pub use claims::{Claims, Method, Methods, Scope};
 pub use ip::IpNet;
 pub use keys::TokenKeys;
-pub use policy::{check_upload, is_revoked, narrow, parse_revoked, Access, NarrowRequest, NBF_SKEW_SECS};
+pub use policy::{check_upload, check_valid, is_revoked, narrow, parse_revoked, Access, NarrowRequest, NBF_SKEW_SECS};
 
 use crate::S3Error;
 

@@ -77,18 +77,47 @@ pub fn parse_revoked(list: &str) -> Result<Vec<Vec<u8>>, String> {
         .collect()
 }
 
-/// Every check but the MAC and the key id: time, revocation, bucket, method,
-/// scope, client IP, in that order. The error says which one failed.
-pub fn check_access(claims: &Claims, revoked: &[Vec<u8>], access: &Access) -> Result<(), S3Error> {
-    if access.now >= claims.exp {
+/// Time window (`nbf` with [`NBF_SKEW_SECS`], `exp`) and revocation.
+fn check_window(claims: &Claims, revoked: &[Vec<u8>], now: u64) -> Result<(), S3Error> {
+    if now >= claims.exp {
         return Err(deny("token expired"));
     }
-    if claims.nbf > access.now.saturating_add(NBF_SKEW_SECS) {
+    if claims.nbf > now.saturating_add(NBF_SKEW_SECS) {
         return Err(deny("token not yet valid"));
     }
     if is_revoked(&claims.jti, revoked) {
         return Err(deny("token revoked"));
     }
+    Ok(())
+}
+
+fn check_ip(claims: &Claims, client_ip: Option<&str>) -> Result<(), S3Error> {
+    if let Some(net) = &claims.ip {
+        let ok = client_ip.and_then(|s| s.trim().parse::<IpAddr>().ok()).is_some_and(|ip| net.contains(ip));
+        if !ok {
+            return Err(deny("client IP not allowed by token"));
+        }
+    }
+    Ok(())
+}
+
+/// Is the token usable at all now, whatever it is used for: the time window
+/// (`nbf` with [`NBF_SKEW_SECS`], `exp`), revocation, and the client IP, in that order.
+/// The same 403 AccessDenied messages as [`check_access`] ("token expired", "token not
+/// yet valid", "token revoked", "client IP not allowed by token"). For routes that act on
+/// the token itself rather than on one key (`/api/*`, `/s3/*`): call it right after
+/// the signature check and before reading any body.
+pub fn check_valid(claims: &Claims, revoked: &[Vec<u8>], client_ip: Option<&str>, now: u64) -> Result<(), S3Error> {
+    check_window(claims, revoked, now)?;
+    check_ip(claims, client_ip)
+}
+
+/// Every check but the MAC and the key id: time, revocation, bucket, method,
+/// scope, client IP, in that order (the order `docs/token-format.md` documents). The
+/// error says which one failed. Its time, revocation and IP checks are those of
+/// [`check_valid`] (the same code), so `check_access` passing implies `check_valid` does.
+pub fn check_access(claims: &Claims, revoked: &[Vec<u8>], access: &Access) -> Result<(), S3Error> {
+    check_window(claims, revoked, access.now)?;
     if !claims.bucket.is_empty() && claims.bucket != access.bucket {
         return Err(deny("bucket not allowed by token"));
     }
@@ -98,20 +127,17 @@ pub fn check_access(claims: &Claims, revoked: &[Vec<u8>], access: &Access) -> Re
     if !key_in_scope(&claims.scope, access.method, access.key) {
         return Err(deny("key outside token scope"));
     }
-    if let Some(net) = &claims.ip {
-        let ok = access.client_ip.and_then(|s| s.trim().parse::<IpAddr>().ok()).is_some_and(|ip| net.contains(ip));
-        if !ok {
-            return Err(deny("client IP not allowed by token"));
-        }
-    }
-    Ok(())
+    check_ip(claims, access.client_ip)
 }
 
 /// Upload limits for a PUT/POST already allowed by [`super::verify`]:
 /// - `max_bytes`: the declared size must be known (else 411 MissingContentLength)
 ///   and at most the limit (else 400 EntityTooLarge);
-/// - `content_types`: the declared type must match one pattern (else 403
-///   AccessDenied "content type not allowed by token").
+/// - `content_types`: the declared type must be well-formed and match one pattern
+///   (else 403 AccessDenied "content type not allowed by token", with
+///   " (malformed Content-Type)" when it does not parse). Wildcard patterns never
+///   cover active types (`image/*` refuses `image/svg+xml`): see
+///   [`super::claims::content_type_matches`].
 ///
 /// `no_overwrite` cannot be checked here: the shell makes the write conditional
 /// (`If-None-Match: *`) when it is set.
@@ -128,6 +154,9 @@ pub fn check_upload(claims: &Claims, content_type: Option<&str>, size: Option<u6
         }
     }
     if !claims.content_types.is_empty() {
+        if content_type.is_some_and(|ct| crate::content_safety::parse_media_type(ct).is_none()) {
+            return Err(deny("content type not allowed by token (malformed Content-Type)"));
+        }
         let ok = content_type.is_some_and(|ct| claims.content_types.iter().any(|p| content_type_matches(p, ct)));
         if !ok {
             return Err(deny("content type not allowed by token"));
@@ -259,6 +288,22 @@ mod tests {
         assert_eq!(msg(access(Method::Get, "uploads/..a/ok"), &[]), None);
         assert_eq!(msg(access(Method::List, "uploads/2024/"), &[]), None);
         assert_eq!(msg(access(Method::List, ""), &[]).unwrap(), "key outside token scope");
+    }
+
+    #[test]
+    fn check_valid_is_check_access_without_the_request() {
+        let mut c = parent();
+        c.ip = Some(IpNet::parse("10.0.0.0/8").unwrap());
+        c.methods = Methods::LIST;
+        let v = |ip: Option<&str>, now: u64, rev: &[Vec<u8>]| check_valid(&c, rev, ip, now).err().map(|e| e.message);
+        assert_eq!(v(Some("10.0.0.1"), 500, &[]), None);
+        assert_eq!(v(Some("10.0.0.1"), 1000, &[]).unwrap(), "token expired");
+        assert_eq!(v(Some("10.0.0.1"), 39, &[]).unwrap(), "token not yet valid");
+        assert_eq!(v(Some("10.0.0.1"), 500, &[vec![1]]).unwrap(), "token revoked");
+        assert_eq!(v(Some("9.0.0.1"), 500, &[]).unwrap(), "client IP not allowed by token");
+        // check_access keeps the documented order: scope before IP
+        let a = Access { client_ip: Some("9.0.0.1"), ..access(Method::List, "elsewhere/") };
+        assert_eq!(check_access(&c, &[], &a).unwrap_err().message, "key outside token scope");
     }
 
     #[test]

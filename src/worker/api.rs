@@ -3,8 +3,10 @@
 use super::convert::json_response;
 use super::download::list_objects;
 use super::Ctx;
-use crate::api::{self, parse_json, uppy_op, CompleteRequest, CreateRequest, PresignRequest, ShareRequest, Signer, UppyOp};
-use crate::auth::{authenticate, authorize, Principal};
+use crate::api::{self, parse_json, uppy_op, CompleteRequest, CreateRequest, PartUrl, PresignRequest, ShareRequest, Signer, UppyOp};
+use crate::auth::{authenticate, Principal, TokenSource};
+use crate::guard::grant::authorize;
+use crate::guard::{headers::from_client, HeaderSet, PrincipalClass};
 use crate::config::BucketConfig;
 use crate::error::S3Error;
 use crate::http::{Headers, RequestParts};
@@ -32,16 +34,23 @@ fn ok(v: Value) -> Result<Response, S3Error> {
     Ok(json_response(200, &v))
 }
 
-/// The token's claims and bucket (the demo API and Uppy routes take share tokens only).
+/// The token's claims and bucket (the demo API and Uppy routes take share tokens only, never the
+/// ambient share cookie), checked valid now (time window, revocation, client IP) before anything
+/// else happens, whatever its methods.
 fn token_bucket<'a>(ctx: &'a Ctx, principal: &'a Principal) -> Result<(&'a Claims, &'a str, &'a BucketConfig), S3Error> {
-    let Principal::Token(claims, raw) = principal else {
+    let Principal::Token(claims, raw, source) = principal else {
         return Err(S3Error::access_denied("this endpoint needs a bagroom share token (Authorization: Bearer <token>)"));
     };
+    if *source == TokenSource::Cookie {
+        return Err(S3Error::access_denied("the share cookie does not authorise this endpoint: send the token as Authorization: Bearer"));
+    }
+    crate::token::check_valid(claims, &ctx.keys.revoked, ctx.client_ip.as_deref(), ctx.now)?;
     Ok((claims, raw.as_str(), ctx.cfg.token_bucket(&claims.bucket)?))
 }
 
-async fn body_bytes(mut req: Request) -> Result<Vec<u8>, S3Error> {
-    req.bytes().await.map_err(|e| S3Error::new(400, "IncompleteBody", format!("reading the request body: {e}")))
+/// A JSON body, read only after the token was checked, at most `MAX_JSON_BODY` bytes.
+async fn body_bytes(req: Request, parts: &RequestParts) -> Result<Vec<u8>, S3Error> {
+    super::body::read_capped(req, &parts.headers, api::MAX_JSON_BODY).await
 }
 
 fn signer<'a>(ctx: &'a Ctx, bucket: &'a BucketConfig) -> Signer<'a> {
@@ -52,16 +61,7 @@ fn signer<'a>(ctx: &'a Ctx, bucket: &'a BucketConfig) -> Signer<'a> {
 pub async fn api(ctx: &Ctx, req: Request, parts: &RequestParts, rest: &str) -> Result<Response, S3Error> {
     let principal = authenticate(parts, &ctx.cfg, &ctx.keys, None, None, ctx.now)?;
     let (claims, _raw, bucket) = token_bucket(ctx, &principal)?;
-    // the token itself must still be valid now (time window, revocation, IP): check it against
-    // its own scope with a method it has
-    let any_method = claims.methods.iter().next().unwrap_or(Method::Get);
-    let probe = match &claims.scope {
-        crate::token::Scope::Exact(k) => k.clone(),
-        crate::token::Scope::Prefix(p) => p.clone(),
-    };
-    if any_method != Method::List {
-        authorize(&principal, &ctx.keys, any_method, &bucket, &probe, ctx.client_ip.as_deref(), ctx.now)?;
-    }
+    let who = super::s3::who(ctx, &principal);
     match (parts.method.as_str(), rest) {
         ("GET", "session") => ok(api::session(claims, &bucket, &ctx.cfg)),
         ("GET", "objects") => {
@@ -77,12 +77,14 @@ pub async fn api(ctx: &Ctx, req: Request, parts: &RequestParts, rest: &str) -> R
                 };
                 lq.push((name.to_string(), v));
             }
-            list_objects(ctx, &lq, &principal, bucket, true).await
+            let (g, lreq) = crate::guard::plan::plan_list(&who, bucket, &lq)?;
+            list_objects(ctx, &g, lreq, true).await
         }
         ("POST", "share") => {
-            let body = body_bytes(req).await?;
+            let body = body_bytes(req, parts).await?;
             let r: ShareRequest = parse_json(&body)?;
-            let kid = ctx.keys.token_keys.signing_kid().unwrap_or(&claims.kid).to_string();
+            // the child keeps the parent's key id: retiring the parent's key retires its children
+            let kid = claims.kid.clone();
             let child = api::share(claims, &r, &kid, random_bytes(8), ctx.now)?;
             let token = crate::token::mint(&child, &ctx.keys.token_keys)?;
             let base = link_base(ctx, parts);
@@ -95,7 +97,7 @@ pub async fn api(ctx: &Ctx, req: Request, parts: &RequestParts, rest: &str) -> R
             }))
         }
         ("POST", "presign") => {
-            let body = body_bytes(req).await?;
+            let body = body_bytes(req, parts).await?;
             let r: PresignRequest = parse_json(&body)?;
             ok(signer(ctx, &bucket).upload(claims, &r)?)
         }
@@ -121,21 +123,33 @@ pub async fn uppy(ctx: &Ctx, req: Request, parts: &RequestParts, token: Option<&
     let q = parts.query_pairs();
     let get = |n: &str| q.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone());
     let key_param = || get("key").filter(|k| !k.is_empty()).ok_or_else(|| S3Error::invalid_argument("key is required"));
-    let ip = ctx.client_ip.as_deref();
+    let who = super::s3::who(ctx, &principal);
+    let put_grant = |key: &str| authorize(&who, bucket, Method::Put, key);
     match op {
         UppyOp::Params => {
             let filename = get("filename").unwrap_or_default();
             let key = key_for_upload(&claims.scope, &filename)?;
             let method = if bucket.store.post_policy && !claims.no_overwrite { "POST" } else { "PUT" };
             let size = get("size").and_then(|s| s.parse().ok());
+            if method == "PUT" && size.is_none() {
+                // a presigned PUT must bind its length: without one, the upload goes through the
+                // gateway, which counts it against the token's limits
+                put_grant(&key)?;
+                let url = format!("{}/{}/{}?token={raw}", link_base(ctx, parts), bucket.name, crate::encoding::uri_encode(&key, true));
+                let mut headers = serde_json::Map::new();
+                if let Some(t) = get("type").filter(|t| !t.is_empty()) {
+                    headers.insert("content-type".into(), Value::String(t));
+                }
+                return ok(json!({"method": "PUT", "url": url, "fields": {}, "headers": headers}));
+            }
             let r = PresignRequest { key, content_type: get("type").filter(|t| !t.is_empty()), size, method: Some(method.into()) };
             ok(signer(ctx, &bucket).upload(claims, &r)?)
         }
         UppyOp::Create => {
-            let body = body_bytes(req).await?;
+            let body = body_bytes(req, parts).await?;
             let r: CreateRequest = parse_json(&body)?;
             let key = key_for_upload(&claims.scope, &r.filename)?;
-            authorize(&principal, &ctx.keys, Method::Put, &bucket, &key, ip, ctx.now)?;
+            let grant = put_grant(&key)?;
             crate::token::check_upload(claims, r.content_type.as_deref(), Some(0))?;
             let mut h = Headers::new();
             if let Some(ct) = r.content_type.as_ref().filter(|t| !t.is_empty()) {
@@ -144,47 +158,45 @@ pub async fn uppy(ctx: &Ctx, req: Request, parts: &RequestParts, token: Option<&
             for (k, v) in api::meta_headers(&r.metadata) {
                 h.insert(&k, v);
             }
-            let doc = super::upload::create_multipart(ctx, bucket, &key, &h).await?;
+            let h = from_client(HeaderSet::CreateMultipart, PrincipalClass::Limited, &h)?;
+            let doc = super::upload::create_multipart(ctx, &grant, &h).await?;
             ok(json!({"key": key, "uploadId": doc.upload_id}))
         }
         UppyOp::ListParts { upload_id } => {
-            let key = key_param()?;
-            authorize(&principal, &ctx.keys, Method::Put, &bucket, &key, ip, ctx.now)?;
-            let listed = crate::upload::latest_parts(super::upload::list_all_parts(ctx, &bucket, &key, &upload_id).await?);
+            let grant = put_grant(&key_param()?)?;
+            let listed = crate::upload::latest_parts(super::upload::list_all_parts(ctx, &grant, &upload_id).await?);
             let all: Vec<Value> = listed.iter().map(|p| json!({"PartNumber": p.part_number, "Size": p.size, "ETag": p.etag})).collect();
             ok(Value::Array(all))
         }
         UppyOp::SignPart { upload_id, part } => {
             let key = key_param()?;
-            if get("via").as_deref() == Some("edge") {
-                authorize(&principal, &ctx.keys, Method::Put, &bucket, &key, ip, ctx.now)?;
-                let base = link_base(ctx, parts);
-                let url = format!(
-                    "{base}/{}/{}?partNumber={part}&uploadId={}&token={}",
-                    bucket.name,
-                    crate::encoding::uri_encode(&key, true),
-                    crate::encoding::uri_encode(&upload_id, false),
-                    raw
-                );
-                return ok(json!({"url": url, "expires": claims.exp.saturating_sub(ctx.now), "headers": {}}));
-            }
             let size = get("size").and_then(|s| s.parse().ok());
-            ok(signer(ctx, &bucket).part(claims, &key, &upload_id, part, size, get("checksum").as_deref())?)
+            // a presigned part URL must bind the part's length: without one, through the gateway
+            let s = signer(ctx, bucket);
+            let via_gateway = get("via").as_deref() == Some("edge");
+            match s.part_url(claims, &key, &upload_id, part, if via_gateway { None } else { size }, get("checksum").as_deref())? {
+                PartUrl::Presigned(v) => ok(v),
+                PartUrl::ViaGateway => ok(s.gateway_part(&link_base(ctx, parts), claims, raw, &key, &upload_id, part)),
+            }
         }
         UppyOp::Batch { upload_id } => {
             let key = key_param()?;
+            put_grant(&key)?;
+            // no part lengths are given here: every URL goes through the gateway
             let mut urls = serde_json::Map::new();
             for n in get("partNumbers").unwrap_or_default().split(',').filter(|s| !s.is_empty()) {
                 let part: u32 = n.trim().parse().map_err(|_| S3Error::invalid_argument("partNumbers must be numbers"))?;
-                let v = signer(ctx, &bucket).part(claims, &key, &upload_id, part, None, None)?;
-                urls.insert(part.to_string(), v["url"].clone());
+                if !(1..=10_000).contains(&part) {
+                    return Err(S3Error::invalid_argument("part numbers are 1 to 10000"));
+                }
+                urls.insert(part.to_string(), signer(ctx, bucket).gateway_part(&link_base(ctx, parts), claims, raw, &key, &upload_id, part)["url"].clone());
             }
             ok(json!({"presignedUrls": urls}))
         }
         UppyOp::Complete { upload_id } => {
             let key = key_param()?;
-            authorize(&principal, &ctx.keys, Method::Put, &bucket, &key, ip, ctx.now)?;
-            let body = body_bytes(req).await?;
+            let grant = put_grant(&key)?;
+            let body = body_bytes(req, parts).await?;
             let r: CompleteRequest = parse_json(&body)?;
             let mut list: Vec<xml::CompletedPart> = r
                 .parts
@@ -192,7 +204,7 @@ pub async fn uppy(ctx: &Ctx, req: Request, parts: &RequestParts, token: Option<&
                 .map(|p| xml::CompletedPart { part_number: p.part_number, etag: p.etag.clone(), checksums: Vec::new() })
                 .collect();
             list.sort_by_key(|p| p.part_number);
-            let (etag, size) = super::upload::complete(ctx, &principal, &bucket, &key, &upload_id, &list, &Headers::new()).await?;
+            let (etag, size) = super::upload::complete(ctx, &principal, &grant, &upload_id, &list, crate::guard::StoreHeaders::none()).await?;
             let base = link_base(ctx, parts);
             ok(json!({
                 "location": format!("{base}/{}/{}", bucket.name, crate::encoding::uri_encode(&key, true)),
@@ -203,9 +215,8 @@ pub async fn uppy(ctx: &Ctx, req: Request, parts: &RequestParts, token: Option<&
             }))
         }
         UppyOp::Abort { upload_id } => {
-            let key = key_param()?;
-            authorize(&principal, &ctx.keys, Method::Put, &bucket, &key, ip, ctx.now)?;
-            super::upload::abort_multipart(ctx, bucket, &key, &upload_id, true).await?;
+            let grant = put_grant(&key_param()?)?;
+            super::upload::abort_multipart(ctx, &grant, &upload_id, true).await?;
             ok(json!({}))
         }
     }

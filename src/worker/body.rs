@@ -158,3 +158,29 @@ impl Deadline {
         }
     }
 }
+
+/// Read a small request body whole, but never more than `cap` bytes: a declared length over the
+/// cap is refused before reading, and reading stops (the stream is cancelled) as soon as the
+/// body passes it. Call it only after the request is authorised.
+pub async fn read_capped(mut req: worker::Request, headers: &crate::http::Headers, cap: usize) -> Result<Vec<u8>, S3Error> {
+    use futures_util::StreamExt;
+    let too_big = || S3Error::new(400, "MaxMessageLengthExceeded", format!("Your request was too big (at most {cap} bytes)."));
+    if let Some(n) = headers.get("content-length").and_then(|v| v.trim().parse::<u64>().ok()) {
+        if n > cap as u64 {
+            return Err(too_big());
+        }
+    }
+    if req.inner().body().is_none() {
+        return Ok(Vec::new());
+    }
+    let mut stream = req.stream().map_err(|e| S3Error::new(400, "IncompleteBody", format!("reading the request body: {e}")))?;
+    let mut out = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| S3Error::new(400, "IncompleteBody", format!("reading the request body: {e}")))?;
+        if out.len() + chunk.len() > cap {
+            return Err(too_big());
+        }
+        out.extend_from_slice(&chunk);
+    }
+    Ok(out)
+}

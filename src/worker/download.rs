@@ -4,13 +4,14 @@
 use super::convert::{bytes_response, from_worker_headers, stream_response};
 use super::store_fetch::{self, send, store_error};
 use super::Ctx;
-use crate::auth::{authorize, list_scope, method_for, Principal};
+use crate::auth::Principal;
+use crate::guard::grant::authorize;
+use crate::guard::{headers::from_client, Grant, HeaderSet, PrincipalClass, StoreHeaders};
 use crate::cache_policy::{cache_key, cached_headers, passthrough_response_headers, storable, Storable};
 use crate::config::BucketConfig;
-use crate::download::{finish_headers, overrides, plan_hit, total_from_content_range, HitPlan};
+use crate::download::{finish_headers, overrides, plan_hit, HitPlan};
 use crate::error::S3Error;
 use crate::http::{Headers, RequestParts};
-use crate::route::S3Op;
 use crate::token::{Method, Scope};
 use worker::{Cache, Request, RequestInit, Response};
 
@@ -22,46 +23,9 @@ pub fn preflight() -> Response {
     bytes_response(204, &h, Vec::new())
 }
 
-/// An S3 path-style operation.
-pub async fn s3(
-    ctx: &Ctx,
-    req: Request,
-    parts: &RequestParts,
-    principal: &Principal,
-    op: S3Op,
-    bucket: &BucketConfig,
-    key: &str,
-) -> Result<Response, S3Error> {
-    match op {
-        S3Op::GetObject | S3Op::HeadObject => {
-            let method = method_for(&op).unwrap_or(Method::Get);
-            authorize(principal, &ctx.keys, method, bucket, key, ctx.client_ip.as_deref(), ctx.now)?;
-            let signed = matches!(principal, Principal::AccessKey(_));
-            get_object(ctx, parts, bucket, key, signed).await
-        }
-        S3Op::ListObjects => {
-            let json = crate::listing::wants_json(parts.headers.get("accept"));
-            list_objects(ctx, &parts.query_pairs(), principal, bucket, json).await
-        }
-        S3Op::GetBucketLocation => {
-            authorize(principal, &ctx.keys, Method::List, bucket, &list_scope(principal, bucket, ""), ctx.client_ip.as_deref(), ctx.now)?;
-            let mut h = Headers::new();
-            h.insert("content-type", "application/xml");
-            Ok(bytes_response(200, &h, crate::xml::location_xml(&ctx.cfg.region).into_bytes()))
-        }
-        S3Op::HeadBucket => {
-            authorize(principal, &ctx.keys, Method::List, bucket, &list_scope(principal, bucket, ""), ctx.client_ip.as_deref(), ctx.now)?;
-            let mut h = Headers::new();
-            h.insert("x-amz-bucket-region", ctx.cfg.region.clone());
-            Ok(bytes_response(200, &h, Vec::new()))
-        }
-        other => super::upload::s3(ctx, req, parts, principal, other, bucket, key).await,
-    }
-}
-
 /// A share link: `/s/<token>` (the token's exact key) or `/s/<token>/<key>` (a key in its prefix).
 pub async fn share(ctx: &Ctx, parts: &RequestParts, principal: &Principal, key: Option<String>) -> Result<Response, S3Error> {
-    let Principal::Token(claims, _) = principal else {
+    let Principal::Token(claims, _, _) = principal else {
         return Err(S3Error::access_denied("malformed token"));
     };
     let bucket = ctx.cfg.token_bucket(&claims.bucket)?;
@@ -71,21 +35,30 @@ pub async fn share(ctx: &Ctx, parts: &RequestParts, principal: &Principal, key: 
         (None, Scope::Prefix(_)) => return Err(S3Error::invalid_request("this share link covers a prefix: add the key, /s/<token>/<key>")),
     };
     let method = if parts.method == "HEAD" { Method::Head } else if parts.method == "GET" { Method::Get } else { return Err(S3Error::method_not_allowed()) };
-    authorize(principal, &ctx.keys, method, bucket, &key, ctx.client_ip.as_deref(), ctx.now)?;
-    let mut resp = get_object(ctx, parts, bucket, &key, false).await?;
-    // A share link opened in a browser: let the page's sub-requests carry the token.
-    if let Principal::Token(_, t) = principal {
+    let grant = authorize(&super::s3::who(ctx, principal), bucket, method, &key)?;
+    let headers = from_client(HeaderSet::Read, PrincipalClass::of(principal), &parts.headers)?;
+    let mut resp = get_object(ctx, parts, &grant, false, &headers).await?;
+    // A share link opened in a browser: let the page's sub-requests to objects in the token's
+    // scope carry the token. The cookie is sent only to those object paths, and authorises only
+    // GET and HEAD there (`guard::grant::authorize`).
+    if let Principal::Token(_, t, _) = principal {
         let ttl = claims.exp.saturating_sub(ctx.now).min(86_400);
+        let path = crate::auth::cookie_path(&bucket.name, &claims.scope);
         let _ = resp.headers_mut().append(
             "set-cookie",
-            &format!("{}={t}; Path=/; Max-Age={ttl}; HttpOnly; Secure; SameSite=Lax", crate::auth::TOKEN_COOKIE),
+            &format!("{}={t}; Path={path}; Max-Age={ttl}; HttpOnly; Secure; SameSite=Lax", crate::auth::TOKEN_COOKIE),
         );
     }
     Ok(resp)
 }
 
-/// GET or HEAD of one object through the edge cache.
-pub async fn get_object(ctx: &Ctx, parts: &RequestParts, bucket: &BucketConfig, key: &str, signed: bool) -> Result<Response, S3Error> {
+/// GET or HEAD of one object through the edge cache; `headers` are the client's read headers
+/// the operation table lets through.
+pub async fn get_object(ctx: &Ctx, parts: &RequestParts, grant: &Grant<'_>, signed: bool, headers: &StoreHeaders) -> Result<Response, S3Error> {
+    let (bucket, key) = (grant.bucket(), grant.key());
+    // user content never runs as script on the gateway's origin (see content_safety)
+    let content_origin = ctx.cfg.on_content_origin(parts.headers.get("host"));
+    let safe = |h: &mut Headers| crate::content_safety::apply(h, content_origin);
     let head = parts.method == "HEAD";
     let query = parts.query_pairs();
     let version_id = query.iter().find(|(k, _)| k == "versionId").map(|(_, v)| v.clone()).filter(|v| !v.is_empty());
@@ -106,6 +79,7 @@ pub async fn get_object(ctx: &Ctx, parts: &RequestParts, bucket: &BucketConfig, 
                 HitPlan::Error(e) => return Err(e),
                 HitPlan::Full(mut h) => {
                     finish_headers(&mut h, &ovr, "HIT");
+                    safe(&mut h);
                     let (_, body) = hit.into_parts();
                     return Ok(stream_response(200, &h, body, head));
                 }
@@ -118,6 +92,7 @@ pub async fn get_object(ctx: &Ctx, parts: &RequestParts, bucket: &BucketConfig, 
                         if let Ok(Some(part)) = cache.get(&r, true).await {
                             if part.status_code() == 206 {
                                 finish_headers(&mut h, &ovr, "HIT");
+                                safe(&mut h);
                                 let (_, body) = part.into_parts();
                                 return Ok(stream_response(206, &h, body, head));
                             }
@@ -130,7 +105,7 @@ pub async fn get_object(ctx: &Ctx, parts: &RequestParts, bucket: &BucketConfig, 
     }
 
     // MISS (or BYPASS): ask the store, passing the client's range and conditions on.
-    let sreq = crate::store::object_read(&bucket.store, &parts.method, key, version_id.as_deref(), &parts.headers, ctx.now);
+    let sreq = crate::store::object_read(grant, &parts.method, version_id.as_deref(), headers, ctx.now)?;
     let mut resp = send(&sreq, None, ctx.cfg.store_timeout_ms).await?;
     let status = resp.status_code();
     let store_h = from_worker_headers(resp.headers());
@@ -155,6 +130,7 @@ pub async fn get_object(ctx: &Ctx, parts: &RequestParts, bucket: &BucketConfig, 
         (Storable::No(_), _) => "BYPASS",
     };
     finish_headers(&mut h, &ovr, label);
+    safe(&mut h);
     if let Storable::No(reason) = decision {
         if reason != "bypass" && reason != "partial" {
             h.insert(crate::cache_policy::CACHE_REASON_HEADER, reason);
@@ -176,19 +152,18 @@ pub async fn get_object(ctx: &Ctx, parts: &RequestParts, bucket: &BucketConfig, 
                 }
             });
         }
-    } else if status == 206 && ttl > 0 {
-        // A ranged miss: fill the cache with the whole object in the background if it fits.
-        let total = store_h.get("content-range").and_then(total_from_content_range);
-        if let Some(total) = total.filter(|t| *t <= ccfg.max_bytes()) {
-            let _ = total;
-            let store = bucket.store.clone();
+    } else if status == 206 && ttl > 0 && !head {
+        // A ranged miss: fill the cache with the whole object in the background, only if the
+        // cache would keep it (else every ranged request would fetch the whole object).
+        if crate::cache_policy::fill_after_range(ccfg, key, &store_h) {
+            let grant = grant.clone();
             let k = ckey.clone();
-            let key = key.to_string();
             let cfg = ccfg.clone();
             let now = ctx.now;
             let timeout = ctx.cfg.store_timeout_ms;
+            let Ok(r) = crate::store::object_read(&grant, "GET", version_id.as_deref(), &StoreHeaders::none(), now) else { return Ok(client) };
+            let key = key.to_string();
             ctx.wait.wait_until(async move {
-                let r = crate::store::object_read(&store, "GET", &key, version_id.as_deref(), &Headers::new(), now);
                 if let Ok(full) = send(&r, None, timeout).await {
                     let fh = from_worker_headers(full.headers());
                     if let Storable::Yes { ttl } = storable(&cfg, &key, full.status_code(), &fh) {
@@ -208,19 +183,15 @@ pub async fn purge(bucket: &BucketConfig, key: &str) {
     let _ = Cache::default().delete(k.as_str(), true).await;
 }
 
-/// ListObjectsV2 (and V1) for the request's decoded query `pairs`, limited to what the credential
-/// may see. `json` for the demo API.
-pub async fn list_objects(ctx: &Ctx, pairs: &[(String, String)], principal: &Principal, bucket: &BucketConfig, json: bool) -> Result<Response, S3Error> {
-    use crate::listing::{clamp_to_scope, parse_list_query};
-    let mut lreq = parse_list_query(pairs)?;
-    let scope = list_scope(principal, bucket, &lreq.prefix);
-    lreq = clamp_to_scope(lreq, &scope)?;
-    authorize(principal, &ctx.keys, Method::List, bucket, &lreq.prefix, ctx.client_ip.as_deref(), ctx.now)?;
+/// ListObjectsV2 (and V1): `lreq` was clamped to what the credential may see and `grant`
+/// authorised it (`guard::plan`). `json` for the demo API.
+pub async fn list_objects(ctx: &Ctx, grant: &Grant<'_>, lreq: crate::listing::ListRequest, json: bool) -> Result<Response, S3Error> {
+    let bucket = grant.bucket();
     // Always ask the store for url-encoded keys (safe for any key bytes); the parser decodes.
     let mut store_req = lreq.clone();
     store_req.encoding_type_url = true;
     let q = store_req.query_pairs();
-    let sreq = crate::store::build(&bucket.store, "GET", "", &q, &Headers::new(), crate::sigv4::EMPTY_SHA256, ctx.now);
+    let sreq = crate::store::build(grant, "GET", &q, &StoreHeaders::none(), crate::sigv4::EMPTY_SHA256, ctx.now)?;
     let body = store_fetch::document(&sreq, None, ctx.cfg.store_timeout_ms, &[]).await?;
     let mut result = crate::listing::parse_list_bucket_result(&body)
         .map_err(|e| S3Error::bad_gateway(format!("the store's listing could not be read: {}", e.message)))?;

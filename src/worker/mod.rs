@@ -6,6 +6,7 @@ mod api;
 mod body;
 mod convert;
 mod download;
+mod s3;
 mod store_fetch;
 mod upload;
 
@@ -142,7 +143,7 @@ async fn dispatch(ctx: &Ctx, req: Request, parts: &RequestParts) -> std::result:
         Route::S3 { op, bucket, key } => {
             let b = ctx.cfg.bucket(&bucket).ok_or_else(|| S3Error::no_such_bucket(&bucket))?;
             let principal = authenticate(parts, &ctx.cfg, &ctx.keys, None, vbucket.as_deref(), ctx.now)?;
-            download::s3(ctx, req, parts, &principal, op, b, &key).await
+            s3::dispatch(ctx, req, parts, &principal, op, b, &key).await
         }
         Route::Share { token, key } => {
             let principal = authenticate(parts, &ctx.cfg, &ctx.keys, Some(&token), None, ctx.now)?;
@@ -158,7 +159,8 @@ async fn dispatch(ctx: &Ctx, req: Request, parts: &RequestParts) -> std::result:
 async fn health(ctx: &Ctx) -> std::result::Result<Response, S3Error> {
     let mut stores = Vec::new();
     for b in &ctx.cfg.buckets {
-        let r = crate::store::build(&b.store, "HEAD", "", &[], &crate::http::Headers::new(), crate::sigv4::UNSIGNED_PAYLOAD, ctx.now);
+        let grant = crate::guard::Grant::maintenance(b, "", crate::guard::GrantKind::Bucket);
+        let r = crate::store::build(&grant, "HEAD", &[], &crate::guard::StoreHeaders::none(), crate::sigv4::UNSIGNED_PAYLOAD, ctx.now)?;
         let t0 = js_sys::Date::now();
         let (ok, status) = match store_fetch::send(&r, None, 5000.min(ctx.cfg.store_timeout_ms)).await {
             Ok(resp) => (resp.status_code() < 400, resp.status_code().to_string()),

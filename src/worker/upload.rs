@@ -1,32 +1,32 @@
-//! Writes through the edge: PUT (streamed), multipart (create, part, list, complete, abort),
-//! DELETE and copy. Every successful write purges the object from the edge cache and, for new
-//! objects, posts an upload-complete event in the background.
+//! Writes through the edge: PUT (streamed), copy, multipart (create, part, part copy, list,
+//! complete, abort), DELETE and DeleteObjects, and the access-key bucket listings. Each handler
+//! gets its grants from the dispatcher (`super::s3`); every successful write purges the object
+//! from the edge cache and, for new objects, posts an upload-complete event in the background.
 
-use super::body::{filter, fixed_length, Deadline, ErrorSlot};
+use super::body::{filter, fixed_length, read_capped, Deadline, ErrorSlot};
 use super::convert::{bytes_response, from_worker_headers};
 use super::download::purge;
 use super::store_fetch::{document, fetch_with, send, store_error, text};
 use super::Ctx;
-use crate::auth::{authorize, Principal};
+use crate::auth::Principal;
 use crate::config::BucketConfig;
 use crate::error::S3Error;
+use crate::guard::grant::authorize;
+use crate::guard::table::{MAX_COMPLETE_XML, MAX_DELETE_XML};
+use crate::guard::{Grant, GrantKind, StoreHeaders, Who};
 use crate::http::{Headers, RequestParts};
-use crate::route::S3Op;
 use crate::sigv4::verify::Payload;
 use crate::sigv4::{sha256_hex, EMPTY_SHA256, UNSIGNED_PAYLOAD};
-use crate::store::{build, forwardable};
+use crate::store::build;
 use crate::token::{Claims, Method};
 use crate::upload::{plan_put, upload_event, BodyFilter};
 use crate::xml;
 use wasm_bindgen::JsValue;
 use worker::{Request, Response};
 
-/// Largest XML body the gateway reads from a client (CompleteMultipartUpload).
-const MAX_XML_BODY: usize = 2 * 1024 * 1024;
-
 fn claims_of(p: &Principal) -> Option<&Claims> {
     match p {
-        Principal::Token(c, _) => Some(c),
+        Principal::Token(c, _, _) => Some(c),
         _ => None,
     }
 }
@@ -49,101 +49,6 @@ fn write_headers(store: &Headers) -> Headers {
     h
 }
 
-pub async fn s3(
-    ctx: &Ctx,
-    req: Request,
-    parts: &RequestParts,
-    principal: &Principal,
-    op: S3Op,
-    bucket: &BucketConfig,
-    key: &str,
-) -> Result<Response, S3Error> {
-    let ip = ctx.client_ip.as_deref();
-    match op {
-        S3Op::PutObject | S3Op::UploadPart => {
-            authorize(principal, &ctx.keys, Method::Put, bucket, key, ip, ctx.now)?;
-            put(ctx, req, parts, principal, &op, bucket, key).await
-        }
-        S3Op::CreateMultipartUpload => {
-            authorize(principal, &ctx.keys, Method::Put, bucket, key, ip, ctx.now)?;
-            if let Some(c) = claims_of(principal) {
-                crate::token::check_upload(c, parts.headers.get("content-type"), Some(0))?;
-            }
-            let mut doc = create_multipart(ctx, bucket, key, &forwardable(&parts.headers)).await?;
-            doc.bucket = bucket.name.clone();
-            xml_response(200, &xml::initiate_multipart_upload_xml(&doc))
-        }
-        S3Op::ListParts => {
-            authorize(principal, &ctx.keys, Method::Put, bucket, key, ip, ctx.now)?;
-            let q = pass_query(parts, &["uploadId", "max-parts", "part-number-marker"]);
-            let r = build(&bucket.store, "GET", key, &q, &Headers::new(), EMPTY_SHA256, ctx.now);
-            let mut doc = xml::parse_list_parts(&document(&r, None, ctx.cfg.store_timeout_ms, &[]).await?)?;
-            doc.bucket = bucket.name.clone();
-            doc.parts = crate::upload::latest_parts(std::mem::take(&mut doc.parts));
-            xml_response(200, &xml::list_parts_xml(&doc))
-        }
-        S3Op::AbortMultipartUpload => {
-            authorize(principal, &ctx.keys, Method::Put, bucket, key, ip, ctx.now)?;
-            abort_multipart(ctx, bucket, key, &parts.query_param("uploadId").unwrap_or_default(), false).await?;
-            Ok(bytes_response(204, &Headers::new(), Vec::new()))
-        }
-        S3Op::CompleteMultipartUpload => {
-            authorize(principal, &ctx.keys, Method::Put, bucket, key, ip, ctx.now)?;
-            let upload_id = parts.query_param("uploadId").unwrap_or_default();
-            let body = read_small_body(req).await?;
-            let list = xml::parse_complete_multipart_upload(&body)?;
-            let (etag, _) = complete(ctx, principal, bucket, key, &upload_id, &list, &parts.headers).await?;
-            let out = xml::CompleteMultipartUploadResult {
-                location: format!("/{}/{}", bucket.name, crate::encoding::uri_encode(key, true)),
-                bucket: bucket.name.clone(),
-                key: key.to_string(),
-                etag,
-                checksums: Vec::new(),
-            };
-            xml_response(200, &xml::complete_multipart_upload_result_xml(&out))
-        }
-        S3Op::DeleteObject => {
-            authorize(principal, &ctx.keys, Method::Delete, bucket, key, ip, ctx.now)?;
-            let q = pass_query(parts, &["versionId"]);
-            let r = build(&bucket.store, "DELETE", key, &q, &Headers::new(), EMPTY_SHA256, ctx.now);
-            let mut resp = send(&r, None, ctx.cfg.store_timeout_ms).await?;
-            purge(bucket, key).await;
-            if resp.status_code() >= 300 && resp.status_code() != 404 {
-                return Err(store_error(&mut resp).await);
-            }
-            Ok(bytes_response(204, &write_headers(&from_worker_headers(resp.headers())), Vec::new()))
-        }
-        S3Op::DeleteObjects => delete_objects(ctx, req, principal, bucket).await,
-        S3Op::CopyObject => copy(ctx, parts, principal, bucket, key).await,
-        S3Op::ListBuckets => {
-            if !matches!(principal, Principal::AccessKey(_)) {
-                return Err(S3Error::access_denied("ListBuckets needs an access key"));
-            }
-            let mut w = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ListAllMyBucketsResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Owner><ID>bagroom</ID><DisplayName>bagroom</DisplayName></Owner><Buckets>");
-            for b in &ctx.cfg.buckets {
-                w.push_str(&format!("<Bucket><Name>{}</Name><CreationDate>2026-01-01T00:00:00.000Z</CreationDate></Bucket>", xml::escape(&b.name)));
-            }
-            w.push_str("</Buckets></ListAllMyBucketsResult>");
-            xml_response(200, &w)
-        }
-        S3Op::ListMultipartUploads => {
-            if !matches!(principal, Principal::AccessKey(_)) {
-                return Err(S3Error::access_denied("ListMultipartUploads needs an access key"));
-            }
-            let mut q = pass_query(parts, &["prefix", "delimiter", "key-marker", "upload-id-marker", "max-uploads", "encoding-type"]);
-            q.push(("uploads".into(), String::new()));
-            let r = build(&bucket.store, "GET", "", &q, &Headers::new(), EMPTY_SHA256, ctx.now);
-            let body = document(&r, None, ctx.cfg.store_timeout_ms, &[]).await?;
-            let store_bucket = format!("<Bucket>{}</Bucket>", xml::escape(&bucket.store.bucket));
-            xml_response(200, &body.replacen(&store_bucket, &format!("<Bucket>{}</Bucket>", xml::escape(&bucket.name)), 1))
-        }
-        S3Op::Unsupported(what) => Err(S3Error::not_implemented(format!("bagroom does not implement {what}"))),
-        S3Op::GetObject | S3Op::HeadObject | S3Op::ListObjects | S3Op::HeadBucket | S3Op::GetBucketLocation => {
-            Err(S3Error::internal("routed to the wrong handler"))
-        }
-    }
-}
-
 fn xml_response(status: u16, body: &str) -> Result<Response, S3Error> {
     let mut h = Headers::new();
     h.insert("content-type", "application/xml");
@@ -155,29 +60,99 @@ fn pass_query(parts: &RequestParts, names: &[&str]) -> Vec<(String, String)> {
     parts.query_pairs().into_iter().filter(|(k, _)| names.contains(&k.as_str())).collect()
 }
 
-async fn read_small_body(mut req: Request) -> Result<String, S3Error> {
-    let bytes = req.bytes().await.map_err(|e| S3Error::new(400, "IncompleteBody", format!("reading the request body: {e}")))?;
-    if bytes.len() > MAX_XML_BODY {
-        return Err(S3Error::new(400, "MaxMessageLengthExceeded", "Your request was too big."));
-    }
+/// An XML body, read only now (after authorisation), at most `cap` bytes, checked against the
+/// signed payload hash and Content-MD5 when the client sent them.
+async fn read_xml(req: Request, parts: &RequestParts, principal: &Principal, cap: usize) -> Result<String, S3Error> {
+    let bytes = read_capped(req, &parts.headers, cap).await?;
+    crate::sigv4::verify::check_buffered_body(payload_of(principal), &parts.headers, &bytes)?;
     String::from_utf8(bytes).map_err(|_| xml::malformed_xml())
 }
 
+/// The byte limit for a principal's uploads (token `max_bytes`, `BAGROOM_MAX_UPLOAD_BYTES`).
+fn upload_limit(ctx: &Ctx, principal: &Principal) -> u64 {
+    claims_of(principal).and_then(|c| c.max_bytes).map_or(ctx.cfg.max_upload_bytes, |m| m.min(ctx.cfg.max_upload_bytes))
+}
+
+/// CreateMultipartUpload (S3 API): content-type limits of a token are checked here (parts carry
+/// no type).
+pub async fn create(ctx: &Ctx, parts: &RequestParts, principal: &Principal, grant: &Grant<'_>, headers: StoreHeaders) -> Result<Response, S3Error> {
+    if let Some(c) = claims_of(principal) {
+        crate::token::check_upload(c, parts.headers.get("content-type"), Some(0))?;
+    }
+    let mut doc = create_multipart(ctx, grant, &headers).await?;
+    doc.bucket = grant.bucket().name.clone();
+    xml_response(200, &xml::initiate_multipart_upload_xml(&doc))
+}
+
+pub async fn list_parts(ctx: &Ctx, parts: &RequestParts, grant: &Grant<'_>) -> Result<Response, S3Error> {
+    let q = pass_query(parts, &["uploadId", "max-parts", "part-number-marker"]);
+    let r = build(grant, "GET", &q, &StoreHeaders::none(), EMPTY_SHA256, ctx.now)?;
+    let mut doc = xml::parse_list_parts(&document(&r, None, ctx.cfg.store_timeout_ms, &[]).await?)?;
+    doc.bucket = grant.bucket().name.clone();
+    doc.parts = crate::upload::latest_parts(std::mem::take(&mut doc.parts));
+    xml_response(200, &xml::list_parts_xml(&doc))
+}
+
+pub async fn abort(ctx: &Ctx, parts: &RequestParts, grant: &Grant<'_>) -> Result<Response, S3Error> {
+    abort_multipart(ctx, grant, &parts.query_param("uploadId").unwrap_or_default(), false).await?;
+    Ok(bytes_response(204, &Headers::new(), Vec::new()))
+}
+
+pub async fn complete_s3(ctx: &Ctx, req: Request, parts: &RequestParts, principal: &Principal, grant: &Grant<'_>, headers: StoreHeaders) -> Result<Response, S3Error> {
+    let upload_id = parts.query_param("uploadId").unwrap_or_default();
+    let body = read_xml(req, parts, principal, MAX_COMPLETE_XML).await?;
+    let list = xml::parse_complete_multipart_upload(&body)?;
+    let (etag, _) = complete(ctx, principal, grant, &upload_id, &list, headers).await?;
+    let (bucket, key) = (grant.bucket(), grant.key());
+    let out = xml::CompleteMultipartUploadResult {
+        location: format!("/{}/{}", bucket.name, crate::encoding::uri_encode(key, true)),
+        bucket: bucket.name.clone(),
+        key: key.to_string(),
+        etag,
+        checksums: Vec::new(),
+    };
+    xml_response(200, &xml::complete_multipart_upload_result_xml(&out))
+}
+
+pub async fn delete(ctx: &Ctx, parts: &RequestParts, grant: &Grant<'_>) -> Result<Response, S3Error> {
+    let q = pass_query(parts, &["versionId"]);
+    let r = build(grant, "DELETE", &q, &StoreHeaders::none(), EMPTY_SHA256, ctx.now)?;
+    let sent = send(&r, None, ctx.cfg.store_timeout_ms).await;
+    // purge whatever the outcome: a write whose result is unknown may have happened
+    purge(grant.bucket(), grant.key()).await;
+    let mut resp = sent?;
+    if resp.status_code() >= 300 && resp.status_code() != 404 {
+        return Err(store_error(&mut resp).await);
+    }
+    Ok(bytes_response(204, &write_headers(&from_worker_headers(resp.headers())), Vec::new()))
+}
+
+pub fn list_buckets(ctx: &Ctx, _grant: &Grant<'_>) -> Result<Response, S3Error> {
+    let mut w = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ListAllMyBucketsResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Owner><ID>bagroom</ID><DisplayName>bagroom</DisplayName></Owner><Buckets>");
+    for b in &ctx.cfg.buckets {
+        w.push_str(&format!("<Bucket><Name>{}</Name><CreationDate>2026-01-01T00:00:00.000Z</CreationDate></Bucket>", xml::escape(&b.name)));
+    }
+    w.push_str("</Buckets></ListAllMyBucketsResult>");
+    xml_response(200, &w)
+}
+
+pub async fn list_uploads(ctx: &Ctx, parts: &RequestParts, grant: &Grant<'_>) -> Result<Response, S3Error> {
+    let bucket = grant.bucket();
+    let mut q = pass_query(parts, &["prefix", "delimiter", "key-marker", "upload-id-marker", "max-uploads", "encoding-type"]);
+    q.push(("uploads".into(), String::new()));
+    let r = build(grant, "GET", &q, &StoreHeaders::none(), EMPTY_SHA256, ctx.now)?;
+    let body = document(&r, None, ctx.cfg.store_timeout_ms, &[]).await?;
+    let store_bucket = format!("<Bucket>{}</Bucket>", xml::escape(&bucket.store.bucket));
+    xml_response(200, &body.replacen(&store_bucket, &format!("<Bucket>{}</Bucket>", xml::escape(&bucket.name)), 1))
+}
+
 /// PutObject / UploadPart: stream the body to the store.
-async fn put(
-    ctx: &Ctx,
-    req: Request,
-    parts: &RequestParts,
-    principal: &Principal,
-    op: &S3Op,
-    bucket: &BucketConfig,
-    key: &str,
-) -> Result<Response, S3Error> {
-    let is_part = *op == S3Op::UploadPart;
+pub async fn put(ctx: &Ctx, req: Request, parts: &RequestParts, principal: &Principal, grant: &Grant<'_>, is_part: bool) -> Result<Response, S3Error> {
+    let (bucket, key) = (grant.bucket(), grant.key());
     let claims = claims_of(principal);
     let plan = plan_put(&parts.headers, payload_of(principal), claims, ctx.cfg.max_upload_bytes, is_part)?;
     let query = if is_part { pass_query(parts, &["partNumber", "uploadId"]) } else { Vec::new() };
-    let r = build(&bucket.store, "PUT", key, &query, &plan.store_headers, UNSIGNED_PAYLOAD, ctx.now);
+    let r = build(grant, "PUT", &query, &plan.store_headers, UNSIGNED_PAYLOAD, ctx.now)?;
     let slot: ErrorSlot = Default::default();
     let mut keep = None;
     let filtered = plan.needs_filter();
@@ -230,13 +205,16 @@ async fn put(
     if let Some(e) = slot.borrow_mut().take() {
         return Err(e);
     }
+    if !is_part {
+        // purge whatever the outcome: a write whose result is unknown may have happened
+        purge(bucket, key).await;
+    }
     let mut resp = sent?;
     if resp.status_code() >= 300 {
         return Err(store_error(&mut resp).await);
     }
     let sh = from_worker_headers(resp.headers());
     if !is_part {
-        purge(bucket, key).await;
         let etag = sh.get("etag").unwrap_or("").to_string();
         notify(ctx, bucket, key, plan.length, &etag, parts.headers.get("content-type"), principal, "put");
     }
@@ -244,7 +222,7 @@ async fn put(
 }
 
 /// Every part the store lists for an upload (all pages, every attempt of a retried part).
-pub async fn list_all_parts(ctx: &Ctx, bucket: &BucketConfig, key: &str, upload_id: &str) -> Result<Vec<xml::PartInfo>, S3Error> {
+pub async fn list_all_parts(ctx: &Ctx, grant: &Grant<'_>, upload_id: &str) -> Result<Vec<xml::PartInfo>, S3Error> {
     let mut all = Vec::new();
     let mut marker = 0u32;
     loop {
@@ -252,7 +230,7 @@ pub async fn list_all_parts(ctx: &Ctx, bucket: &BucketConfig, key: &str, upload_
         if marker > 0 {
             q.push(("part-number-marker".into(), marker.to_string()));
         }
-        let r = build(&bucket.store, "GET", key, &q, &Headers::new(), EMPTY_SHA256, ctx.now);
+        let r = build(grant, "GET", &q, &StoreHeaders::none(), EMPTY_SHA256, ctx.now)?;
         let doc = xml::parse_list_parts(&document(&r, None, ctx.cfg.store_timeout_ms, &[]).await?)?;
         all.extend(doc.parts);
         match (doc.is_truncated, doc.next_part_number_marker) {
@@ -263,76 +241,103 @@ pub async fn list_all_parts(ctx: &Ctx, bucket: &BucketConfig, key: &str, upload_
 }
 
 /// Start a multipart upload in the store (S3 API and Uppy routes alike).
-pub async fn create_multipart(ctx: &Ctx, bucket: &BucketConfig, key: &str, headers: &Headers) -> Result<xml::InitiateMultipartUpload, S3Error> {
-    let r = build(&bucket.store, "POST", key, &[("uploads".into(), String::new())], headers, EMPTY_SHA256, ctx.now);
+pub async fn create_multipart(ctx: &Ctx, grant: &Grant<'_>, headers: &StoreHeaders) -> Result<xml::InitiateMultipartUpload, S3Error> {
+    let r = build(grant, "POST", &[("uploads".into(), String::new())], headers, EMPTY_SHA256, ctx.now)?;
     xml::parse_initiate_multipart_upload(&document(&r, None, ctx.cfg.store_timeout_ms, &[]).await?)
 }
 
 /// Abort a multipart upload in the store; `missing_ok`: an upload already gone is not an error.
-pub async fn abort_multipart(ctx: &Ctx, bucket: &BucketConfig, key: &str, upload_id: &str, missing_ok: bool) -> Result<(), S3Error> {
+pub async fn abort_multipart(ctx: &Ctx, grant: &Grant<'_>, upload_id: &str, missing_ok: bool) -> Result<(), S3Error> {
     let q = [("uploadId".to_string(), upload_id.to_string())];
-    let r = build(&bucket.store, "DELETE", key, &q, &Headers::new(), EMPTY_SHA256, ctx.now);
+    let r = build(grant, "DELETE", &q, &StoreHeaders::none(), EMPTY_SHA256, ctx.now)?;
     document(&r, None, ctx.cfg.store_timeout_ms, if missing_ok { &[404] } else { &[] }).await.map(drop)
 }
 
+/// The size of an object as the store reports it (HEAD), if it exists.
+async fn stored_size(ctx: &Ctx, grant: &Grant<'_>) -> Result<Option<u64>, S3Error> {
+    let r = build(grant, "HEAD", &[], &StoreHeaders::none(), EMPTY_SHA256, ctx.now)?;
+    let resp = send(&r, None, ctx.cfg.store_timeout_ms).await?;
+    match resp.status_code() {
+        200 => Ok(from_worker_headers(resp.headers()).get("content-length").and_then(|v| v.trim().parse().ok())),
+        404 => Ok(None),
+        s => Err(S3Error::bad_gateway(format!("the store answered {s} to a HEAD"))),
+    }
+}
+
 /// Complete a multipart upload: enforce the size limit over all parts (aborting the upload when
-/// it is exceeded, so nothing is left behind), then complete it in the store.
+/// it is exceeded, so nothing is left behind), complete it in the store, then check the size the
+/// store reports for the assembled object (a part uploaded straight to the store between the
+/// listing and the completion could slip past the first check): an object over the limit is
+/// deleted, and the client told.
 pub async fn complete(
     ctx: &Ctx,
     principal: &Principal,
-    bucket: &BucketConfig,
-    key: &str,
+    grant: &Grant<'_>,
     upload_id: &str,
     parts_list: &[xml::CompletedPart],
-    client_headers: &Headers,
+    client_headers: StoreHeaders,
 ) -> Result<(String, u64), S3Error> {
+    let (bucket, key) = (grant.bucket(), grant.key());
     // Multipart objects may exceed a single PUT's 5 GiB: only the configured and token limits apply.
-    let limit = claims_of(principal).and_then(|c| c.max_bytes).map_or(ctx.cfg.max_upload_bytes, |m| m.min(ctx.cfg.max_upload_bytes));
+    let limit = upload_limit(ctx, principal);
     // Sizes of the uploaded parts, from the store (every page: an upload may have 10,000 parts).
-    let listed = list_all_parts(ctx, bucket, key, upload_id).await?;
+    let listed = list_all_parts(ctx, grant, upload_id).await?;
     let total = crate::upload::completed_size(parts_list, &listed);
     if total > limit {
-        let _ = abort_multipart(ctx, bucket, key, upload_id, true).await;
-        return Err(S3Error::new(400, "EntityTooLarge", "Your proposed upload exceeds the maximum allowed object size.").with("MaxSizeAllowed", limit.to_string()));
+        let _ = abort_multipart(ctx, grant, upload_id, true).await;
+        return Err(crate::upload::too_large(limit));
     }
     let body = xml::complete_multipart_upload_xml(parts_list);
-    let mut h = Headers::new();
-    h.insert("content-type", "application/xml");
+    let mut h = client_headers;
+    h.set("content-type", "application/xml");
     if claims_of(principal).is_some_and(|c| c.no_overwrite) {
-        h.insert("if-none-match", "*");
-    } else if let Some(v) = client_headers.get("if-none-match") {
-        h.insert("if-none-match", v);
+        h.set("if-none-match", "*");
     }
     let q = [("uploadId".to_string(), upload_id.to_string())];
-    let r = build(&bucket.store, "POST", key, &q, &h, &sha256_hex(body.as_bytes()), ctx.now);
+    let r = build(grant, "POST", &q, &h, &sha256_hex(body.as_bytes()), ctx.now)?;
     // S3 may answer 200 with an <Error> body: the parser turns that into an error.
-    let done = xml::parse_complete_multipart_upload_result(&document(&r, Some(JsValue::from_str(&body)), ctx.cfg.store_timeout_ms, &[]).await?)?;
+    let done = document(&r, Some(JsValue::from_str(&body)), ctx.cfg.store_timeout_ms, &[]).await;
     purge(bucket, key).await;
-    notify(ctx, bucket, key, Some(total), &done.etag, None, principal, "multipart");
-    Ok((done.etag, total))
+    let done = xml::parse_complete_multipart_upload_result(&done?)?;
+    let stored = stored_size(ctx, grant).await?.unwrap_or(total);
+    if stored > limit {
+        // the gateway undoing its own write: not the client's DELETE
+        let undo = Grant::maintenance(bucket, key, GrantKind::Delete);
+        if let Ok(r) = build(&undo, "DELETE", &[], &StoreHeaders::none(), EMPTY_SHA256, ctx.now) {
+            let _ = send(&r, None, ctx.cfg.store_timeout_ms).await;
+        }
+        purge(bucket, key).await;
+        return Err(crate::upload::too_large(limit));
+    }
+    notify(ctx, bucket, key, Some(stored), &done.etag, None, principal, "multipart");
+    Ok((done.etag, stored))
 }
 
-/// DeleteObjects: keys the credential may not delete are reported as errors in the result (as S3
-/// does per key); the others go to the store in one request, and each deleted key is purged.
-async fn delete_objects(ctx: &Ctx, req: Request, principal: &Principal, bucket: &BucketConfig) -> Result<Response, S3Error> {
-    use md5::Digest;
-    let body = read_small_body(req).await?;
+/// DeleteObjects: the body is read (capped) only after the credential proved it may delete
+/// something here; keys it may not delete are reported as errors in the result (as S3 does per
+/// key); the others go to the store in one request written from their grants, and each deleted
+/// key is purged.
+pub async fn delete_objects(ctx: &Ctx, req: Request, parts: &RequestParts, who: &Who<'_>, bucket: &BucketConfig) -> Result<Response, S3Error> {
+    let body = read_xml(req, parts, who.principal, MAX_DELETE_XML).await?;
     let (quiet, objects) = xml::parse_delete_request(&body)?;
     let mut result = xml::DeleteResult::default();
     let mut allowed = Vec::new();
     for o in objects {
-        match authorize(principal, &ctx.keys, Method::Delete, bucket, &o.key, ctx.client_ip.as_deref(), ctx.now) {
-            Ok(()) => allowed.push(o),
+        match authorize(who, bucket, Method::Delete, &o.key) {
+            Ok(g) => allowed.push((g, o.version_id)),
             Err(e) => result.errors.push((o, e.code.to_string(), e.message)),
         }
     }
     if !allowed.is_empty() {
-        let doc = xml::delete_request_xml(false, &allowed);
-        let mut h = Headers::new();
-        h.insert("content-type", "application/xml");
-        h.insert("content-md5", base64::Engine::encode(&base64::engine::general_purpose::STANDARD, md5::Md5::digest(doc.as_bytes())));
-        let r = build(&bucket.store, "POST", "", &[("delete".into(), String::new())], &h, &sha256_hex(doc.as_bytes()), ctx.now);
-        let done = xml::parse_delete_result(&document(&r, Some(JsValue::from_str(&doc)), ctx.cfg.store_timeout_ms, &[]).await?)?;
+        let (r, doc) = crate::store::delete_objects(&allowed, ctx.now)?;
+        let sent = document(&r, Some(JsValue::from_str(&doc)), ctx.cfg.store_timeout_ms, &[]).await;
+        if sent.is_err() {
+            // the outcome is unknown: purge every key that may have gone
+            for (g, _) in &allowed {
+                purge(bucket, g.key()).await;
+            }
+        }
+        let done = xml::parse_delete_result(&sent?)?;
         for d in &done.deleted {
             purge(bucket, &d.key).await;
         }
@@ -342,39 +347,65 @@ async fn delete_objects(ctx: &Ctx, req: Request, principal: &Principal, bucket: 
     xml_response(200, &xml::delete_result_xml(&result, quiet))
 }
 
-async fn copy(ctx: &Ctx, parts: &RequestParts, principal: &Principal, bucket: &BucketConfig, key: &str) -> Result<Response, S3Error> {
-    let ip = ctx.client_ip.as_deref();
-    authorize(principal, &ctx.keys, Method::Put, bucket, key, ip, ctx.now)?;
-    let src = crate::encoding::percent_decode(parts.headers.get("x-amz-copy-source").unwrap_or(""));
-    let src = src.trim_start_matches('/');
-    let (src_bucket, rest) = src.split_once('/').ok_or_else(|| S3Error::invalid_argument("Copy Source must mention the source bucket and key: sourcebucket/sourcekey"))?;
-    let (src_key, version) = match rest.split_once("?versionId=") {
-        Some((k, v)) => (k, Some(v)),
-        None => (rest, None),
-    };
-    let sb = ctx.cfg.bucket(src_bucket).ok_or_else(|| S3Error::no_such_bucket(src_bucket))?;
-    if sb.store.endpoint() != bucket.store.endpoint() {
-        return Err(S3Error::not_implemented("copying between different stores"));
+/// CopyObject and UploadPartCopy. The source was named by `x-amz-copy-source`: it is authorised
+/// here as a GET by the same principal, and for share tokens the copy obeys the upload limits
+/// (size, content type, no-overwrite) from what the store says of the source, pinned by its ETag
+/// so the store copies exactly what was checked.
+#[allow(clippy::too_many_arguments)]
+pub async fn copy(
+    ctx: &Ctx,
+    parts: &RequestParts,
+    principal: &Principal,
+    dest: &Grant<'_>,
+    source: &Grant<'_>,
+    version: Option<String>,
+    headers: StoreHeaders,
+    is_part: bool,
+) -> Result<Response, S3Error> {
+    let (bucket, key) = (dest.bucket(), dest.key());
+    let mut h = headers;
+    if let Some(claims) = claims_of(principal) {
+        let vq: Vec<(String, String)> = version.iter().map(|v| ("versionId".to_string(), v.clone())).collect();
+        let r = build(source, "HEAD", &vq, &StoreHeaders::none(), EMPTY_SHA256, ctx.now)?;
+        let mut resp = send(&r, None, ctx.cfg.store_timeout_ms).await?;
+        if resp.status_code() == 404 {
+            return Err(S3Error::no_such_key());
+        }
+        if resp.status_code() >= 300 {
+            return Err(store_error(&mut resp).await);
+        }
+        let sh = from_worker_headers(resp.headers());
+        let src_size: u64 = sh.get("content-length").and_then(|v| v.trim().parse().ok()).unwrap_or(u64::MAX);
+        let plan = crate::upload::plan_copy(claims, ctx.cfg.max_upload_bytes, &parts.headers, &sh, src_size, is_part)?;
+        if let Some(etag) = sh.get("etag") {
+            h.set("x-amz-copy-source-if-match", etag);
+        }
+        if plan.no_overwrite {
+            if stored_size(ctx, dest).await?.is_some() {
+                return Err(crate::conditional::precondition_failed());
+            }
+            h.set("if-none-match", "*");
+        }
     }
-    authorize(principal, &ctx.keys, Method::Get, sb, src_key, ip, ctx.now)?;
-    let mut h = forwardable(&parts.headers);
-    let mut source = format!("/{}/{}", sb.store.bucket, crate::encoding::uri_encode(src_key, true));
-    if let Some(v) = version {
-        source.push_str(&format!("?versionId={}", crate::encoding::uri_encode(v, false)));
+    let q = if is_part { pass_query(parts, &["partNumber", "uploadId"]) } else { Vec::new() };
+    let r = crate::store::copy(dest, source, version.as_deref(), &q, &h, ctx.now)?;
+    let sent = send(&r, None, ctx.cfg.store_timeout_ms).await;
+    if !is_part {
+        purge(bucket, key).await;
     }
-    h.insert("x-amz-copy-source", source);
-    let r = build(&bucket.store, "PUT", key, &[], &h, EMPTY_SHA256, ctx.now);
-    let mut resp = send(&r, None, ctx.cfg.store_timeout_ms).await?;
+    let mut resp = sent?;
     if resp.status_code() != 200 {
         return Err(store_error(&mut resp).await);
     }
     let sh = from_worker_headers(resp.headers());
     let doc = xml::parse_copy_result(&text(&mut resp).await?)?;
-    purge(bucket, key).await;
+    let mut out = write_headers(&sh);
+    out.insert("content-type", "application/xml");
+    if is_part {
+        return Ok(bytes_response(200, &out, xml::copy_part_result_xml(&doc).into_bytes()));
+    }
     notify(ctx, bucket, key, None, &doc.etag, None, principal, "copy");
-    let mut h = write_headers(&sh);
-    h.insert("content-type", "application/xml");
-    Ok(bytes_response(200, &h, xml::copy_object_result_xml(&doc).into_bytes()))
+    Ok(bytes_response(200, &out, xml::copy_object_result_xml(&doc).into_bytes()))
 }
 
 /// Post an upload-complete event to the configured webhook, in the background.
@@ -421,12 +452,12 @@ pub async fn abort_stale(cfg: &crate::config::Config, bucket: &BucketConfig, now
             q.push(("key-marker".into(), key_marker.clone()));
             q.push(("upload-id-marker".into(), id_marker.clone()));
         }
-        let r = build(&bucket.store, "GET", "", &q, &Headers::new(), EMPTY_SHA256, now);
+        let r = build(&Grant::maintenance(bucket, "", GrantKind::Bucket), "GET", &q, &StoreHeaders::none(), EMPTY_SHA256, now)?;
         let doc = xml::parse_list_multipart_uploads(&document(&r, None, cfg.store_timeout_ms, &[]).await?)?;
         for u in &doc.uploads {
             if crate::upload::is_stale(u.initiated, now, cfg.multipart_max_age_secs) {
                 let q = vec![("uploadId".to_string(), u.upload_id.clone())];
-                let r = build(&bucket.store, "DELETE", &u.key, &q, &Headers::new(), EMPTY_SHA256, now);
+                let Ok(r) = build(&Grant::maintenance(bucket, &u.key, GrantKind::Write), "DELETE", &q, &StoreHeaders::none(), EMPTY_SHA256, now) else { continue };
                 match send(&r, None, cfg.store_timeout_ms).await {
                     Ok(resp) if resp.status_code() < 300 || resp.status_code() == 404 => aborted += 1,
                     Ok(resp) => worker::console_error!("cleanup: abort {} answered {}", u.key, resp.status_code()),

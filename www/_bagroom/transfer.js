@@ -286,10 +286,14 @@ export class Upload {
       while (missing.length) {
         if (signal.aborted) throw abortError();
         const n = missing.shift();
-        const { url } = await api(`/s3/multipart/${encodeURIComponent(this.uploadId)}/${n}?${q}`, { signal });
+        // the part's size is signed into a direct part URL (the store refuses any other length)
+        const pq = new URLSearchParams(q);
+        pq.set("size", String(sizeOf(n)));
+        const { url, headers: signedHeaders } = await api(`/s3/multipart/${encodeURIComponent(this.uploadId)}/${n}?${pq}`, { signal });
         const start = (n - 1) * partSize;
         const body = file.slice(start, start + sizeOf(n), "");
-        const headers = isSameOrigin(url) && !/[?&](token|X-Amz-Signature|Signature)=/i.test(url) ? authHeaders() : {};
+        const headers = { ...(signedHeaders || {}), ...(isSameOrigin(url) && !/[?&](token|X-Amz-Signature|Signature)=/i.test(url) ? authHeaders() : {}) };
+        delete headers["content-length"]; // the browser sets it from the body
         inflight.set(n, 0);
         try {
           const xhr = await send({ method: "PUT", url, headers, body, signal, onProgress: (b) => { inflight.set(n, b); report(); } });

@@ -1,0 +1,77 @@
+//! The plan of an S3 request: from the request and its principal, everything the store may be
+//! asked to touch, decided before anything is sent. The shell's dispatcher (`worker::s3`) runs
+//! exactly this and then only moves bytes; the property test and the fuzz target run it too.
+
+use super::grant::{authorize, authorize_bucket, authorize_copy_source, list_scope, precheck, Grant, Who};
+use super::headers::{from_client, PrincipalClass, StoreHeaders};
+use super::table::{rule, Need, OtherKeys};
+use crate::config::{BucketConfig, Config};
+use crate::error::S3Error;
+use crate::http::RequestParts;
+use crate::listing::{clamp_to_scope, parse_list_query, ListRequest};
+use crate::route::S3Op;
+use crate::token::Method;
+
+/// What an S3 request may make the store do.
+#[derive(Debug, Clone)]
+pub struct S3Plan<'a> {
+    pub op: S3Op,
+    pub bucket: &'a BucketConfig,
+    /// The grant on the request's key (for listings: the clamped prefix; for bucket requests the
+    /// bucket). `None` only for DeleteObjects, whose keys are authorised one by one from the body
+    /// with [`Who`] and [`authorize`] (the precheck has passed).
+    pub grant: Option<Grant<'a>>,
+    /// CopyObject / UploadPartCopy: the authorised source and its version.
+    pub copy_source: Option<(Grant<'a>, Option<String>)>,
+    /// ListObjects: the listing, clamped to the credential's scope.
+    pub list: Option<ListRequest>,
+    /// The client headers that may reach the store.
+    pub headers: StoreHeaders,
+}
+
+/// Plan an S3 operation `op` on `key` of `bucket` for `who`. Errors are the answer to give.
+pub fn plan<'a>(cfg: &'a Config, who: &Who, parts: &RequestParts, op: S3Op, bucket: &'a BucketConfig, key: &str) -> Result<S3Plan<'a>, S3Error> {
+    let row = rule(&op);
+    // refused headers answer before anything else is looked at
+    let headers = from_client(row.headers, PrincipalClass::of(who.principal), &parts.headers)?;
+    let mut list = None;
+    let grant = match row.need {
+        Need::Refused => {
+            let what = match &op {
+                S3Op::Unsupported(w) => w.clone(),
+                other => format!("{other:?}"),
+            };
+            return Err(S3Error::not_implemented(format!("bagroom does not implement {what}")));
+        }
+        Need::Key(m) => Some(authorize(who, bucket, m, key)?),
+        Need::BucketScope => Some(authorize(who, bucket, Method::List, &list_scope(who.principal, bucket, ""))?),
+        Need::AccessKey => Some(authorize_bucket(who, bucket, &format!("{op:?}"))?),
+        Need::AnyKey(m) => {
+            precheck(who, bucket, m)?;
+            None
+        }
+        Need::ListPrefix => {
+            let (g, lreq) = plan_list(who, bucket, &parts.query_pairs())?;
+            list = Some(lreq);
+            Some(g)
+        }
+    };
+    let copy_source = match row.other_keys {
+        OtherKeys::CopySource => {
+            let header = parts.headers.get("x-amz-copy-source").unwrap_or("");
+            Some(authorize_copy_source(who, cfg, bucket, header)?)
+        }
+        OtherKeys::None | OtherKeys::BodyKeys(_) => None,
+    };
+    Ok(S3Plan { op, bucket, grant, copy_source, list, headers })
+}
+
+/// A listing from its decoded query `pairs` (the S3 API's, or the demo API's renamed ones): the
+/// request clamped to the credential's scope, and the grant on the clamped prefix.
+pub fn plan_list<'a>(who: &Who, bucket: &'a BucketConfig, pairs: &[(String, String)]) -> Result<(Grant<'a>, ListRequest), S3Error> {
+    let lreq = parse_list_query(pairs)?;
+    let scope = list_scope(who.principal, bucket, &lreq.prefix);
+    let lreq = clamp_to_scope(lreq, &scope)?;
+    let g = authorize(who, bucket, Method::List, &lreq.prefix)?;
+    Ok((g, lreq))
+}

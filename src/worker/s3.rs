@@ -1,0 +1,70 @@
+//! The one S3 dispatcher: `crate::guard::plan` decides, from the operation table, every grant
+//! and header the request may use; the handlers get only those, so the plan's keys are the only
+//! keys they can send to the store.
+
+use super::convert::bytes_response;
+use super::download::{get_object, list_objects};
+use super::upload;
+use super::Ctx;
+use crate::auth::Principal;
+use crate::config::BucketConfig;
+use crate::error::S3Error;
+use crate::guard::{plan, Who};
+use crate::http::{Headers, RequestParts};
+use crate::route::S3Op;
+use worker::{Request, Response};
+
+pub fn who<'a>(ctx: &'a Ctx, principal: &'a Principal) -> Who<'a> {
+    Who { principal, revoked: &ctx.keys.revoked, client_ip: ctx.client_ip.as_deref(), now: ctx.now }
+}
+
+/// An S3 path-style (or virtual-hosted) operation.
+pub async fn dispatch(
+    ctx: &Ctx,
+    req: Request,
+    parts: &RequestParts,
+    principal: &Principal,
+    op: S3Op,
+    bucket: &BucketConfig,
+    key: &str,
+) -> Result<Response, S3Error> {
+    let who = who(ctx, principal);
+    let p = plan(&ctx.cfg, &who, parts, op, bucket, key)?;
+    let headers = p.headers;
+    let grant = p.grant;
+    let g = || grant.as_ref().ok_or_else(|| S3Error::internal("operation without a grant"));
+    match p.op {
+        S3Op::GetObject | S3Op::HeadObject => get_object(ctx, parts, g()?, matches!(principal, Principal::AccessKey(_)), &headers).await,
+        S3Op::ListObjects => {
+            let json = crate::listing::wants_json(parts.headers.get("accept"));
+            let lreq = p.list.ok_or_else(|| S3Error::internal("listing without a plan"))?;
+            list_objects(ctx, g()?, lreq, json).await
+        }
+        S3Op::GetBucketLocation => {
+            g()?;
+            let mut h = Headers::new();
+            h.insert("content-type", "application/xml");
+            Ok(bytes_response(200, &h, crate::xml::location_xml(&ctx.cfg.region).into_bytes()))
+        }
+        S3Op::HeadBucket => {
+            g()?;
+            let mut h = Headers::new();
+            h.insert("x-amz-bucket-region", ctx.cfg.region.clone());
+            Ok(bytes_response(200, &h, Vec::new()))
+        }
+        S3Op::PutObject | S3Op::UploadPart => upload::put(ctx, req, parts, principal, g()?, p.op == S3Op::UploadPart).await,
+        S3Op::CopyObject | S3Op::UploadPartCopy => {
+            let (source, version) = p.copy_source.ok_or_else(|| S3Error::internal("copy without a source grant"))?;
+            upload::copy(ctx, parts, principal, g()?, &source, version, headers, p.op == S3Op::UploadPartCopy).await
+        }
+        S3Op::CreateMultipartUpload => upload::create(ctx, parts, principal, g()?, headers).await,
+        S3Op::ListParts => upload::list_parts(ctx, parts, g()?).await,
+        S3Op::AbortMultipartUpload => upload::abort(ctx, parts, g()?).await,
+        S3Op::CompleteMultipartUpload => upload::complete_s3(ctx, req, parts, principal, g()?, headers).await,
+        S3Op::DeleteObject => upload::delete(ctx, parts, g()?).await,
+        S3Op::DeleteObjects => upload::delete_objects(ctx, req, parts, &who, bucket).await,
+        S3Op::ListBuckets => upload::list_buckets(ctx, g()?),
+        S3Op::ListMultipartUploads => upload::list_uploads(ctx, parts, g()?).await,
+        S3Op::Unsupported(_) => Err(S3Error::internal("routed an unsupported operation")),
+    }
+}
