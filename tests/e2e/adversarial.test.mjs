@@ -1566,14 +1566,6 @@ describe("10. narrowed tokens die with their parent's key and id", () => {
     assert.equal(s.status, 200, s.text);
     assert.ok(inspect(JSON.parse(s.text).token).exp <= inspect(parent).exp);
   });
-  test("the links /api/share returns keep their scheme under X-Forwarded-Proto injection", async () => {
-    const parent = tok({ prefix: "r10/", methods: "GET,HEAD,SHARE" });
-    const r = await req(raw("/api/share"), { method: "POST", headers: { authorization: `Bearer ${parent}`, "x-forwarded-proto": "javascript:alert(document.domain)//" }, body: JSON.stringify({ key: "r10/a.txt", ttl_seconds: 60 }) });
-    assert.equal(r.status, 200, r.text);
-    const j = JSON.parse(r.text);
-    assert.match(j.share_url, /^https?:\/\//, `share_url: ${j.share_url}`);
-    assert.match(j.download_url, /^https?:\/\//, `download_url: ${j.download_url}`);
-  });
 });
 
 // =============================================================================================
@@ -2577,6 +2569,14 @@ describe("more: upload routes, no-overwrite, leaks", () => {
     await noHeader.arrayBuffer();
     assert.ok(noHeader.status >= 400, `the presigned PUT works without If-None-Match: ${noHeader.status}`);
     await assertUnchanged("nx/existing.txt", "keep me");
+  });
+  test("the links /api/share returns keep their scheme under X-Forwarded-Proto injection", async () => {
+    const parent = tok({ prefix: "r10/", methods: "GET,HEAD,SHARE" });
+    const r = await req(raw("/api/share"), { method: "POST", headers: { authorization: `Bearer ${parent}`, "x-forwarded-proto": "javascript:alert(document.domain)//" }, body: JSON.stringify({ key: "r10/a.txt", ttl_seconds: 60 }) });
+    assert.equal(r.status, 200, r.text);
+    const j = JSON.parse(r.text);
+    assert.match(j.share_url, /^https?:\/\//, `share_url: ${j.share_url}`);
+    assert.match(j.download_url, /^https?:\/\//, `download_url: ${j.download_url}`);
   });
   test("a listing with fetch-owner=true shows no store credentials", async () => {
     const t = tok({ prefix: "nx/", methods: "LIST" });
