@@ -38,6 +38,30 @@ fn key_segment(s: &str) -> String {
 /// Key segments keep their `/` (so purge-by-prefix works) and are otherwise fully
 /// percent-encoded. Only `response-*` overrides are taken from `overrides` (anything else,
 /// e.g. a signature, is dropped), sorted by name so the key is canonical.
+/// May the edge cache hold `key` at all? Not when it has an empty path segment (`a//b`, `/a`,
+/// `a/`... but a trailing `/` alone is fine): stores disagree about such keys (SeaweedFS stores
+/// `a//b` as `a/b`, S3 keeps them apart), so one object could sit in the cache under several
+/// names and a write through one name could not purge the others.
+pub fn cacheable_key(key: &str) -> bool {
+    !key.starts_with('/') && !key.contains("//")
+}
+
+/// The names a write to `key` purges: the key itself and, if it has empty segments, the name a
+/// collapsing store gives it (`a//b` → `a/b`), which may be cached.
+pub fn purge_keys(key: &str) -> Vec<String> {
+    let mut collapsed = String::with_capacity(key.len());
+    for c in key.trim_start_matches('/').chars() {
+        if !(c == '/' && collapsed.ends_with('/')) {
+            collapsed.push(c);
+        }
+    }
+    if collapsed == key {
+        vec![key.to_string()]
+    } else {
+        vec![key.to_string(), collapsed]
+    }
+}
+
 pub fn cache_key(bucket: &str, key: &str, version_id: Option<&str>, overrides: &[(String, String)]) -> String {
     let mut url = String::with_capacity(CACHE_KEY_ORIGIN.len() + bucket.len() + key.len() * 3 + 16);
     url.push_str(CACHE_KEY_ORIGIN);
@@ -286,6 +310,20 @@ pub fn passthrough_response_headers(store_headers: &Headers) -> Headers {
             .map(|(k, v)| (k.to_ascii_lowercase(), v.to_string()))
             .collect(),
     )
+}
+
+#[cfg(test)]
+mod alias_tests {
+    use super::*;
+
+    #[test]
+    fn keys_a_store_may_collapse_are_never_cached_and_writes_purge_the_collapsed_name() {
+        assert!(cacheable_key("a/b") && cacheable_key("a/b/") && cacheable_key("a"));
+        assert!(!cacheable_key("a//b") && !cacheable_key("/a") && !cacheable_key("a///"));
+        assert_eq!(purge_keys("a/b"), vec!["a/b"]);
+        assert_eq!(purge_keys("cp//k"), vec!["cp//k", "cp/k"]);
+        assert_eq!(purge_keys("//cp///k"), vec!["//cp///k", "cp/k"]);
+    }
 }
 
 #[cfg(test)]

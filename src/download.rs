@@ -21,6 +21,17 @@ pub enum HitPlan {
     Error(S3Error),
 }
 
+/// A store answered a ranged request with 206, but does the client's `If-Range` hold for the
+/// object it describes (`store`: the 206's headers)? Some stores ignore `If-Range`; when it does
+/// not hold, the client must get the whole object instead (the caller asks again, without Range).
+pub fn if_range_fails(client: &Headers, store: &Headers) -> bool {
+    if client.get("if-range").is_none() || client.get("range").is_none() {
+        return false;
+    }
+    let lm = store.get("last-modified").and_then(parse_http_date);
+    !range_allowed(client, &Validators { etag: store.get("etag"), last_modified: lm })
+}
+
 /// Decide how to answer `method` with `client` request headers from a cached copy whose
 /// stored headers are `cached`. Conditions first (304/412), then `If-Range` (RFC 9110
 /// §13.1.5: when it does not hold, `Range` is ignored and the whole object answered), then
@@ -123,6 +134,22 @@ pub fn head_range(client: &Headers, status: u16, h: &mut Headers) -> Result<u16,
 /// `bytes a-b/total` → total.
 pub fn total_from_content_range(v: &str) -> Option<u64> {
     v.trim().strip_prefix("bytes ")?.rsplit_once('/')?.1.trim().parse().ok()
+}
+
+#[cfg(test)]
+mod if_range_miss_tests {
+    use super::*;
+
+    #[test]
+    fn a_store_that_ignores_if_range_is_asked_again() {
+        let store = Headers::from_pairs([("etag", "\"e1\""), ("last-modified", "Sun, 06 Nov 1994 08:49:37 GMT"), ("content-range", "bytes 0-0/10")]);
+        let ask = |ir: &str| if_range_fails(&Headers::from_pairs([("range", "bytes=0-0"), ("if-range", ir)]), &store);
+        assert!(ask("\"e2\""));
+        assert!(ask("Sun, 06 Nov 1994 08:49:36 GMT"));
+        assert!(!ask("\"e1\""));
+        assert!(!ask("Sun, 06 Nov 1994 08:49:37 GMT"));
+        assert!(!if_range_fails(&Headers::from_pairs([("range", "bytes=0-0")]), &store));
+    }
 }
 
 #[cfg(test)]

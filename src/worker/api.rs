@@ -105,14 +105,10 @@ pub async fn api(ctx: &Ctx, req: Request, parts: &RequestParts, rest: &str) -> R
     }
 }
 
-/// Base URL for links the API returns: `BAGROOM_PUBLIC_URL`, else the request's own origin.
-fn link_base(ctx: &Ctx, parts: &RequestParts) -> String {
-    if let Some(u) = &ctx.cfg.public_url {
-        return u.clone();
-    }
-    let host = parts.headers.get("host").unwrap_or("localhost");
-    let scheme = parts.headers.get("x-forwarded-proto").unwrap_or(if host.starts_with("127.0.0.1") || host.starts_with("localhost") { "http" } else { "https" });
-    format!("{scheme}://{host}")
+/// Base URL for links the API returns: `BAGROOM_PUBLIC_URL`, else the request's own origin (from
+/// its URL, never from a client header such as `X-Forwarded-Proto`).
+fn link_base(ctx: &Ctx, _parts: &RequestParts) -> String {
+    ctx.cfg.public_url.clone().unwrap_or_else(|| ctx.origin.clone())
 }
 
 /// `/s3/<rest>` and `/t/<token>/s3/<rest>`.

@@ -64,7 +64,7 @@ pub async fn get_object(ctx: &Ctx, parts: &RequestParts, grant: &Grant<'_>, sign
     let version_id = query.iter().find(|(k, _)| k == "versionId").map(|(_, v)| v.clone()).filter(|v| !v.is_empty());
     let ovr = if signed { overrides(&query) } else { Vec::new() };
     let ccfg = &ctx.cfg.cache;
-    let ttl = ccfg.ttl_for(key);
+    let ttl = if crate::cache_policy::cacheable_key(key) { ccfg.ttl_for(key) } else { 0 };
     let ckey = cache_key(&bucket.name, key, version_id.as_deref(), &[]);
     let cache = Cache::default();
 
@@ -107,6 +107,14 @@ pub async fn get_object(ctx: &Ctx, parts: &RequestParts, grant: &Grant<'_>, sign
     // MISS (or BYPASS): ask the store, passing the client's range and conditions on.
     let sreq = crate::store::object_read(grant, &parts.method, version_id.as_deref(), headers, ctx.now)?;
     let mut resp = send(&sreq, None, ctx.cfg.store_timeout_ms).await?;
+    if resp.status_code() == 206 && crate::download::if_range_fails(&parts.headers, &from_worker_headers(resp.headers())) {
+        // the store ignored If-Range: the object changed, so the client gets all of it
+        let mut whole = headers.clone();
+        whole.remove("range");
+        whole.remove("if-range");
+        let sreq = crate::store::object_read(grant, &parts.method, version_id.as_deref(), &whole, ctx.now)?;
+        resp = send(&sreq, None, ctx.cfg.store_timeout_ms).await?;
+    }
     let status = resp.status_code();
     let store_h = from_worker_headers(resp.headers());
     match status {
@@ -179,8 +187,10 @@ pub async fn get_object(ctx: &Ctx, parts: &RequestParts, grant: &Grant<'_>, sign
 
 /// Drop an object from the edge cache (after a write or delete through the gateway).
 pub async fn purge(bucket: &BucketConfig, key: &str) {
-    let k = cache_key(&bucket.name, key, None, &[]);
-    let _ = Cache::default().delete(k.as_str(), true).await;
+    for name in crate::cache_policy::purge_keys(key) {
+        let k = cache_key(&bucket.name, &name, None, &[]);
+        let _ = Cache::default().delete(k.as_str(), true).await;
+    }
 }
 
 /// ListObjectsV2 (and V1): `lreq` was clamped to what the credential may see and `grant`

@@ -25,6 +25,9 @@ pub struct Ctx {
     pub keys: Rc<Keys>,
     pub now: u64,
     pub client_ip: Option<String>,
+    /// `scheme://host[:port]` of the request's URL as the runtime parsed it (never a client
+    /// header such as `X-Forwarded-Proto`): the base of links the gateway returns.
+    pub origin: String,
     pub wait: Context,
 }
 
@@ -87,7 +90,8 @@ async fn fetch(req: Request, env: Env, wait: Context) -> Result<Response> {
         Err(e) => return Ok(with_common_headers(error_response(&e, style, &parts.path, &rid, head), &rid)),
     };
     let client_ip = parts.headers.get("cf-connecting-ip").map(str::to_string);
-    let ctx = Ctx { cfg, keys, now: now_secs(), client_ip, wait };
+    let origin = req.url().map(|u| u.origin().ascii_serialization()).unwrap_or_else(|_| "http://localhost".into());
+    let ctx = Ctx { cfg, keys, now: now_secs(), client_ip, origin, wait };
     let resp = match dispatch(&ctx, req, &parts).await {
         Ok(r) => r,
         Err(e) => error_response(&e, style, &parts.path, &rid, head),
