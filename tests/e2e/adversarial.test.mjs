@@ -2150,6 +2150,28 @@ describe("cache poisoning and stale reads", () => {
     assert.equal(d.status, 204, d.text);
     expectRefused(await rawHttp(gw, { path: aliasPath }), 404, "NoSuchKey");
   });
+  test("a DELETE ?versionId=null through the gateway, then GET ?versionId=null: not the cached copy", async () => {
+    const key = `cp/ver-${randomBytes(3).toString("hex")}.txt`;
+    await storePut(B, key, Buffer.from("deleted version"));
+    const t = tok({ prefix: "cp/", methods: "GET,DELETE" });
+    const first = await req(u(key, `?versionId=null&token=${t}`));
+    assert.equal(first.status, 200, first.text);
+    assert.equal((await untilHit(u(key, `?versionId=null&token=${t}`))).headers.get("x-bagroom-cache"), "HIT");
+    const d = await req(u(key, `?versionId=null&token=${t}`), { method: "DELETE" });
+    assert.equal(d.status, 204, d.text);
+    await assertAbsent(key);
+    expectRefused(await req(u(key, `?versionId=null&token=${t}`)), 404, ["NoSuchKey", "NoSuchVersion"]);
+  });
+  test("a PUT through an encoded backslash (cp%5Ck), then GET of the canonical key: the new bytes", async () => {
+    const key = `cp/bs-put-${randomBytes(3).toString("hex")}.txt`;
+    await storePut(B, key, Buffer.from("old bytes"));
+    const t = tok({ prefix: "cp", methods: "GET,PUT" });
+    assert.equal((await untilHit(u(key, `?token=${t}`))).headers.get("x-bagroom-cache"), "HIT");
+    const p = await rawHttp(gw, { method: "PUT", path: `/${B}/${key.replace("/", "%5C")}?token=${t}`, headers: { "content-length": "9" }, body: "new bytes" });
+    assert.equal(p.status, 200, p.text);
+    if ((await storeGet(B, key)).toString() !== "new bytes") return; // the store did not alias the write
+    assert.equal((await req(u(key, `?token=${t}`))).text, "new bytes");
+  });
   test("a DELETE through a doubled slash, then GET of the canonical key: not the cached copy", async () => {
     const key = `cp/alias-del-${randomBytes(3).toString("hex")}.txt`;
     await storePut(B, key, Buffer.from("deleted bytes"));
