@@ -42,15 +42,22 @@ fn key_segment(s: &str) -> String {
 /// `a/`... but a trailing `/` alone is fine): stores disagree about such keys (SeaweedFS stores
 /// `a//b` as `a/b`, S3 keeps them apart), so one object could sit in the cache under several
 /// names and a write through one name could not purge the others.
+/// Backslashes likewise (SeaweedFS stores `a\b` as `a/b`).
 pub fn cacheable_key(key: &str) -> bool {
-    !key.starts_with('/') && !key.contains("//")
+    !key.starts_with('/') && !key.contains("//") && !key.contains('\\')
+}
+
+/// May the edge cache hold a read of this version? Not the `null` version: it is the one an
+/// unversioned write replaces, so it is as mutable as the key itself.
+pub fn cacheable_version(version_id: Option<&str>) -> bool {
+    version_id != Some("null")
 }
 
 /// The names a write to `key` purges: the key itself and, if it has empty segments, the name a
 /// collapsing store gives it (`a//b` → `a/b`), which may be cached.
 pub fn purge_keys(key: &str) -> Vec<String> {
     let mut collapsed = String::with_capacity(key.len());
-    for c in key.trim_start_matches('/').chars() {
+    for c in key.replace('\\', "/").trim_start_matches('/').chars() {
         if !(c == '/' && collapsed.ends_with('/')) {
             collapsed.push(c);
         }
@@ -323,6 +330,9 @@ mod alias_tests {
         assert_eq!(purge_keys("a/b"), vec!["a/b"]);
         assert_eq!(purge_keys("cp//k"), vec!["cp//k", "cp/k"]);
         assert_eq!(purge_keys("//cp///k"), vec!["//cp///k", "cp/k"]);
+        assert!(!cacheable_key("cp\\k"));
+        assert_eq!(purge_keys("cp\\k"), vec!["cp\\k", "cp/k"]);
+        assert!(!cacheable_version(Some("null")) && cacheable_version(Some("3HL4kqtJ")) && cacheable_version(None));
     }
 }
 

@@ -32,6 +32,7 @@ pub struct S3Plan<'a> {
 /// Plan an S3 operation `op` on `key` of `bucket` for `who`. Errors are the answer to give.
 pub fn plan<'a>(cfg: &'a Config, who: &Who, parts: &RequestParts, op: S3Op, bucket: &'a BucketConfig, key: &str) -> Result<S3Plan<'a>, S3Error> {
     let row = rule(&op);
+    check_part_number(parts)?;
     // refused headers answer before anything else is looked at
     let headers = from_client(row.headers, PrincipalClass::of(who.principal), &parts.headers)?;
     let mut list = None;
@@ -74,4 +75,14 @@ pub fn plan_list<'a>(who: &Who, bucket: &'a BucketConfig, pairs: &[(String, Stri
     let lreq = clamp_to_scope(lreq, &scope)?;
     let g = authorize(who, bucket, Method::List, &lreq.prefix)?;
     Ok((g, lreq))
+}
+
+/// `partNumber`, where present, is an integer from 1 to 10,000 (S3's words for anything else).
+fn check_part_number(parts: &RequestParts) -> Result<(), S3Error> {
+    for (k, v) in parts.query_pairs() {
+        if k == "partNumber" && !matches!(v.parse::<u32>(), Ok(1..=10_000)) || (k == "partNumber" && !v.bytes().all(|b| b.is_ascii_digit())) {
+            return Err(S3Error::invalid_argument("Part number must be an integer between 1 and 10000, inclusive").with("ArgumentName", "partNumber").with("ArgumentValue", v));
+        }
+    }
+    Ok(())
 }

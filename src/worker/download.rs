@@ -64,7 +64,8 @@ pub async fn get_object(ctx: &Ctx, parts: &RequestParts, grant: &Grant<'_>, sign
     let version_id = query.iter().find(|(k, _)| k == "versionId").map(|(_, v)| v.clone()).filter(|v| !v.is_empty());
     let ovr = if signed { overrides(&query) } else { Vec::new() };
     let ccfg = &ctx.cfg.cache;
-    let ttl = if crate::cache_policy::cacheable_key(key) { ccfg.ttl_for(key) } else { 0 };
+    let cacheable = crate::cache_policy::cacheable_key(key) && crate::cache_policy::cacheable_version(version_id.as_deref());
+    let ttl = if cacheable { ccfg.ttl_for(key) } else { 0 };
     let ckey = cache_key(&bucket.name, key, version_id.as_deref(), &[]);
     let cache = Cache::default();
 
@@ -187,9 +188,16 @@ pub async fn get_object(ctx: &Ctx, parts: &RequestParts, grant: &Grant<'_>, sign
 
 /// Drop an object from the edge cache (after a write or delete through the gateway).
 pub async fn purge(bucket: &BucketConfig, key: &str) {
+    purge_version(bucket, key, None).await
+}
+
+/// Drop an object and, when a write names one, that version of it.
+pub async fn purge_version(bucket: &BucketConfig, key: &str, version_id: Option<&str>) {
     for name in crate::cache_policy::purge_keys(key) {
-        let k = cache_key(&bucket.name, &name, None, &[]);
-        let _ = Cache::default().delete(k.as_str(), true).await;
+        for v in [None, version_id] {
+            let k = cache_key(&bucket.name, &name, v, &[]);
+            let _ = Cache::default().delete(k.as_str(), true).await;
+        }
     }
 }
 

@@ -119,7 +119,8 @@ pub async fn delete(ctx: &Ctx, parts: &RequestParts, grant: &Grant<'_>) -> Resul
     let r = build(grant, "DELETE", &q, &StoreHeaders::none(), EMPTY_SHA256, ctx.now)?;
     let sent = send(&r, None, ctx.cfg.store_timeout_ms).await;
     // purge whatever the outcome: a write whose result is unknown may have happened
-    purge(grant.bucket(), grant.key()).await;
+    let version = parts.query_param("versionId").filter(|v| !v.is_empty());
+    super::download::purge_version(grant.bucket(), grant.key(), version.as_deref()).await;
     let mut resp = sent?;
     if resp.status_code() >= 300 && resp.status_code() != 404 {
         return Err(store_error(&mut resp).await);
@@ -333,13 +334,13 @@ pub async fn delete_objects(ctx: &Ctx, req: Request, parts: &RequestParts, who: 
         let sent = document(&r, Some(JsValue::from_str(&doc)), ctx.cfg.store_timeout_ms, &[]).await;
         if sent.is_err() {
             // the outcome is unknown: purge every key that may have gone
-            for (g, _) in &allowed {
-                purge(bucket, g.key()).await;
+            for (g, v) in &allowed {
+                super::download::purge_version(bucket, g.key(), v.as_deref()).await;
             }
         }
         let done = xml::parse_delete_result(&sent?)?;
         for d in &done.deleted {
-            purge(bucket, &d.key).await;
+            super::download::purge_version(bucket, &d.key, d.version_id.as_deref()).await;
         }
         result.deleted.extend(done.deleted);
         result.errors.extend(done.errors);
