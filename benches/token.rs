@@ -5,7 +5,7 @@
 use criterion::{criterion_group, criterion_main, Criterion};
 use std::hint::black_box;
 
-use bagroom::token::{self, Access, Claims, IpNet, Method, Methods, Scope, TokenKeys};
+use bagroom::auth::token::{self, Access, Claims, IpNet, Method, Methods, Scope, TokenKeys};
 
 fn keys() -> TokenKeys {
     TokenKeys::parse("k2:new-secret-0123456789abcdef,k1:old-secret-0123456789abcdef").unwrap()

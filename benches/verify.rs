@@ -2,7 +2,7 @@
 //! request, and a SigV2 presigned URL, all from the S3 documentation / captured clients.
 
 use bagroom::http::{Headers, RequestParts};
-use bagroom::sigv4::{verify, VerifyOptions};
+use bagroom::auth::verify::{verify, VerifyOptions};
 use criterion::{criterion_group, criterion_main, Criterion};
 use std::hint::black_box;
 

@@ -9,13 +9,13 @@
 //! - `/s3/params`, `/s3/multipart[...]`               Uppy Companion's S3 routes
 
 use crate::config::{BucketConfig, Config};
-use crate::error::S3Error;
+use crate::s3::error::S3Error;
 use crate::sigv4::post_policy::{post_form, Condition, PostPolicy};
 use crate::auth::{Principal, TokenSource};
 use crate::guard::grant::{authorize, Grant, Who};
 use crate::sigv4::sign::store_host;
 use crate::sigv4::Credentials;
-use crate::token::{Claims, Method, Methods, NarrowRequest, Scope};
+use crate::auth::token::{Claims, Method, Methods, NarrowRequest, Scope};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -108,7 +108,7 @@ pub fn share(parent: &Claims, req: &ShareRequest, _kid: &str, jti_suffix: Vec<u8
         jti_suffix,
         ..Default::default()
     };
-    crate::token::narrow(parent, &nr)
+    crate::auth::token::narrow(parent, &nr)
 }
 
 #[derive(Debug, Deserialize)]
@@ -179,7 +179,7 @@ impl Signer<'_> {
         if req.size.is_none() && method == "PUT" {
             return Err(S3Error::new(411, "MissingContentLength", "a presigned PUT binds the upload's length: give the file's size"));
         }
-        crate::token::check_upload(claims, req.content_type.as_deref(), Some(req.size.unwrap_or(0)))?;
+        crate::auth::token::check_upload(claims, req.content_type.as_deref(), Some(req.size.unwrap_or(0)))?;
         if req.size.unwrap_or(0) > limit {
             return Err(crate::upload::too_large(limit));
         }

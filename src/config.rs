@@ -5,8 +5,8 @@
 //! an error that names the setting (the shell answers 500 with it), never a panic.
 //! Every setting is listed in README.md's configuration table.
 
-use crate::cache_policy::{CacheConfig, PLATFORM_MAX_OBJECT_BYTES};
-use crate::error::S3Error;
+use crate::cache::policy::{CacheConfig, PLATFORM_MAX_OBJECT_BYTES};
+use crate::s3::error::S3Error;
 
 pub use crate::sigv4::Credentials as StoreCredentials;
 

@@ -4,35 +4,38 @@
 //! (method, path, query, headers, now, secrets) and returns plain decisions. It builds
 //! natively and is tested with `cargo test`. The `worker` module is the thin edge shell
 //! that translates between `worker::Request`/`Response` and the core; it is compiled
-//! only for wasm32.
+//! only for wasm32. `docs/architecture.md` follows a request through the modules.
 
-pub mod config;
-pub mod copy_source;
-pub mod guard;
-pub mod encoding;
-pub mod error;
-pub mod http;
-pub mod sigv2;
-pub mod sigv4;
-pub mod time;
-pub mod xml;
-pub mod range;
-pub mod conditional;
-pub mod content_safety;
-pub mod cache_policy;
-pub mod listing;
-pub mod token;
-pub mod api;
+/// Who is asking: SigV4 and SigV2 verification, share tokens, the principal.
 pub mod auth;
-pub mod download;
-pub mod route;
+/// Answering downloads from the edge cache: cache keys and what may be stored.
+pub mod cache;
+/// Typed configuration from vars and secrets.
+pub mod config;
+/// Hex and percent encodings.
+pub mod encoding;
+/// May they: the operation table, authorised keys, the store header allow-list, the plan.
+pub mod guard;
+/// Plain HTTP: headers and request parts, ranges, conditionals, serving user content safely.
+pub mod http;
+/// S3 as clients speak it: routing to operations, errors, XML documents, listings.
+pub mod s3;
+/// The signing steps of SigV4 (canonical request, string to sign, signing key, signature),
+/// signing, presigning, POST policies and aws-chunked bodies.
+pub mod sigv4;
+/// Requests to the backing store, built only from grants.
 pub mod store;
+/// Dates as HTTP, S3 and SigV4 write them.
+pub mod time;
+/// Upload plans and the streaming body filter.
 pub mod upload;
+/// The demo page's JSON API and the Uppy Companion routes, as pure decisions.
+pub mod api;
 
 #[cfg(target_arch = "wasm32")]
 mod worker;
 
-pub use error::S3Error;
+pub use s3::error::S3Error;
 
 /// Crate version, reported by `/healthz`.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

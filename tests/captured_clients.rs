@@ -8,7 +8,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use bagroom::http::{Headers, RequestParts};
-use bagroom::sigv4::{verify, AuthKind, Payload, VerifyOptions};
+use bagroom::auth::verify::{verify, AuthKind, Payload, VerifyOptions};
 use bagroom::time::{amz_date, parse_amz_date};
 
 const AKID: &str = "AKIDEXAMPLE";

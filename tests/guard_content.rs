@@ -3,7 +3,7 @@
 //! If-Range on cache hits, and whole-object fills after ranged misses.
 
 use bagroom::http::Headers;
-use bagroom::token::{check_upload, Claims, Methods, Scope};
+use bagroom::auth::token::{check_upload, Claims, Methods, Scope};
 
 fn claims_with_types(types: &[&str]) -> Claims {
     let mut c = Claims::new("k1", 10_000, Methods::ALL, "demo", Scope::Prefix("up/".into()));
@@ -67,7 +67,7 @@ fn smuggled_types_in_parameters_are_refused() {
 
 #[test]
 fn narrowing_cannot_name_an_active_type_under_a_wildcard() {
-    use bagroom::token::{narrow, NarrowRequest};
+    use bagroom::auth::token::{narrow, NarrowRequest};
     let mut p = claims_with_types(&["image/*"]);
     p.methods = Methods::ALL;
     let svg = NarrowRequest { content_types: Some(vec!["image/svg+xml".into()]), ..Default::default() };
@@ -80,8 +80,8 @@ fn narrowing_cannot_name_an_active_type_under_a_wildcard() {
 
 #[test]
 fn signed_url_overriding_the_type_to_html_still_downloads() {
-    use bagroom::content_safety::apply;
-    use bagroom::download::{finish_headers, overrides};
+    use bagroom::http::content_safety::apply;
+    use bagroom::s3::download::{finish_headers, overrides};
     let q = vec![("response-content-type".to_string(), "text/html".to_string()), ("response-content-disposition".to_string(), "inline; filename=\"x.html\"".to_string())];
     let mut resp = h(&[("content-type", "image/png"), ("content-length", "5")]);
     finish_headers(&mut resp, &overrides(&q), "MISS");
@@ -96,7 +96,7 @@ fn signed_url_overriding_the_type_to_html_still_downloads() {
 
 #[test]
 fn active_and_unknown_types_download_unless_on_the_content_origin() {
-    use bagroom::content_safety::apply;
+    use bagroom::http::content_safety::apply;
     for ct in [Some("TEXT/HTML; charset=utf-8"), Some("image/svg+xml"), Some("application/xhtml+xml"), Some("text/javascript"), Some("image/png, text/html"), Some(""), None] {
         let mut resp = match ct {
             Some(ct) => h(&[("content-type", ct), ("content-disposition", "inline")]),
@@ -126,7 +126,7 @@ fn active_and_unknown_types_download_unless_on_the_content_origin() {
 
 #[test]
 fn overrides_honour_only_the_exact_lower_case_names() {
-    use bagroom::download::overrides;
+    use bagroom::s3::download::overrides;
     let q = |k: &str| vec![(k.to_string(), "text/html".to_string())];
     assert_eq!(overrides(&q("response-content-type")), vec![("content-type", "text/html".to_string())]);
     for k in ["Response-Content-Type", "RESPONSE-CONTENT-TYPE", "response-Content-Type", "response-content-type ", " response-content-type"] {
@@ -138,8 +138,8 @@ fn overrides_honour_only_the_exact_lower_case_names() {
 
 #[test]
 fn an_expired_list_token_is_not_valid_for_the_api() {
-    use bagroom::token::check_valid;
-    use bagroom::token::IpNet;
+    use bagroom::auth::token::check_valid;
+    use bagroom::auth::token::IpNet;
     let mut c = Claims::new("k1", 1_000, Methods::LIST, "demo", Scope::Prefix("up/".into()));
     c.nbf = 500;
     c.jti = vec![7, 7];
@@ -274,8 +274,8 @@ fn shared_tokens_keep_the_parents_key_id() {
 
 #[test]
 fn if_range_that_does_not_match_answers_the_whole_object() {
-    use bagroom::cache_policy::cached_headers;
-    use bagroom::download::{plan_hit, HitPlan};
+    use bagroom::cache::policy::cached_headers;
+    use bagroom::s3::download::{plan_hit, HitPlan};
     const LM: &str = "Sun, 06 Nov 1994 08:49:37 GMT";
     let cached = |etag: &str| cached_headers(&h(&[("content-type", "text/plain"), ("content-length", "10"), ("etag", etag), ("last-modified", LM)]), 60);
     let plan = |etag: &str, range: &str, if_range: &str| plan_hit("GET", &h(&[("range", range), ("if-range", if_range)]), &cached(etag));
@@ -299,7 +299,7 @@ fn if_range_that_does_not_match_answers_the_whole_object() {
 
 #[test]
 fn a_ranged_miss_fills_only_what_the_cache_would_keep() {
-    use bagroom::cache_policy::{fill_after_range, CacheConfig};
+    use bagroom::cache::policy::{fill_after_range, CacheConfig};
     let cfg = CacheConfig { rules: CacheConfig::parse_rules("tmp/=0").unwrap(), max_object_bytes: 1000, ..CacheConfig::default() };
     let partial = |extra: &[(&str, &str)]| {
         let mut p = h(&[("content-length", "1"), ("content-range", "bytes 0-0/500"), ("etag", "\"e\"")]);

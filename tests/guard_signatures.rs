@@ -8,12 +8,9 @@ use std::path::{Path, PathBuf};
 
 use bagroom::encoding::uri_encode;
 use bagroom::http::{Headers, RequestParts};
-use bagroom::sigv2;
-use bagroom::sigv4::verify::check_buffered_body;
-use bagroom::sigv4::{
-    canonical_headers, canonical_request, scope, sha256_hex, signature, signing_key, string_to_sign, verify, AuthKind,
-    Payload, VerifyOptions, Verified,
-};
+use bagroom::auth::sigv2;
+use bagroom::auth::verify::{check_buffered_body, verify, AuthKind, Payload, Verified, VerifyOptions};
+use bagroom::sigv4::{canonical_headers, canonical_request, scope, sha256_hex, signature, signing_key, string_to_sign};
 use bagroom::time::{amz_date, parse_amz_date};
 use bagroom::S3Error;
 

@@ -1,12 +1,12 @@
 //! HTTP semantics of downloads and the S3 XML documents: realistic S3 documents (as the
 //! S3 API reference shows them), round trips, and "never panics" properties.
 
-use bagroom::cache_policy::{self, CacheConfig, Storable};
-use bagroom::conditional::{self, Outcome, Validators};
+use bagroom::cache::policy::{self as cache_policy, CacheConfig, Storable};
+use bagroom::http::conditional::{self, Outcome, Validators};
 use bagroom::http::Headers;
-use bagroom::listing::{self, ListResult, ObjectEntry, Owner};
-use bagroom::range::{self, RangeAnswer, RangeRequest};
-use bagroom::xml::{self, CompletedPart, CopyResult, ListPartsResult, PartInfo};
+use bagroom::s3::listing::{self, ListResult, ObjectEntry, Owner};
+use bagroom::http::range::{self, RangeAnswer, RangeRequest};
+use bagroom::s3::xml::{self, CompletedPart, CopyResult, ListPartsResult, PartInfo};
 use proptest::prelude::*;
 
 const LIST_V2: &str = r#"<?xml version="1.0" encoding="UTF-8"?>

@@ -299,7 +299,7 @@ fn post_policy_exact_key_session_token_and_defaults() {
 mod round_trip {
     use super::*;
     use bagroom::http::RequestParts;
-    use bagroom::sigv4::verify::{verify, AuthKind, Payload, VerifyOptions};
+    use bagroom::auth::verify::{verify, AuthKind, Payload, VerifyOptions};
 
     const AK: &str = "AKIDEXAMPLE";
     const SK: &str = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";

@@ -6,9 +6,10 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use bagroom::http::{Headers, RequestParts};
+use bagroom::auth::verify::{verify, AuthKind, Payload, VerifyOptions};
 use bagroom::sigv4::{
     canonical_headers, canonical_query, canonical_request, canonical_uri, scope, sha256_hex, signature, signing_key,
-    string_to_sign, verify, AuthKind, Payload, UriMode, VerifyOptions,
+    string_to_sign, UriMode,
 };
 use bagroom::time::{amz_date, parse_amz_date, parse_iso8601};
 

@@ -7,8 +7,8 @@ use hmac::{Hmac, Mac};
 use proptest::prelude::*;
 use sha2::Sha256;
 
-use bagroom::token::policy::check_access;
-use bagroom::token::{self, codec, Access, Claims, IpNet, Method, Methods, NarrowRequest, Scope, TokenKeys};
+use bagroom::auth::token::policy::check_access;
+use bagroom::auth::token::{self, codec, Access, Claims, IpNet, Method, Methods, NarrowRequest, Scope, TokenKeys};
 
 fn keys() -> TokenKeys {
     TokenKeys::parse("k1:first-secret-0123456789abcdef,k2:second-secret-0123456789").unwrap()

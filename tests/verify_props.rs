@@ -4,9 +4,10 @@
 
 use bagroom::encoding::uri_encode;
 use bagroom::http::{Headers, RequestParts};
+use bagroom::auth::verify::{verify, AuthKind, VerifyOptions};
 use bagroom::sigv4::{
     canonical_headers, canonical_query, canonical_request, canonical_uri, scope, sha256_hex, signature, signing_key,
-    string_to_sign, verify, AuthKind, UriMode, VerifyOptions,
+    string_to_sign, UriMode,
 };
 use bagroom::time::amz_date;
 use proptest::prelude::*;

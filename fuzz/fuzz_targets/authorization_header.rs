@@ -7,7 +7,7 @@
 #![no_main]
 
 use bagroom::http::{Headers, RequestParts};
-use bagroom::sigv4::{verify, VerifyOptions};
+use bagroom::auth::verify::{verify, VerifyOptions};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

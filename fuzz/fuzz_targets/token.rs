@@ -6,7 +6,7 @@
 //! and base64url-encoded as raw token bytes (so mutations reach the body parser).
 #![no_main]
 
-use bagroom::token::{self, codec, Access, Method, TokenKeys};
+use bagroom::auth::token::{self, codec, Access, Method, TokenKeys};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use libfuzzer_sys::fuzz_target;

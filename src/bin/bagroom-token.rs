@@ -14,7 +14,7 @@ use std::io::Read;
 use std::process::ExitCode;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use bagroom::token::{self, claims::from_hex, Access, Claims, IpNet, Method, Methods, Scope, TokenKeys};
+use bagroom::auth::token::{self, claims::from_hex, Access, Claims, IpNet, Method, Methods, Scope, TokenKeys};
 
 const USAGE: &str = "\
 usage:

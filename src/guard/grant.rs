@@ -5,9 +5,9 @@
 
 use crate::auth::{Principal, TokenSource};
 use crate::config::BucketConfig;
-use crate::error::S3Error;
-use crate::token::policy::{check_access, has_dot_segment};
-use crate::token::{Access, Method};
+use crate::s3::error::S3Error;
+use crate::auth::token::policy::{check_access, has_dot_segment};
+use crate::auth::token::{Access, Method};
 
 /// What a grant lets the store do to its key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -158,7 +158,7 @@ pub fn authorize_copy_source<'a>(
     dest: &BucketConfig,
     header: &str,
 ) -> Result<(Grant<'a>, Option<String>), S3Error> {
-    let src = crate::copy_source::parse(header)?;
+    let src = crate::s3::copy_source::parse(header)?;
     let sb = cfg.bucket(&src.bucket).ok_or_else(|| S3Error::no_such_bucket(&src.bucket))?;
     if sb.store.endpoint() != dest.store.endpoint() {
         return Err(S3Error::not_implemented("copying between different stores"));
@@ -172,7 +172,7 @@ mod tests {
     use super::*;
     use crate::config::{Config, StoreConfig};
     use crate::sigv4::Credentials;
-    use crate::token::{Claims, Methods, Scope};
+    use crate::auth::token::{Claims, Methods, Scope};
 
     fn bucket() -> BucketConfig {
         BucketConfig {

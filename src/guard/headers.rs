@@ -20,7 +20,7 @@
 
 use super::table::HeaderSet;
 use crate::auth::Principal;
-use crate::error::S3Error;
+use crate::s3::error::S3Error;
 use crate::http::Headers;
 
 /// The kinds of caller the header rules tell apart.

@@ -6,11 +6,11 @@ use super::grant::{authorize, authorize_bucket, authorize_copy_source, list_scop
 use super::headers::{from_client, PrincipalClass, StoreHeaders};
 use super::table::{rule, Need, OtherKeys};
 use crate::config::{BucketConfig, Config};
-use crate::error::S3Error;
+use crate::s3::error::S3Error;
 use crate::http::RequestParts;
-use crate::listing::{clamp_to_scope, parse_list_query, ListRequest};
-use crate::route::S3Op;
-use crate::token::Method;
+use crate::s3::listing::{clamp_to_scope, parse_list_query, ListRequest};
+use crate::s3::route::S3Op;
+use crate::auth::token::Method;
 
 /// What an S3 request may make the store do.
 #[derive(Debug, Clone)]

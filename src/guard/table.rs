@@ -25,8 +25,8 @@
 //! redirect) reach the store only from access-key principals; ACL and grant headers never (the
 //! bucket's privacy is bagroom's to keep). See [`super::headers`].
 
-use crate::route::S3Op;
-use crate::token::Method;
+use crate::s3::route::S3Op;
+use crate::auth::token::Method;
 
 /// What the credential needs on the request's own key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

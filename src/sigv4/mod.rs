@@ -6,14 +6,12 @@
 //! 3. [`signing_key`]: `kSigning` derived from the secret, date, region and service;
 //!    [`signature`]: `HexEncode(HMAC-SHA256(kSigning, StringToSign))`.
 //!
-//! [`verify`] checks incoming requests (header form, presigned query form and, via
-//! [`crate::sigv2`], legacy SigV2 presigned URLs) with S3's rules.
+//! Verifying incoming requests is authentication's: [`crate::auth::verify`].
 
 pub mod canonical_request;
 pub mod signature;
 pub mod signing_key;
 pub mod string_to_sign;
-pub mod verify;
 pub mod sign;
 pub mod presign;
 pub mod post_policy;
@@ -23,7 +21,6 @@ pub use canonical_request::{canonical_headers, canonical_query, canonical_reques
 pub use signature::{constant_time_eq, hex, hmac_sha256, sha256_hex, signature};
 pub use signing_key::signing_key;
 pub use string_to_sign::{scope, string_to_sign, ALGORITHM};
-pub use verify::{verify, AuthKind, Payload, SecretLookup, Verified, VerifyOptions};
 
 /// An access key pair, with the session token of temporary credentials.
 #[derive(Clone, PartialEq, Eq)]

@@ -1,7 +1,7 @@
 //! Request bodies on their way to the store: handed over untouched on the fast path, or piped
 //! through a `TransformStream` whose transform is the core's [`BodyFilter`].
 
-use crate::error::S3Error;
+use crate::s3::error::S3Error;
 use crate::upload::{BodyFilter, Out};
 use js_sys::{Object, Reflect, Uint8Array};
 use std::cell::RefCell;

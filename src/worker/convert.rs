@@ -1,6 +1,6 @@
 //! Conversions between `worker` types and the core's plain types.
 
-use crate::error::S3Error;
+use crate::s3::error::S3Error;
 use crate::http::{Headers, RequestParts};
 use worker::{EncodeBody, Request, Response, ResponseBody, ResponseBuilder};
 

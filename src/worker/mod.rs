@@ -2,19 +2,19 @@
 //! configuration, asks the core what to do, and moves bytes between the client, the edge
 //! cache and the store. Every decision lives in the core modules.
 
-mod api;
 mod body;
 mod convert;
-mod download;
+mod demo;
+mod read;
 mod s3;
 mod store_fetch;
-mod upload;
+mod write;
 
 use crate::auth::{authenticate, Keys};
 use crate::config::Config;
-use crate::error::S3Error;
+use crate::s3::error::S3Error;
 use crate::http::RequestParts;
-use crate::route::Route;
+use crate::s3::route::Route;
 use convert::{error_response, error_style, json_response, request_parts};
 use std::rc::Rc;
 use worker::{event, Context, Env, Request, Response, Result};
@@ -133,7 +133,7 @@ async fn scheduled(_event: worker::ScheduledEvent, env: Env, _ctx: worker::Sched
     };
     let now = now_secs();
     for b in &cfg.buckets {
-        match upload::abort_stale(&cfg, b, now).await {
+        match write::abort_stale(&cfg, b, now).await {
             Ok(n) => worker::console_log!("cleanup: bucket {}: aborted {n} stale multipart upload(s)", b.name),
             Err(e) => worker::console_error!("cleanup: bucket {}: {}", b.name, e.message),
         }
@@ -141,8 +141,8 @@ async fn scheduled(_event: worker::ScheduledEvent, env: Env, _ctx: worker::Sched
 }
 
 async fn dispatch(ctx: &Ctx, req: Request, parts: &RequestParts) -> std::result::Result<Response, S3Error> {
-    let vbucket = crate::route::virtual_host_bucket(parts, ctx.cfg.virtual_host.as_deref());
-    match crate::route::route_with(parts, vbucket.as_deref()) {
+    let vbucket = crate::s3::route::virtual_host_bucket(parts, ctx.cfg.virtual_host.as_deref());
+    match crate::s3::route::route_with(parts, vbucket.as_deref()) {
         Route::Health => health(ctx).await,
         Route::S3 { op, bucket, key } => {
             let b = ctx.cfg.bucket(&bucket).ok_or_else(|| S3Error::no_such_bucket(&bucket))?;
@@ -151,11 +151,11 @@ async fn dispatch(ctx: &Ctx, req: Request, parts: &RequestParts) -> std::result:
         }
         Route::Share { token, key } => {
             let principal = authenticate(parts, &ctx.cfg, &ctx.keys, Some(&token), None, ctx.now)?;
-            download::share(ctx, parts, &principal, key).await
+            read::share(ctx, parts, &principal, key).await
         }
-        Route::Preflight => Ok(download::preflight()),
-        Route::Api(rest) => api::api(ctx, req, parts, &rest).await,
-        Route::Uppy { token, rest } => api::uppy(ctx, req, parts, token.as_deref(), &rest).await,
+        Route::Preflight => Ok(read::preflight()),
+        Route::Api(rest) => demo::api(ctx, req, parts, &rest).await,
+        Route::Uppy { token, rest } => demo::uppy(ctx, req, parts, token.as_deref(), &rest).await,
         Route::NotFound => Err(S3Error::new(404, "NotFound", "no such route")),
     }
 }

@@ -3,15 +3,15 @@
 //! keys they can send to the store.
 
 use super::convert::bytes_response;
-use super::download::{get_object, list_objects};
-use super::upload;
+use super::read::{get_object, list_objects};
+use super::write;
 use super::Ctx;
 use crate::auth::Principal;
 use crate::config::BucketConfig;
-use crate::error::S3Error;
+use crate::s3::error::S3Error;
 use crate::guard::{plan, Who};
 use crate::http::{Headers, RequestParts};
-use crate::route::S3Op;
+use crate::s3::route::S3Op;
 use worker::{Request, Response};
 
 pub fn who<'a>(ctx: &'a Ctx, principal: &'a Principal) -> Who<'a> {
@@ -36,7 +36,7 @@ pub async fn dispatch(
     match p.op {
         S3Op::GetObject | S3Op::HeadObject => get_object(ctx, parts, g()?, matches!(principal, Principal::AccessKey(_)), &headers).await,
         S3Op::ListObjects => {
-            let json = crate::listing::wants_json(parts.headers.get("accept"));
+            let json = crate::s3::listing::wants_json(parts.headers.get("accept"));
             let lreq = p.list.ok_or_else(|| S3Error::internal("listing without a plan"))?;
             list_objects(ctx, g()?, lreq, json).await
         }
@@ -44,7 +44,7 @@ pub async fn dispatch(
             g()?;
             let mut h = Headers::new();
             h.insert("content-type", "application/xml");
-            Ok(bytes_response(200, &h, crate::xml::location_xml(&ctx.cfg.region).into_bytes()))
+            Ok(bytes_response(200, &h, crate::s3::xml::location_xml(&ctx.cfg.region).into_bytes()))
         }
         S3Op::HeadBucket => {
             g()?;
@@ -52,19 +52,19 @@ pub async fn dispatch(
             h.insert("x-amz-bucket-region", ctx.cfg.region.clone());
             Ok(bytes_response(200, &h, Vec::new()))
         }
-        S3Op::PutObject | S3Op::UploadPart => upload::put(ctx, req, parts, principal, g()?, p.op == S3Op::UploadPart).await,
+        S3Op::PutObject | S3Op::UploadPart => write::put(ctx, req, parts, principal, g()?, p.op == S3Op::UploadPart).await,
         S3Op::CopyObject | S3Op::UploadPartCopy => {
             let (source, version) = p.copy_source.ok_or_else(|| S3Error::internal("copy without a source grant"))?;
-            upload::copy(ctx, parts, principal, g()?, &source, version, headers, p.op == S3Op::UploadPartCopy).await
+            write::copy(ctx, parts, principal, g()?, &source, version, headers, p.op == S3Op::UploadPartCopy).await
         }
-        S3Op::CreateMultipartUpload => upload::create(ctx, parts, principal, g()?, headers).await,
-        S3Op::ListParts => upload::list_parts(ctx, parts, g()?).await,
-        S3Op::AbortMultipartUpload => upload::abort(ctx, parts, g()?).await,
-        S3Op::CompleteMultipartUpload => upload::complete_s3(ctx, req, parts, principal, g()?, headers).await,
-        S3Op::DeleteObject => upload::delete(ctx, parts, g()?).await,
-        S3Op::DeleteObjects => upload::delete_objects(ctx, req, parts, &who, bucket).await,
-        S3Op::ListBuckets => upload::list_buckets(ctx, g()?),
-        S3Op::ListMultipartUploads => upload::list_uploads(ctx, parts, g()?).await,
+        S3Op::CreateMultipartUpload => write::create(ctx, parts, principal, g()?, headers).await,
+        S3Op::ListParts => write::list_parts(ctx, parts, g()?).await,
+        S3Op::AbortMultipartUpload => write::abort(ctx, parts, g()?).await,
+        S3Op::CompleteMultipartUpload => write::complete_s3(ctx, req, parts, principal, g()?, headers).await,
+        S3Op::DeleteObject => write::delete(ctx, parts, g()?).await,
+        S3Op::DeleteObjects => write::delete_objects(ctx, req, parts, &who, bucket).await,
+        S3Op::ListBuckets => write::list_buckets(ctx, g()?),
+        S3Op::ListMultipartUploads => write::list_uploads(ctx, parts, g()?).await,
         S3Op::Unsupported(_) => Err(S3Error::internal("routed an unsupported operation")),
     }
 }

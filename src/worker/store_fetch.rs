@@ -1,6 +1,6 @@
 //! Sending a signed request to the backing store, with a timeout.
 
-use crate::error::S3Error;
+use crate::s3::error::S3Error;
 use crate::store::StoreRequest;
 use wasm_bindgen::{JsCast, JsValue};
 use worker::{Method, Request, RequestInit, Response};
@@ -67,9 +67,9 @@ pub async fn store_error(resp: &mut Response) -> S3Error {
     if status >= 500 {
         return S3Error::bad_gateway(format!("the store answered {status}"));
     }
-    match crate::xml::parse_error(&body) {
+    match crate::s3::xml::parse_error(&body) {
         Some((code, message)) => {
-            let mut e = crate::xml::store_error(code.trim(), &message);
+            let mut e = crate::s3::xml::store_error(code.trim(), &message);
             if e.status < 500 {
                 e.status = status;
             }
@@ -78,7 +78,7 @@ pub async fn store_error(resp: &mut Response) -> S3Error {
         None => match status {
             404 => S3Error::no_such_key(),
             403 => S3Error::access_denied("the store refused the gateway's request"),
-            412 => crate::conditional::precondition_failed(),
+            412 => crate::http::conditional::precondition_failed(),
             416 => S3Error::new(416, "InvalidRange", "The requested range is not satisfiable"),
             s => S3Error::new(s, "InvalidRequest", format!("the store answered {s}")),
         },

@@ -230,17 +230,17 @@ pub fn valid_content_type(ct: &str) -> bool {
 
 /// Does the pattern (`image/png`, `image/*`, `*/*`) match the concrete type?
 ///
-/// The concrete type is parsed strictly ([`crate::content_safety::parse_media_type`]):
+/// The concrete type is parsed strictly ([`crate::http::content_safety::parse_media_type`]):
 /// a malformed one (a comma outside quotes, control characters, a bad parameter, too
 /// long, ...) matches nothing. Type and subtype compare case-insensitively; parameters
 /// are allowed but do not take part. A wildcard pattern (`image/*`, `*/*`) never matches
-/// an active type ([`crate::content_safety::is_active`]: `image/svg+xml`, `text/html`,
+/// an active type ([`crate::http::content_safety::is_active`]: `image/svg+xml`, `text/html`,
 /// ...); only a pattern naming that type exactly does.
 pub fn content_type_matches(pattern: &str, actual: &str) -> bool {
-    let Some(m) = crate::content_safety::parse_media_type(actual) else { return false };
+    let Some(m) = crate::http::content_safety::parse_media_type(actual) else { return false };
     let (Some((pt, ps)), (at, as_)) = (pattern.split_once('/'), (m.type_(), m.subtype())) else { return false };
     if pt == "*" || ps == "*" {
-        if crate::content_safety::is_active(&m.essence) {
+        if crate::http::content_safety::is_active(&m.essence) {
             return false;
         }
         (pt == "*" || pt.eq_ignore_ascii_case(at)) && (ps == "*" || ps.eq_ignore_ascii_case(as_))
@@ -257,7 +257,7 @@ pub fn content_type_within(parent: &str, child: &str) -> bool {
     let part = |p: &str, c: &str| p == "*" || (c != "*" && p.eq_ignore_ascii_case(c));
     let child_exact = ct != "*" && cs != "*";
     let parent_wild = pt == "*" || ps == "*";
-    if child_exact && parent_wild && crate::content_safety::is_active(child) {
+    if child_exact && parent_wild && crate::http::content_safety::is_active(child) {
         return false;
     }
     // a child `*` part is only within a parent `*` part

@@ -7,12 +7,12 @@ use super::Ctx;
 use crate::auth::Principal;
 use crate::guard::grant::authorize;
 use crate::guard::{headers::from_client, Grant, HeaderSet, PrincipalClass, StoreHeaders};
-use crate::cache_policy::{cache_key, cached_headers, passthrough_response_headers, storable, Storable};
+use crate::cache::policy::{cache_key, cached_headers, passthrough_response_headers, storable, Storable};
 use crate::config::BucketConfig;
-use crate::download::{finish_headers, overrides, plan_hit, HitPlan};
-use crate::error::S3Error;
+use crate::s3::download::{finish_headers, overrides, plan_hit, HitPlan};
+use crate::s3::error::S3Error;
 use crate::http::{Headers, RequestParts};
-use crate::token::{Method, Scope};
+use crate::auth::token::{Method, Scope};
 use worker::{Cache, Request, RequestInit, Response};
 
 /// CORS preflight: the demo page and browser SDKs call the gateway from other origins (the CORS
@@ -58,13 +58,13 @@ pub async fn get_object(ctx: &Ctx, parts: &RequestParts, grant: &Grant<'_>, sign
     let (bucket, key) = (grant.bucket(), grant.key());
     // user content never runs as script on the gateway's origin (see content_safety)
     let content_origin = ctx.cfg.on_content_origin(parts.headers.get("host"));
-    let safe = |h: &mut Headers| crate::content_safety::apply(h, content_origin);
+    let safe = |h: &mut Headers| crate::http::content_safety::apply(h, content_origin);
     let head = parts.method == "HEAD";
     let query = parts.query_pairs();
     let version_id = query.iter().find(|(k, _)| k == "versionId").map(|(_, v)| v.clone()).filter(|v| !v.is_empty());
     let ovr = if signed { overrides(&query) } else { Vec::new() };
     let ccfg = &ctx.cfg.cache;
-    let cacheable = crate::cache_policy::cacheable_key(key) && crate::cache_policy::cacheable_version(version_id.as_deref());
+    let cacheable = crate::cache::policy::cacheable_key(key) && crate::cache::policy::cacheable_version(version_id.as_deref());
     let ttl = if cacheable { ccfg.ttl_for(key) } else { 0 };
     let ckey = cache_key(&bucket.name, key, version_id.as_deref(), &[]);
     let cache = Cache::default();
@@ -108,7 +108,7 @@ pub async fn get_object(ctx: &Ctx, parts: &RequestParts, grant: &Grant<'_>, sign
     // MISS (or BYPASS): ask the store, passing the client's range and conditions on.
     let sreq = crate::store::object_read(grant, &parts.method, version_id.as_deref(), headers, ctx.now)?;
     let mut resp = send(&sreq, None, ctx.cfg.store_timeout_ms).await?;
-    if resp.status_code() == 206 && crate::download::if_range_fails(&parts.headers, &from_worker_headers(resp.headers())) {
+    if resp.status_code() == 206 && crate::s3::download::if_range_fails(&parts.headers, &from_worker_headers(resp.headers())) {
         // the store ignored If-Range: the object changed, so the client gets all of it
         let mut whole = headers.clone();
         whole.remove("range");
@@ -121,16 +121,16 @@ pub async fn get_object(ctx: &Ctx, parts: &RequestParts, grant: &Grant<'_>, sign
     match status {
         200 | 206 => {}
         304 => {
-            let mut h = crate::conditional::not_modified_headers(&store_h);
+            let mut h = crate::http::conditional::not_modified_headers(&store_h);
             finish_headers(&mut h, &[], if ttl > 0 { "MISS" } else { "BYPASS" });
             return Ok(bytes_response(304, &h, Vec::new()));
         }
         404 if head => return Err(S3Error::no_such_key()),
-        412 if head => return Err(crate::conditional::precondition_failed()),
+        412 if head => return Err(crate::http::conditional::precondition_failed()),
         _ => return Err(store_error(&mut resp).await),
     }
     let mut h = passthrough_response_headers(&store_h);
-    let status = if head { crate::download::head_range(&parts.headers, status, &mut h)? } else { status };
+    let status = if head { crate::s3::download::head_range(&parts.headers, status, &mut h)? } else { status };
     let decision = if ttl == 0 || head { Storable::No("bypass") } else if status == 200 { storable(ccfg, key, status, &store_h) } else { Storable::No("partial") };
     let label = match (&decision, ttl) {
         (_, 0) => "BYPASS",
@@ -142,7 +142,7 @@ pub async fn get_object(ctx: &Ctx, parts: &RequestParts, grant: &Grant<'_>, sign
     safe(&mut h);
     if let Storable::No(reason) = decision {
         if reason != "bypass" && reason != "partial" {
-            h.insert(crate::cache_policy::CACHE_REASON_HEADER, reason);
+            h.insert(crate::cache::policy::CACHE_REASON_HEADER, reason);
         }
     }
     let (_, body) = resp.into_parts();
@@ -164,7 +164,7 @@ pub async fn get_object(ctx: &Ctx, parts: &RequestParts, grant: &Grant<'_>, sign
     } else if status == 206 && ttl > 0 && !head {
         // A ranged miss: fill the cache with the whole object in the background, only if the
         // cache would keep it (else every ranged request would fetch the whole object).
-        if crate::cache_policy::fill_after_range(ccfg, key, &store_h) {
+        if crate::cache::policy::fill_after_range(ccfg, key, &store_h) {
             let grant = grant.clone();
             let k = ckey.clone();
             let cfg = ccfg.clone();
@@ -193,7 +193,7 @@ pub async fn purge(bucket: &BucketConfig, key: &str) {
 
 /// Drop an object and, when a write names one, that version of it.
 pub async fn purge_version(bucket: &BucketConfig, key: &str, version_id: Option<&str>) {
-    for name in crate::cache_policy::purge_keys(key) {
+    for name in crate::cache::policy::purge_keys(key) {
         for v in [None, version_id] {
             let k = cache_key(&bucket.name, &name, v, &[]);
             let _ = Cache::default().delete(k.as_str(), true).await;
@@ -203,7 +203,7 @@ pub async fn purge_version(bucket: &BucketConfig, key: &str, version_id: Option<
 
 /// ListObjectsV2 (and V1): `lreq` was clamped to what the credential may see and `grant`
 /// authorised it (`guard::plan`). `json` for the demo API.
-pub async fn list_objects(ctx: &Ctx, grant: &Grant<'_>, lreq: crate::listing::ListRequest, json: bool) -> Result<Response, S3Error> {
+pub async fn list_objects(ctx: &Ctx, grant: &Grant<'_>, lreq: crate::s3::listing::ListRequest, json: bool) -> Result<Response, S3Error> {
     let bucket = grant.bucket();
     // Always ask the store for url-encoded keys (safe for any key bytes); the parser decodes.
     let mut store_req = lreq.clone();
@@ -211,16 +211,16 @@ pub async fn list_objects(ctx: &Ctx, grant: &Grant<'_>, lreq: crate::listing::Li
     let q = store_req.query_pairs();
     let sreq = crate::store::build(grant, "GET", &q, &StoreHeaders::none(), crate::sigv4::EMPTY_SHA256, ctx.now)?;
     let body = store_fetch::document(&sreq, None, ctx.cfg.store_timeout_ms, &[]).await?;
-    let mut result = crate::listing::parse_list_bucket_result(&body)
+    let mut result = crate::s3::listing::parse_list_bucket_result(&body)
         .map_err(|e| S3Error::bad_gateway(format!("the store's listing could not be read: {}", e.message)))?;
     result.name = bucket.name.clone();
     result.encoding_type_url = lreq.encoding_type_url;
     let out = if json {
-        crate::listing::list_json(&result)
+        crate::s3::listing::list_json(&result)
     } else if lreq.v2 {
-        crate::listing::list_v2_xml(&result)
+        crate::s3::listing::list_v2_xml(&result)
     } else {
-        crate::listing::list_v1_xml(&result)
+        crate::s3::listing::list_v1_xml(&result)
     };
     let mut h = Headers::new();
     h.insert("content-type", if json { "application/json" } else { "application/xml" });

@@ -1,6 +1,6 @@
 //! Verification of incoming SigV4 requests with S3's rules: header form
 //! (`Authorization: AWS4-HMAC-SHA256 ...`) and query form (presigned URLs,
-//! `X-Amz-Signature=...`). Legacy SigV2 presigned URLs are delegated to [`crate::sigv2`].
+//! `X-Amz-Signature=...`). Legacy SigV2 presigned URLs are delegated to [`crate::auth::sigv2`].
 //!
 //! The verifier recomputes the signature exactly as the client did:
 //!
@@ -19,11 +19,11 @@
 
 use std::collections::HashMap;
 
-use super::canonical_request::{canonical_headers, canonical_query, canonical_request, canonical_uri, UriMode};
-use super::signature::{constant_time_eq, signature};
-use super::signing_key::{signing_key, TERMINATOR};
-use super::string_to_sign::{scope, string_to_sign, ALGORITHM};
-use super::{
+use crate::sigv4::canonical_request::{canonical_headers, canonical_query, canonical_request, canonical_uri, UriMode};
+use crate::sigv4::signature::{constant_time_eq, signature};
+use crate::sigv4::signing_key::{signing_key, TERMINATOR};
+use crate::sigv4::string_to_sign::{scope, string_to_sign, ALGORITHM};
+use crate::sigv4::{
     payload_hash_is_valid, STREAMING_AWS4_HMAC_SHA256_PAYLOAD, STREAMING_AWS4_HMAC_SHA256_PAYLOAD_TRAILER,
     STREAMING_UNSIGNED_PAYLOAD_TRAILER, UNSIGNED_PAYLOAD,
 };
@@ -247,7 +247,7 @@ pub fn check_buffered_body(payload: Option<&Payload>, headers: &Headers, body: &
     }
 
     if !sha256s.is_empty() {
-        let computed = super::sha256_hex(body);
+        let computed = crate::sigv4::sha256_hex(body);
         for h in sha256s {
             if !constant_time_eq(h.to_ascii_lowercase().as_bytes(), computed.as_bytes()) {
                 return Err(content_sha256_mismatch(h, &computed));
@@ -393,11 +393,11 @@ pub fn verify(req: &RequestParts, keys: &dyn SecretLookup, opts: &VerifyOptions)
         Form::None => Ok(None),
         Form::HeaderV4(value) => verify_header(req, &pairs, value, keys, opts).map(Some),
         Form::QueryV4 => verify_query(req, &pairs, keys, opts).map(Some),
-        Form::QueryV2 => crate::sigv2::verify_query(req, &pairs, keys, opts).map(Some),
+        Form::QueryV2 => crate::auth::sigv2::verify_query(req, &pairs, keys, opts).map(Some),
         Form::HeaderV2 => Err(if opts.allow_sigv2 {
             S3Error::invalid_request("Signature Version 2 is accepted only in presigned URLs here; please use AWS4-HMAC-SHA256.")
         } else {
-            crate::sigv2::disabled()
+            crate::auth::sigv2::disabled()
         }),
     }
 }

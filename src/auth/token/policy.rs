@@ -154,7 +154,7 @@ pub fn check_upload(claims: &Claims, content_type: Option<&str>, size: Option<u6
         }
     }
     if !claims.content_types.is_empty() {
-        if content_type.is_some_and(|ct| crate::content_safety::parse_media_type(ct).is_none()) {
+        if content_type.is_some_and(|ct| crate::http::content_safety::parse_media_type(ct).is_none()) {
             return Err(deny("content type not allowed by token (malformed Content-Type)"));
         }
         let ok = content_type.is_some_and(|ct| claims.content_types.iter().any(|p| content_type_matches(p, ct)));

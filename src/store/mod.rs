@@ -9,7 +9,7 @@
 //! method, a sub-resource or a list prefix outside it is an internal error, never a store request.
 
 use crate::guard::{Grant, GrantKind, StoreHeaders};
-use crate::error::S3Error;
+use crate::s3::error::S3Error;
 use crate::sigv4::sign::{object_path, sign_headers, store_host, Target};
 use crate::sigv4::UNSIGNED_PAYLOAD;
 
@@ -162,9 +162,9 @@ pub fn delete_objects(grants: &[(Grant, Option<String>)], now: u64) -> Result<(S
     if grants.iter().any(|(g, _)| g.kind() != GrantKind::Delete || g.bucket() != first.bucket() || g.key().is_empty()) {
         return Err(refused("DeleteObjects keys without Delete grants".into()));
     }
-    let objects: Vec<crate::xml::ObjectToDelete> =
-        grants.iter().map(|(g, v)| crate::xml::ObjectToDelete { key: g.key().to_string(), version_id: v.clone() }).collect();
-    let doc = crate::xml::delete_request_xml(false, &objects);
+    let objects: Vec<crate::s3::xml::ObjectToDelete> =
+        grants.iter().map(|(g, v)| crate::s3::xml::ObjectToDelete { key: g.key().to_string(), version_id: v.clone() }).collect();
+    let doc = crate::s3::xml::delete_request_xml(false, &objects);
     let mut h = StoreHeaders::none();
     h.set("content-type", "application/xml");
     h.set("content-md5", base64::Engine::encode(&base64::engine::general_purpose::STANDARD, md5::Md5::digest(doc.as_bytes())));
@@ -182,7 +182,7 @@ mod tests {
     use crate::guard::{headers::from_client, HeaderSet, PrincipalClass};
     use crate::http::Headers;
     use crate::sigv4::Credentials;
-    use crate::token::{Claims, Method, Methods, Scope};
+    use crate::auth::token::{Claims, Method, Methods, Scope};
 
     fn bucket(virtual_host: bool) -> BucketConfig {
         BucketConfig {

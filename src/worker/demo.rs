@@ -1,18 +1,18 @@
 //! The demo page's JSON API and Uppy's S3 signing routes: thin wrappers over `crate::api`.
 
 use super::convert::json_response;
-use super::download::list_objects;
+use super::read::list_objects;
 use super::Ctx;
 use crate::api::{self, parse_json, uppy_op, CompleteRequest, CreateRequest, PartUrl, PresignRequest, ShareRequest, Signer, UppyOp};
 use crate::auth::{authenticate, Principal, TokenSource};
 use crate::guard::grant::authorize;
 use crate::guard::{headers::from_client, HeaderSet, PrincipalClass};
 use crate::config::BucketConfig;
-use crate::error::S3Error;
+use crate::s3::error::S3Error;
 use crate::http::{Headers, RequestParts};
-use crate::token::{Claims, Method};
+use crate::auth::token::{Claims, Method};
 use crate::upload::key_for_upload;
-use crate::xml;
+use crate::s3::xml;
 use serde_json::{json, Value};
 use wasm_bindgen::JsCast;
 use worker::{Request, Response};
@@ -44,7 +44,7 @@ fn token_bucket<'a>(ctx: &'a Ctx, principal: &'a Principal) -> Result<(&'a Claim
     if *source == TokenSource::Cookie {
         return Err(S3Error::access_denied("the share cookie does not authorise this endpoint: send the token as Authorization: Bearer"));
     }
-    crate::token::check_valid(claims, &ctx.keys.revoked, ctx.client_ip.as_deref(), ctx.now)?;
+    crate::auth::token::check_valid(claims, &ctx.keys.revoked, ctx.client_ip.as_deref(), ctx.now)?;
     Ok((claims, raw.as_str(), ctx.cfg.token_bucket(&claims.bucket)?))
 }
 
@@ -86,7 +86,7 @@ pub async fn api(ctx: &Ctx, req: Request, parts: &RequestParts, rest: &str) -> R
             // the child keeps the parent's key id: retiring the parent's key retires its children
             let kid = claims.kid.clone();
             let child = api::share(claims, &r, &kid, random_bytes(8), ctx.now)?;
-            let token = crate::token::mint(&child, &ctx.keys.token_keys)?;
+            let token = crate::auth::token::mint(&child, &ctx.keys.token_keys)?;
             let base = link_base(ctx, parts);
             ok(json!({
                 "token": token,
@@ -146,7 +146,7 @@ pub async fn uppy(ctx: &Ctx, req: Request, parts: &RequestParts, token: Option<&
             let r: CreateRequest = parse_json(&body)?;
             let key = key_for_upload(&claims.scope, &r.filename)?;
             let grant = put_grant(&key)?;
-            crate::token::check_upload(claims, r.content_type.as_deref(), Some(0))?;
+            crate::auth::token::check_upload(claims, r.content_type.as_deref(), Some(0))?;
             let mut h = Headers::new();
             if let Some(ct) = r.content_type.as_ref().filter(|t| !t.is_empty()) {
                 h.insert("content-type", ct.clone());
@@ -155,12 +155,12 @@ pub async fn uppy(ctx: &Ctx, req: Request, parts: &RequestParts, token: Option<&
                 h.insert(&k, v);
             }
             let h = from_client(HeaderSet::CreateMultipart, PrincipalClass::Limited, &h)?;
-            let doc = super::upload::create_multipart(ctx, &grant, &h).await?;
+            let doc = super::write::create_multipart(ctx, &grant, &h).await?;
             ok(json!({"key": key, "uploadId": doc.upload_id}))
         }
         UppyOp::ListParts { upload_id } => {
             let grant = put_grant(&key_param()?)?;
-            let listed = crate::upload::latest_parts(super::upload::list_all_parts(ctx, &grant, &upload_id).await?);
+            let listed = crate::upload::latest_parts(super::write::list_all_parts(ctx, &grant, &upload_id).await?);
             let all: Vec<Value> = listed.iter().map(|p| json!({"PartNumber": p.part_number, "Size": p.size, "ETag": p.etag})).collect();
             ok(Value::Array(all))
         }
@@ -200,7 +200,7 @@ pub async fn uppy(ctx: &Ctx, req: Request, parts: &RequestParts, token: Option<&
                 .map(|p| xml::CompletedPart { part_number: p.part_number, etag: p.etag.clone(), checksums: Vec::new() })
                 .collect();
             list.sort_by_key(|p| p.part_number);
-            let (etag, size) = super::upload::complete(ctx, &principal, &grant, &upload_id, &list, crate::guard::StoreHeaders::none()).await?;
+            let (etag, size) = super::write::complete(ctx, &principal, &grant, &upload_id, &list, crate::guard::StoreHeaders::none()).await?;
             let base = link_base(ctx, parts);
             ok(json!({
                 "location": format!("{base}/{}/{}", bucket.name, crate::encoding::uri_encode(&key, true)),
@@ -212,7 +212,7 @@ pub async fn uppy(ctx: &Ctx, req: Request, parts: &RequestParts, token: Option<&
         }
         UppyOp::Abort { upload_id } => {
             let grant = put_grant(&key_param()?)?;
-            super::upload::abort_multipart(ctx, &grant, &upload_id, true).await?;
+            super::write::abort_multipart(ctx, &grant, &upload_id, true).await?;
             ok(json!({}))
         }
     }

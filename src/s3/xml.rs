@@ -10,7 +10,7 @@
 //! a best-effort tree (unclosed elements are closed at the end, stray end tags ignored)
 //! or `None` when there is no element at all.
 
-use crate::error::S3Error;
+use crate::s3::error::S3Error;
 use crate::time::{iso8601_millis, parse_iso8601};
 
 /// The S3 XML namespace.

@@ -1,5 +1,10 @@
-//! Plain HTTP request parts for the core: no `worker` types. The shell fills these
-//! from `worker::Request`; tests build them by hand.
+//! Plain HTTP for the core, no `worker` types: headers and request parts (the shell fills these
+//! from `worker::Request`; tests build them by hand), byte ranges ([`range`]), conditional
+//! requests ([`conditional`]) and serving user content safely ([`content_safety`]).
+
+pub mod conditional;
+pub mod content_safety;
+pub mod range;
 
 /// Header list with lower-cased names, in arrival order (duplicates kept).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

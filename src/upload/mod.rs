@@ -8,12 +8,12 @@
 //! and counts bytes against the limit. On any failure the shell errors the stream, so the
 //! store never completes the object.
 
-use crate::error::S3Error;
+use crate::s3::error::S3Error;
 use crate::http::Headers;
 use crate::sigv4::chunked::{ChunkMode, ChunkedDecoder};
-use crate::sigv4::verify::Payload;
+use crate::auth::verify::Payload;
 use crate::guard::{headers::from_client, HeaderSet, PrincipalClass, StoreHeaders};
-use crate::token::Claims;
+use crate::auth::token::Claims;
 use base64::Engine;
 use sha2::{Digest, Sha256};
 
@@ -140,7 +140,7 @@ pub fn plan_put(
     if let Some(c) = claims.filter(|_| !multipart_part) {
         // The size limit is `limit` above (an undeclared size is counted while streaming);
         // here the content type. Parts carry none: it was checked at CreateMultipartUpload.
-        crate::token::check_upload(c, client.get("content-type"), Some(length.unwrap_or(0)))?;
+        crate::auth::token::check_upload(c, client.get("content-type"), Some(length.unwrap_or(0)))?;
     }
     let sha256 = match payload {
         Some(Payload::Sha256(h)) => Some(h.to_ascii_lowercase()),
@@ -209,7 +209,7 @@ pub fn plan_copy(claims: &Claims, max_upload: u64, client: &Headers, source: &He
     if !part {
         let replace = client.get("x-amz-metadata-directive").is_some_and(|d| d.trim().eq_ignore_ascii_case("REPLACE"));
         let ct = if replace { client.get("content-type") } else { source.get("content-type") };
-        crate::token::check_upload(claims, ct, Some(size))?;
+        crate::auth::token::check_upload(claims, ct, Some(size))?;
     }
     Ok(CopyPlan { size, no_overwrite: claims.no_overwrite && !part })
 }
@@ -393,8 +393,8 @@ impl BodyFilter {
 
 /// The key an upload from the demo page or Uppy lands at: a file name relative to the token's
 /// scope (`uploads/` + `cat.png`), or the token's exact key.
-pub fn key_for_upload(scope: &crate::token::Scope, filename: &str) -> Result<String, S3Error> {
-    use crate::token::Scope;
+pub fn key_for_upload(scope: &crate::auth::token::Scope, filename: &str) -> Result<String, S3Error> {
+    use crate::auth::token::Scope;
     let name = filename.trim_start_matches('/');
     if name.is_empty() {
         return Err(S3Error::invalid_argument("a file name is required"));
@@ -419,8 +419,8 @@ pub fn is_stale(initiated: Option<u64>, now: u64, max_age: u64) -> bool {
 /// part and list each (SeaweedFS does, in no particular order): the latest upload wins (by
 /// `LastModified`; when those tie, the first listed). A client resuming from this list completes
 /// with the ETag it shows, and the store assembles exactly the attempt with that ETag.
-pub fn latest_parts(parts: Vec<crate::xml::PartInfo>) -> Vec<crate::xml::PartInfo> {
-    let mut out: Vec<crate::xml::PartInfo> = Vec::with_capacity(parts.len());
+pub fn latest_parts(parts: Vec<crate::s3::xml::PartInfo>) -> Vec<crate::s3::xml::PartInfo> {
+    let mut out: Vec<crate::s3::xml::PartInfo> = Vec::with_capacity(parts.len());
     for p in parts {
         match out.iter_mut().find(|q| q.part_number == p.part_number) {
             Some(q) => {
@@ -444,11 +444,11 @@ fn bare_etag(e: &str) -> &str {
 /// several attempts of one part number with different sizes; a part whose ETag matches no listed
 /// attempt counts as its largest attempt (the limit check errs on the safe side; the store refuses
 /// such a part anyway).
-pub fn completed_size(requested: &[crate::xml::CompletedPart], listed: &[crate::xml::PartInfo]) -> u64 {
+pub fn completed_size(requested: &[crate::s3::xml::CompletedPart], listed: &[crate::s3::xml::PartInfo]) -> u64 {
     requested
         .iter()
         .map(|r| {
-            let same: Vec<&crate::xml::PartInfo> = listed.iter().filter(|l| l.part_number == r.part_number).collect();
+            let same: Vec<&crate::s3::xml::PartInfo> = listed.iter().filter(|l| l.part_number == r.part_number).collect();
             same.iter()
                 .find(|l| bare_etag(&l.etag) == bare_etag(&r.etag))
                 .map(|l| l.size)
@@ -476,7 +476,7 @@ pub fn upload_event(bucket: &str, key: &str, size: Option<u64>, etag: &str, cont
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::token::{Claims, Methods, Scope};
+    use crate::auth::token::{Claims, Methods, Scope};
 
     fn claims(max: Option<u64>, types: &[&str], no_overwrite: bool) -> Claims {
         let mut c = Claims::new("k", 10_000, Methods::ALL, "b", Scope::Prefix("up/".into()));
@@ -653,8 +653,8 @@ mod tests {
         assert!(!is_stale(None, 100, 0));
     }
 
-    fn part(n: u32, etag: &str, size: u64, t: u64) -> crate::xml::PartInfo {
-        crate::xml::PartInfo { part_number: n, last_modified: Some(t), etag: format!("\"{etag}\""), size, checksums: Vec::new() }
+    fn part(n: u32, etag: &str, size: u64, t: u64) -> crate::s3::xml::PartInfo {
+        crate::s3::xml::PartInfo { part_number: n, last_modified: Some(t), etag: format!("\"{etag}\""), size, checksums: Vec::new() }
     }
 
     #[test]
@@ -667,7 +667,7 @@ mod tests {
 
     #[test]
     fn completed_size_matches_each_part_by_etag() {
-        use crate::xml::CompletedPart;
+        use crate::s3::xml::CompletedPart;
         let listed = vec![part(2, "small", 1, 100), part(1, "a", 5 << 20, 100), part(2, "big", 100 << 20, 100), part(2, "small2", 2, 100)];
         let req = |n: u32, e: &str| CompletedPart { part_number: n, etag: e.to_string(), checksums: Vec::new() };
         // whatever the listing order, the attempt the client names is the one counted

@@ -3,7 +3,7 @@
 //! before decoding, so a key containing an encoded `?` stays a key.
 
 use crate::encoding::{parse_query, percent_decode};
-use crate::error::S3Error;
+use crate::s3::error::S3Error;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CopySource {

@@ -18,7 +18,7 @@
 //! object; comma-separated lists; quotes optional on input (clients send both).
 //! Unparseable dates are ignored, as RFC 9110 says.
 
-use crate::error::S3Error;
+use crate::s3::error::S3Error;
 use crate::http::Headers;
 use crate::time::parse_http_date;
 

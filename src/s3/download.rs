@@ -1,11 +1,11 @@
 //! Download decisions: how to answer a GET or HEAD from a cached copy, which headers a client
 //! sees, and the `response-*` overrides a signed URL may ask for.
 
-use crate::cache_policy::{client_headers, CACHE_STATUS_HEADER};
-use crate::conditional::{decide, not_modified_headers, precondition_failed_for, range_allowed, Outcome, Validators};
-use crate::error::S3Error;
+use crate::cache::policy::{client_headers, CACHE_STATUS_HEADER};
+use crate::http::conditional::{decide, not_modified_headers, precondition_failed_for, range_allowed, Outcome, Validators};
+use crate::s3::error::S3Error;
 use crate::http::Headers;
-use crate::range::{content_range, invalid_range_error_for, parse_range, resolve, RangeAnswer};
+use crate::http::range::{content_range, invalid_range_error_for, parse_range, resolve, RangeAnswer};
 use crate::time::parse_http_date;
 
 /// How to answer a request from the cached full object.
@@ -155,7 +155,7 @@ mod if_range_miss_tests {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cache_policy::cached_headers;
+    use crate::cache::policy::cached_headers;
 
     fn cached() -> Headers {
         cached_headers(

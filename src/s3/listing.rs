@@ -1,8 +1,8 @@
 //! Object listings: the client's ListObjects(V2) query, scoping it to a credential's
 //! prefix, the store's `ListBucketResult`, and what bagroom writes back (S3 XML or JSON).
 
-use crate::error::S3Error;
-use crate::xml::{parse, s3_url_decode, s3_url_encode, Element, XmlWriter, S3_NS};
+use crate::s3::error::S3Error;
+use crate::s3::xml::{parse, s3_url_decode, s3_url_encode, Element, XmlWriter, S3_NS};
 
 /// S3's default and maximum `max-keys`.
 pub const MAX_KEYS: u32 = 1000;
@@ -197,7 +197,7 @@ fn owner_of(e: &Element) -> Option<Owner> {
 pub fn parse_list_bucket_result(xml: &str) -> Result<ListResult, S3Error> {
     let root = parse(xml).ok_or_else(|| S3Error::bad_gateway("store sent malformed XML instead of ListBucketResult"))?;
     if root.name == "Error" {
-        return Err(crate::xml::store_error(root.text_or_empty("Code").trim(), &root.text_or_empty("Message")));
+        return Err(crate::s3::xml::store_error(root.text_or_empty("Code").trim(), &root.text_or_empty("Message")));
     }
     if root.name != "ListBucketResult" {
         return Err(S3Error::bad_gateway(format!("store sent <{}> instead of <ListBucketResult>", root.name)));

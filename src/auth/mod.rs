@@ -3,12 +3,17 @@
 //! `Authorization: Bearer`, or the `bagroom_token` cookie), or nothing at all for prefixes the
 //! configuration marks public.
 
+
+pub mod sigv2;
+pub mod token;
+pub mod verify;
+
 use crate::config::Config;
-use crate::error::S3Error;
+use crate::s3::error::S3Error;
 use crate::http::RequestParts;
-use crate::sigv4::verify::{verify, VerifyOptions, Verified};
+use crate::auth::verify::{verify, VerifyOptions, Verified};
 use crate::sigv4::UriMode;
-use crate::token::{Claims, TokenKeys};
+use crate::auth::token::{Claims, TokenKeys};
 
 /// Name of the cookie a token link sets so that a page's sub-requests are authorised.
 pub const TOKEN_COOKIE: &str = "bagroom_token";
@@ -31,7 +36,7 @@ impl Principal {
     pub fn label(&self) -> String {
         match self {
             Principal::AccessKey(v) => format!("key:{}", v.access_key_id),
-            Principal::Token(c, _, _) => format!("token:{}", crate::token::claims::to_hex(&c.jti)),
+            Principal::Token(c, _, _) => format!("token:{}", crate::auth::token::claims::to_hex(&c.jti)),
             Principal::Anonymous => "anonymous".into(),
         }
     }
@@ -39,7 +44,7 @@ impl Principal {
 
 /// The `Path` of the cookie a share link sets: the token's objects only (`/<bucket>/<prefix>` or
 /// `/<bucket>/<key>`), never `/api`, `/s3` or the rest of the origin.
-pub fn cookie_path(bucket: &str, scope: &crate::token::Scope) -> String {
+pub fn cookie_path(bucket: &str, scope: &crate::auth::token::Scope) -> String {
     format!("/{}/{}", crate::encoding::uri_encode(bucket, false), crate::encoding::uri_encode(scope.value(), true))
 }
 
@@ -92,7 +97,7 @@ impl Keys {
     pub fn from_config(cfg: &Config) -> Result<Keys, S3Error> {
         let token_keys =
             TokenKeys::parse(&cfg.token_keys).map_err(|e| S3Error::config(format!("setting BAGROOM_TOKEN_KEYS: {e}")))?;
-        let revoked = crate::token::parse_revoked(&cfg.revoked_tokens.join(","))
+        let revoked = crate::auth::token::parse_revoked(&cfg.revoked_tokens.join(","))
             .map_err(|e| S3Error::config(format!("setting BAGROOM_REVOKED_TOKENS: {e}")))?;
         Ok(Keys { token_keys, revoked })
     }
@@ -133,7 +138,7 @@ pub fn authenticate(
     };
     match token {
         Some((t, source)) => {
-            let claims = crate::token::verify_signature(&t, &keys.token_keys)?;
+            let claims = crate::auth::token::verify_signature(&t, &keys.token_keys)?;
             Ok(Principal::Token(Box::new(claims), t, source))
         }
         None => Ok(Principal::Anonymous),
@@ -176,7 +181,7 @@ mod tests {
 
     #[test]
     fn the_share_cookie_path_covers_the_tokens_objects_only() {
-        use crate::token::Scope;
+        use crate::auth::token::Scope;
         assert_eq!(cookie_path("demo", &Scope::Prefix("photos/".into())), "/demo/photos/");
         assert_eq!(cookie_path("demo", &Scope::Exact("a b;c.txt".into())), "/demo/a%20b%3Bc.txt");
     }

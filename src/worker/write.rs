@@ -5,22 +5,22 @@
 
 use super::body::{filter, fixed_length, read_capped, Deadline, ErrorSlot};
 use super::convert::{bytes_response, from_worker_headers};
-use super::download::purge;
+use super::read::purge;
 use super::store_fetch::{document, fetch_with, send, store_error, text};
 use super::Ctx;
 use crate::auth::Principal;
 use crate::config::BucketConfig;
-use crate::error::S3Error;
+use crate::s3::error::S3Error;
 use crate::guard::grant::authorize;
 use crate::guard::table::{MAX_COMPLETE_XML, MAX_DELETE_XML};
 use crate::guard::{Grant, GrantKind, StoreHeaders, Who};
 use crate::http::{Headers, RequestParts};
-use crate::sigv4::verify::Payload;
+use crate::auth::verify::Payload;
 use crate::sigv4::{sha256_hex, EMPTY_SHA256, UNSIGNED_PAYLOAD};
 use crate::store::build;
-use crate::token::{Claims, Method};
+use crate::auth::token::{Claims, Method};
 use crate::upload::{plan_put, upload_event, BodyFilter};
-use crate::xml;
+use crate::s3::xml;
 use wasm_bindgen::JsValue;
 use worker::{Request, Response};
 
@@ -64,7 +64,7 @@ fn pass_query(parts: &RequestParts, names: &[&str]) -> Vec<(String, String)> {
 /// signed payload hash and Content-MD5 when the client sent them.
 async fn read_xml(req: Request, parts: &RequestParts, principal: &Principal, cap: usize) -> Result<String, S3Error> {
     let bytes = read_capped(req, &parts.headers, cap).await?;
-    crate::sigv4::verify::check_buffered_body(payload_of(principal), &parts.headers, &bytes)?;
+    crate::auth::verify::check_buffered_body(payload_of(principal), &parts.headers, &bytes)?;
     String::from_utf8(bytes).map_err(|_| xml::malformed_xml())
 }
 
@@ -77,7 +77,7 @@ fn upload_limit(ctx: &Ctx, principal: &Principal) -> u64 {
 /// no type).
 pub async fn create(ctx: &Ctx, parts: &RequestParts, principal: &Principal, grant: &Grant<'_>, headers: StoreHeaders) -> Result<Response, S3Error> {
     if let Some(c) = claims_of(principal) {
-        crate::token::check_upload(c, parts.headers.get("content-type"), Some(0))?;
+        crate::auth::token::check_upload(c, parts.headers.get("content-type"), Some(0))?;
     }
     let mut doc = create_multipart(ctx, grant, &headers).await?;
     doc.bucket = grant.bucket().name.clone();
@@ -120,7 +120,7 @@ pub async fn delete(ctx: &Ctx, parts: &RequestParts, grant: &Grant<'_>) -> Resul
     let sent = send(&r, None, ctx.cfg.store_timeout_ms).await;
     // purge whatever the outcome: a write whose result is unknown may have happened
     let version = parts.query_param("versionId").filter(|v| !v.is_empty());
-    super::download::purge_version(grant.bucket(), grant.key(), version.as_deref()).await;
+    super::read::purge_version(grant.bucket(), grant.key(), version.as_deref()).await;
     let mut resp = sent?;
     if resp.status_code() >= 300 && resp.status_code() != 404 {
         return Err(store_error(&mut resp).await);
@@ -335,12 +335,12 @@ pub async fn delete_objects(ctx: &Ctx, req: Request, parts: &RequestParts, who: 
         if sent.is_err() {
             // the outcome is unknown: purge every key that may have gone
             for (g, v) in &allowed {
-                super::download::purge_version(bucket, g.key(), v.as_deref()).await;
+                super::read::purge_version(bucket, g.key(), v.as_deref()).await;
             }
         }
         let done = xml::parse_delete_result(&sent?)?;
         for d in &done.deleted {
-            super::download::purge_version(bucket, &d.key, d.version_id.as_deref()).await;
+            super::read::purge_version(bucket, &d.key, d.version_id.as_deref()).await;
         }
         result.deleted.extend(done.deleted);
         result.errors.extend(done.errors);
@@ -383,7 +383,7 @@ pub async fn copy(
         }
         if plan.no_overwrite {
             if stored_size(ctx, dest).await?.is_some() {
-                return Err(crate::conditional::precondition_failed());
+                return Err(crate::http::conditional::precondition_failed());
             }
             h.set("if-none-match", "*");
         }

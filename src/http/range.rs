@@ -8,7 +8,7 @@
 //! * `start >= size`, a suffix of 0, or any range on an empty object: 416 `InvalidRange`
 //!   with `Content-Range: bytes */size`.
 
-use crate::error::S3Error;
+use crate::s3::error::S3Error;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RangeRequest {
