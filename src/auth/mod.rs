@@ -6,6 +6,7 @@
 
 pub mod sigv2;
 pub mod token;
+pub mod verified;
 pub mod verify;
 
 use crate::config::Config;

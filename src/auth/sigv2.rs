@@ -33,7 +33,7 @@ use sha1::Sha1;
 
 use crate::http::RequestParts;
 use crate::sigv4::signature::constant_time_eq;
-use crate::auth::verify::{invalid_access_key_id, signature_does_not_match, AuthKind, Payload, SecretLookup, Verified, VerifyOptions};
+use super::verified::{invalid_access_key_id, signature_does_not_match, AuthKind, Payload, SecretLookup, Verified, VerifyOptions};
 use crate::time::iso8601;
 use crate::S3Error;
 

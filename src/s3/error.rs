@@ -63,24 +63,24 @@ impl S3Error {
         s.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>");
         s.push_str(self.code);
         s.push_str("</Code><Message>");
-        s.push_str(&crate::s3::xml::escape(&self.message));
+        s.push_str(&crate::encoding::xml_escape(&self.message));
         s.push_str("</Message>");
         for (k, v) in &self.extra {
             s.push('<');
             s.push_str(k);
             s.push('>');
-            s.push_str(&crate::s3::xml::escape(v));
+            s.push_str(&crate::encoding::xml_escape(v));
             s.push_str("</");
             s.push_str(k);
             s.push('>');
         }
         if !resource.is_empty() {
             s.push_str("<Resource>");
-            s.push_str(&crate::s3::xml::escape(resource));
+            s.push_str(&crate::encoding::xml_escape(resource));
             s.push_str("</Resource>");
         }
         s.push_str("<RequestId>");
-        s.push_str(&crate::s3::xml::escape(request_id));
+        s.push_str(&crate::encoding::xml_escape(request_id));
         s.push_str("</RequestId></Error>");
         s
     }

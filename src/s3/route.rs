@@ -38,12 +38,6 @@ pub enum S3Op {
     Unsupported(String),
 }
 
-impl S3Op {
-    /// Does this operation write (and so purge the object's cache entry)? See the operation table.
-    pub fn is_write(&self) -> bool {
-        crate::guard::rule(self).writes
-    }
-}
 
 /// What a request asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -21,24 +21,7 @@ pub const XML_DECL: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
 /// the drop of a hostile tree from recursing far).
 pub const MAX_DEPTH: usize = 64;
 
-/// Escape text for an XML element or attribute. `\r` and other control characters become
-/// numeric references (as S3 writes them) so they survive a round trip.
-pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            '\r' => out.push_str("&#13;"),
-            c if (c as u32) < 0x20 && c != '\n' && c != '\t' => out.push_str(&format!("&#x{:X};", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out
-}
+pub use crate::encoding::xml_escape as escape;
 
 // ---------------------------------------------------------------- reader
 

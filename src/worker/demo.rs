@@ -2,7 +2,7 @@
 
 use super::convert::json_response;
 use super::read::list_objects;
-use super::Ctx;
+use super::ctx::Ctx;
 use crate::api::{self, parse_json, uppy_op, CompleteRequest, CreateRequest, PartUrl, PresignRequest, ShareRequest, Signer, UppyOp};
 use crate::auth::{authenticate, Principal, TokenSource};
 use crate::guard::grant::authorize;
@@ -61,7 +61,7 @@ fn signer<'a>(ctx: &'a Ctx, bucket: &'a BucketConfig) -> Signer<'a> {
 pub async fn api(ctx: &Ctx, req: Request, parts: &RequestParts, rest: &str) -> Result<Response, S3Error> {
     let principal = authenticate(parts, &ctx.cfg, &ctx.keys, None, None, ctx.now)?;
     let (claims, _raw, bucket) = token_bucket(ctx, &principal)?;
-    let who = super::s3::who(ctx, &principal);
+    let who = ctx.who(&principal);
     match (parts.method.as_str(), rest) {
         ("GET", "session") => ok(api::session(claims, &bucket, &ctx.cfg)),
         ("GET", "objects") => {
@@ -119,7 +119,7 @@ pub async fn uppy(ctx: &Ctx, req: Request, parts: &RequestParts, token: Option<&
     let q = parts.query_pairs();
     let get = |n: &str| q.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone());
     let key_param = || get("key").filter(|k| !k.is_empty()).ok_or_else(|| S3Error::invalid_argument("key is required"));
-    let who = super::s3::who(ctx, &principal);
+    let who = ctx.who(&principal);
     let put_grant = |key: &str| authorize(&who, bucket, Method::Put, key);
     match op {
         UppyOp::Params => {

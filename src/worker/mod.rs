@@ -4,6 +4,7 @@
 
 mod body;
 mod convert;
+mod ctx;
 mod demo;
 mod read;
 mod s3;
@@ -16,20 +17,10 @@ use crate::s3::error::S3Error;
 use crate::http::RequestParts;
 use crate::s3::route::Route;
 use convert::{error_response, error_style, json_response, request_parts};
+use ctx::Ctx;
 use std::rc::Rc;
 use worker::{event, Context, Env, Request, Response, Result};
 
-/// Per-request context the handlers share.
-pub struct Ctx {
-    pub cfg: Rc<Config>,
-    pub keys: Rc<Keys>,
-    pub now: u64,
-    pub client_ip: Option<String>,
-    /// `scheme://host[:port]` of the request's URL as the runtime parsed it (never a client
-    /// header such as `X-Forwarded-Proto`): the base of links the gateway returns.
-    pub origin: String,
-    pub wait: Context,
-}
 
 fn now_secs() -> u64 {
     (js_sys::Date::now() / 1000.0) as u64

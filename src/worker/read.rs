@@ -3,7 +3,7 @@
 
 use super::convert::{bytes_response, from_worker_headers, stream_response};
 use super::store_fetch::{self, send, store_error};
-use super::Ctx;
+use super::ctx::Ctx;
 use crate::auth::Principal;
 use crate::guard::grant::authorize;
 use crate::guard::{headers::from_client, Grant, HeaderSet, PrincipalClass, StoreHeaders};
@@ -35,7 +35,7 @@ pub async fn share(ctx: &Ctx, parts: &RequestParts, principal: &Principal, key: 
         (None, Scope::Prefix(_)) => return Err(S3Error::invalid_request("this share link covers a prefix: add the key, /s/<token>/<key>")),
     };
     let method = if parts.method == "HEAD" { Method::Head } else if parts.method == "GET" { Method::Get } else { return Err(S3Error::method_not_allowed()) };
-    let grant = authorize(&super::s3::who(ctx, principal), bucket, method, &key)?;
+    let grant = authorize(&ctx.who(principal), bucket, method, &key)?;
     let headers = from_client(HeaderSet::Read, PrincipalClass::of(principal), &parts.headers)?;
     let mut resp = get_object(ctx, parts, &grant, false, &headers).await?;
     // A share link opened in a browser: let the page's sub-requests to objects in the token's

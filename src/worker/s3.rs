@@ -5,18 +5,14 @@
 use super::convert::bytes_response;
 use super::read::{get_object, list_objects};
 use super::write;
-use super::Ctx;
+use super::ctx::Ctx;
 use crate::auth::Principal;
 use crate::config::BucketConfig;
 use crate::s3::error::S3Error;
-use crate::guard::{plan, Who};
+use crate::guard::plan;
 use crate::http::{Headers, RequestParts};
 use crate::s3::route::S3Op;
 use worker::{Request, Response};
-
-pub fn who<'a>(ctx: &'a Ctx, principal: &'a Principal) -> Who<'a> {
-    Who { principal, revoked: &ctx.keys.revoked, client_ip: ctx.client_ip.as_deref(), now: ctx.now }
-}
 
 /// An S3 path-style (or virtual-hosted) operation.
 pub async fn dispatch(
@@ -28,7 +24,7 @@ pub async fn dispatch(
     bucket: &BucketConfig,
     key: &str,
 ) -> Result<Response, S3Error> {
-    let who = who(ctx, principal);
+    let who = ctx.who(principal);
     let p = plan(&ctx.cfg, &who, parts, op, bucket, key)?;
     let headers = p.headers;
     let grant = p.grant;

@@ -7,7 +7,7 @@ use super::body::{filter, fixed_length, read_capped, Deadline, ErrorSlot};
 use super::convert::{bytes_response, from_worker_headers};
 use super::read::purge;
 use super::store_fetch::{document, fetch_with, send, store_error, text};
-use super::Ctx;
+use super::ctx::Ctx;
 use crate::auth::Principal;
 use crate::config::BucketConfig;
 use crate::s3::error::S3Error;
