@@ -15,6 +15,7 @@
 //!
 //! `docs/security.md` is the threat model and lists each rule with the test that holds it.
 
+pub mod check;
 pub mod grant;
 pub mod headers;
 pub mod plan;

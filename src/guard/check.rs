@@ -1,0 +1,895 @@
+//! A checker for the guard, shared by the property test (`tests/guard_props.rs`) and the fuzz
+//! target (`fuzz/fuzz_targets/guard.rs`). Nothing in the gateway calls it.
+//!
+//! - [`s3_outcome`] and [`share_outcome`]: what the shell does with a routed, authenticated
+//!   request: [`plan`](super::plan), then every store request its handler builds
+//!   (`worker::s3`, `worker::upload`, `worker::download`), modelled with the same builders in the
+//!   same order. What the store answers in between is replaced by fixed stand-ins
+//!   ([`STORE_ETAG`], [`STORE_SOURCE_TYPE`], [`STORE_SOURCE_SIZE`]; a listing of one part; no
+//!   object at a no-overwrite destination).
+//! - [`violations`]: an oracle written apart from the guard. From the client's request, the
+//!   principal and the store requests alone (their URLs, `x-amz-copy-source` headers and
+//!   DeleteObjects documents, read as a store reads them) it checks that every key the store is
+//!   asked to touch is one the principal may touch with the method that store request needs and
+//!   the operation's table row names ([`may`]); that every header is a signing header, one the
+//!   gateway sets itself, or a client header the operation allows the principal's class (the
+//!   table of `guard/headers.rs`, restated here); and that refusals are S3 errors.
+//!
+//! Keep the model in step with the handlers: a handler that builds a new store request needs the
+//! same request here, or the property test and the fuzz target stop seeing it.
+
+use super::grant::{authorize, Who};
+use super::plan::{plan, S3Plan};
+use super::table::{rule, Need, OtherKeys, MAX_COMPLETE_XML, MAX_DELETE_XML};
+use super::StoreHeaders;
+use crate::auth::{Principal, TokenSource};
+use crate::config::{BucketConfig, Config};
+use crate::encoding::{parse_query, percent_decode_bytes};
+use crate::error::S3Error;
+use crate::http::RequestParts;
+use crate::route::S3Op;
+use crate::sigv4::verify::Payload;
+use crate::sigv4::{sha256_hex, EMPTY_SHA256, UNSIGNED_PAYLOAD};
+use crate::store::{self, StoreRequest};
+use crate::token::policy::check_access;
+use crate::token::{Access, Claims, Method, Scope};
+
+/// The ETag the modelled store reports for a copy source.
+pub const STORE_ETAG: &str = "\"5d41402abc4b2a76b9719d911017c592\"";
+/// The content type the modelled store reports for a copy source.
+pub const STORE_SOURCE_TYPE: &str = "text/plain";
+/// The size the modelled store reports for a copy source (and for a completed upload).
+pub const STORE_SOURCE_SIZE: u64 = 5;
+
+/// One request the gateway sends to a store, with the body it writes itself (DeleteObjects and
+/// CompleteMultipartUpload documents; streamed client bodies are not modelled).
+#[derive(Debug, Clone)]
+pub struct Sent {
+    pub req: StoreRequest,
+    pub body: Option<String>,
+}
+
+/// What a request makes the gateway do.
+#[derive(Debug, Clone)]
+pub enum Outcome {
+    /// Answered with this error (by the plan or the handler); nothing more is sent.
+    Denied(S3Error),
+    /// Served, sending these store requests (none for answers the gateway writes itself).
+    Served(Vec<Sent>),
+}
+
+impl Outcome {
+    pub fn is_served(&self) -> bool {
+        matches!(self, Outcome::Served(_))
+    }
+    pub fn sent(&self) -> &[Sent] {
+        match self {
+            Outcome::Served(s) => s,
+            Outcome::Denied(_) => &[],
+        }
+    }
+}
+
+/// What the client asked for, as routed.
+#[derive(Debug, Clone, Copy)]
+pub struct Asked<'a> {
+    pub op: &'a S3Op,
+    pub bucket: &'a BucketConfig,
+    pub key: &'a str,
+    /// The request body (read by DeleteObjects and CompleteMultipartUpload only).
+    pub body: &'a [u8],
+}
+
+fn claims_of(p: &Principal) -> Option<&Claims> {
+    match p {
+        Principal::Token(c, _, _) => Some(c),
+        _ => None,
+    }
+}
+
+fn payload_of(p: &Principal) -> Option<&Payload> {
+    match p {
+        Principal::AccessKey(v) => Some(&v.payload),
+        _ => None,
+    }
+}
+
+fn pass_query(parts: &RequestParts, names: &[&str]) -> Vec<(String, String)> {
+    parts.query_pairs().into_iter().filter(|(k, _)| names.contains(&k.as_str())).collect()
+}
+
+fn sent(req: StoreRequest) -> Sent {
+    Sent { req, body: None }
+}
+
+/// `worker::upload::read_xml`: at most `cap` bytes, checked against the signed payload hash and
+/// Content-MD5, UTF-8.
+fn read_xml(parts: &RequestParts, principal: &Principal, body: &[u8], cap: usize) -> Result<String, S3Error> {
+    let declared = parts.headers.get("content-length").and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_some_and(|n| n > cap as u64) || body.len() > cap {
+        return Err(S3Error::new(400, "MaxMessageLengthExceeded", format!("Your request was too big (at most {cap} bytes).")));
+    }
+    crate::sigv4::verify::check_buffered_body(payload_of(principal), &parts.headers, body)?;
+    String::from_utf8(body.to_vec()).map_err(|_| crate::xml::malformed_xml())
+}
+
+/// The S3 dispatcher (`worker::s3::dispatch`) on a routed request: the plan, then the store
+/// requests of the operation's handler.
+pub fn s3_outcome(cfg: &Config, who: &Who, parts: &RequestParts, asked: &Asked) -> Outcome {
+    let p = match plan(cfg, who, parts, asked.op.clone(), asked.bucket, asked.key) {
+        Ok(p) => p,
+        Err(e) => return Outcome::Denied(e),
+    };
+    match handlers(cfg, who, parts, &p, asked.body) {
+        Ok(v) => Outcome::Served(v),
+        Err(e) => Outcome::Denied(e),
+    }
+}
+
+/// A share link (`worker::download::share`): the token's bucket, the key (the token's exact key
+/// when the link names none), GET or HEAD only. Also returns the bucket and key it asked for.
+pub fn share_outcome<'c>(cfg: &'c Config, who: &Who, parts: &RequestParts, key: Option<String>) -> (Outcome, Option<(&'c BucketConfig, String)>) {
+    let Principal::Token(claims, _, _) = who.principal else {
+        return (Outcome::Denied(S3Error::access_denied("malformed token")), None);
+    };
+    let bucket = match cfg.token_bucket(&claims.bucket) {
+        Ok(b) => b,
+        Err(e) => return (Outcome::Denied(e), None),
+    };
+    let key = match (key, &claims.scope) {
+        (Some(k), _) => k,
+        (None, Scope::Exact(k)) => k.clone(),
+        (None, Scope::Prefix(_)) => return (Outcome::Denied(S3Error::invalid_request("this share link covers a prefix")), None),
+    };
+    let method = match parts.method.as_str() {
+        "HEAD" => Method::Head,
+        "GET" => Method::Get,
+        _ => return (Outcome::Denied(S3Error::method_not_allowed()), None),
+    };
+    let run = || -> Result<Vec<Sent>, S3Error> {
+        let grant = authorize(who, bucket, method, &key)?;
+        let headers = super::headers::from_client(super::HeaderSet::Read, super::PrincipalClass::of(who.principal), &parts.headers)?;
+        get_object(parts, &grant, &headers, who.now)
+    };
+    let outcome = match run() {
+        Ok(v) => Outcome::Served(v),
+        Err(e) => Outcome::Denied(e),
+    };
+    (outcome, Some((bucket, key)))
+}
+
+/// `worker::download::get_object` on a cache miss, and the whole-object fill after a ranged GET.
+fn get_object(parts: &RequestParts, grant: &super::Grant, headers: &StoreHeaders, now: u64) -> Result<Vec<Sent>, S3Error> {
+    let version_id = parts.query_pairs().into_iter().find(|(k, _)| k == "versionId").map(|(_, v)| v).filter(|v| !v.is_empty());
+    let mut out = vec![sent(store::object_read(grant, &parts.method, version_id.as_deref(), headers, now)?)];
+    if parts.method != "HEAD" {
+        out.push(sent(store::object_read(grant, "GET", version_id.as_deref(), &StoreHeaders::none(), now)?));
+    }
+    Ok(out)
+}
+
+/// The handlers of `worker::s3::dispatch`, store request by store request.
+fn handlers(cfg: &Config, who: &Who, parts: &RequestParts, p: &S3Plan, body: &[u8]) -> Result<Vec<Sent>, S3Error> {
+    let now = who.now;
+    let principal = who.principal;
+    let claims = claims_of(principal);
+    let none = StoreHeaders::none();
+    let g = || p.grant.as_ref().ok_or_else(|| S3Error::internal("operation without a grant"));
+    let mut out = Vec::new();
+    match &p.op {
+        S3Op::GetObject | S3Op::HeadObject => out = get_object(parts, g()?, &p.headers, now)?,
+        S3Op::ListObjects => {
+            let mut l = p.list.clone().ok_or_else(|| S3Error::internal("listing without a plan"))?;
+            l.encoding_type_url = true;
+            out.push(sent(store::build(g()?, "GET", &l.query_pairs(), &none, EMPTY_SHA256, now)?));
+        }
+        S3Op::GetBucketLocation | S3Op::HeadBucket | S3Op::ListBuckets => {
+            g()?;
+        }
+        S3Op::PutObject | S3Op::UploadPart => {
+            let is_part = p.op == S3Op::UploadPart;
+            let put = crate::upload::plan_put(&parts.headers, payload_of(principal), claims, cfg.max_upload_bytes, is_part)?;
+            let q = if is_part { pass_query(parts, &["partNumber", "uploadId"]) } else { Vec::new() };
+            out.push(sent(store::build(g()?, "PUT", &q, &put.store_headers, UNSIGNED_PAYLOAD, now)?));
+        }
+        S3Op::CopyObject | S3Op::UploadPartCopy => {
+            let is_part = p.op == S3Op::UploadPartCopy;
+            let dest = g()?;
+            let (source, version) = p.copy_source.as_ref().ok_or_else(|| S3Error::internal("copy without a source grant"))?;
+            let mut h = p.headers.clone();
+            if let Some(c) = claims {
+                let vq: Vec<(String, String)> = version.iter().map(|v| ("versionId".to_string(), v.clone())).collect();
+                out.push(sent(store::build(source, "HEAD", &vq, &none, EMPTY_SHA256, now)?));
+                let size = STORE_SOURCE_SIZE.to_string();
+                let sh = crate::http::Headers::from_pairs([("content-type", STORE_SOURCE_TYPE), ("content-length", size.as_str()), ("etag", STORE_ETAG)]);
+                let cp = crate::upload::plan_copy(c, cfg.max_upload_bytes, &parts.headers, &sh, STORE_SOURCE_SIZE, is_part)?;
+                h.set("x-amz-copy-source-if-match", STORE_ETAG);
+                if cp.no_overwrite {
+                    out.push(sent(store::build(dest, "HEAD", &[], &none, EMPTY_SHA256, now)?));
+                    h.set("if-none-match", "*");
+                }
+            }
+            let q = if is_part { pass_query(parts, &["partNumber", "uploadId"]) } else { Vec::new() };
+            out.push(sent(store::copy(dest, source, version.as_deref(), &q, &h, now)?));
+        }
+        S3Op::CreateMultipartUpload => {
+            if let Some(c) = claims {
+                crate::token::check_upload(c, parts.headers.get("content-type"), Some(0))?;
+            }
+            out.push(sent(store::build(g()?, "POST", &[("uploads".into(), String::new())], &p.headers, EMPTY_SHA256, now)?));
+        }
+        S3Op::ListParts => {
+            let q = pass_query(parts, &["uploadId", "max-parts", "part-number-marker"]);
+            out.push(sent(store::build(g()?, "GET", &q, &none, EMPTY_SHA256, now)?));
+        }
+        S3Op::AbortMultipartUpload => {
+            let q = [("uploadId".to_string(), parts.query_param("uploadId").unwrap_or_default())];
+            out.push(sent(store::build(g()?, "DELETE", &q, &none, EMPTY_SHA256, now)?));
+        }
+        S3Op::CompleteMultipartUpload => {
+            let grant = g()?;
+            let upload_id = parts.query_param("uploadId").unwrap_or_default();
+            let doc = read_xml(parts, principal, body, MAX_COMPLETE_XML)?;
+            let list = crate::xml::parse_complete_multipart_upload(&doc)?;
+            let q = [("uploadId".to_string(), upload_id)];
+            // every part the store lists (one page here)
+            out.push(sent(store::build(grant, "GET", &q, &none, EMPTY_SHA256, now)?));
+            let xml = crate::xml::complete_multipart_upload_xml(&list);
+            let mut h = p.headers.clone();
+            h.set("content-type", "application/xml");
+            if claims.is_some_and(|c| c.no_overwrite) {
+                h.set("if-none-match", "*");
+            }
+            out.push(Sent { req: store::build(grant, "POST", &q, &h, &sha256_hex(xml.as_bytes()), now)?, body: Some(xml) });
+            // the size of what was written
+            out.push(sent(store::build(grant, "HEAD", &[], &none, EMPTY_SHA256, now)?));
+        }
+        S3Op::DeleteObject => {
+            let q = pass_query(parts, &["versionId"]);
+            out.push(sent(store::build(g()?, "DELETE", &q, &none, EMPTY_SHA256, now)?));
+        }
+        S3Op::DeleteObjects => {
+            let doc = read_xml(parts, principal, body, MAX_DELETE_XML)?;
+            let (_, objects) = crate::xml::parse_delete_request(&doc)?;
+            let allowed: Vec<_> = objects.into_iter().filter_map(|o| authorize(who, p.bucket, Method::Delete, &o.key).ok().map(|g| (g, o.version_id))).collect();
+            if !allowed.is_empty() {
+                let (r, doc) = store::delete_objects(&allowed, now)?;
+                out.push(Sent { req: r, body: Some(doc) });
+            }
+        }
+        S3Op::ListMultipartUploads => {
+            let mut q = pass_query(parts, &["prefix", "delimiter", "key-marker", "upload-id-marker", "max-uploads", "encoding-type"]);
+            q.push(("uploads".into(), String::new()));
+            out.push(sent(store::build(g()?, "GET", &q, &none, EMPTY_SHA256, now)?));
+        }
+        S3Op::Unsupported(_) => return Err(S3Error::internal("routed an unsupported operation")),
+    }
+    Ok(out)
+}
+
+// ------------------------------------------------------------------------------ the oracle
+
+/// Does `key` have a `.` or `..` segment (`/` and `\` separate; `%2e` is a dot)?
+fn dot_segment(key: &str) -> bool {
+    key.split(['/', '\\']).any(|s| {
+        let s = s.to_ascii_lowercase().replace("%2e", ".");
+        s == "." || s == ".."
+    })
+}
+
+/// Is `key` (a list prefix for LIST) inside the token's scope?
+fn in_scope(scope: &Scope, method: Method, key: &str) -> bool {
+    match (method, scope) {
+        (Method::List, Scope::Exact(_)) => false,
+        (Method::List, Scope::Prefix(p)) => key.starts_with(p.as_str()),
+        (_, Scope::Exact(k)) => key == k && !dot_segment(key),
+        (_, Scope::Prefix(p)) => key.starts_with(p.as_str()) && !dot_segment(key),
+    }
+}
+
+/// May `who` make the store do `method` on `key` (for LIST: list under the prefix `key`) of
+/// `bucket`? From the rules, not from `grant::authorize`: the gateway's access keys anything;
+/// a share token what `token::policy::check_access` allows (and its scope, checked here again),
+/// HEAD being allowed by GET, and the share cookie only reading; anonymous callers GET and HEAD
+/// (keys without dot segments) and LIST under a public prefix, nothing else.
+pub fn may(who: &Who, bucket: &BucketConfig, method: Method, key: &str) -> bool {
+    match who.principal {
+        Principal::AccessKey(_) => true,
+        Principal::Token(c, _, source) => {
+            if *source == TokenSource::Cookie && !matches!(method, Method::Get | Method::Head) {
+                return false;
+            }
+            let m = if method == Method::Head && !c.methods.allows(Method::Head) { Method::Get } else { method };
+            let access = Access { method: m, bucket: &bucket.name, key, client_ip: who.client_ip, now: who.now };
+            check_access(c, who.revoked, &access).is_ok()
+                && c.methods.allows(m)
+                && (c.bucket.is_empty() || c.bucket == bucket.name)
+                && who.now < c.exp
+                && in_scope(&c.scope, m, key)
+        }
+        Principal::Anonymous => {
+            let public = bucket.public_prefixes.iter().any(|p| key.starts_with(p.as_str()));
+            match method {
+                Method::Get | Method::Head => public && !dot_segment(key),
+                Method::List => public,
+                _ => false,
+            }
+        }
+    }
+}
+
+/// May `who` see the bucket itself (HeadBucket, GetBucketLocation): LIST on all it can list.
+fn may_bucket(who: &Who, bucket: &BucketConfig) -> bool {
+    match who.principal {
+        Principal::AccessKey(_) => true,
+        Principal::Token(c, _, _) => may(who, bucket, Method::List, c.scope.value()),
+        Principal::Anonymous => may(who, bucket, Method::List, ""),
+    }
+}
+
+const CONTENT: &[&str] = &["content-type", "content-encoding", "content-language", "content-disposition", "cache-control", "expires"];
+const CHECKSUM: &[&str] = &[
+    "content-md5",
+    "x-amz-checksum-crc32",
+    "x-amz-checksum-crc32c",
+    "x-amz-checksum-crc64nvme",
+    "x-amz-checksum-sha1",
+    "x-amz-checksum-sha256",
+    "x-amz-checksum-type",
+];
+const READ: &[&str] = &["range", "if-match", "if-none-match", "if-modified-since", "if-unmodified-since", "if-range", "x-amz-checksum-mode"];
+const WRITE_IF: &[&str] = &["if-match", "if-none-match"];
+const COPY_IF: &[&str] = &["x-amz-copy-source-if-match", "x-amz-copy-source-if-none-match", "x-amz-copy-source-if-modified-since", "x-amz-copy-source-if-unmodified-since"];
+/// Refused for share tokens and anonymous callers (403), passed on writes for access keys.
+pub const ACCESS_KEY_ATTRIBUTES: &[&str] = &[
+    "x-amz-storage-class",
+    "x-amz-tagging",
+    "x-amz-tagging-directive",
+    "x-amz-server-side-encryption",
+    "x-amz-server-side-encryption-aws-kms-key-id",
+    "x-amz-server-side-encryption-context",
+    "x-amz-server-side-encryption-bucket-key-enabled",
+    "x-amz-object-lock-mode",
+    "x-amz-object-lock-retain-until-date",
+    "x-amz-object-lock-legal-hold",
+    "x-amz-website-redirect-location",
+];
+/// SSE-C: refused for share tokens and anonymous callers.
+pub const SSE_C: &[&str] = &[
+    "x-amz-server-side-encryption-customer-algorithm",
+    "x-amz-server-side-encryption-customer-key",
+    "x-amz-server-side-encryption-customer-key-md5",
+];
+/// SSE-C of a copy source: refused for share tokens and anonymous callers.
+pub const SSE_C_SOURCE: &[&str] = &[
+    "x-amz-copy-source-server-side-encryption-customer-algorithm",
+    "x-amz-copy-source-server-side-encryption-customer-key",
+    "x-amz-copy-source-server-side-encryption-customer-key-md5",
+];
+
+/// May a client's header `name` reach the store for `op`, asked by an access key (`ak`) or not?
+/// The table of `guard/headers.rs`, restated.
+fn client_header_allowed(op: &S3Op, ak: bool, name: &str) -> bool {
+    let meta = name.starts_with("x-amz-meta-") && name.len() > "x-amz-meta-".len();
+    let content = CONTENT.contains(&name) || meta;
+    let attr = ak && ACCESS_KEY_ATTRIBUTES.contains(&name);
+    let ssec = ak && SSE_C.contains(&name);
+    let ssec_src = ak && SSE_C_SOURCE.contains(&name);
+    match op {
+        S3Op::GetObject | S3Op::HeadObject => READ.contains(&name) || ssec,
+        S3Op::PutObject => content || CHECKSUM.contains(&name) || WRITE_IF.contains(&name) || attr || ssec,
+        S3Op::UploadPart => CHECKSUM.contains(&name) || ssec,
+        S3Op::CreateMultipartUpload => content || name == "x-amz-checksum-algorithm" || name == "x-amz-checksum-type" || attr || ssec,
+        S3Op::CompleteMultipartUpload => WRITE_IF.contains(&name),
+        S3Op::CopyObject => {
+            content || COPY_IF.contains(&name) || name == "x-amz-metadata-directive" || name == "x-amz-checksum-algorithm" || attr || ssec || ssec_src
+        }
+        S3Op::UploadPartCopy => COPY_IF.contains(&name) || name == "x-amz-copy-source-range" || ssec || ssec_src,
+        _ => false,
+    }
+}
+
+/// Client headers the gateway must refuse (403) rather than drop, for this principal.
+fn refused_header(ak: bool, name: &str, value: &str) -> bool {
+    (name == "x-amz-acl" && !matches!(value.trim(), "private" | "bucket-owner-full-control"))
+        || name.starts_with("x-amz-grant-")
+        || (!ak && (ACCESS_KEY_ATTRIBUTES.contains(&name) || SSE_C.contains(&name) || SSE_C_SOURCE.contains(&name)))
+}
+
+/// `x-amz-copy-source` as S3 reads it: the query split off the raw value, then the path decoded
+/// once; `[/]bucket/key`. Returns (bucket, key, versionId). Bytes that are no UTF-8 become
+/// U+FFFD, as they do in the gateway's keys (S3 keys are UTF-8).
+fn read_copy_source(value: &str) -> Option<(String, String, Option<String>)> {
+    let v = value.trim();
+    let (path, query) = match v.split_once('?') {
+        Some((p, q)) => (p, Some(q)),
+        None => (v, None),
+    };
+    let path = String::from_utf8_lossy(&percent_decode_bytes(path)).into_owned();
+    let path = path.strip_prefix('/').unwrap_or(&path);
+    let (bucket, key) = path.split_once('/')?;
+    let version = query.and_then(|q| parse_query(q).into_iter().find(|(k, _)| k == "versionId").map(|(_, v)| v));
+    Some((bucket.to_string(), key.to_string(), version))
+}
+
+/// Is `c` a character XML 1.0 allows in a document (raw or as a reference)?
+fn xml_char(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
+}
+
+/// Element text as an XML 1.0 parser reads it: line ends normalised, references decoded; `None`
+/// when the parser refuses it (a character XML does not allow, a malformed reference).
+fn xml_text(raw: &str) -> Option<String> {
+    let raw = raw.replace("\r\n", "\n").replace('\r', "\n");
+    let mut out = String::new();
+    let mut rest = raw.as_str();
+    while let Some(i) = rest.find('&') {
+        out.push_str(&rest[..i]);
+        let semi = i + rest[i..].find(';')?;
+        let name = &rest[i + 1..semi];
+        let c = match name {
+            "amp" => '&',
+            "lt" => '<',
+            "gt" => '>',
+            "quot" => '"',
+            "apos" => '\'',
+            _ => {
+                let n = name.strip_prefix('#')?;
+                let v = match n.strip_prefix('x') {
+                    Some(h) => u32::from_str_radix(h, 16).ok()?,
+                    None => n.parse::<u32>().ok()?,
+                };
+                char::from_u32(v)?
+            }
+        };
+        out.push(c);
+        rest = &rest[semi + 1..];
+    }
+    out.push_str(rest);
+    out.chars().all(xml_char).then_some(out)
+}
+
+/// The keys of a DeleteObjects document as a store's XML parser reads them; `None` when the
+/// store refuses the document (it then deletes nothing).
+fn document_keys(doc: &str) -> Option<Vec<String>> {
+    if !doc.chars().all(xml_char) {
+        return None;
+    }
+    let mut out = Vec::new();
+    let mut rest = doc;
+    while let Some(i) = rest.find("<Key>") {
+        let after = &rest[i + "<Key>".len()..];
+        let j = after.find("</Key>")?;
+        out.push(xml_text(&after[..j])?);
+        rest = &after[j + "</Key>".len()..];
+    }
+    Some(out)
+}
+
+/// WHATWG URL path normalisation (what `fetch` does before sending): `.` and `..` segments
+/// (`%2e` counts as a dot) removed.
+fn normalised_path(path: &str) -> String {
+    let mut segs: Vec<&str> = Vec::new();
+    let parts: Vec<&str> = path.split('/').skip(1).collect();
+    for (i, s) in parts.iter().enumerate() {
+        let d = s.to_ascii_lowercase().replace("%2e", ".");
+        let last = i + 1 == parts.len();
+        if d == ".." {
+            segs.pop();
+            if last {
+                segs.push("");
+            }
+        } else if d == "." {
+            if last {
+                segs.push("");
+            }
+        } else {
+            segs.push(s);
+        }
+    }
+    format!("/{}", segs.join("/"))
+}
+
+/// Store request kinds, read from method, addressing and query alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Read,
+    Head,
+    Put,
+    PartPut,
+    Create,
+    Complete,
+    ListParts,
+    Abort,
+    Delete,
+    List,
+    DeleteMany,
+    ListUploads,
+    HeadBucket,
+}
+
+const LIST_PARAMS: &[&str] = &["list-type", "prefix", "delimiter", "continuation-token", "start-after", "max-keys", "encoding-type", "marker", "fetch-owner"];
+const UPLOADS_PARAMS: &[&str] = &["uploads", "prefix", "delimiter", "key-marker", "upload-id-marker", "max-uploads", "encoding-type"];
+
+fn classify(method: &str, key_level: bool, names: &[&str]) -> Option<Kind> {
+    let only = |allowed: &[&str]| names.iter().all(|n| allowed.contains(n));
+    let exactly = |n: &str| names == [n];
+    let has = |n: &str| names.contains(&n);
+    Some(match (key_level, method) {
+        (true, "GET") if has("uploadId") => only(&["uploadId", "max-parts", "part-number-marker"]).then_some(Kind::ListParts)?,
+        (true, "GET") => only(&["versionId", "partNumber"]).then_some(Kind::Read)?,
+        (true, "HEAD") => only(&["versionId", "partNumber"]).then_some(Kind::Head)?,
+        (true, "PUT") if names.is_empty() => Kind::Put,
+        (true, "PUT") => (has("partNumber") && has("uploadId") && only(&["partNumber", "uploadId"])).then_some(Kind::PartPut)?,
+        (true, "POST") if exactly("uploads") => Kind::Create,
+        (true, "POST") if exactly("uploadId") => Kind::Complete,
+        (true, "DELETE") if exactly("uploadId") => Kind::Abort,
+        (true, "DELETE") => only(&["versionId"]).then_some(Kind::Delete)?,
+        (false, "GET") if has("uploads") => only(UPLOADS_PARAMS).then_some(Kind::ListUploads)?,
+        (false, "GET") => only(LIST_PARAMS).then_some(Kind::List)?,
+        (false, "POST") if exactly("delete") => Kind::DeleteMany,
+        (false, "HEAD") if names.is_empty() => Kind::HeadBucket,
+        _ => return None,
+    })
+}
+
+/// The bucket (of `cfg`) a store URL addresses, and the raw (still encoded) key part: `None`
+/// for bucket-level requests.
+fn locate<'c>(cfg: &'c Config, scheme: &str, host: &str, path: &str) -> Option<(&'c BucketConfig, Option<String>)> {
+    for b in &cfg.buckets {
+        let s = &b.store;
+        if !s.scheme.eq_ignore_ascii_case(scheme) {
+            continue;
+        }
+        if s.virtual_host {
+            if host.eq_ignore_ascii_case(&format!("{}.{}", s.bucket, s.host)) {
+                let k = path.strip_prefix('/')?;
+                return Some((b, (!k.is_empty()).then(|| k.to_string())));
+            }
+        } else if host.eq_ignore_ascii_case(&s.host) {
+            let p = format!("/{}", s.bucket);
+            if path == p {
+                return Some((b, None));
+            }
+            if let Some(k) = path.strip_prefix(&format!("{p}/")) {
+                return Some((b, Some(k.to_string())));
+            }
+        }
+    }
+    None
+}
+
+/// The client's copy source, read independently: (gateway bucket, key, version).
+fn client_copy_source<'c>(cfg: &'c Config, parts: &RequestParts) -> Option<(&'c BucketConfig, String, Option<String>)> {
+    let (b, k, v) = read_copy_source(parts.headers.get("x-amz-copy-source")?)?;
+    Some((cfg.bucket(&b)?, k, v))
+}
+
+/// Everything wrong with `outcome` for this request and principal (empty: nothing).
+pub fn violations(cfg: &Config, who: &Who, parts: &RequestParts, asked: &Asked, outcome: &Outcome) -> Vec<String> {
+    let mut v = Vec::new();
+    let ak = matches!(who.principal, Principal::AccessKey(_));
+    let sents = match outcome {
+        Outcome::Denied(e) => {
+            if !(400..600).contains(&e.status) || e.code.is_empty() {
+                v.push(format!("a refusal that is no S3 error: {} {:?}", e.status, e.code));
+            }
+            if e.code == "InternalError" {
+                v.push(format!("500 InternalError (a builder refused what the plan allowed?): {}", e.message));
+            }
+            return v;
+        }
+        Outcome::Served(s) => s,
+    };
+    let op = asked.op;
+    let b = asked.bucket;
+    for (name, value) in parts.headers.iter() {
+        let name = name.to_ascii_lowercase();
+        if refused_header(ak, &name, value) {
+            v.push(format!("served although the client sent {name}: {value}"));
+        }
+    }
+    let row = rule(op);
+    match row.need {
+        Need::Refused => v.push(format!("served an unsupported operation {op:?}")),
+        Need::Key(m) => {
+            if !may(who, b, m, asked.key) {
+                v.push(format!("served {op:?} on {:?} without {m} there", asked.key));
+            }
+        }
+        Need::BucketScope => {
+            if !may_bucket(who, b) {
+                v.push(format!("served {op:?} to a principal that may not list its scope"));
+            }
+        }
+        Need::AccessKey => {
+            if !ak {
+                v.push(format!("served {op:?} to a principal that is no access key"));
+            }
+        }
+        Need::ListPrefix | Need::AnyKey(_) => {}
+    }
+    let source = if row.other_keys == OtherKeys::CopySource {
+        match client_copy_source(cfg, parts) {
+            Some((sb, sk, sv)) => {
+                if !may(who, sb, Method::Get, &sk) {
+                    v.push(format!("served a copy from {}/{sk:?} without GET there", sb.name));
+                }
+                if !sents.iter().any(|s| s.req.headers.iter().any(|(k, _)| k == "x-amz-copy-source")) {
+                    v.push("served a copy without sending a copy".into());
+                }
+                Some((sb, sk, sv))
+            }
+            None => {
+                v.push("served a copy whose x-amz-copy-source names no bucket and key of the gateway".into());
+                None
+            }
+        }
+    } else {
+        None
+    };
+    for s in sents {
+        check_sent(cfg, who, parts, asked, source.as_ref(), s, &mut v);
+    }
+    v
+}
+
+#[allow(clippy::type_complexity)]
+fn check_sent(cfg: &Config, who: &Who, parts: &RequestParts, asked: &Asked, source: Option<&(&BucketConfig, String, Option<String>)>, s: &Sent, v: &mut Vec<String>) {
+    let ak = matches!(who.principal, Principal::AccessKey(_));
+    let op = asked.op;
+    let req = &s.req;
+    let what = format!("{} {}", req.method, req.url);
+    let Some((scheme, rest)) = req.url.split_once("://") else {
+        v.push(format!("{what}: not an absolute URL"));
+        return;
+    };
+    let (host, target) = match rest.find('/') {
+        Some(i) => (&rest[..i], &rest[i..]),
+        None => (rest, "/"),
+    };
+    let (path, query) = match target.split_once('?') {
+        Some((p, q)) => (p, q),
+        None => (target, ""),
+    };
+    if !path.bytes().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.' | b'~' | b'/' | b'%')) {
+        v.push(format!("{what}: path not strictly percent-encoded"));
+    }
+    if !ak && normalised_path(path) != path {
+        v.push(format!("{what}: a URL normaliser would change the path (dot segments)"));
+    }
+    let pairs = parse_query(query);
+    let names: Vec<&str> = pairs.iter().map(|(k, _)| k.as_str()).collect();
+    let Some((sb, raw_key)) = locate(cfg, scheme, host, path) else {
+        v.push(format!("{what}: addresses no configured store bucket"));
+        return;
+    };
+    let key = match &raw_key {
+        Some(k) => match String::from_utf8(percent_decode_bytes(k)) {
+            Ok(k) => Some(k),
+            Err(_) => {
+                v.push(format!("{what}: key is not UTF-8"));
+                return;
+            }
+        },
+        None => None,
+    };
+    let Some(kind) = classify(&req.method, key.is_some(), &names) else {
+        v.push(format!("{what}: not a store request any handler sends (sub-resource or method)"));
+        return;
+    };
+    let row = rule(op);
+    match &key {
+        Some(key) => {
+            let own = sb.name == asked.bucket.name && key == asked.key;
+            let src = source.is_some_and(|(b, k, _)| b.name == sb.name && k == key);
+            if own {
+                let Need::Key(m) = row.need else {
+                    v.push(format!("{what}: {op:?} names no key, but this request does"));
+                    return;
+                };
+                let consistent = matches!(
+                    (m, kind),
+                    (Method::Get, Kind::Read)
+                        | (Method::Head, Kind::Head)
+                        | (Method::Put, Kind::Put | Kind::PartPut | Kind::Create | Kind::Complete | Kind::ListParts | Kind::Abort | Kind::Head)
+                        | (Method::Delete, Kind::Delete)
+                );
+                if !consistent {
+                    v.push(format!("{what}: a {kind:?} for {op:?} (table: {m})"));
+                }
+                let need = match kind {
+                    Kind::Read => Method::Get,
+                    // a HEAD after a write checks what was written: the write's method
+                    Kind::Head if m == Method::Put => Method::Put,
+                    Kind::Head => Method::Head,
+                    Kind::Delete => Method::Delete,
+                    _ => Method::Put,
+                };
+                if !may(who, sb, need, key) {
+                    v.push(format!("{what}: {need} on {key:?} is not allowed to this principal"));
+                }
+            } else if src && !own {
+                if !matches!(kind, Kind::Head | Kind::Read) {
+                    v.push(format!("{what}: the copy source is only read, this is a {kind:?}"));
+                }
+                if !may(who, sb, Method::Get, key) {
+                    v.push(format!("{what}: GET on the copy source {key:?} is not allowed to this principal"));
+                }
+            } else {
+                v.push(format!("{what}: names {}/{key:?}, a key the client did not ({}/{:?})", sb.name, asked.bucket.name, asked.key));
+            }
+        }
+        None => {
+            if sb.name != asked.bucket.name {
+                v.push(format!("{what}: another bucket than the request's"));
+            }
+            match kind {
+                Kind::List => {
+                    if *op != S3Op::ListObjects {
+                        v.push(format!("{what}: a listing for {op:?}"));
+                    }
+                    let prefix = pairs.iter().find(|(k, _)| k == "prefix").map(|(_, p)| p.as_str()).unwrap_or("");
+                    if !may(who, sb, Method::List, prefix) {
+                        v.push(format!("{what}: LIST of {prefix:?} is not allowed to this principal"));
+                    }
+                }
+                Kind::DeleteMany => {
+                    if *op != S3Op::DeleteObjects {
+                        v.push(format!("{what}: a DeleteObjects for {op:?}"));
+                    }
+                    match &s.body {
+                        None => v.push(format!("{what}: DeleteObjects without a document")),
+                        Some(doc) => {
+                            let asked_keys: Vec<String> = std::str::from_utf8(asked.body)
+                                .ok()
+                                .and_then(|b| crate::xml::parse_delete_request(b).ok())
+                                .map(|(_, o)| o.into_iter().map(|o| o.key).collect())
+                                .unwrap_or_default();
+                            // a document the store refuses deletes nothing
+                            let keys = document_keys(doc).unwrap_or_default();
+                            for k in keys {
+                                if !asked_keys.contains(&k) {
+                                    v.push(format!("{what}: deletes {k:?}, which the client did not name"));
+                                }
+                                if !may(who, sb, Method::Delete, &k) {
+                                    v.push(format!("{what}: deletes {k:?} without DELETE there"));
+                                }
+                            }
+                        }
+                    }
+                }
+                Kind::ListUploads | Kind::HeadBucket => {
+                    if !ak {
+                        v.push(format!("{what}: a bucket-wide {kind:?} for a principal that is no access key"));
+                    }
+                }
+                _ => v.push(format!("{what}: a bucket-level {kind:?}")),
+            }
+        }
+    }
+    check_headers(cfg, who, parts, asked, sb, kind, s, v, &what);
+}
+
+#[allow(clippy::too_many_arguments)]
+fn check_headers(cfg: &Config, who: &Who, parts: &RequestParts, asked: &Asked, sb: &BucketConfig, kind: Kind, s: &Sent, v: &mut Vec<String>, what: &str) {
+    let ak = matches!(who.principal, Principal::AccessKey(_));
+    let op = asked.op;
+    let copy_op = matches!(op, S3Op::CopyObject | S3Op::UploadPartCopy);
+    let client = &parts.headers;
+    let client_has = |name: &str, value: &str| client.get_all(name).any(|c| c == value);
+    let creds = &sb.store.credentials;
+    let count = |n: &str| s.req.headers.iter().filter(|(k, _)| k.eq_ignore_ascii_case(n)).count();
+    for n in ["authorization", "x-amz-date", "x-amz-content-sha256"] {
+        if count(n) != 1 {
+            v.push(format!("{what}: {} {n} headers", count(n)));
+        }
+    }
+    if count("x-amz-copy-source") > 1 {
+        v.push(format!("{what}: several x-amz-copy-source headers"));
+    }
+    for (name, value) in &s.req.headers {
+        let name = name.as_str();
+        if name != name.to_ascii_lowercase() {
+            v.push(format!("{what}: header name {name:?} not lower-case"));
+        }
+        // never, whatever the table says
+        if name == "x-amz-acl" || name.starts_with("x-amz-grant-") || name == "cookie" || name == "host" || name.starts_with("x-forwarded-") || name == "proxy-authorization" {
+            v.push(format!("{what}: sends {name}: {value}"));
+            continue;
+        }
+        if !ak
+            && ["x-amz-server-side-encryption", "x-amz-copy-source-server-side-encryption", "x-amz-storage-class", "x-amz-tagging", "x-amz-object-lock-", "x-amz-website-redirect-location"]
+                .iter()
+                .any(|p| name.starts_with(p))
+        {
+            v.push(format!("{what}: sends the store attribute {name} for a share token or anonymous caller"));
+            continue;
+        }
+        let ok = match name {
+            "authorization" => value.starts_with(&format!("AWS4-HMAC-SHA256 Credential={}/", creds.access_key_id)) && !client_has(name, value),
+            "x-amz-date" => *value == crate::time::amz_date(who.now),
+            "x-amz-content-sha256" => value == UNSIGNED_PAYLOAD || (value.len() == 64 && value.bytes().all(|c| c.is_ascii_hexdigit())),
+            "x-amz-security-token" => creds.session_token.as_deref() == Some(value.as_str()),
+            "x-amz-copy-source" => {
+                if copy_op && matches!(kind, Kind::Put | Kind::PartPut) {
+                    check_copy_header(cfg, who, parts, sb, value, v, what);
+                    true
+                } else {
+                    false
+                }
+            }
+            "x-amz-copy-source-if-match" if copy_op && value == STORE_ETAG && !ak => true,
+            "content-length" if matches!(kind, Kind::Put | Kind::PartPut) && !copy_op => {
+                // the declared length, as a number
+                let n = |v: &str| v.trim().parse::<u64>().ok();
+                n(value).is_some_and(|len| client.get_all("content-length").chain(client.get_all("x-amz-decoded-content-length")).any(|c| n(c) == Some(len)))
+            }
+            "content-encoding" if kind == Kind::Put && !copy_op && !client_has(name, value) => {
+                let tokens: Vec<String> = client.get_all("content-encoding").flat_map(|c| c.split(',').map(|t| t.trim().to_string())).collect();
+                value.split(',').map(str::trim).all(|t| !t.eq_ignore_ascii_case("aws-chunked") && tokens.iter().any(|c| c == t))
+            }
+            "if-none-match" if value == "*" && matches!(kind, Kind::Put | Kind::Complete) => true,
+            "content-type" if value == "application/xml" && matches!(kind, Kind::Complete | Kind::DeleteMany) => true,
+            "content-md5" if kind == Kind::DeleteMany => {
+                use base64::Engine as _;
+                use md5::Digest as _;
+                let doc = s.body.as_deref().unwrap_or("");
+                *value == base64::engine::general_purpose::STANDARD.encode(md5::Md5::digest(doc.as_bytes()))
+            }
+            _ => client_header_allowed(op, ak, name) && client_has(name, value),
+        };
+        if !ok {
+            v.push(format!("{what}: header {name}: {value:?} is neither the gateway's nor a client header {op:?} allows"));
+        }
+    }
+}
+
+fn check_copy_header(cfg: &Config, who: &Who, parts: &RequestParts, dest: &BucketConfig, value: &str, v: &mut Vec<String>, what: &str) {
+    let Some((store_bucket, key, version)) = read_copy_source(value) else {
+        v.push(format!("{what}: x-amz-copy-source {value:?} names no bucket and key"));
+        return;
+    };
+    let same_store: Vec<&BucketConfig> = cfg
+        .buckets
+        .iter()
+        .filter(|b| b.store.bucket == store_bucket && b.store.scheme == dest.store.scheme && b.store.host == dest.store.host)
+        .collect();
+    if same_store.is_empty() {
+        v.push(format!("{what}: x-amz-copy-source {value:?} names a store bucket the gateway does not expose on this store"));
+        return;
+    }
+    match client_copy_source(cfg, parts) {
+        Some((cb, ck, cv)) => {
+            if !same_store.iter().any(|b| b.name == cb.name) || ck != key || cv.filter(|v| !v.is_empty()) != version {
+                v.push(format!("{what}: x-amz-copy-source {value:?} is not the client's source {}/{ck:?}", cb.name));
+            }
+        }
+        None => v.push(format!("{what}: x-amz-copy-source {value:?} sent for a client that named no source")),
+    }
+    if !same_store.iter().any(|b| may(who, b, Method::Get, &key)) {
+        v.push(format!("{what}: x-amz-copy-source {value:?}: GET there is not allowed to this principal"));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn store_readings() {
+        assert_eq!(normalised_path("/b/a/../c"), "/b/c");
+        assert_eq!(normalised_path("/b/%2E%2e/c"), "/c");
+        assert_eq!(normalised_path("/b/a/."), "/b/a/");
+        assert_eq!(normalised_path("/b/a.b/..c"), "/b/a.b/..c");
+        assert_eq!(read_copy_source("/b/a%3Fb?versionId=v"), Some(("b".into(), "a?b".into(), Some("v".into()))));
+        assert_eq!(read_copy_source("b"), None);
+        assert_eq!(document_keys("<Delete><Object><Key>a&amp;b\r</Key></Object><Object><Key>c&#13;&#x9;</Key></Object></Delete>").unwrap(), vec!["a&b\n", "c\r\t"]);
+        assert_eq!(document_keys("<Delete><Object><Key>a&#x0;</Key></Object></Delete>"), None);
+        assert_eq!(document_keys("<Delete><Object><Key>;a&amp;</Key></Object></Delete>").unwrap(), vec![";a&"]);
+        assert_eq!(document_keys("<Delete><Object><Key>a\u{1}</Key></Object></Delete>"), None);
+        assert_eq!(classify("PUT", true, &["partNumber", "uploadId"]), Some(Kind::PartPut));
+        assert_eq!(classify("GET", true, &["acl"]), None);
+        assert_eq!(classify("GET", false, &["list-type", "prefix"]), Some(Kind::List));
+    }
+}
