@@ -14,10 +14,10 @@ use bagroom::config::Config;
 use bagroom::guard::check::{s3_outcome, share_outcome, violations, Asked, Outcome, Sent};
 use bagroom::guard::{rule, Grant, GrantKind, Need, OtherKeys, StoreHeaders, Who};
 use bagroom::http::{Headers, RequestParts};
-use bagroom::route::{route_with, virtual_host_bucket, Route, S3Op};
-use bagroom::sigv4::verify::{AuthKind, Payload, Verified};
+use bagroom::s3::route::{route_with, virtual_host_bucket, Route, S3Op};
+use bagroom::auth::verify::{AuthKind, Payload, Verified};
 use bagroom::sigv4::sha256_hex;
-use bagroom::token::{self, Claims, IpNet, Method, Methods, Scope};
+use bagroom::auth::token::{self, Claims, IpNet, Method, Methods, Scope};
 use proptest::prelude::*;
 use proptest::test_runner::{Config as PropConfig, TestRunner};
 
@@ -341,7 +341,7 @@ fn case() -> impl Strategy<Value = Case> {
 fn delete_doc(keys: &[(String, Option<String>)]) -> String {
     let mut s = String::from("<Delete xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">");
     for (k, v) in keys {
-        s.push_str(&format!("<Object><Key>{}</Key>", bagroom::xml::escape(k)));
+        s.push_str(&format!("<Object><Key>{}</Key>", bagroom::s3::xml::escape(k)));
         if let Some(v) = v {
             s.push_str(&format!("<VersionId>{v}</VersionId>"));
         }

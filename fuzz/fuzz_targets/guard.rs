@@ -21,10 +21,10 @@ use bagroom::config::Config;
 use bagroom::guard::check::{s3_outcome, share_outcome, violations, Asked};
 use bagroom::guard::Who;
 use bagroom::http::{Headers, RequestParts};
-use bagroom::route::{route_with, virtual_host_bucket, Route, S3Op};
+use bagroom::s3::route::{route_with, virtual_host_bucket, Route, S3Op};
 use bagroom::sigv4::sign::{sign_headers, Target};
 use bagroom::sigv4::{payload_hash_is_valid, Credentials, UNSIGNED_PAYLOAD};
-use bagroom::token::{self, Claims, IpNet, Methods, Scope};
+use bagroom::auth::token::{self, Claims, IpNet, Methods, Scope};
 use libfuzzer_sys::fuzz_target;
 
 const NOW: u64 = 1_795_422_156;

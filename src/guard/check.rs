@@ -25,14 +25,14 @@ use super::StoreHeaders;
 use crate::auth::{Principal, TokenSource};
 use crate::config::{BucketConfig, Config};
 use crate::encoding::{parse_query, percent_decode_bytes};
-use crate::error::S3Error;
+use crate::s3::error::S3Error;
 use crate::http::RequestParts;
-use crate::route::S3Op;
-use crate::sigv4::verify::Payload;
+use crate::s3::route::S3Op;
+use crate::auth::verify::Payload;
 use crate::sigv4::{sha256_hex, EMPTY_SHA256, UNSIGNED_PAYLOAD};
 use crate::store::{self, StoreRequest};
-use crate::token::policy::check_access;
-use crate::token::{Access, Claims, Method, Scope};
+use crate::auth::token::policy::check_access;
+use crate::auth::token::{Access, Claims, Method, Scope};
 
 /// The ETag the modelled store reports for a copy source.
 pub const STORE_ETAG: &str = "\"5d41402abc4b2a76b9719d911017c592\"";
@@ -109,8 +109,8 @@ fn read_xml(parts: &RequestParts, principal: &Principal, body: &[u8], cap: usize
     if declared.is_some_and(|n| n > cap as u64) || body.len() > cap {
         return Err(S3Error::new(400, "MaxMessageLengthExceeded", format!("Your request was too big (at most {cap} bytes).")));
     }
-    crate::sigv4::verify::check_buffered_body(payload_of(principal), &parts.headers, body)?;
-    String::from_utf8(body.to_vec()).map_err(|_| crate::xml::malformed_xml())
+    crate::auth::verify::check_buffered_body(payload_of(principal), &parts.headers, body)?;
+    String::from_utf8(body.to_vec()).map_err(|_| crate::s3::xml::malformed_xml())
 }
 
 /// The S3 dispatcher (`worker::s3::dispatch`) on a routed request: the plan, then the store
@@ -214,7 +214,7 @@ fn handlers(cfg: &Config, who: &Who, parts: &RequestParts, p: &S3Plan, body: &[u
         }
         S3Op::CreateMultipartUpload => {
             if let Some(c) = claims {
-                crate::token::check_upload(c, parts.headers.get("content-type"), Some(0))?;
+                crate::auth::token::check_upload(c, parts.headers.get("content-type"), Some(0))?;
             }
             out.push(sent(store::build(g()?, "POST", &[("uploads".into(), String::new())], &p.headers, EMPTY_SHA256, now)?));
         }
@@ -230,11 +230,11 @@ fn handlers(cfg: &Config, who: &Who, parts: &RequestParts, p: &S3Plan, body: &[u
             let grant = g()?;
             let upload_id = parts.query_param("uploadId").unwrap_or_default();
             let doc = read_xml(parts, principal, body, MAX_COMPLETE_XML)?;
-            let list = crate::xml::parse_complete_multipart_upload(&doc)?;
+            let list = crate::s3::xml::parse_complete_multipart_upload(&doc)?;
             let q = [("uploadId".to_string(), upload_id)];
             // every part the store lists (one page here)
             out.push(sent(store::build(grant, "GET", &q, &none, EMPTY_SHA256, now)?));
-            let xml = crate::xml::complete_multipart_upload_xml(&list);
+            let xml = crate::s3::xml::complete_multipart_upload_xml(&list);
             let mut h = p.headers.clone();
             h.set("content-type", "application/xml");
             if claims.is_some_and(|c| c.no_overwrite) {
@@ -250,7 +250,7 @@ fn handlers(cfg: &Config, who: &Who, parts: &RequestParts, p: &S3Plan, body: &[u
         }
         S3Op::DeleteObjects => {
             let doc = read_xml(parts, principal, body, MAX_DELETE_XML)?;
-            let (_, objects) = crate::xml::parse_delete_request(&doc)?;
+            let (_, objects) = crate::s3::xml::parse_delete_request(&doc)?;
             let allowed: Vec<_> = objects.into_iter().filter_map(|o| authorize(who, p.bucket, Method::Delete, &o.key).ok().map(|g| (g, o.version_id))).collect();
             if !allowed.is_empty() {
                 let (r, doc) = store::delete_objects(&allowed, now)?;
@@ -380,7 +380,8 @@ fn client_header_allowed(op: &S3Op, ak: bool, name: &str) -> bool {
         S3Op::PutObject => content || CHECKSUM.contains(&name) || WRITE_IF.contains(&name) || attr || ssec,
         S3Op::UploadPart => CHECKSUM.contains(&name) || ssec,
         S3Op::CreateMultipartUpload => content || name == "x-amz-checksum-algorithm" || name == "x-amz-checksum-type" || attr || ssec,
-        S3Op::CompleteMultipartUpload => WRITE_IF.contains(&name),
+        // the full-object checksum, not the client's Content-MD5 (the gateway writes the document)
+        S3Op::CompleteMultipartUpload => WRITE_IF.contains(&name) || (CHECKSUM.contains(&name) && name != "content-md5") || name == "x-amz-mp-object-size",
         S3Op::CopyObject => {
             content || COPY_IF.contains(&name) || name == "x-amz-metadata-directive" || name == "x-amz-checksum-algorithm" || attr || ssec || ssec_src
         }
@@ -743,7 +744,7 @@ fn check_sent(cfg: &Config, who: &Who, parts: &RequestParts, asked: &Asked, sour
                         Some(doc) => {
                             let asked_keys: Vec<String> = std::str::from_utf8(asked.body)
                                 .ok()
-                                .and_then(|b| crate::xml::parse_delete_request(b).ok())
+                                .and_then(|b| crate::s3::xml::parse_delete_request(b).ok())
                                 .map(|(_, o)| o.into_iter().map(|o| o.key).collect())
                                 .unwrap_or_default();
                             // a document the store refuses deletes nothing

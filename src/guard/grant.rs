@@ -77,6 +77,12 @@ fn kind_of(method: Method) -> Result<GrantKind, S3Error> {
 /// Yes: the grant to hand to the store builder. No: the error to answer, naming the failed check.
 pub fn authorize<'a>(who: &Who, bucket: &'a BucketConfig, method: Method, key: &str) -> Result<Grant<'a>, S3Error> {
     let kind = kind_of(method)?;
+    if kind != GrantKind::List && has_dot_segment(key) && matches!(who.principal, Principal::AccessKey(_)) {
+        // `fetch` would resolve the segment on the way to the store (`a/../../other/k` is another
+        // store bucket): such keys are not reachable through bagroom (tokens and anonymous
+        // callers are refused them below, as outside any scope)
+        return Err(S3Error::invalid_argument("keys with . or .. path segments cannot be reached through bagroom"));
+    }
     match who.principal {
         Principal::AccessKey(_) => {}
         Principal::Token(claims, _, source) => {
