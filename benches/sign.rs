@@ -23,8 +23,17 @@ fn bench(c: &mut Criterion) {
         b.iter(|| sign_headers(black_box(&get), black_box(&range), EMPTY, &creds, "us-east-1", NOW))
     });
 
-    let part_query = vec![("partNumber".to_string(), "7".to_string()), ("uploadId".to_string(), "VXBsb2FkIElEIGZvciA2aWWpbmcncyBteS1tb3ZpZS5tMnRzIHVwbG9hZA".to_string())];
-    let put = Target { method: "PUT", scheme: "https", host: "bkt.s3.us-east-1.amazonaws.com", path: "/videos/2024/a%20long%20name.mp4", query: &part_query };
+    let part_query = vec![
+        ("partNumber".to_string(), "7".to_string()),
+        ("uploadId".to_string(), "VXBsb2FkIElEIGZvciA2aWWpbmcncyBteS1tb3ZpZS5tMnRzIHVwbG9hZA".to_string()),
+    ];
+    let put = Target {
+        method: "PUT",
+        scheme: "https",
+        host: "bkt.s3.us-east-1.amazonaws.com",
+        path: "/videos/2024/a%20long%20name.mp4",
+        query: &part_query,
+    };
     let put_headers = Headers::from_pairs([
         ("content-type", "video/mp4"),
         ("content-length", "5242880"),

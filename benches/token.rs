@@ -37,13 +37,16 @@ fn bench(c: &mut Criterion) {
     let t_up = token::mint(&up, &keys).unwrap();
     let revoked: Vec<Vec<u8>> = (0u8..32).map(|i| vec![0xee, i, 0, 0, 0, 0, 0, 0]).collect();
     let a_get = Access { method: Method::Get, bucket: "demo", key: "cats/tabby.jpg", client_ip: Some("203.0.113.9"), now: 1_800_000_000 };
-    let a_up = Access { method: Method::Put, bucket: "demo", key: "uploads/2024/x.png", client_ip: Some("2001:db8::7"), now: 1_800_000_000 };
+    let a_up =
+        Access { method: Method::Put, bucket: "demo", key: "uploads/2024/x.png", client_ip: Some("2001:db8::7"), now: 1_800_000_000 };
     assert!(token::verify(&t_get, &keys, &revoked, &a_get).is_ok());
     assert!(token::verify(&t_up, &keys, &revoked, &a_up).is_ok());
 
     c.bench_function("token/mint get", |b| b.iter(|| token::mint(black_box(&get), black_box(&keys)).unwrap()));
     c.bench_function("token/mint upload", |b| b.iter(|| token::mint(black_box(&up), black_box(&keys)).unwrap()));
-    c.bench_function("token/verify get", |b| b.iter(|| token::verify(black_box(&t_get), black_box(&keys), black_box(&[]), black_box(&a_get)).unwrap()));
+    c.bench_function("token/verify get", |b| {
+        b.iter(|| token::verify(black_box(&t_get), black_box(&keys), black_box(&[]), black_box(&a_get)).unwrap())
+    });
     c.bench_function("token/verify upload + 32 revoked", |b| {
         b.iter(|| token::verify(black_box(&t_up), black_box(&keys), black_box(&revoked), black_box(&a_up)).unwrap())
     });
@@ -51,7 +54,9 @@ fn bench(c: &mut Criterion) {
     let n = bad.len();
     bad[n - 1] = if bad[n - 1] == b'A' { b'B' } else { b'A' };
     let bad = String::from_utf8(bad).unwrap();
-    c.bench_function("token/verify bad signature", |b| b.iter(|| token::verify(black_box(&bad), black_box(&keys), black_box(&[]), black_box(&a_get)).unwrap_err()));
+    c.bench_function("token/verify bad signature", |b| {
+        b.iter(|| token::verify(black_box(&bad), black_box(&keys), black_box(&[]), black_box(&a_get)).unwrap_err())
+    });
     c.bench_function("token/decode_unverified", |b| b.iter(|| token::decode_unverified(black_box(&t_up)).unwrap()));
 }
 

@@ -1,8 +1,8 @@
 //! Incoming signature checks (criterion): a presigned SigV4 URL, a header-signed SigV4
 //! request, and a SigV2 presigned URL, all from the S3 documentation / captured clients.
 
-use bagroom::http::{Headers, RequestParts};
 use bagroom::auth::verify::{verify, VerifyOptions};
+use bagroom::http::{Headers, RequestParts};
 use criterion::{criterion_group, criterion_main, Criterion};
 use std::hint::black_box;
 

@@ -8,14 +8,14 @@
 //! - `POST /api/presign {key, content_type, size, method}` a presigned PUT or a POST form
 //! - `/s3/params`, `/s3/multipart[...]`               Uppy Companion's S3 routes
 
+use crate::auth::token::{Claims, Method, Methods, NarrowRequest, Scope};
+use crate::auth::{Principal, TokenSource};
 use crate::config::{BucketConfig, Config};
+use crate::guard::grant::{authorize, Grant, Who};
 use crate::s3::error::S3Error;
 use crate::sigv4::post_policy::{post_form, Condition, PostPolicy};
-use crate::auth::{Principal, TokenSource};
-use crate::guard::grant::{authorize, Grant, Who};
 use crate::sigv4::sign::store_host;
 use crate::sigv4::Credentials;
-use crate::auth::token::{Claims, Method, Methods, NarrowRequest, Scope};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -70,7 +70,15 @@ fn browser_parts(bucket: &BucketConfig) -> (String, String) {
 }
 
 /// The token's grant on `key`: the only way to a key the store signer accepts.
-fn check<'b>(claims: &Claims, revoked: &[Vec<u8>], method: Method, bucket: &'b BucketConfig, key: &str, ip: Option<&str>, now: u64) -> Result<Grant<'b>, S3Error> {
+fn check<'b>(
+    claims: &Claims,
+    revoked: &[Vec<u8>],
+    method: Method,
+    bucket: &'b BucketConfig,
+    key: &str,
+    ip: Option<&str>,
+    now: u64,
+) -> Result<Grant<'b>, S3Error> {
     let principal = Principal::Token(Box::new(claims.clone()), String::new(), TokenSource::Bearer);
     authorize(&Who { principal: &principal, revoked, client_ip: ip, now }, bucket, method, key)
 }
@@ -211,13 +219,17 @@ impl Signer<'_> {
             };
             let form = post_form(&p, &url, self.creds(), &self.bucket.store.region, self.now);
             let fields: serde_json::Map<String, Value> = form.fields.into_iter().map(|(k, v)| (k, Value::String(v))).collect();
-            return Ok(json!({"method": "POST", "url": form.url, "fields": fields, "headers": {}, "expires_at": expires_at, "key": req.key}));
+            return Ok(
+                json!({"method": "POST", "url": form.url, "fields": fields, "headers": {}, "expires_at": expires_at, "key": req.key}),
+            );
         }
         let mut h = crate::http::Headers::new();
         if let Some(ct) = &req.content_type {
             h.insert("content-type", ct.clone());
         }
-        let size = req.size.ok_or_else(|| S3Error::new(411, "MissingContentLength", "a presigned PUT binds the upload's length: give the file's size"))?;
+        let size = req
+            .size
+            .ok_or_else(|| S3Error::new(411, "MissingContentLength", "a presigned PUT binds the upload's length: give the file's size"))?;
         h.insert("content-length", size.to_string());
         if claims.no_overwrite {
             h.insert("if-none-match", "*");
@@ -241,7 +253,15 @@ impl Signer<'_> {
     /// any part up to 5 GiB whatever the token allows, so none is made: the caller hands out
     /// a URL through the gateway instead ([`Signer::gateway_part`]), where the upload path
     /// counts the bytes against the same limit.
-    pub fn part_url(&self, claims: &Claims, key: &str, upload_id: &str, part: u32, size: Option<u64>, sha256_b64: Option<&str>) -> Result<PartUrl, S3Error> {
+    pub fn part_url(
+        &self,
+        claims: &Claims,
+        key: &str,
+        upload_id: &str,
+        part: u32,
+        size: Option<u64>,
+        sha256_b64: Option<&str>,
+    ) -> Result<PartUrl, S3Error> {
         let grant = check(claims, self.revoked, Method::Put, self.bucket, key, self.ip, self.now)?;
         if !(1..=10_000).contains(&part) {
             return Err(bad("partNumber must be between 1 and 10000"));
@@ -269,10 +289,22 @@ impl Signer<'_> {
 
     /// [`Signer::part_url`] for callers that only take a presigned URL: without a size it is
     /// 411 MissingContentLength (never a URL that binds no length).
-    pub fn part(&self, claims: &Claims, key: &str, upload_id: &str, part: u32, size: Option<u64>, sha256_b64: Option<&str>) -> Result<Value, S3Error> {
+    pub fn part(
+        &self,
+        claims: &Claims,
+        key: &str,
+        upload_id: &str,
+        part: u32,
+        size: Option<u64>,
+        sha256_b64: Option<&str>,
+    ) -> Result<Value, S3Error> {
         match self.part_url(claims, key, upload_id, part, size, sha256_b64)? {
             PartUrl::Presigned(v) => Ok(v),
-            PartUrl::ViaGateway => Err(S3Error::new(411, "MissingContentLength", "a presigned part URL binds the part's length: give its size, or upload the part through the gateway")),
+            PartUrl::ViaGateway => Err(S3Error::new(
+                411,
+                "MissingContentLength",
+                "a presigned part URL binds the part's length: give its size, or upload the part through the gateway",
+            )),
         }
     }
 
@@ -301,7 +333,6 @@ pub enum PartUrl {
     /// No size was given: answer with [`Signer::gateway_part`] (parts through the gateway).
     ViaGateway,
 }
-
 
 /// One of Uppy Companion's S3 routes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -436,17 +467,31 @@ mod tests {
     fn presigned_put_binds_type_and_length() {
         let c = cfg();
         let s = signer(&c);
-        let v = s.upload(&claims(), &PresignRequest { key: "up/a.txt".into(), content_type: Some("text/plain".into()), size: Some(10), method: None }).unwrap();
+        let v = s
+            .upload(
+                &claims(),
+                &PresignRequest { key: "up/a.txt".into(), content_type: Some("text/plain".into()), size: Some(10), method: None },
+            )
+            .unwrap();
         let url = v["url"].as_str().unwrap();
         assert!(url.starts_with("http://127.0.0.1:8333/demo/up/a.txt?"), "{url}");
         assert!(url.contains("X-Amz-SignedHeaders=content-length%3Bcontent-type%3Bhost"), "{url}");
         assert_eq!(v["headers"]["content-type"], "text/plain");
         // limits
-        let too_big = s.upload(&claims(), &PresignRequest { key: "up/a.txt".into(), content_type: Some("text/plain".into()), size: Some(1001), method: None });
+        let too_big = s.upload(
+            &claims(),
+            &PresignRequest { key: "up/a.txt".into(), content_type: Some("text/plain".into()), size: Some(1001), method: None },
+        );
         assert_eq!(too_big.unwrap_err().code, "EntityTooLarge");
-        let wrong_type = s.upload(&claims(), &PresignRequest { key: "up/a.png".into(), content_type: Some("image/png".into()), size: Some(1), method: None });
+        let wrong_type = s.upload(
+            &claims(),
+            &PresignRequest { key: "up/a.png".into(), content_type: Some("image/png".into()), size: Some(1), method: None },
+        );
         assert_eq!(wrong_type.unwrap_err().status, 403);
-        let outside = s.upload(&claims(), &PresignRequest { key: "x/a.txt".into(), content_type: Some("text/plain".into()), size: Some(1), method: None });
+        let outside = s.upload(
+            &claims(),
+            &PresignRequest { key: "x/a.txt".into(), content_type: Some("text/plain".into()), size: Some(1), method: None },
+        );
         assert_eq!(outside.unwrap_err().status, 403);
     }
 
@@ -454,7 +499,17 @@ mod tests {
     fn post_form_carries_the_limits() {
         let c = cfg();
         let s = signer(&c);
-        let v = s.upload(&claims(), &PresignRequest { key: "up/a.txt".into(), content_type: Some("text/plain".into()), size: Some(10), method: Some("POST".into()) }).unwrap();
+        let v = s
+            .upload(
+                &claims(),
+                &PresignRequest {
+                    key: "up/a.txt".into(),
+                    content_type: Some("text/plain".into()),
+                    size: Some(10),
+                    method: Some("POST".into()),
+                },
+            )
+            .unwrap();
         assert_eq!(v["url"], "http://127.0.0.1:8333/demo");
         let policy = v["fields"]["policy"].as_str().unwrap();
         use base64::Engine;
@@ -467,7 +522,10 @@ mod tests {
         let mut c = cfg();
         c.buckets[0].store = StoreConfig { post_policy: false, ..c.buckets[0].store.clone() };
         let s = signer(&c);
-        let e = s.upload(&claims(), &PresignRequest { key: "up/a.txt".into(), content_type: Some("text/plain".into()), size: Some(1), method: Some("POST".into()) });
+        let e = s.upload(
+            &claims(),
+            &PresignRequest { key: "up/a.txt".into(), content_type: Some("text/plain".into()), size: Some(1), method: Some("POST".into()) },
+        );
         assert_eq!(e.unwrap_err().status, 501);
     }
 

@@ -92,7 +92,6 @@ impl std::fmt::Debug for Config {
     }
 }
 
-
 type Get<'a> = &'a dyn Fn(&str) -> Option<String>;
 
 fn opt(get: Get, name: &str) -> Option<String> {
@@ -123,9 +122,7 @@ fn flag(get: Get, name: &str, default: bool) -> Result<bool, S3Error> {
 }
 
 fn list(get: Get, name: &str) -> Vec<String> {
-    opt(get, name)
-        .map(|v| v.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect())
-        .unwrap_or_default()
+    opt(get, name).map(|v| v.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect()).unwrap_or_default()
 }
 
 /// Parse `scheme://host[:port][/]` into (scheme, host).
@@ -147,9 +144,8 @@ pub fn parse_endpoint(name: &str, v: &str) -> Result<(String, String), S3Error> 
 pub fn parse_key_pairs(name: &str, v: &str) -> Result<Vec<(String, String)>, S3Error> {
     let mut out = Vec::new();
     for item in v.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-        let (id, secret) = item
-            .split_once(':')
-            .ok_or_else(|| S3Error::config(format!("setting {name} must be ID:SECRET pairs separated by commas")))?;
+        let (id, secret) =
+            item.split_once(':').ok_or_else(|| S3Error::config(format!("setting {name} must be ID:SECRET pairs separated by commas")))?;
         if id.is_empty() || secret.is_empty() {
             return Err(S3Error::config(format!("setting {name} has an empty id or secret")));
         }
@@ -159,8 +155,7 @@ pub fn parse_key_pairs(name: &str, v: &str) -> Result<Vec<(String, String)>, S3E
 }
 
 fn valid_bucket_name(b: &str) -> bool {
-    (1..=63).contains(&b.len())
-        && b.bytes().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-' || c == b'.' || c == b'_')
+    (1..=63).contains(&b.len()) && b.bytes().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-' || c == b'.' || c == b'_')
 }
 
 fn credentials(get: Get, prefix: &str) -> Result<StoreCredentials, S3Error> {

@@ -125,6 +125,9 @@ mod tests {
         assert_eq!(uri_encode("a b+c/d~", true), "a%20b%2Bc/d~");
         assert_eq!(uri_encode("a b+c/d~", false), "a%20b%2Bc%2Fd~");
         assert_eq!(percent_decode("a%20b+c%2F%zz%"), "a b+c/%zz%");
-        assert_eq!(parse_query("uploads&b=1+2&a=%41"), vec![("uploads".into(), "".into()), ("b".into(), "1+2".into()), ("a".into(), "A".into())]);
+        assert_eq!(
+            parse_query("uploads&b=1+2&a=%41"),
+            vec![("uploads".into(), "".into()), ("b".into(), "1+2".into()), ("a".into(), "A".into())]
+        );
     }
 }

@@ -6,6 +6,8 @@
 //! that translates between `worker::Request`/`Response` and the core; it is compiled
 //! only for wasm32. `docs/architecture.md` follows a request through the modules.
 
+/// The demo page's JSON API and the Uppy Companion routes, as pure decisions.
+pub mod api;
 /// Who is asking: SigV4 and SigV2 verification, share tokens, the principal.
 pub mod auth;
 /// Answering downloads from the edge cache: cache keys and what may be stored.
@@ -29,8 +31,6 @@ pub mod store;
 pub mod time;
 /// Upload plans and the streaming body filter.
 pub mod upload;
-/// The demo page's JSON API and the Uppy Companion routes, as pure decisions.
-pub mod api;
 
 #[cfg(target_arch = "wasm32")]
 mod worker;

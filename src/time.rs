@@ -171,7 +171,13 @@ pub fn parse_http_date(s: &str) -> Option<u64> {
             let d = digits(it.next()?)?;
             let mon = month_of(it.next()?)?;
             let y = digits(it.next()?)? as i64;
-            let y = if y < 70 { 2000 + y } else if y < 100 { 1900 + y } else { y };
+            let y = if y < 70 {
+                2000 + y
+            } else if y < 100 {
+                1900 + y
+            } else {
+                y
+            };
             (y, mon, d, *t)
         }
         // Sun Nov  6 08:49:37 1994

@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use bagroom::http::{Headers, RequestParts};
 use bagroom::auth::verify::{verify, AuthKind, Payload, VerifyOptions};
+use bagroom::http::{Headers, RequestParts};
 use bagroom::time::{amz_date, parse_amz_date};
 
 const AKID: &str = "AKIDEXAMPLE";
@@ -23,11 +23,20 @@ fn keys() -> Vec<(String, String)> {
 }
 
 fn opts<'a>(region: &'a str, now: u64, bucket: Option<&'static str>) -> VerifyOptions<'a> {
-    VerifyOptions { region, service: "s3", now, allow_sigv2: true, max_skew_secs: 900, uri_mode: Default::default(), virtual_host_bucket: bucket }
+    VerifyOptions {
+        region,
+        service: "s3",
+        now,
+        allow_sigv2: true,
+        max_skew_secs: 900,
+        uri_mode: Default::default(),
+        virtual_host_bucket: bucket,
+    }
 }
 
 fn files(ext: &str) -> Vec<PathBuf> {
-    let mut v: Vec<PathBuf> = fs::read_dir(dir()).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|x| x == ext)).collect();
+    let mut v: Vec<PathBuf> =
+        fs::read_dir(dir()).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|x| x == ext)).collect();
     v.sort();
     v
 }
@@ -57,7 +66,15 @@ fn mutate_path(p: &str) -> String {
 fn mutate_query_param(q: &str, i: usize) -> String {
     q.split('&')
         .enumerate()
-        .map(|(j, p)| if j != i { p.to_string() } else if p.contains('=') { format!("{p}0") } else { format!("{p}=0") })
+        .map(|(j, p)| {
+            if j != i {
+                p.to_string()
+            } else if p.contains('=') {
+                format!("{p}0")
+            } else {
+                format!("{p}=0")
+            }
+        })
         .collect::<Vec<_>>()
         .join("&")
 }
@@ -105,7 +122,9 @@ fn every_captured_request_verifies_and_every_signed_byte_matters() {
             let o = opts("us-east-1", now, None);
             let ctx = format!("{name}:{ln} {method} {target}");
 
-            let v = verify(&req, &keys(), &o).unwrap_or_else(|e| panic!("{ctx}: {e} {:?}", e.extra)).unwrap_or_else(|| panic!("{ctx}: unsigned?"));
+            let v = verify(&req, &keys(), &o)
+                .unwrap_or_else(|e| panic!("{ctx}: {e} {:?}", e.extra))
+                .unwrap_or_else(|| panic!("{ctx}: unsigned?"));
             assert_eq!(v.kind, AuthKind::HeaderV4, "{ctx}");
             assert_eq!(v.access_key_id, AKID);
             if let Payload::Sha256(h) = &v.payload {

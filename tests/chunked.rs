@@ -72,7 +72,8 @@ fn signed_mode(seed: &str) -> ChunkMode {
 
 /// Encode `payload` in chunks of `sizes` (cycled; the rest goes in the last chunk).
 fn encode(payload: &[u8], sizes: &[usize], signed: bool, trailers: &[(&str, &str)]) -> Vec<u8> {
-    let mut s = Signer { key: test_key(), amz: "20130524T000000Z".into(), scope: "20130524/us-east-1/s3/aws4_request".into(), prev: SEED.into() };
+    let mut s =
+        Signer { key: test_key(), amz: "20130524T000000Z".into(), scope: "20130524/us-east-1/s3/aws4_request".into(), prev: SEED.into() };
     let mut out = Vec::new();
     let mut rest = payload;
     let mut i = 0;

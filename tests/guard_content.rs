@@ -2,8 +2,8 @@
 //! `response-*` overrides, token validity on the API routes, presigned URL bounds,
 //! If-Range on cache hits, and whole-object fills after ranged misses.
 
-use bagroom::http::Headers;
 use bagroom::auth::token::{check_upload, Claims, Methods, Scope};
+use bagroom::http::Headers;
 
 fn claims_with_types(types: &[&str]) -> Claims {
     let mut c = Claims::new("k1", 10_000, Methods::ALL, "demo", Scope::Prefix("up/".into()));
@@ -60,7 +60,9 @@ fn smuggled_types_in_parameters_are_refused() {
     let long = format!("image/png; x={}", "a".repeat(1000));
     assert!(check_upload(&c, Some(&long), Some(1)).is_err(), "length bound");
     // well-formed parameters are fine, quoted commas and semicolons included
-    for good in ["image/png", "image/png;x=y", "image/png ; x=\"a,b;c\"", "text/plain;charset=utf-8", "image/png;", "image/png;x=\"a\\\"b\""] {
+    for good in
+        ["image/png", "image/png;x=y", "image/png ; x=\"a,b;c\"", "text/plain;charset=utf-8", "image/png;", "image/png;x=\"a\\\"b\""]
+    {
         assert!(check_upload(&c, Some(good), Some(1)).is_ok(), "{good:?}");
     }
 }
@@ -82,7 +84,10 @@ fn narrowing_cannot_name_an_active_type_under_a_wildcard() {
 fn signed_url_overriding_the_type_to_html_still_downloads() {
     use bagroom::http::content_safety::apply;
     use bagroom::s3::download::{finish_headers, overrides};
-    let q = vec![("response-content-type".to_string(), "text/html".to_string()), ("response-content-disposition".to_string(), "inline; filename=\"x.html\"".to_string())];
+    let q = vec![
+        ("response-content-type".to_string(), "text/html".to_string()),
+        ("response-content-disposition".to_string(), "inline; filename=\"x.html\"".to_string()),
+    ];
     let mut resp = h(&[("content-type", "image/png"), ("content-length", "5")]);
     finish_headers(&mut resp, &overrides(&q), "MISS");
     apply(&mut resp, false);
@@ -97,7 +102,15 @@ fn signed_url_overriding_the_type_to_html_still_downloads() {
 #[test]
 fn active_and_unknown_types_download_unless_on_the_content_origin() {
     use bagroom::http::content_safety::apply;
-    for ct in [Some("TEXT/HTML; charset=utf-8"), Some("image/svg+xml"), Some("application/xhtml+xml"), Some("text/javascript"), Some("image/png, text/html"), Some(""), None] {
+    for ct in [
+        Some("TEXT/HTML; charset=utf-8"),
+        Some("image/svg+xml"),
+        Some("application/xhtml+xml"),
+        Some("text/javascript"),
+        Some("image/png, text/html"),
+        Some(""),
+        None,
+    ] {
         let mut resp = match ct {
             Some(ct) => h(&[("content-type", ct), ("content-disposition", "inline")]),
             None => h(&[("content-length", "1")]),
@@ -129,7 +142,8 @@ fn overrides_honour_only_the_exact_lower_case_names() {
     use bagroom::s3::download::overrides;
     let q = |k: &str| vec![(k.to_string(), "text/html".to_string())];
     assert_eq!(overrides(&q("response-content-type")), vec![("content-type", "text/html".to_string())]);
-    for k in ["Response-Content-Type", "RESPONSE-CONTENT-TYPE", "response-Content-Type", "response-content-type ", " response-content-type"] {
+    for k in ["Response-Content-Type", "RESPONSE-CONTENT-TYPE", "response-Content-Type", "response-content-type ", " response-content-type"]
+    {
         assert_eq!(overrides(&q(k)), vec![], "{k:?} is not S3's parameter name");
     }
 }
@@ -214,7 +228,9 @@ fn post_policy_always_carries_the_effective_limit() {
     use base64::Engine;
     let c = cfg(&[("BAGROOM_MAX_UPLOAD_BYTES", "1000")]);
     let s = signer(&c);
-    let doc = |v: serde_json::Value| String::from_utf8(base64::engine::general_purpose::STANDARD.decode(v["fields"]["policy"].as_str().unwrap()).unwrap()).unwrap();
+    let doc = |v: serde_json::Value| {
+        String::from_utf8(base64::engine::general_purpose::STANDARD.decode(v["fields"]["policy"].as_str().unwrap()).unwrap()).unwrap()
+    };
     let d = doc(presign(&s, &put_token(), None, "POST").unwrap());
     assert!(d.contains("[\"content-length-range\",0,1000]"), "{d}");
     let mut t = put_token();
@@ -250,7 +266,9 @@ fn part_urls_bind_their_length_or_go_through_the_gateway() {
     // the checks still apply before the gateway fallback
     assert_eq!(s.part_url(&t, "elsewhere", "UP1", 1, None, None).unwrap_err().status, 403);
     match s.part_url(&t, "up/a.bin", "UP1", 1, Some(100), None).unwrap() {
-        PartUrl::Presigned(v) => assert!(query_value(v["url"].as_str().unwrap(), "X-Amz-SignedHeaders").unwrap().contains("content-length")),
+        PartUrl::Presigned(v) => {
+            assert!(query_value(v["url"].as_str().unwrap(), "X-Amz-SignedHeaders").unwrap().contains("content-length"))
+        }
         other => panic!("{other:?}"),
     }
     assert_eq!(s.part_url(&t, "up/a.bin", "UP1", 1, Some(5 * 1024 * 1024 * 1024 + 1), None).unwrap_err().code, "EntityTooLarge");
@@ -277,10 +295,13 @@ fn if_range_that_does_not_match_answers_the_whole_object() {
     use bagroom::cache::policy::cached_headers;
     use bagroom::s3::download::{plan_hit, HitPlan};
     const LM: &str = "Sun, 06 Nov 1994 08:49:37 GMT";
-    let cached = |etag: &str| cached_headers(&h(&[("content-type", "text/plain"), ("content-length", "10"), ("etag", etag), ("last-modified", LM)]), 60);
+    let cached = |etag: &str| {
+        cached_headers(&h(&[("content-type", "text/plain"), ("content-length", "10"), ("etag", etag), ("last-modified", LM)]), 60)
+    };
     let plan = |etag: &str, range: &str, if_range: &str| plan_hit("GET", &h(&[("range", range), ("if-range", if_range)]), &cached(etag));
     let partial = |p: HitPlan| matches!(p, HitPlan::Partial { ref range, .. } if range == "bytes=2-4");
-    let full = |p: HitPlan| matches!(p, HitPlan::Full(ref hh) if hh.get("content-range").is_none() && hh.get("content-length") == Some("10"));
+    let full =
+        |p: HitPlan| matches!(p, HitPlan::Full(ref hh) if hh.get("content-range").is_none() && hh.get("content-length") == Some("10"));
     assert!(partial(plan("\"abc\"", "bytes=2-4", "\"abc\"")), "matching entity-tag");
     assert!(partial(plan("\"abc\"", "bytes=2-4", LM)), "exactly the Last-Modified date");
     assert!(full(plan("\"abc\"", "bytes=2-4", "\"zzz\"")), "changed entity-tag");

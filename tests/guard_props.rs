@@ -9,15 +9,15 @@
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
 
+use bagroom::auth::token::{self, Claims, IpNet, Method, Methods, Scope};
+use bagroom::auth::verify::{AuthKind, Payload, Verified};
 use bagroom::auth::{authenticate, Keys, Principal, TokenSource};
 use bagroom::config::Config;
 use bagroom::guard::check::{s3_outcome, share_outcome, violations, Asked, Outcome, Sent};
 use bagroom::guard::{rule, Grant, GrantKind, Need, OtherKeys, StoreHeaders, Who};
 use bagroom::http::{Headers, RequestParts};
 use bagroom::s3::route::{route_with, virtual_host_bucket, Route, S3Op};
-use bagroom::auth::verify::{AuthKind, Payload, Verified};
 use bagroom::sigv4::sha256_hex;
-use bagroom::auth::token::{self, Claims, IpNet, Method, Methods, Scope};
 use proptest::prelude::*;
 use proptest::test_runner::{Config as PropConfig, TestRunner};
 
@@ -64,12 +64,19 @@ fn access_key(payload: Payload) -> Principal {
 #[derive(Debug, Clone)]
 enum Cred {
     /// Built directly (a real signature is `guard_signatures.rs`'s and the fuzz target's business).
-    AccessKey { sha256_body: bool },
+    AccessKey {
+        sha256_body: bool,
+    },
     Anonymous,
     /// A minted token and where the request carries it: 0 `?token=`, 1 Bearer, 2 cookie, 3 a share link.
-    Token { claims: Box<Claims>, place: u8 },
+    Token {
+        claims: Box<Claims>,
+        place: u8,
+    },
     /// Not a token of ours.
-    Garbage { place: u8 },
+    Garbage {
+        place: u8,
+    },
 }
 
 fn claims() -> impl Strategy<Value = Claims> {
@@ -137,11 +144,40 @@ fn raw_key() -> impl Strategy<Value = String> {
 }
 
 const QUERY: &[&str] = &[
-    "uploads", "uploadId=u1", "partNumber=1", "partNumber=1&uploadId=u1", "partNumber=1&uploadId=u1", "delete", "acl", "tagging", "versionId=v1",
-    "versionId=", "list-type=2", "prefix=up/", "prefix=", "prefix=pub/", "prefix=private/", "prefix=up", "prefix=u", "prefix=pub/%2e%2e/",
-    "delimiter=/", "max-keys=5", "max-keys=-1", "response-content-type=text/html", "location", "encoding-type=url", "continuation-token=x",
-    "start-after=up/a", "token=garbage", "X-Amz-Signature=00", "policy", "x-id=PutObject", "max-parts=2", "part-number-marker=1",
-    "key-marker=a", "fetch-owner=true",
+    "uploads",
+    "uploadId=u1",
+    "partNumber=1",
+    "partNumber=1&uploadId=u1",
+    "partNumber=1&uploadId=u1",
+    "delete",
+    "acl",
+    "tagging",
+    "versionId=v1",
+    "versionId=",
+    "list-type=2",
+    "prefix=up/",
+    "prefix=",
+    "prefix=pub/",
+    "prefix=private/",
+    "prefix=up",
+    "prefix=u",
+    "prefix=pub/%2e%2e/",
+    "delimiter=/",
+    "max-keys=5",
+    "max-keys=-1",
+    "response-content-type=text/html",
+    "location",
+    "encoding-type=url",
+    "continuation-token=x",
+    "start-after=up/a",
+    "token=garbage",
+    "X-Amz-Signature=00",
+    "policy",
+    "x-id=PutObject",
+    "max-parts=2",
+    "part-number-marker=1",
+    "key-marker=a",
+    "fetch-owner=true",
 ];
 
 fn query() -> impl Strategy<Value = Vec<String>> {
@@ -275,7 +311,16 @@ const SHAPES: &[(&str, bool, &[&str])] = &[
     ("GET", false, &["uploads"]),
     ("GET", false, &["location"]),
 ];
-const COPY_SOURCES: &[&str] = &["/demo/up/src.txt", "demo/up/src.txt", "/demo/up/a", "/demo/pub/p.txt", "/vh/up/x", "/other/up/a", "/demo/private/secret", "/far/up/a"];
+const COPY_SOURCES: &[&str] = &[
+    "/demo/up/src.txt",
+    "demo/up/src.txt",
+    "/demo/up/a",
+    "/demo/pub/p.txt",
+    "/vh/up/x",
+    "/other/up/a",
+    "/demo/private/secret",
+    "/far/up/a",
+];
 
 fn shape() -> impl Strategy<Value = (&'static str, bool, Vec<String>, Option<&'static str>)> {
     let method = prop::sample::select(vec!["GET", "GET", "HEAD", "PUT", "PUT", "POST", "POST", "DELETE", "OPTIONS", "PATCH"]);
@@ -315,27 +360,42 @@ fn case() -> impl Strategy<Value = Case> {
         raw_key(),
         query(),
         headers(),
-        prop::collection::vec((raw_key().prop_map(|k| bagroom::encoding::percent_decode(&k)), prop::option::weighted(0.2, Just("v1".to_string()))), 1..4),
+        prop::collection::vec(
+            (raw_key().prop_map(|k| bagroom::encoding::percent_decode(&k)), prop::option::weighted(0.2, Just("v1".to_string()))),
+            1..4,
+        ),
         cred(),
         (prop::bool::weighted(0.8), prop::option::weighted(0.5, any::<bool>())),
     )
-        .prop_map(|((mut method, mut has_key, mut q, copy_source), bucket, virtual_hosted, mut key, extra_q, mut headers, delete_keys, cred, (client_ip, reader))| {
-            q.extend(extra_q);
-            // browsers: the share cookie, share links and anonymous visitors mostly read
-            let browser = matches!(cred, Cred::Anonymous | Cred::Token { place: 2 | 3, .. });
-            if let (true, Some(head)) = (browser, reader) {
-                method = if head { "HEAD" } else { "GET" };
-                has_key = true;
-                q.clear();
-                if matches!(cred, Cred::Anonymous) && !key.starts_with("pub") {
-                    key = format!("pub/{key}");
+        .prop_map(
+            |(
+                (mut method, mut has_key, mut q, copy_source),
+                bucket,
+                virtual_hosted,
+                mut key,
+                extra_q,
+                mut headers,
+                delete_keys,
+                cred,
+                (client_ip, reader),
+            )| {
+                q.extend(extra_q);
+                // browsers: the share cookie, share links and anonymous visitors mostly read
+                let browser = matches!(cred, Cred::Anonymous | Cred::Token { place: 2 | 3, .. });
+                if let (true, Some(head)) = (browser, reader) {
+                    method = if head { "HEAD" } else { "GET" };
+                    has_key = true;
+                    q.clear();
+                    if matches!(cred, Cred::Anonymous) && !key.starts_with("pub") {
+                        key = format!("pub/{key}");
+                    }
                 }
-            }
-            if let Some(cs) = copy_source {
-                headers.push(("x-amz-copy-source".into(), cs.into()));
-            }
-            Case { method, bucket, virtual_hosted, key: has_key.then_some(key), query: q, headers, delete_keys, cred, client_ip }
-        })
+                if let Some(cs) = copy_source {
+                    headers.push(("x-amz-copy-source".into(), cs.into()));
+                }
+                Case { method, bucket, virtual_hosted, key: has_key.then_some(key), query: q, headers, delete_keys, cred, client_ip }
+            },
+        )
 }
 
 fn delete_doc(keys: &[(String, Option<String>)]) -> String {
@@ -529,7 +589,21 @@ fn every_store_request_stays_within_the_principals_rights() {
     for who in ["access key", "token", "token (cookie)", "token (share link)", "anonymous"] {
         assert!(s.served_by.get(who).copied().unwrap_or(0) >= 40, "{who}: {s:#?}");
     }
-    for op in ["GetObject", "HeadObject", "PutObject", "CopyObject", "UploadPart", "UploadPartCopy", "CreateMultipartUpload", "CompleteMultipartUpload", "DeleteObject", "DeleteObjects", "ListObjects", "ListParts", "AbortMultipartUpload"] {
+    for op in [
+        "GetObject",
+        "HeadObject",
+        "PutObject",
+        "CopyObject",
+        "UploadPart",
+        "UploadPartCopy",
+        "CreateMultipartUpload",
+        "CompleteMultipartUpload",
+        "DeleteObject",
+        "DeleteObjects",
+        "ListObjects",
+        "ListParts",
+        "AbortMultipartUpload",
+    ] {
         assert!(s.served_ops.get(op).copied().unwrap_or(0) >= 40, "{op} served too rarely: {s:#?}");
     }
 }

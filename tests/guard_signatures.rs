@@ -6,10 +6,10 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use bagroom::encoding::uri_encode;
-use bagroom::http::{Headers, RequestParts};
 use bagroom::auth::sigv2;
 use bagroom::auth::verify::{check_buffered_body, verify, AuthKind, Payload, Verified, VerifyOptions};
+use bagroom::encoding::uri_encode;
+use bagroom::http::{Headers, RequestParts};
 use bagroom::sigv4::{canonical_headers, canonical_request, scope, sha256_hex, signature, signing_key, string_to_sign};
 use bagroom::time::{amz_date, parse_amz_date};
 use bagroom::S3Error;
@@ -26,7 +26,15 @@ fn keys() -> Vec<(String, String)> {
 }
 
 fn opts(now: u64) -> VerifyOptions<'static> {
-    VerifyOptions { region: "us-east-1", service: "s3", now, allow_sigv2: true, max_skew_secs: 900, uri_mode: Default::default(), virtual_host_bucket: None }
+    VerifyOptions {
+        region: "us-east-1",
+        service: "s3",
+        now,
+        allow_sigv2: true,
+        max_skew_secs: 900,
+        uri_mode: Default::default(),
+        virtual_host_bucket: None,
+    }
 }
 
 /// Line `line` of a captured JSONL file, as the gateway would see it, and its body head
@@ -34,14 +42,14 @@ fn opts(now: u64) -> VerifyOptions<'static> {
 fn captured(file: &str, line: usize) -> (RequestParts, Vec<u8>, u64) {
     let text = fs::read_to_string(dir().join(file)).unwrap();
     let r: serde_json::Value = serde_json::from_str(text.lines().nth(line).unwrap()).unwrap();
-    let pairs: Vec<(String, String)> = r["headers"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|h| (h[0].as_str().unwrap().to_string(), h[1].as_str().unwrap().to_string()))
-        .collect();
+    let pairs: Vec<(String, String)> =
+        r["headers"].as_array().unwrap().iter().map(|h| (h[0].as_str().unwrap().to_string(), h[1].as_str().unwrap().to_string())).collect();
     let req = RequestParts::from_target(r["method"].as_str().unwrap(), r["path"].as_str().unwrap(), Headers::from_pairs(pairs));
-    assert_eq!(r["body_len"].as_u64().unwrap() as usize, r["body_head"].as_str().unwrap().len(), "{file}:{line}: body head is the whole body");
+    assert_eq!(
+        r["body_len"].as_u64().unwrap() as usize,
+        r["body_head"].as_str().unwrap().len(),
+        "{file}:{line}: body head is the whole body"
+    );
     let now = parse_amz_date(req.headers.get("x-amz-date").unwrap()).unwrap();
     (req, r["body_head"].as_str().unwrap().as_bytes().to_vec(), now)
 }
@@ -95,7 +103,12 @@ fn v2_signed(method: &str, content_type: &str, amz: &str, resource: &str, path: 
     let sts = format!("{method}\n\n{content_type}\n{expires}\n{amz}{resource}");
     let sig = uri_encode(&sigv2::sign(SECRET, &sts), false);
     let q = if query.is_empty() { String::new() } else { format!("{query}&") };
-    RequestParts::new(method, path, &format!("{q}AWSAccessKeyId={AKID}&Signature={sig}&Expires={expires}"), Headers::from_pairs([("host", "gw.example.test")]))
+    RequestParts::new(
+        method,
+        path,
+        &format!("{q}AWSAccessKeyId={AKID}&Signature={sig}&Expires={expires}"),
+        Headers::from_pairs([("host", "gw.example.test")]),
+    )
 }
 
 const EXP: u64 = 1_795_422_715;
@@ -171,7 +184,19 @@ fn sigv2_every_sub_resource_must_be_signed_whatever_its_case() {
         assert_not_signed_param(&with_query(&req, &format!("%{:02X}{}=1", flipped.as_bytes()[0], &flipped[1..])), now, &flipped);
     }
     // the list covers what S3 and botocore sign
-    for name in ["acl", "attributes", "delete", "legal-hold", "object-lock", "partNumber", "retention", "select-type", "uploadId", "uploads", "versionId"] {
+    for name in [
+        "acl",
+        "attributes",
+        "delete",
+        "legal-hold",
+        "object-lock",
+        "partNumber",
+        "retention",
+        "select-type",
+        "uploadId",
+        "uploads",
+        "versionId",
+    ] {
         assert!(sigv2::SUB_RESOURCES.contains(&name), "{name}");
     }
 }
@@ -315,7 +340,13 @@ fn sigv4_presigned_unsigned_x_amz_header_still_refused() {
     // the presigned form already refused this; the shared check must keep doing so
     let (req, now) = {
         let text = fs::read_to_string(dir().join("boto3_presign_v4.out")).unwrap();
-        let url = text.lines().find(|l| l.starts_with("https://gw.example.test/bkt/k?response-content-disposition=") && l.contains("X-Amz-SignedHeaders=host&")).unwrap().to_string();
+        let url = text
+            .lines()
+            .find(|l| {
+                l.starts_with("https://gw.example.test/bkt/k?response-content-disposition=") && l.contains("X-Amz-SignedHeaders=host&")
+            })
+            .unwrap()
+            .to_string();
         let target = &url["https://gw.example.test".len()..];
         let req = RequestParts::from_target("GET", target, Headers::from_pairs([("host", "gw.example.test")]));
         let now = parse_amz_date(&req.query_param("X-Amz-Date").unwrap()).unwrap();
@@ -347,7 +378,8 @@ fn buffered_body_must_match_the_signed_sha256() {
     check_buffered_body(Some(&v.payload), &req.headers, &body).unwrap();
 
     // the same signed headers with another document: a part swapped for another ETag
-    let forged = String::from_utf8(body.clone()).unwrap().replacen("6f5902ac237024bdd0c176cb93063dc4", "00000000000000000000000000000000", 1);
+    let forged =
+        String::from_utf8(body.clone()).unwrap().replacen("6f5902ac237024bdd0c176cb93063dc4", "00000000000000000000000000000000", 1);
     let e = body_refused(Some(&v.payload), &req.headers, forged.as_bytes());
     assert_eq!((e.status, e.code), (400, "XAmzContentSHA256Mismatch"));
     assert_eq!(e.extra[0], ("ClientComputedContentSHA256", req.headers.get("x-amz-content-sha256").unwrap().to_string()));

@@ -3,9 +3,9 @@
 
 use bagroom::cache::policy::{self as cache_policy, CacheConfig, Storable};
 use bagroom::http::conditional::{self, Outcome, Validators};
+use bagroom::http::range::{self, RangeAnswer, RangeRequest};
 use bagroom::http::Headers;
 use bagroom::s3::listing::{self, ListResult, ObjectEntry, Owner};
-use bagroom::http::range::{self, RangeAnswer, RangeRequest};
 use bagroom::s3::xml::{self, CompletedPart, CopyResult, ListPartsResult, PartInfo};
 use proptest::prelude::*;
 
@@ -111,7 +111,9 @@ fn parses_v1_and_writes_v1() {
     assert_eq!(r.next_marker.as_deref(), Some("my-image.jpg"));
     assert_eq!(r.contents[0].owner, Some(Owner { id: "8a6925ce4a7f21c32aa379004fef".into(), display_name: "mtd@amazon.com".into() }));
     let x = listing::list_v1_xml(&r);
-    assert!(x.contains("<Marker>ExampleGuide.pdf</Marker><NextMarker>my-image.jpg</NextMarker><MaxKeys>1</MaxKeys><IsTruncated>true</IsTruncated>"));
+    assert!(x.contains(
+        "<Marker>ExampleGuide.pdf</Marker><NextMarker>my-image.jpg</NextMarker><MaxKeys>1</MaxKeys><IsTruncated>true</IsTruncated>"
+    ));
     let again = listing::parse_list_bucket_result(&x).unwrap();
     assert_eq!(again.contents, r.contents);
     assert_eq!(again.next_marker, r.next_marker);
@@ -128,7 +130,14 @@ fn writes_list_v2_exactly() {
         max_keys: 2,
         is_truncated: true,
         next_continuation_token: Some("tok&=".into()),
-        contents: vec![ObjectEntry { key: "a b/x&y<z>+.txt".into(), last_modified: Some(1_369_353_600), etag: "\"e\"".into(), size: 5, storage_class: None, owner: None }],
+        contents: vec![ObjectEntry {
+            key: "a b/x&y<z>+.txt".into(),
+            last_modified: Some(1_369_353_600),
+            etag: "\"e\"".into(),
+            size: 5,
+            storage_class: None,
+            owner: None,
+        }],
         common_prefixes: vec!["a b/c/".into()],
         ..ListResult::default()
     };
@@ -210,7 +219,14 @@ fn multipart_documents() {
 </CompleteMultipartUpload>"#;
     let parts = xml::parse_complete_multipart_upload(body).unwrap();
     assert_eq!(parts.len(), 3);
-    assert_eq!(parts[0], CompletedPart { part_number: 1, etag: "\"a54357aff0632cce46d942af68356b38\"".into(), checksums: vec![("ChecksumCRC32".into(), "AAAAAA==".into())] });
+    assert_eq!(
+        parts[0],
+        CompletedPart {
+            part_number: 1,
+            etag: "\"a54357aff0632cce46d942af68356b38\"".into(),
+            checksums: vec![("ChecksumCRC32".into(), "AAAAAA==".into())]
+        }
+    );
     assert_eq!(parts[1].etag, "\"0c78aef83f66abc1fa1e8477f296d394\"");
     assert_eq!(parts[2].etag, "acbd18db4cc2f85cedef654fccc4a4d8");
     assert_eq!(xml::parse_complete_multipart_upload(&xml::complete_multipart_upload_xml(&parts)).unwrap(), parts);
@@ -218,9 +234,15 @@ fn multipart_documents() {
     assert_eq!(code("<CompleteMultipartUpload></CompleteMultipartUpload>"), "MalformedXML");
     assert_eq!(code("not xml"), "MalformedXML");
     assert_eq!(code("<Other><Part><PartNumber>1</PartNumber><ETag>e</ETag></Part></Other>"), "MalformedXML");
-    assert_eq!(code("<CompleteMultipartUpload><Part><PartNumber>x</PartNumber><ETag>e</ETag></Part></CompleteMultipartUpload>"), "MalformedXML");
+    assert_eq!(
+        code("<CompleteMultipartUpload><Part><PartNumber>x</PartNumber><ETag>e</ETag></Part></CompleteMultipartUpload>"),
+        "MalformedXML"
+    );
     assert_eq!(code("<CompleteMultipartUpload><Part><PartNumber>1</PartNumber></Part></CompleteMultipartUpload>"), "MalformedXML");
-    assert_eq!(code("<CompleteMultipartUpload><Part><PartNumber>0</PartNumber><ETag>e</ETag></Part></CompleteMultipartUpload>"), "InvalidArgument");
+    assert_eq!(
+        code("<CompleteMultipartUpload><Part><PartNumber>0</PartNumber><ETag>e</ETag></Part></CompleteMultipartUpload>"),
+        "InvalidArgument"
+    );
     assert_eq!(code("<CompleteMultipartUpload><Part><PartNumber>2</PartNumber><ETag>e</ETag></Part><Part><PartNumber>1</PartNumber><ETag>e</ETag></Part></CompleteMultipartUpload>"), "InvalidPartOrder");
 
     let lp = r#"<?xml version="1.0" encoding="UTF-8"?>
@@ -256,15 +278,28 @@ fn multipart_documents() {
 </ListPartsResult>"#;
     let l = xml::parse_list_parts(lp).unwrap();
     assert_eq!((l.part_number_marker, l.next_part_number_marker, l.max_parts, l.is_truncated), (1, Some(3), 2, true));
-    assert_eq!(l.parts[0], PartInfo { part_number: 2, last_modified: Some(1_289_422_114), etag: "\"7778aef83f66abc1fa1e8477f296d394\"".into(), size: 10_485_760, checksums: vec![] });
+    assert_eq!(
+        l.parts[0],
+        PartInfo {
+            part_number: 2,
+            last_modified: Some(1_289_422_114),
+            etag: "\"7778aef83f66abc1fa1e8477f296d394\"".into(),
+            size: 10_485_760,
+            checksums: vec![]
+        }
+    );
     assert_eq!(l.storage_class.as_deref(), Some("STANDARD"));
     assert_eq!(xml::parse_list_parts(&xml::list_parts_xml(&l)).unwrap(), l);
-    let empty = ListPartsResult { bucket: "b".into(), key: "k & é".into(), upload_id: "u".into(), max_parts: 1000, ..ListPartsResult::default() };
+    let empty =
+        ListPartsResult { bucket: "b".into(), key: "k & é".into(), upload_id: "u".into(), max_parts: 1000, ..ListPartsResult::default() };
     assert_eq!(xml::parse_list_parts(&xml::list_parts_xml(&empty)).unwrap(), empty);
 
     let copy = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<CopyObjectResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><LastModified>2009-10-28T22:32:00.000Z</LastModified><ETag>&quot;9b2cf535f27731c974343645a3985328&quot;</ETag></CopyObjectResult>";
     let c = xml::parse_copy_result(copy).unwrap();
-    assert_eq!(c, CopyResult { etag: "\"9b2cf535f27731c974343645a3985328\"".into(), last_modified: Some(1_256_769_120), checksums: vec![] });
+    assert_eq!(
+        c,
+        CopyResult { etag: "\"9b2cf535f27731c974343645a3985328\"".into(), last_modified: Some(1_256_769_120), checksums: vec![] }
+    );
     assert_eq!(xml::copy_object_result_xml(&c), copy);
     assert_eq!(xml::parse_copy_result(&xml::copy_part_result_xml(&c)).unwrap(), c);
     assert_eq!(xml::parse_copy_result("<Error><Code>NoSuchKey</Code><Message>m</Message></Error>").unwrap_err().code, "NoSuchKey");
@@ -333,15 +368,20 @@ fn download_flow_range_conditional_cache() {
 
 fn arb_key() -> impl Strategy<Value = String> {
     // keys with the awkward characters, plus anything non-NUL
-    prop_oneof![
-        "[a-z &<>+%/\"'\\r\\t\\n\u{1}é漢😀=?#.]{0,24}",
-        any::<String>().prop_map(|s| s.replace('\0', "")),
-    ]
+    prop_oneof!["[a-z &<>+%/\"'\\r\\t\\n\u{1}é漢😀=?#.]{0,24}", any::<String>().prop_map(|s| s.replace('\0', "")),]
 }
 
 fn arb_entry() -> impl Strategy<Value = ObjectEntry> {
-    (arb_key(), proptest::option::of(0u64..4_102_444_800), "[0-9a-f]{32}(-[0-9]{1,3})?", any::<u64>())
-        .prop_map(|(key, last_modified, e, size)| ObjectEntry { key, last_modified, etag: format!("\"{e}\""), size, storage_class: Some("STANDARD".into()), owner: None })
+    (arb_key(), proptest::option::of(0u64..4_102_444_800), "[0-9a-f]{32}(-[0-9]{1,3})?", any::<u64>()).prop_map(
+        |(key, last_modified, e, size)| ObjectEntry {
+            key,
+            last_modified,
+            etag: format!("\"{e}\""),
+            size,
+            storage_class: Some("STANDARD".into()),
+            owner: None,
+        },
+    )
 }
 
 proptest! {

@@ -1,12 +1,12 @@
 //! Outgoing SigV4 (header form), presigned URLs and POST policies: the S3
 //! documentation's examples byte for byte, plus the gateway's own conventions.
 
-use base64::Engine as _;
 use bagroom::http::Headers;
 use bagroom::sigv4::post_policy::{policy_json, post_form, Condition, PostPolicy};
 use bagroom::sigv4::presign::presign;
 use bagroom::sigv4::sign::{object_path, sign_headers, store_host, Target};
 use bagroom::sigv4::Credentials;
+use base64::Engine as _;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use std::path::PathBuf;
@@ -174,7 +174,8 @@ fn presign_shapes() {
     let h2 = Headers::from_pairs([("Content-Length", "1025"), ("x-amz-checksum-crc32", "AAAAAA==")]);
     assert_ne!(presign(&t, &h2, &c, "us-east-1", DOC_NOW, 10_000_000), url);
     // SigV4's own parameters in the query are replaced, other x-amz ones kept; method case does not matter
-    let query2 = q(&[("X-Amz-Signature", "bogus"), ("X-Amz-Expires", "5"), ("x-id", "PutObject"), ("uploadId", "U/1"), ("partNumber", "3")]);
+    let query2 =
+        q(&[("X-Amz-Signature", "bogus"), ("X-Amz-Expires", "5"), ("x-id", "PutObject"), ("uploadId", "U/1"), ("partNumber", "3")]);
     let t2 = Target { method: "put", query: &query2, ..t };
     let url2 = presign(&t2, &h, &c, "us-east-1", DOC_NOW, 10_000_000);
     assert_eq!(url2.matches("X-Amz-Signature=").count(), 1);
@@ -222,8 +223,16 @@ fn post_form_signature_and_policy() {
     assert_eq!(
         names,
         [
-            "key", "policy", "x-amz-algorithm", "x-amz-credential", "x-amz-date", "x-amz-signature", "Content-Type",
-            "success_action_status", "x-amz-meta-uuid", "x-amz-meta-note"
+            "key",
+            "policy",
+            "x-amz-algorithm",
+            "x-amz-credential",
+            "x-amz-date",
+            "x-amz-signature",
+            "Content-Type",
+            "success_action_status",
+            "x-amz-meta-uuid",
+            "x-amz-meta-note"
         ]
     );
     assert_eq!(field(f, "key"), Some("user/user1/${filename}"));
@@ -298,8 +307,8 @@ fn post_policy_exact_key_session_token_and_defaults() {
 
 mod round_trip {
     use super::*;
-    use bagroom::http::RequestParts;
     use bagroom::auth::verify::{verify, AuthKind, Payload, VerifyOptions};
+    use bagroom::http::RequestParts;
 
     const AK: &str = "AKIDEXAMPLE";
     const SK: &str = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
@@ -342,7 +351,11 @@ mod round_trip {
             ("PUT", vec![], vec![("if-none-match", "*"), ("x-amz-checksum-sha256", "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=")]),
         ];
         for token in [false, true] {
-            for (scheme, host, sent_host) in [("https", "gw.example.test", "gw.example.test"), ("http", "127.0.0.1:8787", "127.0.0.1:8787"), ("https", "gw.example.test:443", "gw.example.test")] {
+            for (scheme, host, sent_host) in [
+                ("https", "gw.example.test", "gw.example.test"),
+                ("http", "127.0.0.1:8787", "127.0.0.1:8787"),
+                ("https", "gw.example.test:443", "gw.example.test"),
+            ] {
                 for (method, query, headers) in &cases {
                     let query = q(query);
                     let path = object_path("bkt", "dir/a b+c~ü.bin", false);
@@ -374,7 +387,9 @@ mod round_trip {
                     }
                     // another method, or after expiry, fails
                     let other = if *method == "GET" { "PUT" } else { "GET" };
-                    assert!(verify(&browser_request(other, &url, sent_host, headers), &keys(), &VerifyOptions::s3("us-east-1", NOW)).is_err());
+                    assert!(
+                        verify(&browser_request(other, &url, sent_host, headers), &keys(), &VerifyOptions::s3("us-east-1", NOW)).is_err()
+                    );
                     assert!(verify(&req, &keys(), &VerifyOptions::s3("us-east-1", NOW + 901)).is_err());
                 }
             }
@@ -387,8 +402,22 @@ mod round_trip {
             for (method, payload, query, headers) in [
                 ("GET", EMPTY, vec![], vec![("range", "bytes=0-99")]),
                 ("GET", EMPTY, vec![("list-type", "2"), ("prefix", "a b/"), ("continuation-token", "x+y=")], vec![]),
-                ("PUT", "UNSIGNED-PAYLOAD", vec![("partNumber", "1"), ("uploadId", "u")], vec![("content-length", "5"), ("content-md5", "XUFAKrxLKna5cZ2REBfFkg==")]),
-                ("PUT", "STREAMING-UNSIGNED-PAYLOAD-TRAILER", vec![], vec![("content-encoding", "aws-chunked"), ("x-amz-decoded-content-length", "12"), ("x-amz-trailer", "x-amz-checksum-crc32")]),
+                (
+                    "PUT",
+                    "UNSIGNED-PAYLOAD",
+                    vec![("partNumber", "1"), ("uploadId", "u")],
+                    vec![("content-length", "5"), ("content-md5", "XUFAKrxLKna5cZ2REBfFkg==")],
+                ),
+                (
+                    "PUT",
+                    "STREAMING-UNSIGNED-PAYLOAD-TRAILER",
+                    vec![],
+                    vec![
+                        ("content-encoding", "aws-chunked"),
+                        ("x-amz-decoded-content-length", "12"),
+                        ("x-amz-trailer", "x-amz-checksum-crc32"),
+                    ],
+                ),
                 ("POST", EMPTY, vec![("uploads", "")], vec![("content-type", "image/png"), ("x-amz-meta-Owner", "Alice  Smith")]),
             ] {
                 let query = q(&query);
@@ -434,7 +463,8 @@ mod round_trip {
             ("x-amz-storage-class", "REDUCED_REDUNDANCY"),
         ];
         let no_query = Vec::new();
-        let t = Target { method: "PUT", scheme: "https", host: "s3.amazonaws.com", path: "/examplebucket/chunkObject.txt", query: &no_query };
+        let t =
+            Target { method: "PUT", scheme: "https", host: "s3.amazonaws.com", path: "/examplebucket/chunkObject.txt", query: &no_query };
         let sent = Headers::from_pairs(headers);
         let out = sign_headers(&t, &sent, "STREAMING-AWS4-HMAC-SHA256-PAYLOAD", &doc_creds(), "us-east-1", DOC_NOW);
         let mut h = Headers::from_pairs([("host", "s3.amazonaws.com")]);
@@ -455,7 +485,12 @@ mod round_trip {
             body.extend_from_slice(b"\r\n");
         }
         let mut dec = ChunkedDecoder::new(
-            ChunkMode::Signed { signing_key: v.signing_key, amz_date: v.amz_date.clone(), scope: v.scope.clone(), seed_signature: v.signature.clone() },
+            ChunkMode::Signed {
+                signing_key: v.signing_key,
+                amz_date: v.amz_date.clone(),
+                scope: v.scope.clone(),
+                seed_signature: v.signature.clone(),
+            },
             false,
         );
         let mut outb = Vec::new();

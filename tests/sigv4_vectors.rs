@@ -5,11 +5,11 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use bagroom::http::{Headers, RequestParts};
 use bagroom::auth::verify::{verify, AuthKind, Payload, VerifyOptions};
+use bagroom::http::{Headers, RequestParts};
 use bagroom::sigv4::{
-    canonical_headers, canonical_query, canonical_request, canonical_uri, scope, sha256_hex, signature, signing_key,
-    string_to_sign, UriMode,
+    canonical_headers, canonical_query, canonical_request, canonical_uri, scope, sha256_hex, signature, signing_key, string_to_sign,
+    UriMode,
 };
 use bagroom::time::{amz_date, parse_amz_date, parse_iso8601};
 
@@ -125,7 +125,11 @@ fn crt_v4_every_case_header_and_query() {
             Some(h) => h.to_string(),
             None => sha256_hex(&sreq.body),
         };
-        assert_eq!(ctx["sign_body"].as_bool().unwrap(), sreq.parts.headers.get("x-amz-content-sha256").is_some(), "{name}: sign_body adds x-amz-content-sha256");
+        assert_eq!(
+            ctx["sign_body"].as_bool().unwrap(),
+            sreq.parts.headers.get("x-amz-content-sha256").is_some(),
+            "{name}: sign_body adds x-amz-content-sha256"
+        );
         let creq = creq_of(&sreq.parts, &signed, &payload_hash, mode);
         assert_eq!(creq, read(&dir.join("header-canonical-request.txt")), "{name}: header canonical request");
         let sts = string_to_sign(&amz, &sc, &creq);
@@ -137,7 +141,8 @@ fn crt_v4_every_case_header_and_query() {
 
         // verify(): S3 requires x-amz-content-sha256 on header-signed requests; the
         // generic-service vectors only carry it when the body is signed.
-        let opts = VerifyOptions { region, service, now: t, allow_sigv2: false, max_skew_secs: 900, uri_mode: mode, virtual_host_bucket: None };
+        let opts =
+            VerifyOptions { region, service, now: t, allow_sigv2: false, max_skew_secs: 900, uri_mode: mode, virtual_host_bucket: None };
         let keys = vec![(akid.to_string(), secret.to_string())];
         match verify(&sreq.parts, &keys, &opts) {
             Ok(Some(v)) => {
@@ -148,7 +153,11 @@ fn crt_v4_every_case_header_and_query() {
             }
             Err(e) => {
                 assert!(!ctx["sign_body"].as_bool().unwrap(), "{name}: {e}");
-                assert_eq!((e.code, e.message.as_str()), ("InvalidRequest", "Missing required header for this request: x-amz-content-sha256"), "{name}");
+                assert_eq!(
+                    (e.code, e.message.as_str()),
+                    ("InvalidRequest", "Missing required header for this request: x-amz-content-sha256"),
+                    "{name}"
+                );
             }
             Ok(None) => panic!("{name}: signature not seen"),
         }
@@ -383,7 +392,14 @@ fn s3_documentation_examples_through_verify() {
     }
     println!("s3-doc-examples: {n} cases verified (step functions and verify())");
     assert_eq!(n, 6);
-    for want in ["get-object-range", "put-object", "get-bucket-lifecycle", "list-objects", "presigned-get-object", "put-object-streaming-signed-chunks"] {
+    for want in [
+        "get-object-range",
+        "put-object",
+        "get-bucket-lifecycle",
+        "list-objects",
+        "presigned-get-object",
+        "put-object-streaming-signed-chunks",
+    ] {
         assert!(cases.contains_key(want), "{want}");
     }
 }

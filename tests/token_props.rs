@@ -114,32 +114,37 @@ fn arb_allowed() -> impl Strategy<Value = (Claims, String, Method, String, Optio
             prop::collection::vec(any::<u8>(), 0..=32),
         ),
     )
-        .prop_map(|((kid, now, exp_raw, nbf_back, extra_methods, method, bucket, other_bucket), (prefix, k1, k2, ip, max_bytes, cts, no_ow, jti))| {
-            let exp = now + 1 + exp_raw % (u64::MAX - now - 1);
-            let nbf = (now + 60).saturating_sub(nbf_back);
-            let methods = Methods::from_bits(extra_methods & 0x7f).unwrap().union(method.into());
-            let scope = if prefix || method == Method::List { Scope::Prefix(k1.clone()) } else { Scope::Exact(k1.clone()) };
-            let key = match &scope {
-                Scope::Exact(k) => k.clone(),
-                Scope::Prefix(p) => format!("{p}{k2}"),
-            };
-            let access_bucket = if bucket.is_empty() { other_bucket } else { bucket.clone() };
-            let client_ip = ip.map(|n| n.addr().to_string());
-            let claims = Claims {
-                kid: kid.to_string(),
-                exp,
-                nbf,
-                methods,
-                bucket,
-                scope,
-                ip,
-                max_bytes,
-                content_types: cts.into_iter().map(String::from).collect(),
-                no_overwrite: no_ow,
-                jti,
-            };
-            (claims, access_bucket, method, key, client_ip, now)
-        })
+        .prop_map(
+            |(
+                (kid, now, exp_raw, nbf_back, extra_methods, method, bucket, other_bucket),
+                (prefix, k1, k2, ip, max_bytes, cts, no_ow, jti),
+            )| {
+                let exp = now + 1 + exp_raw % (u64::MAX - now - 1);
+                let nbf = (now + 60).saturating_sub(nbf_back);
+                let methods = Methods::from_bits(extra_methods & 0x7f).unwrap().union(method.into());
+                let scope = if prefix || method == Method::List { Scope::Prefix(k1.clone()) } else { Scope::Exact(k1.clone()) };
+                let key = match &scope {
+                    Scope::Exact(k) => k.clone(),
+                    Scope::Prefix(p) => format!("{p}{k2}"),
+                };
+                let access_bucket = if bucket.is_empty() { other_bucket } else { bucket.clone() };
+                let client_ip = ip.map(|n| n.addr().to_string());
+                let claims = Claims {
+                    kid: kid.to_string(),
+                    exp,
+                    nbf,
+                    methods,
+                    bucket,
+                    scope,
+                    ip,
+                    max_bytes,
+                    content_types: cts.into_iter().map(String::from).collect(),
+                    no_overwrite: no_ow,
+                    jti,
+                };
+                (claims, access_bucket, method, key, client_ip, now)
+            },
+        )
 }
 
 fn flip_char(t: &str, i: usize, pick: u8) -> String {
@@ -298,18 +303,8 @@ fn arb_request() -> impl Strategy<Value = NarrowRequest> {
             prop::collection::vec(any::<u8>(), 0..4),
         ),
     )
-        .prop_map(|((kid, exp, nbf, methods, bucket, scope), (ip, max_bytes, content_types, no_overwrite, jti_suffix))| NarrowRequest {
-            kid,
-            exp,
-            nbf,
-            methods,
-            bucket,
-            scope,
-            ip,
-            max_bytes,
-            content_types,
-            no_overwrite,
-            jti_suffix,
+        .prop_map(|((kid, exp, nbf, methods, bucket, scope), (ip, max_bytes, content_types, no_overwrite, jti_suffix))| {
+            NarrowRequest { kid, exp, nbf, methods, bucket, scope, ip, max_bytes, content_types, no_overwrite, jti_suffix }
         })
 }
 
@@ -327,9 +322,24 @@ fn arb_probe() -> impl Strategy<Value = Probe> {
     (
         prop::sample::select(vec!["demo", "other", ""]),
         small_key(),
-        prop::option::of(prop::sample::select(vec!["10.1.2.3", "10.1.9.9", "10.200.0.1", "8.8.8.8", "2001:db8:1::5", "2001:db8:2::5", "::1", "::ffff:10.1.2.3"])),
+        prop::option::of(prop::sample::select(vec![
+            "10.1.2.3",
+            "10.1.9.9",
+            "10.200.0.1",
+            "8.8.8.8",
+            "2001:db8:1::5",
+            "2001:db8:2::5",
+            "::1",
+            "::ffff:10.1.2.3",
+        ])),
         0u64..130,
-        prop::option::of(prop::sample::select(vec!["image/png", "IMAGE/GIF", "text/plain; charset=utf-8", "text/html", "application/vnd.a+json"])),
+        prop::option::of(prop::sample::select(vec![
+            "image/png",
+            "IMAGE/GIF",
+            "text/plain; charset=utf-8",
+            "text/html",
+            "application/vnd.a+json",
+        ])),
         prop::option::of(0u64..12),
     )
         .prop_map(|(bucket, key, ip, now, ct, size)| Probe { bucket, key, ip, now, ct, size })
@@ -381,7 +391,11 @@ fn narrowing_property_is_not_vacuous() {
         no_overwrite: false,
         jti: vec![1],
     };
-    let child = token::narrow(&parent, &NarrowRequest { scope: Some(Scope::Exact("a/b".into())), methods: Some(Methods::PUT), ..Default::default() }).unwrap();
+    let child = token::narrow(
+        &parent,
+        &NarrowRequest { scope: Some(Scope::Exact("a/b".into())), methods: Some(Methods::PUT), ..Default::default() },
+    )
+    .unwrap();
     let a = Access { method: Method::Put, bucket: "demo", key: "a/b", client_ip: Some("10.1.2.3"), now: 5 };
     assert!(check_access(&child, &[], &a).is_ok());
     assert!(check_access(&child, &[vec![1]], &a).is_err(), "revoking the parent revokes the child");
@@ -399,8 +413,23 @@ fn cli_mints_the_doc_example_and_verifies_it() {
     let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/token-format.md")).unwrap();
     let doc_token = doc_value(&doc, "<!-- example:token -->");
     let (rc, out, _) = cli(&[
-        "mint", "--keys", EXAMPLE_KEYS, "--bucket", "demo", "--key", "cats/tabby.jpg", "--methods", "GET,HEAD",
-        "--exp", "1767225600", "--nbf", "1767222000", "--id", "0123456789abcdef", "--now", "1767223800",
+        "mint",
+        "--keys",
+        EXAMPLE_KEYS,
+        "--bucket",
+        "demo",
+        "--key",
+        "cats/tabby.jpg",
+        "--methods",
+        "GET,HEAD",
+        "--exp",
+        "1767225600",
+        "--nbf",
+        "1767222000",
+        "--id",
+        "0123456789abcdef",
+        "--now",
+        "1767223800",
     ]);
     assert_eq!(rc, 0);
     assert_eq!(out, format!("{doc_token}\n"), "mint prints only the token");
@@ -420,7 +449,10 @@ fn cli_mints_the_doc_example_and_verifies_it() {
     let (rc, out, _) = cli(&["inspect", &doc_token]);
     assert_eq!(rc, 0);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
-    assert_eq!((v["key"].as_str(), v["jti"].as_str(), v["methods"][1].as_str()), (Some("cats/tabby.jpg"), Some("0123456789abcdef"), Some("HEAD")));
+    assert_eq!(
+        (v["key"].as_str(), v["jti"].as_str(), v["methods"][1].as_str()),
+        (Some("cats/tabby.jpg"), Some("0123456789abcdef"), Some("HEAD"))
+    );
 
     // random ids by default, and short secrets refused without echoing them
     let (_, a, _) = cli(&["mint", "--keys", EXAMPLE_KEYS, "--prefix", ""]);

@@ -2,12 +2,12 @@
 //! signed with the SigV4 step functions verifies (header and query form); any single
 //! change to a signed part fails; arbitrary input never panics.
 
+use bagroom::auth::verify::{verify, AuthKind, VerifyOptions};
 use bagroom::encoding::uri_encode;
 use bagroom::http::{Headers, RequestParts};
-use bagroom::auth::verify::{verify, AuthKind, VerifyOptions};
 use bagroom::sigv4::{
-    canonical_headers, canonical_query, canonical_request, canonical_uri, scope, sha256_hex, signature, signing_key,
-    string_to_sign, UriMode,
+    canonical_headers, canonical_query, canonical_request, canonical_uri, scope, sha256_hex, signature, signing_key, string_to_sign,
+    UriMode,
 };
 use bagroom::time::amz_date;
 use proptest::prelude::*;
@@ -142,7 +142,13 @@ fn mutate(req: &RequestParts, c: &Case, which: usize, header_form: bool) -> (Req
                 m.query = "Z=1".into();
             } else {
                 let i = which / 7 % n;
-                m.query = m.query.split('&').enumerate().map(|(j, p)| if i == j { format!("{p}Z") } else { p.to_string() }).collect::<Vec<_>>().join("&");
+                m.query = m
+                    .query
+                    .split('&')
+                    .enumerate()
+                    .map(|(j, p)| if i == j { format!("{p}Z") } else { p.to_string() })
+                    .collect::<Vec<_>>()
+                    .join("&");
             }
         }
         3 => {
@@ -168,7 +174,11 @@ fn mutate(req: &RequestParts, c: &Case, which: usize, header_form: bool) -> (Req
         _ => {
             // the payload hash
             if header_form {
-                let v = if m.headers.get("x-amz-content-sha256") == Some("UNSIGNED-PAYLOAD") { sha256_hex(b"") } else { "UNSIGNED-PAYLOAD".into() };
+                let v = if m.headers.get("x-amz-content-sha256") == Some("UNSIGNED-PAYLOAD") {
+                    sha256_hex(b"")
+                } else {
+                    "UNSIGNED-PAYLOAD".into()
+                };
                 m.headers.insert("x-amz-content-sha256", v);
             } else {
                 m.query.push_str("&X-Amz-Content-Sha256=STREAMING-UNSIGNED-PAYLOAD-TRAILER");

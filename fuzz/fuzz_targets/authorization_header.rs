@@ -6,8 +6,8 @@
 //! `x-amz-date`, the next `x-amz-content-sha256`, the next the raw request target.
 #![no_main]
 
-use bagroom::http::{Headers, RequestParts};
 use bagroom::auth::verify::{verify, VerifyOptions};
+use bagroom::http::{Headers, RequestParts};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

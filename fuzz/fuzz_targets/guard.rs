@@ -16,6 +16,7 @@
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
+use bagroom::auth::token::{self, Claims, IpNet, Methods, Scope};
 use bagroom::auth::{authenticate, Keys, Principal};
 use bagroom::config::Config;
 use bagroom::guard::check::{s3_outcome, share_outcome, violations, Asked};
@@ -24,7 +25,6 @@ use bagroom::http::{Headers, RequestParts};
 use bagroom::s3::route::{route_with, virtual_host_bucket, Route, S3Op};
 use bagroom::sigv4::sign::{sign_headers, Target};
 use bagroom::sigv4::{payload_hash_is_valid, Credentials, UNSIGNED_PAYLOAD};
-use bagroom::auth::token::{self, Claims, IpNet, Methods, Scope};
 use libfuzzer_sys::fuzz_target;
 
 const NOW: u64 = 1_795_422_156;
@@ -94,7 +94,11 @@ fn trace() -> bool {
 fn summary(out: &bagroom::guard::check::Outcome) -> String {
     match out {
         bagroom::guard::check::Outcome::Denied(e) => format!("denied {} {}", e.status, e.code),
-        bagroom::guard::check::Outcome::Served(s) => format!("served, {} store request(s): {:?}", s.len(), s.iter().map(|s| format!("{} {}", s.req.method, s.req.url)).collect::<Vec<_>>()),
+        bagroom::guard::check::Outcome::Served(s) => format!(
+            "served, {} store request(s): {:?}",
+            s.len(),
+            s.iter().map(|s| format!("{} {}", s.req.method, s.req.url)).collect::<Vec<_>>()
+        ),
     }
 }
 
@@ -115,7 +119,8 @@ fuzz_target!(|data: &[u8]| {
         Some((h, b)) => (h, b.as_bytes().to_vec()),
         None => (rest, Vec::new()),
     };
-    let mut headers = Headers::from_pairs(head.split('\n').filter_map(|l| l.split_once(':')).map(|(k, v)| (k.trim().to_string(), v.trim().to_string())));
+    let mut headers =
+        Headers::from_pairs(head.split('\n').filter_map(|l| l.split_once(':')).map(|(k, v)| (k.trim().to_string(), v.trim().to_string())));
     let client_ip = (mode & 4 != 0).then_some("203.0.113.9");
     if mode & 3 != 0 && mode & 3 != 3 && headers.get("host").is_none() {
         headers.insert("host", "gw.example.test");
@@ -154,16 +159,17 @@ fuzz_target!(|data: &[u8]| {
 
     let parts = RequestParts::new(method, &path, &query, headers);
     let vb = virtual_host_bucket(&parts, cfg.virtual_host.as_deref());
-    let auth = |path_token: Option<&str>, virtual_bucket: Option<&str>| match authenticate(&parts, cfg, keys, path_token, virtual_bucket, NOW) {
-        Ok(p) => Some(p),
-        Err(e) => {
-            if trace() {
-                eprintln!("authentication: {} {}", e.code, e.message);
+    let auth =
+        |path_token: Option<&str>, virtual_bucket: Option<&str>| match authenticate(&parts, cfg, keys, path_token, virtual_bucket, NOW) {
+            Ok(p) => Some(p),
+            Err(e) => {
+                if trace() {
+                    eprintln!("authentication: {} {}", e.code, e.message);
+                }
+                assert!((400..600).contains(&e.status) && !e.code.is_empty() && e.code != "InternalError", "authentication error {e:?}");
+                None
             }
-            assert!((400..600).contains(&e.status) && !e.code.is_empty() && e.code != "InternalError", "authentication error {e:?}");
-            None
-        }
-    };
+        };
     let fail = |v: Vec<String>, principal: &Principal, out: &dyn std::fmt::Debug| {
         if !v.is_empty() {
             panic!("guard violation: {v:#?}\nrequest: {parts:#?}\nprincipal: {principal:#?}\noutcome: {out:#?}");

@@ -5,8 +5,8 @@
 //! the rest an `x-amz-*` header value.
 #![no_main]
 
-use bagroom::http::{Headers, RequestParts};
 use bagroom::auth::verify::{verify, VerifyOptions};
+use bagroom::http::{Headers, RequestParts};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

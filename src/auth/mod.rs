@@ -3,18 +3,17 @@
 //! `Authorization: Bearer`, or the `bagroom_token` cookie), or nothing at all for prefixes the
 //! configuration marks public.
 
-
 pub mod sigv2;
 pub mod token;
 pub mod verified;
 pub mod verify;
 
-use crate::config::Config;
-use crate::s3::error::S3Error;
-use crate::http::RequestParts;
-use crate::auth::verify::{verify, VerifyOptions, Verified};
-use crate::sigv4::UriMode;
 use crate::auth::token::{Claims, TokenKeys};
+use crate::auth::verify::{verify, Verified, VerifyOptions};
+use crate::config::Config;
+use crate::http::RequestParts;
+use crate::s3::error::S3Error;
+use crate::sigv4::UriMode;
 
 /// Name of the cookie a token link sets so that a page's sub-requests are authorised.
 pub const TOKEN_COOKIE: &str = "bagroom_token";
@@ -96,8 +95,7 @@ pub struct Keys {
 
 impl Keys {
     pub fn from_config(cfg: &Config) -> Result<Keys, S3Error> {
-        let token_keys =
-            TokenKeys::parse(&cfg.token_keys).map_err(|e| S3Error::config(format!("setting BAGROOM_TOKEN_KEYS: {e}")))?;
+        let token_keys = TokenKeys::parse(&cfg.token_keys).map_err(|e| S3Error::config(format!("setting BAGROOM_TOKEN_KEYS: {e}")))?;
         let revoked = crate::auth::token::parse_revoked(&cfg.revoked_tokens.join(","))
             .map_err(|e| S3Error::config(format!("setting BAGROOM_REVOKED_TOKENS: {e}")))?;
         Ok(Keys { token_keys, revoked })
@@ -147,7 +145,8 @@ pub fn authenticate(
 }
 
 /// Values clients send (and some sign) in `Accept-Encoding`.
-const ACCEPT_ENCODINGS: &[&str] = &["gzip", "identity", "gzip, deflate", "gzip,deflate", "br", "gzip, deflate, br", "deflate, gzip", "*", ""];
+const ACCEPT_ENCODINGS: &[&str] =
+    &["gzip", "identity", "gzip, deflate", "gzip,deflate", "br", "gzip, deflate, br", "deflate, gzip", "*", ""];
 
 /// Does the request's SigV4 signature cover `accept-encoding` (rclone signs it)?
 fn signs_accept_encoding(req: &RequestParts) -> bool {
@@ -189,9 +188,14 @@ mod tests {
 
     #[test]
     fn token_sources_in_order() {
-        let q = RequestParts::from_target("GET", "/b/k?token=Q", Headers::from_pairs([("authorization", "Bearer B"), ("cookie", "a=1; bagroom_token=C")]));
+        let q = RequestParts::from_target(
+            "GET",
+            "/b/k?token=Q",
+            Headers::from_pairs([("authorization", "Bearer B"), ("cookie", "a=1; bagroom_token=C")]),
+        );
         assert_eq!(find_token(&q), Some(("Q".into(), TokenSource::Query)));
-        let b = RequestParts::from_target("GET", "/b/k", Headers::from_pairs([("authorization", "Bearer B"), ("cookie", "bagroom_token=C")]));
+        let b =
+            RequestParts::from_target("GET", "/b/k", Headers::from_pairs([("authorization", "Bearer B"), ("cookie", "bagroom_token=C")]));
         assert_eq!(find_token(&b), Some(("B".into(), TokenSource::Bearer)));
         let c = RequestParts::from_target("GET", "/b/k", Headers::from_pairs([("cookie", "x=y; bagroom_token=C")]));
         assert_eq!(find_token(&c), Some(("C".into(), TokenSource::Cookie)));
@@ -218,12 +222,18 @@ mod tests {
         let sign = |ae: &str| {
             use crate::sigv4::{canonical_headers, canonical_request, scope, signature, signing_key, string_to_sign};
             let amz = crate::time::amz_date(now);
-            let mut h = Headers::from_pairs([("host", "gw:8787"), ("accept-encoding", ae), ("x-amz-date", amz.as_str()), ("x-amz-content-sha256", crate::sigv4::EMPTY_SHA256)]);
+            let mut h = Headers::from_pairs([
+                ("host", "gw:8787"),
+                ("accept-encoding", ae),
+                ("x-amz-date", amz.as_str()),
+                ("x-amz-content-sha256", crate::sigv4::EMPTY_SHA256),
+            ]);
             let names = ["accept-encoding", "host", "x-amz-content-sha256", "x-amz-date"];
             let ch = canonical_headers(&h, &names).unwrap();
             let creq = canonical_request("GET", "/b/k", "", &ch, &names.join(";"), crate::sigv4::EMPTY_SHA256);
             let sc = scope(&crate::time::short_date(now), "us-east-1", "s3");
-            let sig = signature(&signing_key("gwsecret", &crate::time::short_date(now), "us-east-1", "s3"), &string_to_sign(&amz, &sc, &creq));
+            let sig =
+                signature(&signing_key("gwsecret", &crate::time::short_date(now), "us-east-1", "s3"), &string_to_sign(&amz, &sc, &creq));
             h.insert("authorization", format!("AWS4-HMAC-SHA256 Credential=GW/{sc}, SignedHeaders={}, Signature={sig}", names.join(";")));
             h
         };
@@ -235,8 +245,19 @@ mod tests {
         // without the retry this request would fail: the received value is not the signed one
         let mut h = sign("gzip");
         h.insert("accept-encoding", "br, gzip");
-        let opts = VerifyOptions { region: "us-east-1", service: "s3", now, allow_sigv2: true, max_skew_secs: 900, uri_mode: UriMode::S3, virtual_host_bucket: None };
-        assert_eq!(verify(&RequestParts::from_target("GET", "/b/k", h.clone()), &cfg.access_keys, &opts).unwrap_err().code, "SignatureDoesNotMatch");
+        let opts = VerifyOptions {
+            region: "us-east-1",
+            service: "s3",
+            now,
+            allow_sigv2: true,
+            max_skew_secs: 900,
+            uri_mode: UriMode::S3,
+            virtual_host_bucket: None,
+        };
+        assert_eq!(
+            verify(&RequestParts::from_target("GET", "/b/k", h.clone()), &cfg.access_keys, &opts).unwrap_err().code,
+            "SignatureDoesNotMatch"
+        );
         // a tampered request still fails
         h.insert("x-amz-date", &crate::time::amz_date(now + 1));
         let req = RequestParts::from_target("GET", "/b/k", h);

@@ -31,9 +31,9 @@ use base64::Engine as _;
 use hmac::{Hmac, Mac};
 use sha1::Sha1;
 
+use super::verified::{invalid_access_key_id, signature_does_not_match, AuthKind, Payload, SecretLookup, Verified, VerifyOptions};
 use crate::http::RequestParts;
 use crate::sigv4::signature::constant_time_eq;
-use super::verified::{invalid_access_key_id, signature_does_not_match, AuthKind, Payload, SecretLookup, Verified, VerifyOptions};
 use crate::time::iso8601;
 use crate::S3Error;
 
@@ -145,7 +145,14 @@ pub fn canonical_amz_headers(headers: &[(String, String)]) -> String {
 }
 
 /// The SigV2 string to sign (`expires` is the `Expires` value, or `Date` for headers).
-pub fn string_to_sign(method: &str, content_md5: &str, content_type: &str, expires: &str, canonical_amz_headers: &str, canonical_resource: &str) -> String {
+pub fn string_to_sign(
+    method: &str,
+    content_md5: &str,
+    content_type: &str,
+    expires: &str,
+    canonical_amz_headers: &str,
+    canonical_resource: &str,
+) -> String {
     format!("{method}\n{content_md5}\n{content_type}\n{expires}\n{canonical_amz_headers}{canonical_resource}")
 }
 
@@ -175,7 +182,8 @@ fn is_amz(name: &str) -> bool {
 /// A query parameter name as an error message may show it: control and non-ASCII
 /// characters escaped, at most 64 characters.
 fn shown(name: &str) -> String {
-    let mut out: String = name.chars().take(64).flat_map(|c| if c == ' ' || c.is_ascii_graphic() { vec![c] } else { c.escape_default().collect() }).collect();
+    let mut out: String =
+        name.chars().take(64).flat_map(|c| if c == ' ' || c.is_ascii_graphic() { vec![c] } else { c.escape_default().collect() }).collect();
     if name.chars().nth(64).is_some() {
         out.push_str("...");
     }
@@ -204,12 +212,17 @@ pub fn check_unsigned_parameters(pairs: &[(String, String)]) -> Result<(), S3Err
         }
         let why = if name.eq_ignore_ascii_case(TOKEN_PARAM) {
             "a share token cannot be combined with an AWS signature"
-        } else if SUB_RESOURCES.iter().any(|s| s.eq_ignore_ascii_case(name)) || name.get(..9).is_some_and(|p| p.eq_ignore_ascii_case("response-")) {
+        } else if SUB_RESOURCES.iter().any(|s| s.eq_ignore_ascii_case(name))
+            || name.get(..9).is_some_and(|p| p.eq_ignore_ascii_case("response-"))
+        {
             "sub-resource and response-* parameters are signed only under their exact, case-sensitive S3 names"
         } else {
             continue;
         };
-        return Err(S3Error::access_denied(format!("Query parameter '{}' is not signed by this Signature Version 2 URL; {why}.", shown(name))));
+        return Err(S3Error::access_denied(format!(
+            "Query parameter '{}' is not signed by this Signature Version 2 URL; {why}.",
+            shown(name)
+        )));
     }
     Ok(())
 }
@@ -218,7 +231,8 @@ pub fn check_unsigned_parameters(pairs: &[(String, String)]) -> Result<(), S3Err
 /// parameter if present, else the header. Every value sent, in the query or as a header,
 /// must be that same value (a second, different one would not be signed).
 fn signed_value(req: &RequestParts, pairs: &[(String, String)], name: &str) -> Result<String, ()> {
-    let mut values = pairs.iter().filter(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.trim()).chain(req.headers.get_all(name).map(str::trim));
+    let mut values =
+        pairs.iter().filter(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.trim()).chain(req.headers.get_all(name).map(str::trim));
     match values.next() {
         None => Ok(String::new()),
         Some(first) if values.all(|v| v == first) => Ok(first.to_string()),
@@ -251,7 +265,12 @@ fn amz_headers(req: &RequestParts, pairs: &[(String, String)]) -> Result<Vec<(St
 }
 
 /// Verify a SigV2 presigned URL. `pairs` are the request's decoded query parameters.
-pub fn verify_query(req: &RequestParts, pairs: &[(String, String)], keys: &dyn SecretLookup, opts: &VerifyOptions) -> Result<Verified, S3Error> {
+pub fn verify_query(
+    req: &RequestParts,
+    pairs: &[(String, String)],
+    keys: &dyn SecretLookup,
+    opts: &VerifyOptions,
+) -> Result<Verified, S3Error> {
     if !opts.allow_sigv2 {
         return Err(disabled());
     }
@@ -265,10 +284,11 @@ pub fn verify_query(req: &RequestParts, pairs: &[(String, String)], keys: &dyn S
     let akid = one("AWSAccessKeyId")?;
     let provided = one("Signature")?;
     let expires_s = one("Expires")?;
-    let expires: u64 = match (expires_s.len() <= 12 && !expires_s.is_empty() && expires_s.bytes().all(|b| b.is_ascii_digit()), expires_s.parse()) {
-        (true, Ok(e)) => e,
-        _ => return Err(S3Error::access_denied("Invalid date (should be seconds since epoch): ".to_string() + expires_s)),
-    };
+    let expires: u64 =
+        match (expires_s.len() <= 12 && !expires_s.is_empty() && expires_s.bytes().all(|b| b.is_ascii_digit()), expires_s.parse()) {
+            (true, Ok(e)) => e,
+            _ => return Err(S3Error::access_denied("Invalid date (should be seconds since epoch): ".to_string() + expires_s)),
+        };
     if opts.now > expires {
         return Err(S3Error::access_denied("Request has expired").with("Expires", iso8601(expires)).with("ServerTime", iso8601(opts.now)));
     }

@@ -214,4 +214,3 @@ pub(crate) fn invalid_access_key_id(access_key_id: &str) -> S3Error {
     S3Error::new(403, "InvalidAccessKeyId", "The AWS Access Key Id you provided does not exist in our records.")
         .with("AWSAccessKeyId", access_key_id)
 }
-

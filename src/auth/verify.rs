@@ -17,12 +17,12 @@
 //! Every failure is the S3 error S3 itself would return, with the same extra elements.
 //! Nothing here panics on any input.
 
+use crate::http::{Headers, RequestParts};
 use crate::sigv4::canonical_request::{canonical_headers, canonical_query, canonical_request, canonical_uri};
 use crate::sigv4::signature::{constant_time_eq, signature};
 use crate::sigv4::signing_key::{signing_key, TERMINATOR};
 use crate::sigv4::string_to_sign::{scope, string_to_sign, ALGORITHM};
 use crate::sigv4::UNSIGNED_PAYLOAD;
-use crate::http::{Headers, RequestParts};
 use crate::time::{amz_date, iso8601, parse_amz_date, parse_http_date};
 use crate::S3Error;
 
@@ -212,13 +212,7 @@ struct Credential<'a> {
 
 fn parse_credential(c: &str) -> Option<Credential<'_>> {
     let mut it = c.split('/');
-    let cred = Credential {
-        access_key_id: it.next()?,
-        date: it.next()?,
-        region: it.next()?,
-        service: it.next()?,
-        terminator: it.next()?,
-    };
+    let cred = Credential { access_key_id: it.next()?, date: it.next()?, region: it.next()?, service: it.next()?, terminator: it.next()? };
     if it.next().is_some() {
         return None;
     }
@@ -247,10 +241,15 @@ fn check_scope(cred: &Credential, amz: &str, opts: &VerifyOptions, w: Where) -> 
     }
     let req_date = amz.get(..8).unwrap_or("");
     if cred.date != req_date {
-        return Err(scope_error(w, format!("Invalid credential date \"{}\". This date is not the same as X-Amz-Date: \"{req_date}\".", cred.date)));
+        return Err(scope_error(
+            w,
+            format!("Invalid credential date \"{}\". This date is not the same as X-Amz-Date: \"{req_date}\".", cred.date),
+        ));
     }
     if cred.region != opts.region {
-        return Err(scope_error(w, format!("the region '{}' is wrong; expecting '{}'", cred.region, opts.region)).with("Region", opts.region));
+        return Err(
+            scope_error(w, format!("the region '{}' is wrong; expecting '{}'", cred.region, opts.region)).with("Region", opts.region)
+        );
     }
     if cred.service != opts.service {
         return Err(scope_error(w, format!("incorrect service \"{}\". This endpoint belongs to \"{}\".", cred.service, opts.service)));
@@ -299,7 +298,8 @@ fn check_amz_headers_signed(req: &RequestParts, signed: &[String]) -> Result<(),
     }
     unsigned.sort_unstable();
     unsigned.dedup();
-    Err(S3Error::access_denied("There were headers present in the request which were not signed").with("HeadersNotSigned", unsigned.join(", ")))
+    Err(S3Error::access_denied("There were headers present in the request which were not signed")
+        .with("HeadersNotSigned", unsigned.join(", ")))
 }
 
 /// Steps 3 and 4: rebuild the canonical request, sign it, compare in constant time.
@@ -379,9 +379,8 @@ fn verify_header(
     opts: &VerifyOptions,
 ) -> Result<Verified, S3Error> {
     let (cred_s, signed_s, sig) = parse_authorization(auth)?;
-    let cred = parse_credential(cred_s).ok_or_else(|| {
-        header_malformed("the Credential is mal-formed; expecting \"<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request\".")
-    })?;
+    let cred = parse_credential(cred_s)
+        .ok_or_else(|| header_malformed("the Credential is mal-formed; expecting \"<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request\"."))?;
 
     // The request date: X-Amz-Date, else Date.
     let no_date = || S3Error::access_denied("AWS authentication requires a valid Date or x-amz-date header");
@@ -398,10 +397,14 @@ fn verify_header(
     };
     check_scope(&cred, &amz, opts, Where::Header)?;
     if t.abs_diff(opts.now) > opts.max_skew_secs {
-        return Err(S3Error::new(403, "RequestTimeTooSkewed", "The difference between the request time and the current time is too large.")
-            .with("RequestTime", raw_date)
-            .with("ServerTime", iso8601(opts.now))
-            .with("MaxAllowedSkewMilliseconds", (opts.max_skew_secs.saturating_mul(1000)).to_string()));
+        return Err(S3Error::new(
+            403,
+            "RequestTimeTooSkewed",
+            "The difference between the request time and the current time is too large.",
+        )
+        .with("RequestTime", raw_date)
+        .with("ServerTime", iso8601(opts.now))
+        .with("MaxAllowedSkewMilliseconds", (opts.max_skew_secs.saturating_mul(1000)).to_string()));
     }
 
     let payload_hash = req
@@ -434,7 +437,12 @@ fn verify_header(
     })
 }
 
-fn verify_query(req: &RequestParts, pairs: &[(String, String)], keys: &dyn SecretLookup, opts: &VerifyOptions) -> Result<Verified, S3Error> {
+fn verify_query(
+    req: &RequestParts,
+    pairs: &[(String, String)],
+    keys: &dyn SecretLookup,
+    opts: &VerifyOptions,
+) -> Result<Verified, S3Error> {
     const REQUIRED: &str = "Query-string authentication version 4 requires the X-Amz-Algorithm, X-Amz-Credential, X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and X-Amz-Expires parameters.";
     let get = |name: &str| -> Result<&str, S3Error> {
         match single(pairs, name) {
@@ -480,9 +488,7 @@ fn verify_query(req: &RequestParts, pairs: &[(String, String)], keys: &dyn Secre
             .with("ServerTime", iso8601(opts.now)));
     }
     if t > opts.now.saturating_add(opts.max_skew_secs) {
-        return Err(S3Error::access_denied("Request is not valid yet")
-            .with("X-Amz-Date", amz)
-            .with("ServerTime", iso8601(opts.now)));
+        return Err(S3Error::access_denied("Request is not valid yet").with("X-Amz-Date", amz).with("ServerTime", iso8601(opts.now)));
     }
 
     let payload_hash = match single(pairs, "X-Amz-Content-Sha256") {

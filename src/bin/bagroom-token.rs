@@ -112,7 +112,9 @@ impl Args {
     }
 
     fn u64(&self, name: &str) -> Result<Option<u64>, Fail> {
-        self.one(name)?.map(|v| v.trim().parse::<u64>().map_err(|_| usage(format!("--{name}: not a non-negative integer: {v:?}")))).transpose()
+        self.one(name)?
+            .map(|v| v.trim().parse::<u64>().map_err(|_| usage(format!("--{name}: not a non-negative integer: {v:?}"))))
+            .transpose()
     }
 
     fn now(&self) -> Result<u64, Fail> {
@@ -164,7 +166,23 @@ fn random_id() -> Result<Vec<u8>, String> {
 fn mint(argv: &[String]) -> Result<(), Fail> {
     let a = Args::parse(
         argv,
-        &["keys", "kid", "bucket", "key", "prefix", "methods", "ttl", "exp", "nbf", "ip", "max-bytes", "content-type", "no-overwrite", "id", "now"],
+        &[
+            "keys",
+            "kid",
+            "bucket",
+            "key",
+            "prefix",
+            "methods",
+            "ttl",
+            "exp",
+            "nbf",
+            "ip",
+            "max-bytes",
+            "content-type",
+            "no-overwrite",
+            "id",
+            "now",
+        ],
     )?;
     if !a.positional.is_empty() {
         return Err(usage(format!("unexpected argument {:?}", a.positional[0])));
@@ -190,7 +208,8 @@ fn mint(argv: &[String]) -> Result<(), Fail> {
     claims.nbf = a.u64("nbf")?.unwrap_or(0);
     claims.ip = a.one("ip")?.map(|s| IpNet::parse(s).map_err(|e| usage(format!("--ip: {e}")))).transpose()?;
     claims.max_bytes = a.u64("max-bytes")?;
-    claims.content_types = a.all("content-type").iter().flat_map(|v| v.split(',')).map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
+    claims.content_types =
+        a.all("content-type").iter().flat_map(|v| v.split(',')).map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
     claims.no_overwrite = a.switch("no-overwrite");
     claims.jti = match a.one("id")? {
         Some(h) => from_hex(h.trim()).ok_or_else(|| usage(format!("--id: not hex: {h:?}")))?,

@@ -142,11 +142,7 @@ impl CacheConfig {
         if !self.enabled {
             return 0;
         }
-        self.rules
-            .iter()
-            .filter(|r| key.starts_with(r.prefix.as_str()))
-            .max_by_key(|r| r.prefix.len())
-            .map_or(self.default_ttl, |r| r.ttl)
+        self.rules.iter().filter(|r| key.starts_with(r.prefix.as_str())).max_by_key(|r| r.prefix.len()).map_or(self.default_ttl, |r| r.ttl)
     }
 
     /// The effective size limit: `max_object_bytes` capped at the platform limit.
@@ -157,7 +153,9 @@ impl CacheConfig {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Storable {
-    Yes { ttl: u64 },
+    Yes {
+        ttl: u64,
+    },
     /// Reason, shown in a debug header.
     No(&'static str),
 }
@@ -184,7 +182,8 @@ pub fn storable(cfg: &CacheConfig, key: &str, status: u16, store_headers: &Heade
     if status != 200 {
         return Storable::No("status");
     }
-    let Some(len) = store_headers.get("content-length").map(str::trim).filter(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())) else {
+    let Some(len) = store_headers.get("content-length").map(str::trim).filter(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()))
+    else {
         return Storable::No("no-length");
     };
     match len.parse::<u64>() {
@@ -219,7 +218,13 @@ pub fn storable(cfg: &CacheConfig, key: &str, status: u16, store_headers: &Heade
 /// well-formed (digits, `first <= last < complete-length`); `*` lengths and
 /// unsatisfied-range forms are `None`.
 fn complete_length(content_range: &str) -> Option<u64> {
-    let digits = |s: &str| -> Option<u64> { if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) { s.parse().ok() } else { None } };
+    let digits = |s: &str| -> Option<u64> {
+        if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) {
+            s.parse().ok()
+        } else {
+            None
+        }
+    };
     let rest = content_range.trim().strip_prefix("bytes ")?;
     let (range, total) = rest.split_once('/')?;
     let (first, last) = range.split_once('-')?;
@@ -237,7 +242,14 @@ pub fn fill_after_range(cfg: &CacheConfig, key: &str, partial_headers: &Headers)
     let mut cr = partial_headers.get_all("content-range");
     let (Some(cr), None) = (cr.next(), cr.next()) else { return false };
     let Some(total) = complete_length(cr) else { return false };
-    let mut whole = Headers(partial_headers.0.iter().filter(|(k, _)| !k.eq_ignore_ascii_case("content-range") && !k.eq_ignore_ascii_case("content-length")).cloned().collect());
+    let mut whole = Headers(
+        partial_headers
+            .0
+            .iter()
+            .filter(|(k, _)| !k.eq_ignore_ascii_case("content-range") && !k.eq_ignore_ascii_case("content-length"))
+            .cloned()
+            .collect(),
+    );
     whole.insert("content-length", total.to_string());
     matches!(storable(cfg, key, 200, &whole), Storable::Yes { .. })
 }
@@ -400,8 +412,14 @@ mod tests {
         assert_eq!(storable(&cfg, "a", 200, &h(&[])), Storable::No("no-length"));
         assert_eq!(storable(&cfg, "a", 200, &h(&[("content-length", "101")])), Storable::No("too-large"));
         assert_eq!(storable(&cfg, "a", 200, &h(&[("content-length", "-1")])), Storable::No("no-length"));
-        assert_eq!(storable(&cfg, "a", 200, &h(&[("content-length", "1"), ("cache-control", "Private=\"x\", max-age=5")])), Storable::No("private"));
-        assert_eq!(storable(&cfg, "a", 200, &h(&[("content-length", "1"), ("cache-control", "max-age=5"), ("cache-control", "no-store")])), Storable::No("no-store"));
+        assert_eq!(
+            storable(&cfg, "a", 200, &h(&[("content-length", "1"), ("cache-control", "Private=\"x\", max-age=5")])),
+            Storable::No("private")
+        );
+        assert_eq!(
+            storable(&cfg, "a", 200, &h(&[("content-length", "1"), ("cache-control", "max-age=5"), ("cache-control", "no-store")])),
+            Storable::No("no-store")
+        );
         assert_eq!(storable(&cfg, "a", 200, &h(&[("content-length", "1"), ("set-cookie", "a=b")])), Storable::No("set-cookie"));
         assert_eq!(storable(&cfg, "a", 200, &h(&[("content-length", "1"), ("content-encoding", "gzip")])), Storable::No("encoded"));
         assert!(matches!(storable(&cfg, "a", 200, &h(&[("content-length", "1"), ("content-encoding", "identity")])), Storable::Yes { .. }));
@@ -414,10 +432,22 @@ mod tests {
     #[test]
     fn fill_after_range_judges_the_whole_object() {
         let cfg = CacheConfig { max_object_bytes: 100, ..CacheConfig::default() };
-        assert!(fill_after_range(&cfg, "a", &h(&[("content-length", "1"), ("content-range", "bytes 0-0/100"), ("cache-control", "max-age=60")])));
+        assert!(fill_after_range(
+            &cfg,
+            "a",
+            &h(&[("content-length", "1"), ("content-range", "bytes 0-0/100"), ("cache-control", "max-age=60")])
+        ));
         assert!(!fill_after_range(&cfg, "a", &h(&[("content-length", "1"), ("content-range", "bytes 0-0/101")])));
-        assert!(!fill_after_range(&cfg, "a", &h(&[("content-length", "1"), ("content-range", "bytes 0-0/100"), ("cache-control", "private")])));
-        assert!(!fill_after_range(&cfg, "a", &h(&[("content-length", "1"), ("content-range", "bytes 0-0/100"), ("content-range", "bytes 0-0/100")])));
+        assert!(!fill_after_range(
+            &cfg,
+            "a",
+            &h(&[("content-length", "1"), ("content-range", "bytes 0-0/100"), ("cache-control", "private")])
+        ));
+        assert!(!fill_after_range(
+            &cfg,
+            "a",
+            &h(&[("content-length", "1"), ("content-range", "bytes 0-0/100"), ("content-range", "bytes 0-0/100")])
+        ));
         assert_eq!(complete_length(" bytes 5-9/10 "), Some(10));
         assert_eq!(complete_length("bytes 0-9/10"), Some(10));
         assert_eq!(complete_length("bytes 0-10/10"), None);
@@ -462,7 +492,17 @@ mod tests {
         assert_eq!(client_headers(&c).get("cache-control"), None);
 
         let p = passthrough_response_headers(&store.clone());
-        for gone in ["server", "x-amz-request-id", "x-amz-id-2", "connection", "transfer-encoding", "set-cookie", "seaweed-extra", "x-seaweedfs-foo", "x-bagroom-cache"] {
+        for gone in [
+            "server",
+            "x-amz-request-id",
+            "x-amz-id-2",
+            "connection",
+            "transfer-encoding",
+            "set-cookie",
+            "seaweed-extra",
+            "x-seaweedfs-foo",
+            "x-bagroom-cache",
+        ] {
             assert_eq!(p.get(gone), None, "{gone}");
         }
         for kept in ["content-type", "content-length", "etag", "last-modified", "cache-control", "x-amz-meta-owner", "accept-ranges"] {

@@ -22,17 +22,17 @@ use super::grant::{authorize, Who};
 use super::plan::{plan, S3Plan};
 use super::table::{rule, Need, OtherKeys, MAX_COMPLETE_XML, MAX_DELETE_XML};
 use super::StoreHeaders;
+use crate::auth::token::policy::check_access;
+use crate::auth::token::{Access, Claims, Method, Scope};
+use crate::auth::verify::Payload;
 use crate::auth::{Principal, TokenSource};
 use crate::config::{BucketConfig, Config};
 use crate::encoding::{parse_query, percent_decode_bytes};
-use crate::s3::error::S3Error;
 use crate::http::RequestParts;
+use crate::s3::error::S3Error;
 use crate::s3::route::S3Op;
-use crate::auth::verify::Payload;
 use crate::sigv4::{sha256_hex, EMPTY_SHA256, UNSIGNED_PAYLOAD};
 use crate::store::{self, StoreRequest};
-use crate::auth::token::policy::check_access;
-use crate::auth::token::{Access, Claims, Method, Scope};
 
 /// The ETag the modelled store reports for a copy source.
 pub const STORE_ETAG: &str = "\"5d41402abc4b2a76b9719d911017c592\"";
@@ -128,7 +128,12 @@ pub fn s3_outcome(cfg: &Config, who: &Who, parts: &RequestParts, asked: &Asked) 
 
 /// A share link (`worker::download::share`): the token's bucket, the key (the token's exact key
 /// when the link names none), GET or HEAD only. Also returns the bucket and key it asked for.
-pub fn share_outcome<'c>(cfg: &'c Config, who: &Who, parts: &RequestParts, key: Option<String>) -> (Outcome, Option<(&'c BucketConfig, String)>) {
+pub fn share_outcome<'c>(
+    cfg: &'c Config,
+    who: &Who,
+    parts: &RequestParts,
+    key: Option<String>,
+) -> (Outcome, Option<(&'c BucketConfig, String)>) {
     let Principal::Token(claims, _, _) = who.principal else {
         return (Outcome::Denied(S3Error::access_denied("malformed token")), None);
     };
@@ -201,7 +206,11 @@ fn handlers(cfg: &Config, who: &Who, parts: &RequestParts, p: &S3Plan, body: &[u
                 let vq: Vec<(String, String)> = version.iter().map(|v| ("versionId".to_string(), v.clone())).collect();
                 out.push(sent(store::build(source, "HEAD", &vq, &none, EMPTY_SHA256, now)?));
                 let size = STORE_SOURCE_SIZE.to_string();
-                let sh = crate::http::Headers::from_pairs([("content-type", STORE_SOURCE_TYPE), ("content-length", size.as_str()), ("etag", STORE_ETAG)]);
+                let sh = crate::http::Headers::from_pairs([
+                    ("content-type", STORE_SOURCE_TYPE),
+                    ("content-length", size.as_str()),
+                    ("etag", STORE_ETAG),
+                ]);
                 let cp = crate::upload::plan_copy(c, cfg.max_upload_bytes, &parts.headers, &sh, STORE_SOURCE_SIZE, is_part)?;
                 h.set("x-amz-copy-source-if-match", STORE_ETAG);
                 if cp.no_overwrite {
@@ -251,7 +260,10 @@ fn handlers(cfg: &Config, who: &Who, parts: &RequestParts, p: &S3Plan, body: &[u
         S3Op::DeleteObjects => {
             let doc = read_xml(parts, principal, body, MAX_DELETE_XML)?;
             let (_, objects) = crate::s3::xml::parse_delete_request(&doc)?;
-            let allowed: Vec<_> = objects.into_iter().filter_map(|o| authorize(who, p.bucket, Method::Delete, &o.key).ok().map(|g| (g, o.version_id))).collect();
+            let allowed: Vec<_> = objects
+                .into_iter()
+                .filter_map(|o| authorize(who, p.bucket, Method::Delete, &o.key).ok().map(|g| (g, o.version_id)))
+                .collect();
             if !allowed.is_empty() {
                 let (r, doc) = store::delete_objects(&allowed, now)?;
                 out.push(Sent { req: r, body: Some(doc) });
@@ -337,9 +349,15 @@ const CHECKSUM: &[&str] = &[
     "x-amz-checksum-sha256",
     "x-amz-checksum-type",
 ];
-const READ: &[&str] = &["range", "if-match", "if-none-match", "if-modified-since", "if-unmodified-since", "if-range", "x-amz-checksum-mode"];
+const READ: &[&str] =
+    &["range", "if-match", "if-none-match", "if-modified-since", "if-unmodified-since", "if-range", "x-amz-checksum-mode"];
 const WRITE_IF: &[&str] = &["if-match", "if-none-match"];
-const COPY_IF: &[&str] = &["x-amz-copy-source-if-match", "x-amz-copy-source-if-none-match", "x-amz-copy-source-if-modified-since", "x-amz-copy-source-if-unmodified-since"];
+const COPY_IF: &[&str] = &[
+    "x-amz-copy-source-if-match",
+    "x-amz-copy-source-if-none-match",
+    "x-amz-copy-source-if-modified-since",
+    "x-amz-copy-source-if-unmodified-since",
+];
 /// Refused for share tokens and anonymous callers (403), passed on writes for access keys.
 pub const ACCESS_KEY_ATTRIBUTES: &[&str] = &[
     "x-amz-storage-class",
@@ -381,9 +399,17 @@ fn client_header_allowed(op: &S3Op, ak: bool, name: &str) -> bool {
         S3Op::UploadPart => CHECKSUM.contains(&name) || ssec,
         S3Op::CreateMultipartUpload => content || name == "x-amz-checksum-algorithm" || name == "x-amz-checksum-type" || attr || ssec,
         // the full-object checksum, not the client's Content-MD5 (the gateway writes the document)
-        S3Op::CompleteMultipartUpload => WRITE_IF.contains(&name) || (CHECKSUM.contains(&name) && name != "content-md5") || name == "x-amz-mp-object-size",
+        S3Op::CompleteMultipartUpload => {
+            WRITE_IF.contains(&name) || (CHECKSUM.contains(&name) && name != "content-md5") || name == "x-amz-mp-object-size"
+        }
         S3Op::CopyObject => {
-            content || COPY_IF.contains(&name) || name == "x-amz-metadata-directive" || name == "x-amz-checksum-algorithm" || attr || ssec || ssec_src
+            content
+                || COPY_IF.contains(&name)
+                || name == "x-amz-metadata-directive"
+                || name == "x-amz-checksum-algorithm"
+                || attr
+                || ssec
+                || ssec_src
         }
         S3Op::UploadPartCopy => COPY_IF.contains(&name) || name == "x-amz-copy-source-range" || ssec || ssec_src,
         _ => false,
@@ -509,7 +535,8 @@ enum Kind {
     HeadBucket,
 }
 
-const LIST_PARAMS: &[&str] = &["list-type", "prefix", "delimiter", "continuation-token", "start-after", "max-keys", "encoding-type", "marker", "fetch-owner"];
+const LIST_PARAMS: &[&str] =
+    &["list-type", "prefix", "delimiter", "continuation-token", "start-after", "max-keys", "encoding-type", "marker", "fetch-owner"];
 const UPLOADS_PARAMS: &[&str] = &["uploads", "prefix", "delimiter", "key-marker", "upload-id-marker", "max-uploads", "encoding-type"];
 
 fn classify(method: &str, key_level: bool, names: &[&str]) -> Option<Kind> {
@@ -636,7 +663,15 @@ pub fn violations(cfg: &Config, who: &Who, parts: &RequestParts, asked: &Asked, 
 }
 
 #[allow(clippy::type_complexity)]
-fn check_sent(cfg: &Config, who: &Who, parts: &RequestParts, asked: &Asked, source: Option<&(&BucketConfig, String, Option<String>)>, s: &Sent, v: &mut Vec<String>) {
+fn check_sent(
+    cfg: &Config,
+    who: &Who,
+    parts: &RequestParts,
+    asked: &Asked,
+    source: Option<&(&BucketConfig, String, Option<String>)>,
+    s: &Sent,
+    v: &mut Vec<String>,
+) {
     let ak = matches!(who.principal, Principal::AccessKey(_));
     let op = asked.op;
     let req = &s.req;
@@ -693,7 +728,10 @@ fn check_sent(cfg: &Config, who: &Who, parts: &RequestParts, asked: &Asked, sour
                     (m, kind),
                     (Method::Get, Kind::Read)
                         | (Method::Head, Kind::Head)
-                        | (Method::Put, Kind::Put | Kind::PartPut | Kind::Create | Kind::Complete | Kind::ListParts | Kind::Abort | Kind::Head)
+                        | (
+                            Method::Put,
+                            Kind::Put | Kind::PartPut | Kind::Create | Kind::Complete | Kind::ListParts | Kind::Abort | Kind::Head
+                        )
                         | (Method::Delete, Kind::Delete)
                 );
                 if !consistent {
@@ -773,7 +811,17 @@ fn check_sent(cfg: &Config, who: &Who, parts: &RequestParts, asked: &Asked, sour
 }
 
 #[allow(clippy::too_many_arguments)]
-fn check_headers(cfg: &Config, who: &Who, parts: &RequestParts, asked: &Asked, sb: &BucketConfig, kind: Kind, s: &Sent, v: &mut Vec<String>, what: &str) {
+fn check_headers(
+    cfg: &Config,
+    who: &Who,
+    parts: &RequestParts,
+    asked: &Asked,
+    sb: &BucketConfig,
+    kind: Kind,
+    s: &Sent,
+    v: &mut Vec<String>,
+    what: &str,
+) {
     let ak = matches!(who.principal, Principal::AccessKey(_));
     let op = asked.op;
     let copy_op = matches!(op, S3Op::CopyObject | S3Op::UploadPartCopy);
@@ -795,20 +843,35 @@ fn check_headers(cfg: &Config, who: &Who, parts: &RequestParts, asked: &Asked, s
             v.push(format!("{what}: header name {name:?} not lower-case"));
         }
         // never, whatever the table says
-        if name == "x-amz-acl" || name.starts_with("x-amz-grant-") || name == "cookie" || name == "host" || name.starts_with("x-forwarded-") || name == "proxy-authorization" {
+        if name == "x-amz-acl"
+            || name.starts_with("x-amz-grant-")
+            || name == "cookie"
+            || name == "host"
+            || name.starts_with("x-forwarded-")
+            || name == "proxy-authorization"
+        {
             v.push(format!("{what}: sends {name}: {value}"));
             continue;
         }
         if !ak
-            && ["x-amz-server-side-encryption", "x-amz-copy-source-server-side-encryption", "x-amz-storage-class", "x-amz-tagging", "x-amz-object-lock-", "x-amz-website-redirect-location"]
-                .iter()
-                .any(|p| name.starts_with(p))
+            && [
+                "x-amz-server-side-encryption",
+                "x-amz-copy-source-server-side-encryption",
+                "x-amz-storage-class",
+                "x-amz-tagging",
+                "x-amz-object-lock-",
+                "x-amz-website-redirect-location",
+            ]
+            .iter()
+            .any(|p| name.starts_with(p))
         {
             v.push(format!("{what}: sends the store attribute {name} for a share token or anonymous caller"));
             continue;
         }
         let ok = match name {
-            "authorization" => value.starts_with(&format!("AWS4-HMAC-SHA256 Credential={}/", creds.access_key_id)) && !client_has(name, value),
+            "authorization" => {
+                value.starts_with(&format!("AWS4-HMAC-SHA256 Credential={}/", creds.access_key_id)) && !client_has(name, value)
+            }
             "x-amz-date" => *value == crate::time::amz_date(who.now),
             "x-amz-content-sha256" => value == UNSIGNED_PAYLOAD || (value.len() == 64 && value.bytes().all(|c| c.is_ascii_hexdigit())),
             "x-amz-security-token" => creds.session_token.as_deref() == Some(value.as_str()),
@@ -824,10 +887,13 @@ fn check_headers(cfg: &Config, who: &Who, parts: &RequestParts, asked: &Asked, s
             "content-length" if matches!(kind, Kind::Put | Kind::PartPut) && !copy_op => {
                 // the declared length, as a number
                 let n = |v: &str| v.trim().parse::<u64>().ok();
-                n(value).is_some_and(|len| client.get_all("content-length").chain(client.get_all("x-amz-decoded-content-length")).any(|c| n(c) == Some(len)))
+                n(value).is_some_and(|len| {
+                    client.get_all("content-length").chain(client.get_all("x-amz-decoded-content-length")).any(|c| n(c) == Some(len))
+                })
             }
             "content-encoding" if kind == Kind::Put && !copy_op && !client_has(name, value) => {
-                let tokens: Vec<String> = client.get_all("content-encoding").flat_map(|c| c.split(',').map(|t| t.trim().to_string())).collect();
+                let tokens: Vec<String> =
+                    client.get_all("content-encoding").flat_map(|c| c.split(',').map(|t| t.trim().to_string())).collect();
                 value.split(',').map(str::trim).all(|t| !t.eq_ignore_ascii_case("aws-chunked") && tokens.iter().any(|c| c == t))
             }
             "if-none-match" if value == "*" && matches!(kind, Kind::Put | Kind::Complete) => true,
@@ -885,7 +951,10 @@ mod tests {
         assert_eq!(normalised_path("/b/a.b/..c"), "/b/a.b/..c");
         assert_eq!(read_copy_source("/b/a%3Fb?versionId=v"), Some(("b".into(), "a?b".into(), Some("v".into()))));
         assert_eq!(read_copy_source("b"), None);
-        assert_eq!(document_keys("<Delete><Object><Key>a&amp;b\r</Key></Object><Object><Key>c&#13;&#x9;</Key></Object></Delete>").unwrap(), vec!["a&b\n", "c\r\t"]);
+        assert_eq!(
+            document_keys("<Delete><Object><Key>a&amp;b\r</Key></Object><Object><Key>c&#13;&#x9;</Key></Object></Delete>").unwrap(),
+            vec!["a&b\n", "c\r\t"]
+        );
         assert_eq!(document_keys("<Delete><Object><Key>a&#x0;</Key></Object></Delete>"), None);
         assert_eq!(document_keys("<Delete><Object><Key>;a&amp;</Key></Object></Delete>").unwrap(), vec![";a&"]);
         assert_eq!(document_keys("<Delete><Object><Key>a\u{1}</Key></Object></Delete>"), None);

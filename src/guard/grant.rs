@@ -3,11 +3,11 @@
 //! run every check) are the only way to get one, and the store request builder takes nothing
 //! else.
 
+use crate::auth::token::policy::{check_access, has_dot_segment};
+use crate::auth::token::{Access, Method};
 use crate::auth::{Principal, TokenSource};
 use crate::config::BucketConfig;
 use crate::s3::error::S3Error;
-use crate::auth::token::policy::{check_access, has_dot_segment};
-use crate::auth::token::{Access, Method};
 
 /// What a grant lets the store do to its key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -88,7 +88,9 @@ pub fn authorize<'a>(who: &Who, bucket: &'a BucketConfig, method: Method, key: &
         Principal::Token(claims, _, source) => {
             // The share cookie is ambient (a browser attaches it by itself): it may only read.
             if *source == TokenSource::Cookie && !matches!(method, Method::Get | Method::Head) {
-                return Err(S3Error::access_denied("the share cookie only allows GET and HEAD: send the token as ?token= or Authorization: Bearer"));
+                return Err(S3Error::access_denied(
+                    "the share cookie only allows GET and HEAD: send the token as ?token= or Authorization: Bearer",
+                ));
             }
             // A HEAD is a GET without the body: a GET token allows it.
             let method = if method == Method::Head && !claims.methods.allows(Method::Head) { Method::Get } else { method };
@@ -118,7 +120,9 @@ pub fn precheck(who: &Who, bucket: &BucketConfig, method: Method) -> Result<(), 
         Principal::AccessKey(_) => Ok(()),
         Principal::Token(claims, _, source) => {
             if *source == TokenSource::Cookie && !matches!(method, Method::Get | Method::Head) {
-                return Err(S3Error::access_denied("the share cookie only allows GET and HEAD: send the token as ?token= or Authorization: Bearer"));
+                return Err(S3Error::access_denied(
+                    "the share cookie only allows GET and HEAD: send the token as ?token= or Authorization: Bearer",
+                ));
             }
             // the scope's own key (or prefix) is in scope: what is left are the time window,
             // revocation, bucket, method and client IP checks
@@ -147,12 +151,9 @@ pub fn list_scope(principal: &Principal, bucket: &BucketConfig, requested_prefix
     match principal {
         Principal::AccessKey(_) => String::new(),
         Principal::Token(c, _, _) => c.scope.value().to_string(),
-        Principal::Anonymous => bucket
-            .public_prefixes
-            .iter()
-            .find(|p| requested_prefix.starts_with(p.as_str()))
-            .cloned()
-            .unwrap_or_default(),
+        Principal::Anonymous => {
+            bucket.public_prefixes.iter().find(|p| requested_prefix.starts_with(p.as_str())).cloned().unwrap_or_default()
+        }
     }
 }
 
@@ -176,9 +177,9 @@ pub fn authorize_copy_source<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::auth::token::{Claims, Methods, Scope};
     use crate::config::{Config, StoreConfig};
     use crate::sigv4::Credentials;
-    use crate::auth::token::{Claims, Methods, Scope};
 
     fn bucket() -> BucketConfig {
         BucketConfig {

@@ -20,8 +20,8 @@
 
 use super::table::HeaderSet;
 use crate::auth::Principal;
-use crate::s3::error::S3Error;
 use crate::http::Headers;
+use crate::s3::error::S3Error;
 
 /// The kinds of caller the header rules tell apart.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -76,7 +76,8 @@ const CHECKSUMS: &[&str] = &[
     "x-amz-checksum-sha256",
     "x-amz-checksum-type",
 ];
-const READ: &[&str] = &["range", "if-match", "if-none-match", "if-modified-since", "if-unmodified-since", "if-range", "x-amz-checksum-mode"];
+const READ: &[&str] =
+    &["range", "if-match", "if-none-match", "if-modified-since", "if-unmodified-since", "if-range", "x-amz-checksum-mode"];
 const WRITE_CONDITIONS: &[&str] = &["if-match", "if-none-match"];
 const COPY_CONDITIONS: &[&str] = &[
     "x-amz-copy-source-if-match",
@@ -127,10 +128,14 @@ fn allowed(set: HeaderSet, name: &str) -> bool {
         HeaderSet::Read => any(&[READ]),
         HeaderSet::Put => any(&[CONTENT, CHECKSUMS, WRITE_CONDITIONS]) || is_meta(name),
         HeaderSet::Part => any(&[CHECKSUMS]),
-        HeaderSet::CreateMultipart => any(&[CONTENT]) || name == "x-amz-checksum-algorithm" || name == "x-amz-checksum-type" || is_meta(name),
+        HeaderSet::CreateMultipart => {
+            any(&[CONTENT]) || name == "x-amz-checksum-algorithm" || name == "x-amz-checksum-type" || is_meta(name)
+        }
         // not content-md5: the gateway writes the document it sends
         HeaderSet::Complete => (any(&[WRITE_CONDITIONS, CHECKSUMS]) && name != "content-md5") || name == "x-amz-mp-object-size",
-        HeaderSet::Copy => any(&[CONTENT, COPY_CONDITIONS]) || name == "x-amz-metadata-directive" || name == "x-amz-checksum-algorithm" || is_meta(name),
+        HeaderSet::Copy => {
+            any(&[CONTENT, COPY_CONDITIONS]) || name == "x-amz-metadata-directive" || name == "x-amz-checksum-algorithm" || is_meta(name)
+        }
         HeaderSet::PartCopy => any(&[COPY_CONDITIONS]) || name == "x-amz-copy-source-range",
     }
 }
@@ -206,7 +211,13 @@ mod tests {
             for class in [PrincipalClass::AccessKey, PrincipalClass::Limited] {
                 let h = from_client(set, class, &client).unwrap();
                 for n in names(&h) {
-                    assert!(!matches!(n, "x-amz-copy-source" | "authorization" | "x-amz-date" | "x-amz-security-token" | "cookie" | "x-amz-unknown"), "{set:?} {n}");
+                    assert!(
+                        !matches!(
+                            n,
+                            "x-amz-copy-source" | "authorization" | "x-amz-date" | "x-amz-security-token" | "cookie" | "x-amz-unknown"
+                        ),
+                        "{set:?} {n}"
+                    );
                 }
             }
         }
@@ -215,11 +226,21 @@ mod tests {
 
     #[test]
     fn store_attributes_only_for_access_keys() {
-        for h in ["x-amz-storage-class", "x-amz-tagging", "x-amz-server-side-encryption-customer-key", "x-amz-object-lock-mode", "x-amz-website-redirect-location", "X-Amz-Server-Side-Encryption"] {
+        for h in [
+            "x-amz-storage-class",
+            "x-amz-tagging",
+            "x-amz-server-side-encryption-customer-key",
+            "x-amz-object-lock-mode",
+            "x-amz-website-redirect-location",
+            "X-Amz-Server-Side-Encryption",
+        ] {
             let client = Headers::from_pairs([(h, "v")]);
             assert_eq!(from_client(HeaderSet::Put, PrincipalClass::Limited, &client).unwrap_err().code, "AccessDenied", "{h}");
             assert_eq!(from_client(HeaderSet::CreateMultipart, PrincipalClass::Limited, &client).unwrap_err().code, "AccessDenied", "{h}");
-            assert_eq!(names(&from_client(HeaderSet::Put, PrincipalClass::AccessKey, &client).unwrap()), vec![h.to_ascii_lowercase().as_str()]);
+            assert_eq!(
+                names(&from_client(HeaderSet::Put, PrincipalClass::AccessKey, &client).unwrap()),
+                vec![h.to_ascii_lowercase().as_str()]
+            );
         }
     }
 
@@ -234,7 +255,8 @@ mod tests {
 
     #[test]
     fn reads_pass_only_range_and_conditions() {
-        let client = Headers::from_pairs([("range", "bytes=0-1"), ("if-none-match", "\"e\""), ("content-type", "x"), ("x-amz-meta-a", "1")]);
+        let client =
+            Headers::from_pairs([("range", "bytes=0-1"), ("if-none-match", "\"e\""), ("content-type", "x"), ("x-amz-meta-a", "1")]);
         assert_eq!(names(&from_client(HeaderSet::Read, PrincipalClass::Limited, &client).unwrap()), vec!["range", "if-none-match"]);
         assert!(from_client(HeaderSet::None, PrincipalClass::AccessKey, &client).unwrap().headers().is_empty());
     }

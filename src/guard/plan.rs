@@ -5,12 +5,12 @@
 use super::grant::{authorize, authorize_bucket, authorize_copy_source, list_scope, precheck, Grant, Who};
 use super::headers::{from_client, PrincipalClass, StoreHeaders};
 use super::table::{rule, Need, OtherKeys};
+use crate::auth::token::Method;
 use crate::config::{BucketConfig, Config};
-use crate::s3::error::S3Error;
 use crate::http::RequestParts;
+use crate::s3::error::S3Error;
 use crate::s3::listing::{clamp_to_scope, parse_list_query, ListRequest};
 use crate::s3::route::S3Op;
-use crate::auth::token::Method;
 
 /// What an S3 request may make the store do.
 #[derive(Debug, Clone)]
@@ -30,7 +30,14 @@ pub struct S3Plan<'a> {
 }
 
 /// Plan an S3 operation `op` on `key` of `bucket` for `who`. Errors are the answer to give.
-pub fn plan<'a>(cfg: &'a Config, who: &Who, parts: &RequestParts, op: S3Op, bucket: &'a BucketConfig, key: &str) -> Result<S3Plan<'a>, S3Error> {
+pub fn plan<'a>(
+    cfg: &'a Config,
+    who: &Who,
+    parts: &RequestParts,
+    op: S3Op,
+    bucket: &'a BucketConfig,
+    key: &str,
+) -> Result<S3Plan<'a>, S3Error> {
     let row = rule(&op);
     check_part_number(parts)?;
     // refused headers answer before anything else is looked at
@@ -80,8 +87,11 @@ pub fn plan_list<'a>(who: &Who, bucket: &'a BucketConfig, pairs: &[(String, Stri
 /// `partNumber`, where present, is an integer from 1 to 10,000 (S3's words for anything else).
 fn check_part_number(parts: &RequestParts) -> Result<(), S3Error> {
     for (k, v) in parts.query_pairs() {
-        if k == "partNumber" && !matches!(v.parse::<u32>(), Ok(1..=10_000)) || (k == "partNumber" && !v.bytes().all(|b| b.is_ascii_digit())) {
-            return Err(S3Error::invalid_argument("Part number must be an integer between 1 and 10000, inclusive").with("ArgumentName", "partNumber").with("ArgumentValue", v));
+        if k == "partNumber" && !matches!(v.parse::<u32>(), Ok(1..=10_000)) || (k == "partNumber" && !v.bytes().all(|b| b.is_ascii_digit()))
+        {
+            return Err(S3Error::invalid_argument("Part number must be an integer between 1 and 10000, inclusive")
+                .with("ArgumentName", "partNumber")
+                .with("ArgumentValue", v));
         }
     }
     Ok(())

@@ -25,8 +25,8 @@
 //! redirect) reach the store only from access-key principals; ACL and grant headers never (the
 //! bucket's privacy is bagroom's to keep). See [`super::headers`].
 
-use crate::s3::route::S3Op;
 use crate::auth::token::Method;
+use crate::s3::route::S3Op;
 
 /// What the credential needs on the request's own key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,7 +85,9 @@ pub enum Body {
     /// Streamed to the store, counted against the upload limit.
     Stream,
     /// An XML document read whole, at most this many bytes, after authorisation.
-    Xml { cap: usize },
+    Xml {
+        cap: usize,
+    },
 }
 
 /// One row of the table.

@@ -18,8 +18,8 @@
 //! object; comma-separated lists; quotes optional on input (clients send both).
 //! Unparseable dates are ignored, as RFC 9110 says.
 
-use crate::s3::error::S3Error;
 use crate::http::Headers;
+use crate::s3::error::S3Error;
 use crate::time::parse_http_date;
 
 /// The validators of an existing object.

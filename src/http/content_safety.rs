@@ -312,7 +312,6 @@ pub fn apply(h: &mut Headers, on_content_origin: bool) {
 mod tests {
     use super::*;
 
-
     fn h(pairs: &[(&str, &str)]) -> Headers {
         Headers::from_pairs(pairs.iter().map(|(k, v)| (*k, v.to_string())))
     }
@@ -325,7 +324,9 @@ mod tests {
 
     #[test]
     fn apply_sets_nosniff_and_csp_always() {
-        for (pairs, origin) in [(&[("content-type", "image/png")][..], false), (&[][..], true), (&[("content-type", "text/html")][..], true)] {
+        for (pairs, origin) in
+            [(&[("content-type", "image/png")][..], false), (&[][..], true), (&[("content-type", "text/html")][..], true)]
+        {
             let x = applied(pairs, origin);
             assert_eq!(x.get("x-content-type-options"), Some("nosniff"));
             assert_eq!(x.get("content-security-policy"), Some(CSP_SANDBOX));
@@ -342,7 +343,13 @@ mod tests {
         assert_eq!(x.get("content-disposition"), Some("attachment"));
         let x = applied(&[("content-type", "image/svg+xml"), ("content-disposition", "inline; filename=\"cat.svg\"")], false);
         assert_eq!(x.get("content-disposition"), Some("attachment; filename=\"cat.svg\""));
-        let x = applied(&[("content-type", "text/html"), ("content-disposition", "inline; filename=\"a\\\"b.html\"; filename*=UTF-8''%e2%82%ac.html; size=3")], false);
+        let x = applied(
+            &[
+                ("content-type", "text/html"),
+                ("content-disposition", "inline; filename=\"a\\\"b.html\"; filename*=UTF-8''%e2%82%ac.html; size=3"),
+            ],
+            false,
+        );
         assert_eq!(x.get("content-disposition"), Some("attachment; filename=\"a\\\"b.html\"; filename*=UTF-8''%e2%82%ac.html"));
         // a malformed disposition loses its filename
         let x = applied(&[("content-type", "text/html"), ("content-disposition", "inline; filename=a b.html")], false);
@@ -357,7 +364,12 @@ mod tests {
 
     #[test]
     fn apply_treats_missing_or_odd_types_as_active() {
-        for pairs in [&[][..], &[("content-type", "")][..], &[("content-type", "text/plain, text/html")][..], &[("content-type", "text/plain"), ("content-type", "text/html")][..]] {
+        for pairs in [
+            &[][..],
+            &[("content-type", "")][..],
+            &[("content-type", "text/plain, text/html")][..],
+            &[("content-type", "text/plain"), ("content-type", "text/html")][..],
+        ] {
             assert_eq!(applied(pairs, false).get("content-disposition"), Some("attachment"), "{pairs:?}");
         }
         for ct in ["image/png", "video/mp4", "text/plain", "application/json"] {
@@ -381,7 +393,25 @@ mod tests {
         assert_eq!((m.type_(), m.subtype()), ("text", "html"));
         assert_eq!(m.params, vec![("charset".into(), "utf-8".into()), ("q".into(), "1".into())]);
         assert_eq!(parse_media_type("a/b;x=\"q\\\"u,o;te\"").unwrap().params, vec![("x".into(), "q\"u,o;te".into())]);
-        for bad in ["", "text", "text/", "/html", "text/html,", "text/html, image/png", "text/html;x=,a/b", "text/html;x", "text/html;=y", "text/html x", "te xt/html", "text/ht\u{e9}ml", "text/html;x=\"\u{e9}\"", "text/html\n", "text/html;x=\"a", "text/html;x=a\"b\"", "text/html;x=\"\x01\""] {
+        for bad in [
+            "",
+            "text",
+            "text/",
+            "/html",
+            "text/html,",
+            "text/html, image/png",
+            "text/html;x=,a/b",
+            "text/html;x",
+            "text/html;=y",
+            "text/html x",
+            "te xt/html",
+            "text/ht\u{e9}ml",
+            "text/html;x=\"\u{e9}\"",
+            "text/html\n",
+            "text/html;x=\"a",
+            "text/html;x=a\"b\"",
+            "text/html;x=\"\x01\"",
+        ] {
             assert_eq!(parse_media_type(bad), None, "{bad:?}");
         }
         assert!(parse_media_type(&format!("a/b;x={}", "y".repeat(MAX_CONTENT_TYPE_LEN))).is_none());
@@ -389,10 +419,37 @@ mod tests {
 
     #[test]
     fn active_types() {
-        for a in ["text/html", "TEXT/HTML", "image/svg+xml", "application/xhtml+xml", "application/rss+xml", "text/xml", "application/xml", "text/javascript", "application/javascript", "application/ecmascript", "text/ecmascript", "application/x-javascript", "text/css", "multipart/x-mixed-replace", "text/xsl", "application/wasm"] {
+        for a in [
+            "text/html",
+            "TEXT/HTML",
+            "image/svg+xml",
+            "application/xhtml+xml",
+            "application/rss+xml",
+            "text/xml",
+            "application/xml",
+            "text/javascript",
+            "application/javascript",
+            "application/ecmascript",
+            "text/ecmascript",
+            "application/x-javascript",
+            "text/css",
+            "multipart/x-mixed-replace",
+            "text/xsl",
+            "application/wasm",
+        ] {
             assert!(is_active(a), "{a}");
         }
-        for p in ["image/png", "image/gif", "video/mp4", "audio/mpeg", "text/plain", "application/json", "application/pdf", "application/octet-stream", "application/vnd.api+json"] {
+        for p in [
+            "image/png",
+            "image/gif",
+            "video/mp4",
+            "audio/mpeg",
+            "text/plain",
+            "application/json",
+            "application/pdf",
+            "application/octet-stream",
+            "application/vnd.api+json",
+        ] {
             assert!(!is_active(p), "{p}");
         }
         assert!(is_active_content_type("text/html; charset=utf-8"));

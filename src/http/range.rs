@@ -171,7 +171,20 @@ mod tests {
         assert_eq!(parse_range("bytes=0-1,"), Single { start: 0, end: Some(1) });
         assert_eq!(parse_range("bytes=0-1,5-9"), Multi);
         assert_eq!(parse_range("bytes=0-1,-5"), Multi);
-        for bad in ["", "bytes", "bytes=", "bytes=-", "bytes=a-b", "items=0-1", "bytes=5-1", "bytes=0-1,x", "bytes=+1-2", "bytes=--1", "bytes=1-2-3", "bytes=0x1-"] {
+        for bad in [
+            "",
+            "bytes",
+            "bytes=",
+            "bytes=-",
+            "bytes=a-b",
+            "items=0-1",
+            "bytes=5-1",
+            "bytes=0-1,x",
+            "bytes=+1-2",
+            "bytes=--1",
+            "bytes=1-2-3",
+            "bytes=0x1-",
+        ] {
             assert_eq!(parse_range(bad), Ignored, "{bad:?}");
         }
         assert_eq!(parse_range("bytes=99999999999999999999999-"), Single { start: u64::MAX, end: None });

@@ -3,9 +3,9 @@
 
 use crate::cache::policy::{client_headers, CACHE_STATUS_HEADER};
 use crate::http::conditional::{decide, not_modified_headers, precondition_failed_for, range_allowed, Outcome, Validators};
-use crate::s3::error::S3Error;
-use crate::http::Headers;
 use crate::http::range::{content_range, invalid_range_error_for, parse_range, resolve, RangeAnswer};
+use crate::http::Headers;
+use crate::s3::error::S3Error;
 use crate::time::parse_http_date;
 
 /// How to answer a request from the cached full object.
@@ -82,10 +82,7 @@ const OVERRIDES: &[(&str, &str)] = &[
 /// the caller passes an empty list otherwise). Names are matched exactly, as S3 does:
 /// `Response-Content-Type` is not an override (and is ignored).
 pub fn overrides(query: &[(String, String)]) -> Vec<(&'static str, String)> {
-    query
-        .iter()
-        .filter_map(|(k, v)| OVERRIDES.iter().find(|(q, _)| *q == k.as_str()).map(|(_, h)| (*h, v.clone())))
-        .collect()
+    query.iter().filter_map(|(k, v)| OVERRIDES.iter().find(|(q, _)| *q == k.as_str()).map(|(_, h)| (*h, v.clone()))).collect()
 }
 
 /// Final touches on a download's headers: overrides, the cache status, and `no-transform` so
@@ -142,7 +139,11 @@ mod if_range_miss_tests {
 
     #[test]
     fn a_store_that_ignores_if_range_is_asked_again() {
-        let store = Headers::from_pairs([("etag", "\"e1\""), ("last-modified", "Sun, 06 Nov 1994 08:49:37 GMT"), ("content-range", "bytes 0-0/10")]);
+        let store = Headers::from_pairs([
+            ("etag", "\"e1\""),
+            ("last-modified", "Sun, 06 Nov 1994 08:49:37 GMT"),
+            ("content-range", "bytes 0-0/10"),
+        ]);
         let ask = |ir: &str| if_range_fails(&Headers::from_pairs([("range", "bytes=0-0"), ("if-range", ir)]), &store);
         assert!(ask("\"e2\""));
         assert!(ask("Sun, 06 Nov 1994 08:49:36 GMT"));
@@ -273,7 +274,8 @@ mod tests {
 
     #[test]
     fn head_range_honours_if_range() {
-        let store = || Headers::from_pairs([("content-length", "10"), ("etag", "\"abc\""), ("last-modified", "Sun, 06 Nov 1994 08:49:37 GMT")]);
+        let store =
+            || Headers::from_pairs([("content-length", "10"), ("etag", "\"abc\""), ("last-modified", "Sun, 06 Nov 1994 08:49:37 GMT")]);
         let ask = |if_range: &str| {
             let mut h = store();
             let s = head_range(&Headers::from_pairs([("range", "bytes=2-4"), ("if-range", if_range)]), 200, &mut h);

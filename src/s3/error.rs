@@ -107,7 +107,9 @@ mod tests {
     fn xml_escapes_and_orders_elements() {
         let e = S3Error::new(403, "SignatureDoesNotMatch", "a<b").with("StringToSign", "x&y");
         let x = e.to_xml("/b/k", "rid");
-        assert!(x.contains("<Code>SignatureDoesNotMatch</Code><Message>a&lt;b</Message><StringToSign>x&amp;y</StringToSign><Resource>/b/k</Resource>"));
+        assert!(x.contains(
+            "<Code>SignatureDoesNotMatch</Code><Message>a&lt;b</Message><StringToSign>x&amp;y</StringToSign><Resource>/b/k</Resource>"
+        ));
     }
 
     #[test]

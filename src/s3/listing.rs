@@ -85,22 +85,32 @@ pub fn parse_list_query(pairs: &[(String, String)]) -> Result<ListRequest, S3Err
     r.delimiter = get("delimiter").filter(|d| !d.is_empty()).map(str::to_string);
     if let Some(mk) = get("max-keys") {
         let n: i64 = mk.trim().parse().map_err(|_| {
-            S3Error::invalid_argument("Provided max-keys not an integer or within integer range").with("ArgumentName", "max-keys").with("ArgumentValue", mk)
+            S3Error::invalid_argument("Provided max-keys not an integer or within integer range")
+                .with("ArgumentName", "max-keys")
+                .with("ArgumentValue", mk)
         })?;
         if n < 0 {
-            return Err(S3Error::invalid_argument("Argument maxKeys must be an integer between 0 and 2147483647").with("ArgumentName", "maxKeys").with("ArgumentValue", mk));
+            return Err(S3Error::invalid_argument("Argument maxKeys must be an integer between 0 and 2147483647")
+                .with("ArgumentName", "maxKeys")
+                .with("ArgumentValue", mk));
         }
         r.max_keys = n.min(MAX_KEYS as i64) as u32;
     }
     r.encoding_type_url = match get("encoding-type") {
         None | Some("") => false,
         Some(e) if e.eq_ignore_ascii_case("url") => true,
-        Some(e) => return Err(S3Error::invalid_argument("Invalid Encoding Method specified in Request").with("ArgumentName", "encoding-type").with("ArgumentValue", e)),
+        Some(e) => {
+            return Err(S3Error::invalid_argument("Invalid Encoding Method specified in Request")
+                .with("ArgumentName", "encoding-type")
+                .with("ArgumentValue", e))
+        }
     };
     if r.v2 {
         if let Some(t) = get("continuation-token") {
             if t.is_empty() {
-                return Err(S3Error::invalid_argument("The continuation token provided is incorrect").with("ArgumentName", "continuation-token"));
+                return Err(
+                    S3Error::invalid_argument("The continuation token provided is incorrect").with("ArgumentName", "continuation-token")
+                );
             }
             r.continuation_token = Some(t.to_string());
         }
@@ -314,7 +324,11 @@ pub fn list_json(result: &ListResult) -> String {
         .collect();
     // V1 without a delimiter has no NextMarker: the next page starts after the last key
     let last = || result.contents.last().map(|o| o.key.clone()).into_iter().chain(result.common_prefixes.last().cloned()).max();
-    let next = if result.is_truncated { result.next_continuation_token.clone().or_else(|| result.next_marker.clone()).or_else(last) } else { None };
+    let next = if result.is_truncated {
+        result.next_continuation_token.clone().or_else(|| result.next_marker.clone()).or_else(last)
+    } else {
+        None
+    };
     serde_json::json!({
         "objects": objects,
         "prefixes": result.common_prefixes,
@@ -353,14 +367,29 @@ mod tests {
 
     #[test]
     fn query_parsing() {
-        let r = parse_list_query(&q(&[("list-type", "2"), ("prefix", "a/"), ("delimiter", "/"), ("max-keys", "5000"), ("encoding-type", "url"), ("fetch-owner", "true"), ("start-after", "a/b")])).unwrap();
+        let r = parse_list_query(&q(&[
+            ("list-type", "2"),
+            ("prefix", "a/"),
+            ("delimiter", "/"),
+            ("max-keys", "5000"),
+            ("encoding-type", "url"),
+            ("fetch-owner", "true"),
+            ("start-after", "a/b"),
+        ]))
+        .unwrap();
         assert!(r.v2 && r.encoding_type_url && r.fetch_owner);
         assert_eq!((r.prefix.as_str(), r.delimiter.as_deref(), r.max_keys, r.start_after.as_deref()), ("a/", Some("/"), 1000, Some("a/b")));
         let r = parse_list_query(&q(&[("marker", "m"), ("max-keys", "10")])).unwrap();
         assert!(!r.v2);
         assert_eq!((r.marker.as_deref(), r.max_keys), (Some("m"), 10));
         assert_eq!(parse_list_query(&q(&[])).unwrap().max_keys, 1000);
-        for bad in [&[("list-type", "3")][..], &[("max-keys", "x")], &[("max-keys", "-1")], &[("encoding-type", "base64")], &[("list-type", "2"), ("continuation-token", "")]] {
+        for bad in [
+            &[("list-type", "3")][..],
+            &[("max-keys", "x")],
+            &[("max-keys", "-1")],
+            &[("encoding-type", "base64")],
+            &[("list-type", "2"), ("continuation-token", "")],
+        ] {
             let e = parse_list_query(&q(bad)).unwrap_err();
             assert_eq!((e.status, e.code), (400, "InvalidArgument"), "{bad:?}");
         }
@@ -382,7 +411,10 @@ mod tests {
     fn json_cursor_for_v1_without_next_marker() {
         let r = ListResult {
             is_truncated: true,
-            contents: vec![ObjectEntry { key: "a".into(), ..ObjectEntry::default() }, ObjectEntry { key: "b".into(), ..ObjectEntry::default() }],
+            contents: vec![
+                ObjectEntry { key: "a".into(), ..ObjectEntry::default() },
+                ObjectEntry { key: "b".into(), ..ObjectEntry::default() },
+            ],
             ..ListResult::default()
         };
         let j: serde_json::Value = serde_json::from_str(&list_json(&r)).unwrap();

@@ -38,29 +38,61 @@ pub enum S3Op {
     Unsupported(String),
 }
 
-
 /// What a request asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Route {
     Health,
     /// A share link: `/s/<token>[/<key>]`.
-    Share { token: String, key: Option<String> },
+    Share {
+        token: String,
+        key: Option<String>,
+    },
     /// `/api/<rest>` (rest without the leading slash).
     Api(String),
     /// `/s3/<rest>` or `/t/<token>/s3/<rest>`: Uppy Companion's S3 routes.
-    Uppy { token: Option<String>, rest: String },
+    Uppy {
+        token: Option<String>,
+        rest: String,
+    },
     /// CORS preflight for any path.
     Preflight,
-    S3 { op: S3Op, bucket: String, key: String },
+    S3 {
+        op: S3Op,
+        bucket: String,
+        key: String,
+    },
     NotFound,
 }
 
 /// Sub-resources that select an S3 API bagroom does not implement.
 const UNSUPPORTED_SUBRESOURCES: &[&str] = &[
-    "acl", "tagging", "policy", "cors", "lifecycle", "versioning", "website", "logging", "notification",
-    "replication", "encryption", "object-lock", "retention", "legal-hold", "torrent", "restore", "select",
-    "attributes", "accelerate", "analytics", "inventory", "metrics", "ownershipControls", "publicAccessBlock",
-    "requestPayment", "intelligent-tiering", "versions",
+    "acl",
+    "tagging",
+    "policy",
+    "cors",
+    "lifecycle",
+    "versioning",
+    "website",
+    "logging",
+    "notification",
+    "replication",
+    "encryption",
+    "object-lock",
+    "retention",
+    "legal-hold",
+    "torrent",
+    "restore",
+    "select",
+    "attributes",
+    "accelerate",
+    "analytics",
+    "inventory",
+    "metrics",
+    "ownershipControls",
+    "publicAccessBlock",
+    "requestPayment",
+    "intelligent-tiering",
+    "versions",
 ];
 
 /// The bucket named by a virtual-hosted request: `Host: <bucket>.<suffix>[:port]`, where
@@ -224,7 +256,8 @@ mod tests {
         assert_eq!(op("POST", "/b/k?delete"), S3Op::Unsupported("delete".into()));
         let copy = RequestParts::from_target("PUT", "/b/k", Headers::from_pairs([("x-amz-copy-source", "/b/o")]));
         assert!(matches!(route(&copy), Route::S3 { op: S3Op::CopyObject, .. }));
-        let part_copy = RequestParts::from_target("PUT", "/b/k?partNumber=1&uploadId=u", Headers::from_pairs([("x-amz-copy-source", "/b/o")]));
+        let part_copy =
+            RequestParts::from_target("PUT", "/b/k?partNumber=1&uploadId=u", Headers::from_pairs([("x-amz-copy-source", "/b/o")]));
         assert!(matches!(route(&part_copy), Route::S3 { op: S3Op::UploadPartCopy, .. }));
     }
 

@@ -434,7 +434,11 @@ pub struct InitiateMultipartUpload {
 
 pub fn initiate_multipart_upload_xml(r: &InitiateMultipartUpload) -> String {
     let mut w = XmlWriter::new();
-    w.open_ns("InitiateMultipartUploadResult", S3_NS).elem("Bucket", &r.bucket).elem("Key", &r.key).elem("UploadId", &r.upload_id).close("InitiateMultipartUploadResult");
+    w.open_ns("InitiateMultipartUploadResult", S3_NS)
+        .elem("Bucket", &r.bucket)
+        .elem("Key", &r.key)
+        .elem("UploadId", &r.upload_id)
+        .close("InitiateMultipartUploadResult");
     w.finish()
 }
 
@@ -475,7 +479,11 @@ pub struct CompleteMultipartUploadResult {
 
 pub fn complete_multipart_upload_result_xml(r: &CompleteMultipartUploadResult) -> String {
     let mut w = XmlWriter::new();
-    w.open_ns("CompleteMultipartUploadResult", S3_NS).elem("Location", &r.location).elem("Bucket", &r.bucket).elem("Key", &r.key).elem("ETag", &r.etag);
+    w.open_ns("CompleteMultipartUploadResult", S3_NS)
+        .elem("Location", &r.location)
+        .elem("Bucket", &r.bucket)
+        .elem("Key", &r.key)
+        .elem("ETag", &r.etag);
     write_checksums(&mut w, &r.checksums);
     w.close("CompleteMultipartUploadResult");
     w.finish()
@@ -524,7 +532,11 @@ pub fn parse_complete_multipart_upload(body: &str) -> Result<Vec<CompletedPart>,
         return Err(malformed_xml());
     }
     if parts.windows(2).any(|w| w.first().map(|a| a.part_number) >= w.get(1).map(|b| b.part_number)) {
-        return Err(S3Error::new(400, "InvalidPartOrder", "The list of parts was not in ascending order. Parts must be ordered by part number."));
+        return Err(S3Error::new(
+            400,
+            "InvalidPartOrder",
+            "The list of parts was not in ascending order. Parts must be ordered by part number.",
+        ));
     }
     Ok(parts)
 }
@@ -818,7 +830,10 @@ pub struct DeleteResult {
 
 pub fn parse_delete_result(xml: &str) -> Result<DeleteResult, S3Error> {
     let root = store_doc(xml, "DeleteResult")?;
-    let obj = |e: &Element| ObjectToDelete { key: e.text_or_empty("Key"), version_id: e.child_text("VersionId").map(str::to_string).filter(|v| !v.is_empty()) };
+    let obj = |e: &Element| ObjectToDelete {
+        key: e.text_or_empty("Key"),
+        version_id: e.child_text("VersionId").map(str::to_string).filter(|v| !v.is_empty()),
+    };
     Ok(DeleteResult {
         deleted: root.children_named("Deleted").map(obj).collect(),
         errors: root.children_named("Error").map(|e| (obj(e), e.text_or_empty("Code"), e.text_or_empty("Message"))).collect(),
@@ -834,7 +849,12 @@ pub fn delete_result_xml(r: &DeleteResult, quiet: bool) -> String {
         }
     }
     for (o, code, message) in &r.errors {
-        w.open("Error").elem("Key", &o.key).opt("VersionId", o.version_id.as_deref()).elem("Code", code).elem("Message", message).close("Error");
+        w.open("Error")
+            .elem("Key", &o.key)
+            .opt("VersionId", o.version_id.as_deref())
+            .elem("Code", code)
+            .elem("Message", message)
+            .close("Error");
     }
     w.close("DeleteResult");
     w.finish()
@@ -856,7 +876,13 @@ mod delete_tests {
             <Object><Key>a &amp; b.txt</Key></Object><Object><Key>c</Key><VersionId>v1</VersionId></Object></Delete>"#;
         let (quiet, objs) = parse_delete_request(body).unwrap();
         assert!(quiet);
-        assert_eq!(objs, vec![ObjectToDelete { key: "a & b.txt".into(), version_id: None }, ObjectToDelete { key: "c".into(), version_id: Some("v1".into()) }]);
+        assert_eq!(
+            objs,
+            vec![
+                ObjectToDelete { key: "a & b.txt".into(), version_id: None },
+                ObjectToDelete { key: "c".into(), version_id: Some("v1".into()) }
+            ]
+        );
         let again = parse_delete_request(&delete_request_xml(quiet, &objs)).unwrap();
         assert_eq!(again, (true, objs));
         assert!(parse_delete_request("<Delete></Delete>").is_err());
@@ -873,7 +899,8 @@ mod delete_tests {
         assert_eq!(parse_delete_result(&xml).unwrap(), r);
         let quiet = parse_delete_result(&delete_result_xml(&r, true)).unwrap();
         assert!(quiet.deleted.is_empty() && quiet.errors.len() == 1);
-        assert!(location_xml("us-east-1").contains("<LocationConstraint xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"></LocationConstraint>"));
+        assert!(location_xml("us-east-1")
+            .contains("<LocationConstraint xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"></LocationConstraint>"));
         assert!(location_xml("eu-west-1").contains(">eu-west-1<"));
     }
 }

@@ -76,11 +76,8 @@ pub fn canonical_uri(raw_path: &str, mode: UriMode) -> String {
 /// `%20`, `+` as `%2B`), sorted by encoded name then encoded value, joined with `&`.
 /// A parameter without a value becomes `name=`. `pairs` are the decoded parameters.
 pub fn canonical_query(pairs: &[(String, String)], skip: &[&str]) -> String {
-    let mut enc: Vec<(String, String)> = pairs
-        .iter()
-        .filter(|(k, _)| !skip.iter().any(|s| s == k))
-        .map(|(k, v)| (uri_encode(k, false), uri_encode(v, false)))
-        .collect();
+    let mut enc: Vec<(String, String)> =
+        pairs.iter().filter(|(k, _)| !skip.iter().any(|s| s == k)).map(|(k, v)| (uri_encode(k, false), uri_encode(v, false))).collect();
     enc.sort_unstable();
     let mut out = String::with_capacity(enc.iter().map(|(k, v)| k.len() + v.len() + 2).sum());
     for (i, (k, v)) in enc.iter().enumerate() {
@@ -145,7 +142,13 @@ pub fn canonical_request(
     payload_hash: &str,
 ) -> String {
     let mut s = String::with_capacity(
-        method.len() + canonical_uri.len() + canonical_query.len() + canonical_headers.len() + signed_headers.len() + payload_hash.len() + 5,
+        method.len()
+            + canonical_uri.len()
+            + canonical_query.len()
+            + canonical_headers.len()
+            + signed_headers.len()
+            + payload_hash.len()
+            + 5,
     );
     s.push_str(method);
     s.push('\n');
@@ -179,7 +182,13 @@ mod tests {
 
     #[test]
     fn query_and_headers() {
-        let q = vec![("b".to_string(), "2 +".to_string()), ("uploads".into(), "".into()), ("a".into(), "z".into()), ("a".into(), "y".into()), ("X-Amz-Signature".into(), "s".into())];
+        let q = vec![
+            ("b".to_string(), "2 +".to_string()),
+            ("uploads".into(), "".into()),
+            ("a".into(), "z".into()),
+            ("a".into(), "y".into()),
+            ("X-Amz-Signature".into(), "s".into()),
+        ];
         assert_eq!(canonical_query(&q, &["X-Amz-Signature"]), "a=y&a=z&b=2%20%2B&uploads=");
         let h = Headers::from_pairs([("Host", "h"), ("X-A", "  a   b \t c "), ("x-a", "d")]);
         assert_eq!(canonical_headers(&h, &["host", "x-a"]).as_deref(), Some("host:h\nx-a:a b c,d\n"));

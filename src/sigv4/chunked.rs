@@ -136,11 +136,7 @@ fn incomplete(what: &str) -> S3Error {
 }
 
 fn sig_mismatch(what: &str) -> S3Error {
-    S3Error::new(
-        403,
-        "SignatureDoesNotMatch",
-        format!("The {what} signature we calculated does not match the signature you provided."),
-    )
+    S3Error::new(403, "SignatureDoesNotMatch", format!("The {what} signature we calculated does not match the signature you provided."))
 }
 
 fn is_hex64(s: &[u8]) -> bool {

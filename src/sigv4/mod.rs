@@ -9,13 +9,13 @@
 //! Verifying incoming requests is authentication's: [`crate::auth::verify`].
 
 pub mod canonical_request;
+pub mod chunked;
+pub mod post_policy;
+pub mod presign;
+pub mod sign;
 pub mod signature;
 pub mod signing_key;
 pub mod string_to_sign;
-pub mod sign;
-pub mod presign;
-pub mod post_policy;
-pub mod chunked;
 
 pub use canonical_request::{canonical_headers, canonical_query, canonical_request, canonical_uri, UriMode};
 pub use signature::{constant_time_eq, hex, hmac_sha256, sha256_hex, signature};
@@ -64,6 +64,9 @@ pub fn payload_hash_is_valid(v: &str) -> bool {
     (v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit()))
         || matches!(
             v,
-            UNSIGNED_PAYLOAD | STREAMING_UNSIGNED_PAYLOAD_TRAILER | STREAMING_AWS4_HMAC_SHA256_PAYLOAD | STREAMING_AWS4_HMAC_SHA256_PAYLOAD_TRAILER
+            UNSIGNED_PAYLOAD
+                | STREAMING_UNSIGNED_PAYLOAD_TRAILER
+                | STREAMING_AWS4_HMAC_SHA256_PAYLOAD
+                | STREAMING_AWS4_HMAC_SHA256_PAYLOAD_TRAILER
         )
 }

@@ -38,7 +38,15 @@ fn query_allowed(kind: GrantKind, method: &str, names: &[&str]) -> bool {
         (GrantKind::Write, "HEAD") => names.is_empty(),
         (GrantKind::Delete, "DELETE") => only(&["versionId"]),
         (GrantKind::List, "GET") => only(&[
-            "list-type", "prefix", "delimiter", "continuation-token", "start-after", "max-keys", "encoding-type", "marker", "fetch-owner",
+            "list-type",
+            "prefix",
+            "delimiter",
+            "continuation-token",
+            "start-after",
+            "max-keys",
+            "encoding-type",
+            "marker",
+            "fetch-owner",
         ]),
         (GrantKind::Bucket, "HEAD") => names.is_empty(),
         (GrantKind::Bucket, "GET") => {
@@ -59,7 +67,12 @@ fn check<'g>(grant: &'g Grant, method: &str, query: &[(String, String)], headers
         return Err(refused(format!("{method} {names:?} with a {:?} grant", grant.kind())));
     }
     // A copy source is set by `copy` only, from an authorised source.
-    if headers.headers().iter().any(|(k, _)| k.starts_with("x-amz-copy-source") && k != "x-amz-copy-source-range" && !k.starts_with("x-amz-copy-source-if-") && !k.starts_with("x-amz-copy-source-server-side-encryption-customer-")) {
+    if headers.headers().iter().any(|(k, _)| {
+        k.starts_with("x-amz-copy-source")
+            && k != "x-amz-copy-source-range"
+            && !k.starts_with("x-amz-copy-source-if-")
+            && !k.starts_with("x-amz-copy-source-server-side-encryption-customer-")
+    }) {
         return Err(refused("a copy source without a source grant".into()));
     }
     Ok(match grant.kind() {
@@ -83,12 +96,27 @@ fn check<'g>(grant: &'g Grant, method: &str, query: &[(String, String)], headers
 
 /// Build and sign a request to the store for what `grant` covers.
 /// `payload_hash` is a hex digest or `UNSIGNED-PAYLOAD`.
-pub fn build(grant: &Grant, method: &str, query: &[(String, String)], headers: &StoreHeaders, payload_hash: &str, now: u64) -> Result<StoreRequest, S3Error> {
+pub fn build(
+    grant: &Grant,
+    method: &str,
+    query: &[(String, String)],
+    headers: &StoreHeaders,
+    payload_hash: &str,
+    now: u64,
+) -> Result<StoreRequest, S3Error> {
     let key = check(grant, method, query, headers)?;
     Ok(sign(grant, method, key, query, headers, payload_hash, now))
 }
 
-fn sign(grant: &Grant, method: &str, key: &str, query: &[(String, String)], headers: &StoreHeaders, payload_hash: &str, now: u64) -> StoreRequest {
+fn sign(
+    grant: &Grant,
+    method: &str,
+    key: &str,
+    query: &[(String, String)],
+    headers: &StoreHeaders,
+    payload_hash: &str,
+    now: u64,
+) -> StoreRequest {
     let store = &grant.bucket().store;
     let host = store_host(&store.host, &store.bucket, store.virtual_host);
     let path = object_path(&store.bucket, key, store.virtual_host);
@@ -109,7 +137,13 @@ fn sign(grant: &Grant, method: &str, key: &str, query: &[(String, String)], head
 }
 
 /// A GET/HEAD of an object (its bytes taken as stored); `headers` are the allowed read headers.
-pub fn object_read(grant: &Grant, method: &str, version_id: Option<&str>, headers: &StoreHeaders, now: u64) -> Result<StoreRequest, S3Error> {
+pub fn object_read(
+    grant: &Grant,
+    method: &str,
+    version_id: Option<&str>,
+    headers: &StoreHeaders,
+    now: u64,
+) -> Result<StoreRequest, S3Error> {
     if grant.kind() != GrantKind::Read {
         return Err(refused(format!("an object read with a {:?} grant", grant.kind())));
     }
@@ -120,7 +154,14 @@ pub fn object_read(grant: &Grant, method: &str, version_id: Option<&str>, header
 /// CopyObject (`query` empty) or UploadPartCopy (`partNumber`, `uploadId`) of `source` (a Read
 /// grant: the principal may GET it) onto `dest` (a Write grant). The gateway writes the
 /// `x-amz-copy-source` header itself, naming the source in the store.
-pub fn copy(dest: &Grant, source: &Grant, version_id: Option<&str>, query: &[(String, String)], headers: &StoreHeaders, now: u64) -> Result<StoreRequest, S3Error> {
+pub fn copy(
+    dest: &Grant,
+    source: &Grant,
+    version_id: Option<&str>,
+    query: &[(String, String)],
+    headers: &StoreHeaders,
+    now: u64,
+) -> Result<StoreRequest, S3Error> {
     if dest.kind() != GrantKind::Write || source.kind() != GrantKind::Read {
         return Err(refused(format!("a copy from a {:?} grant onto a {:?} grant", source.kind(), dest.kind())));
     }
@@ -140,7 +181,14 @@ pub fn copy(dest: &Grant, source: &Grant, version_id: Option<&str>, query: &[(St
 /// A presigned PUT (`query` empty) or UploadPart (`partNumber`, `uploadId`) URL for the key of
 /// `grant` (a Write grant), at `endpoint` (`scheme://host[:port]`, the store as browsers reach
 /// it), binding `headers` (the length, type and conditions the gateway decided), valid `ttl` s.
-pub fn presign_put(grant: &Grant, endpoint: &str, query: &[(String, String)], headers: &crate::http::Headers, ttl: u64, now: u64) -> Result<String, S3Error> {
+pub fn presign_put(
+    grant: &Grant,
+    endpoint: &str,
+    query: &[(String, String)],
+    headers: &crate::http::Headers,
+    ttl: u64,
+    now: u64,
+) -> Result<String, S3Error> {
     if grant.kind() != GrantKind::Write {
         return Err(refused(format!("a presigned PUT with a {:?} grant", grant.kind())));
     }
@@ -176,13 +224,13 @@ pub fn delete_objects(grants: &[(Grant, Option<String>)], now: u64) -> Result<(S
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::auth::token::{Claims, Method, Methods, Scope};
     use crate::auth::{Principal, TokenSource};
     use crate::config::{BucketConfig, StoreConfig};
     use crate::guard::grant::{authorize, Who};
     use crate::guard::{headers::from_client, HeaderSet, PrincipalClass};
     use crate::http::Headers;
     use crate::sigv4::Credentials;
-    use crate::auth::token::{Claims, Method, Methods, Scope};
 
     fn bucket(virtual_host: bool) -> BucketConfig {
         BucketConfig {
@@ -201,7 +249,11 @@ mod tests {
         }
     }
     fn token(scope: &str) -> Principal {
-        Principal::Token(Box::new(Claims::new("k", u64::MAX / 2, Methods::ALL, "demo", Scope::Prefix(scope.into()))), "t".into(), TokenSource::Query)
+        Principal::Token(
+            Box::new(Claims::new("k", u64::MAX / 2, Methods::ALL, "demo", Scope::Prefix(scope.into()))),
+            "t".into(),
+            TokenSource::Query,
+        )
     }
     fn who(p: &Principal) -> Who<'_> {
         Who { principal: p, revoked: &[], client_ip: None, now: 1_369_353_600 }
@@ -212,7 +264,8 @@ mod tests {
         let b = bucket(false);
         let p = token("");
         let g = authorize(&who(&p), &b, Method::Get, "a b/c+d.txt").unwrap();
-        let h = from_client(HeaderSet::Read, PrincipalClass::Limited, &Headers::from_pairs([("Range", "bytes=0-1"), ("Cookie", "x")])).unwrap();
+        let h =
+            from_client(HeaderSet::Read, PrincipalClass::Limited, &Headers::from_pairs([("Range", "bytes=0-1"), ("Cookie", "x")])).unwrap();
         let r = object_read(&g, "GET", Some("v1"), &h, 1_369_353_600).unwrap();
         assert_eq!(r.url, "http://127.0.0.1:8333/demo/a%20b/c%2Bd.txt?versionId=v1");
         let names: Vec<&str> = r.headers.iter().map(|(k, _)| k.as_str()).collect();

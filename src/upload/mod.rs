@@ -8,12 +8,12 @@
 //! and counts bytes against the limit. On any failure the shell errors the stream, so the
 //! store never completes the object.
 
-use crate::s3::error::S3Error;
-use crate::http::Headers;
-use crate::sigv4::chunked::{ChunkMode, ChunkedDecoder};
+use crate::auth::token::Claims;
 use crate::auth::verify::Payload;
 use crate::guard::{headers::from_client, HeaderSet, PrincipalClass, StoreHeaders};
-use crate::auth::token::Claims;
+use crate::http::Headers;
+use crate::s3::error::S3Error;
+use crate::sigv4::chunked::{ChunkMode, ChunkedDecoder};
 use base64::Engine;
 use sha2::{Digest, Sha256};
 
@@ -82,11 +82,9 @@ pub fn byte_limit(claims: Option<&Claims>, max_upload: u64) -> u64 {
 fn parse_len(h: &Headers, name: &str) -> Result<Option<u64>, S3Error> {
     match h.get(name) {
         None => Ok(None),
-        Some(v) => v
-            .trim()
-            .parse::<u64>()
-            .map(Some)
-            .map_err(|_| S3Error::invalid_argument(format!("{name} must be a non-negative integer"))),
+        Some(v) => {
+            v.trim().parse::<u64>().map(Some).map_err(|_| S3Error::invalid_argument(format!("{name} must be a non-negative integer")))
+        }
     }
 }
 
@@ -101,13 +99,8 @@ pub fn plan_put(
     max_upload: u64,
     multipart_part: bool,
 ) -> Result<PutPlan, S3Error> {
-    let encodings: Vec<String> = client
-        .get("content-encoding")
-        .unwrap_or("")
-        .split(',')
-        .map(|s| s.trim().to_string())
-        .filter(|s| !s.is_empty())
-        .collect();
+    let encodings: Vec<String> =
+        client.get("content-encoding").unwrap_or("").split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
     let chunked_enc = encodings.iter().any(|e| e.eq_ignore_ascii_case("aws-chunked"));
     let sha_header = client.get("x-amz-content-sha256").unwrap_or("");
     let framing = match payload {
@@ -189,10 +182,19 @@ pub struct CopyPlan {
 /// (the source's, or the part's copy range), the content type the destination gets (the source's,
 /// or the request's with `x-amz-metadata-directive: REPLACE`), and no-overwrite. `source` are the
 /// store's headers for the source object.
-pub fn plan_copy(claims: &Claims, max_upload: u64, client: &Headers, source: &Headers, source_size: u64, part: bool) -> Result<CopyPlan, S3Error> {
+pub fn plan_copy(
+    claims: &Claims,
+    max_upload: u64,
+    client: &Headers,
+    source: &Headers,
+    source_size: u64,
+    part: bool,
+) -> Result<CopyPlan, S3Error> {
     let size = match client.get("x-amz-copy-source-range").filter(|_| part) {
         Some(r) => {
-            let bad = || S3Error::invalid_argument("The x-amz-copy-source-range value must be of the form bytes=first-last where first and last are the zero-based offsets of the first and last bytes to copy");
+            let bad = || {
+                S3Error::invalid_argument("The x-amz-copy-source-range value must be of the form bytes=first-last where first and last are the zero-based offsets of the first and last bytes to copy")
+            };
             let (a, b) = r.trim().strip_prefix("bytes=").and_then(|v| v.split_once('-')).ok_or_else(bad)?;
             let (a, b): (u64, u64) = (a.trim().parse().map_err(|_| bad())?, b.trim().parse().map_err(|_| bad())?);
             if b < a || b >= source_size {
@@ -367,15 +369,23 @@ impl BodyFilter {
         };
         if let Some(n) = self.length {
             if self.count != n {
-                return Err(S3Error::new(400, "IncompleteBody", "You did not provide the number of bytes specified by the Content-Length HTTP header."));
+                return Err(S3Error::new(
+                    400,
+                    "IncompleteBody",
+                    "You did not provide the number of bytes specified by the Content-Length HTTP header.",
+                ));
             }
         }
         if let Some((h, expected)) = self.sha256.take() {
             let got = crate::sigv4::hex(&h.finalize());
             if !crate::sigv4::constant_time_eq(got.as_bytes(), expected.as_bytes()) {
-                return Err(S3Error::new(400, "XAmzContentSHA256Mismatch", "The provided 'x-amz-content-sha256' header does not match what was computed.")
-                    .with("ClientComputedContentSHA256", expected)
-                    .with("S3ComputedContentSHA256", got));
+                return Err(S3Error::new(
+                    400,
+                    "XAmzContentSHA256Mismatch",
+                    "The provided 'x-amz-content-sha256' header does not match what was computed.",
+                )
+                .with("ClientComputedContentSHA256", expected)
+                .with("S3ComputedContentSHA256", got));
             }
         }
         if let Some((name, c)) = self.trailer.take() {
@@ -383,8 +393,16 @@ impl BodyFilter {
             let sent = trailers.as_ref().and_then(|t| t.get(&name)).map(str::trim).map(str::to_string);
             match sent {
                 Some(s) if s == got => {}
-                Some(_) => return Err(S3Error::new(400, "BadDigest", format!("The {name} you specified did not match the calculated checksum."))),
-                None => return Err(S3Error::new(400, "MalformedTrailerError", "The request contained trailing data that was not well-formed or did not conform to our published schema.")),
+                Some(_) => {
+                    return Err(S3Error::new(400, "BadDigest", format!("The {name} you specified did not match the calculated checksum.")))
+                }
+                None => {
+                    return Err(S3Error::new(
+                        400,
+                        "MalformedTrailerError",
+                        "The request contained trailing data that was not well-formed or did not conform to our published schema.",
+                    ))
+                }
             }
         }
         Ok(std::mem::take(&mut self.held))
@@ -458,7 +476,16 @@ pub fn completed_size(requested: &[crate::s3::xml::CompletedPart], listed: &[cra
 }
 
 /// The JSON body of an upload-complete event (like S3's event notifications).
-pub fn upload_event(bucket: &str, key: &str, size: Option<u64>, etag: &str, content_type: Option<&str>, who: &str, now: u64, via: &str) -> String {
+pub fn upload_event(
+    bucket: &str,
+    key: &str,
+    size: Option<u64>,
+    etag: &str,
+    content_type: Option<&str>,
+    who: &str,
+    now: u64,
+    via: &str,
+) -> String {
     serde_json::json!({
         "event": "ObjectCreated",
         "via": via,
@@ -540,7 +567,11 @@ mod tests {
         let h = Headers::from_pairs([("content-length", "1"), ("content-type", "text/html")]);
         let e = plan_put(&h, None, Some(&claims(None, &["image/*"], false)), 1 << 30, false).unwrap_err();
         assert_eq!(e.status, 403);
-        let h = Headers::from_pairs([("x-amz-decoded-content-length", "500"), ("content-encoding", "aws-chunked"), ("x-amz-content-sha256", "STREAMING-UNSIGNED-PAYLOAD-TRAILER")]);
+        let h = Headers::from_pairs([
+            ("x-amz-decoded-content-length", "500"),
+            ("content-encoding", "aws-chunked"),
+            ("x-amz-content-sha256", "STREAMING-UNSIGNED-PAYLOAD-TRAILER"),
+        ]);
         assert_eq!(plan_put(&h, None, Some(&claims(Some(100), &[], false)), 1 << 30, false).unwrap_err().code, "EntityTooLarge");
     }
 
@@ -640,7 +671,8 @@ mod tests {
             ("x-amz-checksum-sha256", base64::engine::general_purpose::STANDARD.encode(Sha256::digest(b"abc"))),
             ("x-amz-checksum-crc32c", "Nks/tw==".to_string()),
         ] {
-            let h = Headers::from_pairs([("content-encoding", "aws-chunked"), ("x-amz-decoded-content-length", "3"), ("x-amz-trailer", name)]);
+            let h =
+                Headers::from_pairs([("content-encoding", "aws-chunked"), ("x-amz-decoded-content-length", "3"), ("x-amz-trailer", name)]);
             let p = plan_put(&h, Some(&Payload::Streaming { signed: false, trailer: true }), None, 1 << 30, false).unwrap();
             assert_eq!(run(&p, &chunked(b"abc", Some((name, &expected))), 2).unwrap(), b"abc", "{name}");
         }

@@ -1,7 +1,7 @@
 //! Conversions between `worker` types and the core's plain types.
 
-use crate::s3::error::S3Error;
 use crate::http::{Headers, RequestParts};
+use crate::s3::error::S3Error;
 use worker::{EncodeBody, Request, Response, ResponseBody, ResponseBuilder};
 
 /// The core's view of a request: method, raw path and query exactly as sent, headers.

@@ -1,18 +1,18 @@
 //! The demo page's JSON API and Uppy's S3 signing routes: thin wrappers over `crate::api`.
 
 use super::convert::json_response;
-use super::read::list_objects;
 use super::ctx::Ctx;
+use super::read::list_objects;
 use crate::api::{self, parse_json, uppy_op, CompleteRequest, CreateRequest, PartUrl, PresignRequest, ShareRequest, Signer, UppyOp};
+use crate::auth::token::{Claims, Method};
 use crate::auth::{authenticate, Principal, TokenSource};
+use crate::config::BucketConfig;
 use crate::guard::grant::authorize;
 use crate::guard::{headers::from_client, HeaderSet, PrincipalClass};
-use crate::config::BucketConfig;
-use crate::s3::error::S3Error;
 use crate::http::{Headers, RequestParts};
-use crate::auth::token::{Claims, Method};
-use crate::upload::key_for_upload;
+use crate::s3::error::S3Error;
 use crate::s3::xml;
+use crate::upload::key_for_upload;
 use serde_json::{json, Value};
 use wasm_bindgen::JsCast;
 use worker::{Request, Response};
@@ -115,7 +115,8 @@ fn link_base(ctx: &Ctx, _parts: &RequestParts) -> String {
 pub async fn uppy(ctx: &Ctx, req: Request, parts: &RequestParts, token: Option<&str>, rest: &str) -> Result<Response, S3Error> {
     let principal = authenticate(parts, &ctx.cfg, &ctx.keys, token, None, ctx.now)?;
     let (claims, raw, bucket) = token_bucket(ctx, &principal)?;
-    let op = uppy_op(&parts.method, rest).ok_or_else(|| S3Error::new(404, "NotFound", format!("no S3 signing route {} /s3/{rest}", parts.method)))?;
+    let op = uppy_op(&parts.method, rest)
+        .ok_or_else(|| S3Error::new(404, "NotFound", format!("no S3 signing route {} /s3/{rest}", parts.method)))?;
     let q = parts.query_pairs();
     let get = |n: &str| q.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone());
     let key_param = || get("key").filter(|k| !k.is_empty()).ok_or_else(|| S3Error::invalid_argument("key is required"));
@@ -185,7 +186,10 @@ pub async fn uppy(ctx: &Ctx, req: Request, parts: &RequestParts, token: Option<&
                 if !(1..=10_000).contains(&part) {
                     return Err(S3Error::invalid_argument("part numbers are 1 to 10000"));
                 }
-                urls.insert(part.to_string(), signer(ctx, bucket).gateway_part(&link_base(ctx, parts), claims, raw, &key, &upload_id, part)["url"].clone());
+                urls.insert(
+                    part.to_string(),
+                    signer(ctx, bucket).gateway_part(&link_base(ctx, parts), claims, raw, &key, &upload_id, part)["url"].clone(),
+                );
             }
             ok(json!({"presignedUrls": urls}))
         }
@@ -200,7 +204,8 @@ pub async fn uppy(ctx: &Ctx, req: Request, parts: &RequestParts, token: Option<&
                 .map(|p| xml::CompletedPart { part_number: p.part_number, etag: p.etag.clone(), checksums: Vec::new() })
                 .collect();
             list.sort_by_key(|p| p.part_number);
-            let (etag, size) = super::write::complete(ctx, &principal, &grant, &upload_id, &list, crate::guard::StoreHeaders::none()).await?;
+            let (etag, size) =
+                super::write::complete(ctx, &principal, &grant, &upload_id, &list, crate::guard::StoreHeaders::none()).await?;
             let base = link_base(ctx, parts);
             ok(json!({
                 "location": format!("{base}/{}/{}", bucket.name, crate::encoding::uri_encode(&key, true)),

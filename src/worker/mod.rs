@@ -13,14 +13,13 @@ mod write;
 
 use crate::auth::{authenticate, Keys};
 use crate::config::Config;
-use crate::s3::error::S3Error;
 use crate::http::RequestParts;
+use crate::s3::error::S3Error;
 use crate::s3::route::Route;
 use convert::{error_response, error_style, json_response, request_parts};
 use ctx::Ctx;
 use std::rc::Rc;
 use worker::{event, Context, Env, Request, Response, Result};
-
 
 fn now_secs() -> u64 {
     (js_sys::Date::now() / 1000.0) as u64

@@ -2,17 +2,17 @@
 //! else stream from the store (and fill the cache in the background).
 
 use super::convert::{bytes_response, from_worker_headers, stream_response};
-use super::store_fetch::{self, send, store_error};
 use super::ctx::Ctx;
+use super::store_fetch::{self, send, store_error};
+use crate::auth::token::{Method, Scope};
 use crate::auth::Principal;
-use crate::guard::grant::authorize;
-use crate::guard::{headers::from_client, Grant, HeaderSet, PrincipalClass, StoreHeaders};
 use crate::cache::policy::{cache_key, cached_headers, passthrough_response_headers, storable, Storable};
 use crate::config::BucketConfig;
+use crate::guard::grant::authorize;
+use crate::guard::{headers::from_client, Grant, HeaderSet, PrincipalClass, StoreHeaders};
+use crate::http::{Headers, RequestParts};
 use crate::s3::download::{finish_headers, overrides, plan_hit, HitPlan};
 use crate::s3::error::S3Error;
-use crate::http::{Headers, RequestParts};
-use crate::auth::token::{Method, Scope};
 use worker::{Cache, Request, RequestInit, Response};
 
 /// CORS preflight: the demo page and browser SDKs call the gateway from other origins (the CORS
@@ -34,7 +34,13 @@ pub async fn share(ctx: &Ctx, parts: &RequestParts, principal: &Principal, key: 
         (None, Scope::Exact(k)) => k.clone(),
         (None, Scope::Prefix(_)) => return Err(S3Error::invalid_request("this share link covers a prefix: add the key, /s/<token>/<key>")),
     };
-    let method = if parts.method == "HEAD" { Method::Head } else if parts.method == "GET" { Method::Get } else { return Err(S3Error::method_not_allowed()) };
+    let method = if parts.method == "HEAD" {
+        Method::Head
+    } else if parts.method == "GET" {
+        Method::Get
+    } else {
+        return Err(S3Error::method_not_allowed());
+    };
     let grant = authorize(&ctx.who(principal), bucket, method, &key)?;
     let headers = from_client(HeaderSet::Read, PrincipalClass::of(principal), &parts.headers)?;
     let mut resp = get_object(ctx, parts, &grant, false, &headers).await?;
@@ -54,7 +60,13 @@ pub async fn share(ctx: &Ctx, parts: &RequestParts, principal: &Principal, key: 
 
 /// GET or HEAD of one object through the edge cache; `headers` are the client's read headers
 /// the operation table lets through.
-pub async fn get_object(ctx: &Ctx, parts: &RequestParts, grant: &Grant<'_>, signed: bool, headers: &StoreHeaders) -> Result<Response, S3Error> {
+pub async fn get_object(
+    ctx: &Ctx,
+    parts: &RequestParts,
+    grant: &Grant<'_>,
+    signed: bool,
+    headers: &StoreHeaders,
+) -> Result<Response, S3Error> {
     let (bucket, key) = (grant.bucket(), grant.key());
     // user content never runs as script on the gateway's origin (see content_safety)
     let content_origin = ctx.cfg.on_content_origin(parts.headers.get("host"));
@@ -131,7 +143,13 @@ pub async fn get_object(ctx: &Ctx, parts: &RequestParts, grant: &Grant<'_>, sign
     }
     let mut h = passthrough_response_headers(&store_h);
     let status = if head { crate::s3::download::head_range(&parts.headers, status, &mut h)? } else { status };
-    let decision = if ttl == 0 || head { Storable::No("bypass") } else if status == 200 { storable(ccfg, key, status, &store_h) } else { Storable::No("partial") };
+    let decision = if ttl == 0 || head {
+        Storable::No("bypass")
+    } else if status == 200 {
+        storable(ccfg, key, status, &store_h)
+    } else {
+        Storable::No("partial")
+    };
     let label = match (&decision, ttl) {
         (_, 0) => "BYPASS",
         (Storable::Yes { .. }, _) => "MISS",
@@ -170,7 +188,9 @@ pub async fn get_object(ctx: &Ctx, parts: &RequestParts, grant: &Grant<'_>, sign
             let cfg = ccfg.clone();
             let now = ctx.now;
             let timeout = ctx.cfg.store_timeout_ms;
-            let Ok(r) = crate::store::object_read(&grant, "GET", version_id.as_deref(), &StoreHeaders::none(), now) else { return Ok(client) };
+            let Ok(r) = crate::store::object_read(&grant, "GET", version_id.as_deref(), &StoreHeaders::none(), now) else {
+                return Ok(client);
+            };
             let key = key.to_string();
             ctx.wait.wait_until(async move {
                 if let Ok(full) = send(&r, None, timeout).await {

@@ -3,14 +3,14 @@
 //! keys they can send to the store.
 
 use super::convert::bytes_response;
+use super::ctx::Ctx;
 use super::read::{get_object, list_objects};
 use super::write;
-use super::ctx::Ctx;
 use crate::auth::Principal;
 use crate::config::BucketConfig;
-use crate::s3::error::S3Error;
 use crate::guard::plan;
 use crate::http::{Headers, RequestParts};
+use crate::s3::error::S3Error;
 use crate::s3::route::S3Op;
 use worker::{Request, Response};
 

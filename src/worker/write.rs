@@ -5,22 +5,22 @@
 
 use super::body::{filter, fixed_length, read_capped, Deadline, ErrorSlot};
 use super::convert::{bytes_response, from_worker_headers};
+use super::ctx::Ctx;
 use super::read::purge;
 use super::store_fetch::{document, fetch_with, send, store_error, text};
-use super::ctx::Ctx;
+use crate::auth::token::{Claims, Method};
+use crate::auth::verify::Payload;
 use crate::auth::Principal;
 use crate::config::BucketConfig;
-use crate::s3::error::S3Error;
 use crate::guard::grant::authorize;
 use crate::guard::table::{MAX_COMPLETE_XML, MAX_DELETE_XML};
 use crate::guard::{Grant, GrantKind, StoreHeaders, Who};
 use crate::http::{Headers, RequestParts};
-use crate::auth::verify::Payload;
+use crate::s3::error::S3Error;
+use crate::s3::xml;
 use crate::sigv4::{sha256_hex, EMPTY_SHA256, UNSIGNED_PAYLOAD};
 use crate::store::build;
-use crate::auth::token::{Claims, Method};
 use crate::upload::{plan_put, upload_event, BodyFilter};
-use crate::s3::xml;
 use wasm_bindgen::JsValue;
 use worker::{Request, Response};
 
@@ -42,7 +42,11 @@ fn payload_of(p: &Principal) -> Option<&Payload> {
 fn write_headers(store: &Headers) -> Headers {
     let mut h = Headers::new();
     for (k, v) in store.iter() {
-        if k == "etag" || k.starts_with("x-amz-version-id") || k.starts_with("x-amz-checksum-") || k.starts_with("x-amz-server-side-encryption") {
+        if k == "etag"
+            || k.starts_with("x-amz-version-id")
+            || k.starts_with("x-amz-checksum-")
+            || k.starts_with("x-amz-server-side-encryption")
+        {
             h.append(k, v);
         }
     }
@@ -75,7 +79,13 @@ fn upload_limit(ctx: &Ctx, principal: &Principal) -> u64 {
 
 /// CreateMultipartUpload (S3 API): content-type limits of a token are checked here (parts carry
 /// no type).
-pub async fn create(ctx: &Ctx, parts: &RequestParts, principal: &Principal, grant: &Grant<'_>, headers: StoreHeaders) -> Result<Response, S3Error> {
+pub async fn create(
+    ctx: &Ctx,
+    parts: &RequestParts,
+    principal: &Principal,
+    grant: &Grant<'_>,
+    headers: StoreHeaders,
+) -> Result<Response, S3Error> {
     if let Some(c) = claims_of(principal) {
         crate::auth::token::check_upload(c, parts.headers.get("content-type"), Some(0))?;
     }
@@ -98,7 +108,14 @@ pub async fn abort(ctx: &Ctx, parts: &RequestParts, grant: &Grant<'_>) -> Result
     Ok(bytes_response(204, &Headers::new(), Vec::new()))
 }
 
-pub async fn complete_s3(ctx: &Ctx, req: Request, parts: &RequestParts, principal: &Principal, grant: &Grant<'_>, headers: StoreHeaders) -> Result<Response, S3Error> {
+pub async fn complete_s3(
+    ctx: &Ctx,
+    req: Request,
+    parts: &RequestParts,
+    principal: &Principal,
+    grant: &Grant<'_>,
+    headers: StoreHeaders,
+) -> Result<Response, S3Error> {
     let upload_id = parts.query_param("uploadId").unwrap_or_default();
     let body = read_xml(req, parts, principal, MAX_COMPLETE_XML).await?;
     let list = xml::parse_complete_multipart_upload(&body)?;
@@ -148,7 +165,14 @@ pub async fn list_uploads(ctx: &Ctx, parts: &RequestParts, grant: &Grant<'_>) ->
 }
 
 /// PutObject / UploadPart: stream the body to the store.
-pub async fn put(ctx: &Ctx, req: Request, parts: &RequestParts, principal: &Principal, grant: &Grant<'_>, is_part: bool) -> Result<Response, S3Error> {
+pub async fn put(
+    ctx: &Ctx,
+    req: Request,
+    parts: &RequestParts,
+    principal: &Principal,
+    grant: &Grant<'_>,
+    is_part: bool,
+) -> Result<Response, S3Error> {
     let (bucket, key) = (grant.bucket(), grant.key());
     let claims = claims_of(principal);
     let plan = plan_put(&parts.headers, payload_of(principal), claims, ctx.cfg.max_upload_bytes, is_part)?;
@@ -318,7 +342,13 @@ pub async fn complete(
 /// something here; keys it may not delete are reported as errors in the result (as S3 does per
 /// key); the others go to the store in one request written from their grants, and each deleted
 /// key is purged.
-pub async fn delete_objects(ctx: &Ctx, req: Request, parts: &RequestParts, who: &Who<'_>, bucket: &BucketConfig) -> Result<Response, S3Error> {
+pub async fn delete_objects(
+    ctx: &Ctx,
+    req: Request,
+    parts: &RequestParts,
+    who: &Who<'_>,
+    bucket: &BucketConfig,
+) -> Result<Response, S3Error> {
     let body = read_xml(req, parts, who.principal, MAX_DELETE_XML).await?;
     let (quiet, objects) = xml::parse_delete_request(&body)?;
     let mut result = xml::DeleteResult::default();
@@ -410,7 +440,16 @@ pub async fn copy(
 }
 
 /// Post an upload-complete event to the configured webhook, in the background.
-pub fn notify(ctx: &Ctx, bucket: &BucketConfig, key: &str, size: Option<u64>, etag: &str, ctype: Option<&str>, principal: &Principal, via: &str) {
+pub fn notify(
+    ctx: &Ctx,
+    bucket: &BucketConfig,
+    key: &str,
+    size: Option<u64>,
+    etag: &str,
+    ctype: Option<&str>,
+    principal: &Principal,
+    via: &str,
+) {
     let Some(url) = ctx.cfg.webhook_url.clone() else { return };
     let body = upload_event(&bucket.name, key, size, etag, ctype, &principal.label(), ctx.now, via);
     ctx.wait.wait_until(async move {
@@ -458,7 +497,11 @@ pub async fn abort_stale(cfg: &crate::config::Config, bucket: &BucketConfig, now
         for u in &doc.uploads {
             if crate::upload::is_stale(u.initiated, now, cfg.multipart_max_age_secs) {
                 let q = vec![("uploadId".to_string(), u.upload_id.clone())];
-                let Ok(r) = build(&Grant::maintenance(bucket, &u.key, GrantKind::Write), "DELETE", &q, &StoreHeaders::none(), EMPTY_SHA256, now) else { continue };
+                let Ok(r) =
+                    build(&Grant::maintenance(bucket, &u.key, GrantKind::Write), "DELETE", &q, &StoreHeaders::none(), EMPTY_SHA256, now)
+                else {
+                    continue;
+                };
                 match send(&r, None, cfg.store_timeout_ms).await {
                     Ok(resp) if resp.status_code() < 300 || resp.status_code() == 404 => aborted += 1,
                     Ok(resp) => worker::console_error!("cleanup: abort {} answered {}", u.key, resp.status_code()),

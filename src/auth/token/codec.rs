@@ -146,7 +146,11 @@ pub(crate) fn split(token: &str) -> Result<Frame, S3Error> {
     }
     let bytes = URL_SAFE_NO_PAD.decode(token.as_bytes()).map_err(|_| malformed())?;
     if bytes.len() < 2 || bytes[0] != VERSION {
-        return Err(if bytes.first().is_some_and(|v| *v != VERSION) { S3Error::access_denied("malformed token (unsupported version)") } else { malformed() });
+        return Err(if bytes.first().is_some_and(|v| *v != VERSION) {
+            S3Error::access_denied("malformed token (unsupported version)")
+        } else {
+            malformed()
+        });
     }
     let kid_end = 2 + bytes[1] as usize;
     if bytes.len() < kid_end + TAG_LEN {

@@ -73,7 +73,11 @@ pub fn is_revoked(jti: &[u8], revoked: &[Vec<u8>]) -> bool {
 pub fn parse_revoked(list: &str) -> Result<Vec<Vec<u8>>, String> {
     list.split(|c: char| c == ',' || c.is_whitespace())
         .filter(|s| !s.is_empty())
-        .map(|s| super::claims::from_hex(s).filter(|b| b.len() <= limits::JTI_MAX).ok_or_else(|| format!("bad token id {s:?} (hex, at most {} bytes)", limits::JTI_MAX)))
+        .map(|s| {
+            super::claims::from_hex(s)
+                .filter(|b| b.len() <= limits::JTI_MAX)
+                .ok_or_else(|| format!("bad token id {s:?} (hex, at most {} bytes)", limits::JTI_MAX))
+        })
         .collect()
 }
 
@@ -326,7 +330,9 @@ mod tests {
     fn ip_checks() {
         let mut c = parent();
         c.ip = Some(IpNet::parse("10.0.0.0/8").unwrap());
-        let with = |ip: Option<&'static str>| check_access(&c, &[], &Access { client_ip: ip, ..access(Method::Get, "uploads/x") }).err().map(|e| e.message);
+        let with = |ip: Option<&'static str>| {
+            check_access(&c, &[], &Access { client_ip: ip, ..access(Method::Get, "uploads/x") }).err().map(|e| e.message)
+        };
         assert_eq!(with(Some("10.1.2.3")), None);
         assert_eq!(with(Some("::ffff:10.1.2.3")), None);
         assert_eq!(with(Some("11.1.2.3")).unwrap(), "client IP not allowed by token");
@@ -394,11 +400,22 @@ mod tests {
         p2.max_bytes = Some(10);
         p2.content_types = vec!["image/*".into()];
         p2.no_overwrite = true;
-        assert!(narrow(&p2, &NarrowRequest { ip: Some(IpNet::parse("0.0.0.0/0").unwrap()), ..Default::default() }).unwrap_err().message.contains("IP"));
+        assert!(narrow(&p2, &NarrowRequest { ip: Some(IpNet::parse("0.0.0.0/0").unwrap()), ..Default::default() })
+            .unwrap_err()
+            .message
+            .contains("IP"));
         assert!(narrow(&p2, &NarrowRequest { max_bytes: Some(11), ..Default::default() }).unwrap_err().message.contains("size"));
         assert!(narrow(&p2, &NarrowRequest { content_types: Some(vec![]), ..Default::default() }).unwrap_err().message.contains("content"));
         assert!(narrow(&p2, &NarrowRequest { content_types: Some(vec!["text/plain".into()]), ..Default::default() }).is_err());
-        let c2 = narrow(&p2, &NarrowRequest { ip: Some(IpNet::parse("10.1.0.0/16").unwrap()), content_types: Some(vec!["image/png".into()]), ..Default::default() }).unwrap();
+        let c2 = narrow(
+            &p2,
+            &NarrowRequest {
+                ip: Some(IpNet::parse("10.1.0.0/16").unwrap()),
+                content_types: Some(vec!["image/png".into()]),
+                ..Default::default()
+            },
+        )
+        .unwrap();
         assert!(c2.no_overwrite && c2.max_bytes == Some(10));
 
         let mut noshare = p.clone();
