@@ -1,5 +1,5 @@
 # bagroom: the two commands. Both install whatever is missing first (idempotent, pinned).
-.PHONY: dev test setup build test-core test-e2e test-browser bench clean
+.PHONY: dev test setup build lint test-core test-e2e test-browser bench clean
 
 dev:
 	@BAGROOM_SKIP_BROWSER=1 scripts/setup.sh
@@ -13,6 +13,9 @@ setup:
 
 build: setup
 	@scripts/build.sh
+
+lint: setup
+	@scripts/test.sh lint
 
 test-core: setup
 	@scripts/test.sh core

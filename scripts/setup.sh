@@ -11,6 +11,13 @@ if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknow
   rustup target add wasm32-unknown-unknown
 fi
 
+for c in clippy rustfmt; do
+  if ! rustup component list --installed 2>/dev/null | grep -q "^$c"; then
+    say "rustup component add $c"
+    rustup component add "$c"
+  fi
+done
+
 if [ ! -x "$WORKER_BUILD_BIN" ]; then
   say "building worker-build $WORKER_BUILD_VERSION into the tool cache (a few minutes, once per machine)"
   cargo install --locked --root "$TOOLS/worker-build-$WORKER_BUILD_VERSION" "worker-build@$WORKER_BUILD_VERSION"

@@ -1,13 +1,21 @@
 #!/usr/bin/env bash
 # Every test: the native core (cargo test), then the end-to-end suite (the real worker under
 # workerd, the real store, real S3 clients) and the browser suite (Debian's Chromium).
-#   scripts/test.sh [core|e2e|browser|all]
+#   scripts/test.sh [lint|core|e2e|browser|all]
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$ROOT"
 what="${1:-all}"
 say() { printf '\033[1;34m[test]\033[0m %s\n' "$*"; }
 t0=$(date +%s)
+
+if [ "$what" = all ] || [ "$what" = lint ]; then
+  say "lint: cargo fmt --check, clippy -D warnings (native and wasm32), no import cycles"
+  cargo fmt --check
+  cargo clippy --quiet --all-targets -- -D warnings
+  cargo clippy --quiet --target wasm32-unknown-unknown --lib -- -D warnings
+  python3 scripts/check_imports.py
+fi
 
 if [ "$what" = all ] || [ "$what" = core ]; then
   say "cargo test (native core)"

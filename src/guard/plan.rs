@@ -87,8 +87,8 @@ pub fn plan_list<'a>(who: &Who, bucket: &'a BucketConfig, pairs: &[(String, Stri
 /// `partNumber`, where present, is an integer from 1 to 10,000 (S3's words for anything else).
 fn check_part_number(parts: &RequestParts) -> Result<(), S3Error> {
     for (k, v) in parts.query_pairs() {
-        if k == "partNumber" && !matches!(v.parse::<u32>(), Ok(1..=10_000)) || (k == "partNumber" && !v.bytes().all(|b| b.is_ascii_digit()))
-        {
+        let valid = v.bytes().all(|b| b.is_ascii_digit()) && matches!(v.parse::<u32>(), Ok(1..=10_000));
+        if k == "partNumber" && !valid {
             return Err(S3Error::invalid_argument("Part number must be an integer between 1 and 10000, inclusive")
                 .with("ArgumentName", "partNumber")
                 .with("ArgumentValue", v));

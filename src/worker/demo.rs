@@ -63,7 +63,7 @@ pub async fn api(ctx: &Ctx, req: Request, parts: &RequestParts, rest: &str) -> R
     let (claims, _raw, bucket) = token_bucket(ctx, &principal)?;
     let who = ctx.who(&principal);
     match (parts.method.as_str(), rest) {
-        ("GET", "session") => ok(api::session(claims, &bucket, &ctx.cfg)),
+        ("GET", "session") => ok(api::session(claims, bucket, &ctx.cfg)),
         ("GET", "objects") => {
             // the page's names for ListObjectsV2's parameters
             let mut lq = vec![("list-type".to_string(), "2".to_string())];
@@ -99,7 +99,7 @@ pub async fn api(ctx: &Ctx, req: Request, parts: &RequestParts, rest: &str) -> R
         ("POST", "presign") => {
             let body = body_bytes(req, parts).await?;
             let r: PresignRequest = parse_json(&body)?;
-            ok(signer(ctx, &bucket).upload(claims, &r)?)
+            ok(signer(ctx, bucket).upload(claims, &r)?)
         }
         _ => Err(S3Error::new(404, "NotFound", format!("no API route {} /api/{rest}", parts.method))),
     }
@@ -140,7 +140,7 @@ pub async fn uppy(ctx: &Ctx, req: Request, parts: &RequestParts, token: Option<&
                 return ok(json!({"method": "PUT", "url": url, "fields": {}, "headers": headers}));
             }
             let r = PresignRequest { key, content_type: get("type").filter(|t| !t.is_empty()), size, method: Some(method.into()) };
-            ok(signer(ctx, &bucket).upload(claims, &r)?)
+            ok(signer(ctx, bucket).upload(claims, &r)?)
         }
         UppyOp::Create => {
             let body = body_bytes(req, parts).await?;
