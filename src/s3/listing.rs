@@ -1,11 +1,37 @@
 //! Object listings: the client's ListObjects(V2) query, scoping it to a credential's
-//! prefix, the store's `ListBucketResult`, and what bagroom writes back (S3 XML or JSON).
+//! prefix, the store's `ListBucketResult`, and what bagroom writes back (S3 XML or JSON); and
+//! S3's `EncodingType=url` encoding, which every listing document (objects, parts, uploads) uses.
 
 use crate::s3::error::S3Error;
-use crate::s3::xml::{parse, s3_url_decode, s3_url_encode, Element, XmlWriter, S3_NS};
+use crate::s3::xml::reader::{parse, Element};
+use crate::s3::xml::writer::{XmlWriter, S3_NS};
 
 /// S3's default and maximum `max-keys`.
 pub const MAX_KEYS: u32 = 1000;
+
+/// S3 `EncodingType=url` encoding: alphanumerics and `-_.*/` literal, space as `+`,
+/// everything else `%XX` (upper-case hex), bytewise UTF-8.
+pub fn s3_url_encode(s: &str) -> String {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    let mut out = String::with_capacity(s.len());
+    for &b in s.as_bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'*' | b'/' => out.push(b as char),
+            b' ' => out.push('+'),
+            _ => {
+                out.push('%');
+                out.push(HEX[(b >> 4) as usize] as char);
+                out.push(HEX[(b & 15) as usize] as char);
+            }
+        }
+    }
+    out
+}
+
+/// Undo `EncodingType=url`: `+` is a space, `%XX` a byte (as SDKs decode it).
+pub fn s3_url_decode(s: &str) -> String {
+    crate::encoding::percent_decode(&s.replace('+', " "))
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ListRequest {
@@ -207,7 +233,7 @@ fn owner_of(e: &Element) -> Option<Owner> {
 pub fn parse_list_bucket_result(xml: &str) -> Result<ListResult, S3Error> {
     let root = parse(xml).ok_or_else(|| S3Error::bad_gateway("store sent malformed XML instead of ListBucketResult"))?;
     if root.name == "Error" {
-        return Err(crate::s3::xml::store_error(root.text_or_empty("Code").trim(), &root.text_or_empty("Message")));
+        return Err(crate::s3::xml::store_errors::store_error(root.text_or_empty("Code").trim(), &root.text_or_empty("Message")));
     }
     if root.name != "ListBucketResult" {
         return Err(S3Error::bad_gateway(format!("store sent <{}> instead of <ListBucketResult>", root.name)));
@@ -350,6 +376,12 @@ pub fn wants_json(accept: Option<&str>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn url_encoding_like_s3() {
+        assert_eq!(s3_url_encode("photos/2006/a b+c&é*~"), "photos/2006/a+b%2Bc%26%C3%A9*%7E");
+        assert_eq!(s3_url_decode("photos/2006/a+b%2Bc%26%C3%A9*%7E"), "photos/2006/a b+c&é*~");
+    }
 
     #[test]
     fn json_only_when_preferred() {
