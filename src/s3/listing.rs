@@ -3,7 +3,8 @@
 //! S3's `EncodingType=url` encoding, which every listing document (objects, parts, uploads) uses.
 
 use crate::s3::error::S3Error;
-use crate::s3::xml::reader::{parse, Element};
+use crate::s3::xml::reader::Element;
+use crate::s3::xml::store_errors::store_doc;
 use crate::s3::xml::writer::{XmlWriter, S3_NS};
 
 /// S3's default and maximum `max-keys`.
@@ -231,13 +232,7 @@ fn owner_of(e: &Element) -> Option<Owner> {
 /// `EncodingType=url` the keys, prefixes, delimiter and markers are decoded. The store's
 /// `<Error>` body comes back as `Err`.
 pub fn parse_list_bucket_result(xml: &str) -> Result<ListResult, S3Error> {
-    let root = parse(xml).ok_or_else(|| S3Error::bad_gateway("store sent malformed XML instead of ListBucketResult"))?;
-    if root.name == "Error" {
-        return Err(crate::s3::xml::store_errors::store_error(root.text_or_empty("Code").trim(), &root.text_or_empty("Message")));
-    }
-    if root.name != "ListBucketResult" {
-        return Err(S3Error::bad_gateway(format!("store sent <{}> instead of <ListBucketResult>", root.name)));
-    }
+    let root = store_doc(xml, "ListBucketResult")?;
     let url = root.child_text("EncodingType").is_some_and(|e| e.trim().eq_ignore_ascii_case("url"));
     let dec = |s: &str| if url { s3_url_decode(s) } else { s.to_string() };
     let opt = |name: &str| root.child_text(name).filter(|s| !s.is_empty()).map(str::to_string);
