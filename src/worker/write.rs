@@ -146,12 +146,7 @@ pub async fn delete(ctx: &Ctx, parts: &RequestParts, grant: &Grant<'_>) -> Resul
 }
 
 pub fn list_buckets(ctx: &Ctx, _grant: &Grant<'_>) -> Result<Response, S3Error> {
-    let mut w = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ListAllMyBucketsResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Owner><ID>bagroom</ID><DisplayName>bagroom</DisplayName></Owner><Buckets>");
-    for b in &ctx.cfg.buckets {
-        w.push_str(&format!("<Bucket><Name>{}</Name><CreationDate>2026-01-01T00:00:00.000Z</CreationDate></Bucket>", xml::escape(&b.name)));
-    }
-    w.push_str("</Buckets></ListAllMyBucketsResult>");
-    xml_response(200, &w)
+    xml_response(200, &xml::list_buckets_xml(ctx.cfg.buckets.iter().map(|b| b.name.as_str())))
 }
 
 pub async fn list_uploads(ctx: &Ctx, parts: &RequestParts, grant: &Grant<'_>) -> Result<Response, S3Error> {

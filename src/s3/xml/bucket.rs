@@ -1,8 +1,8 @@
-//! Bucket-level documents: `LocationConstraint` (GetBucketLocation) and the store's
-//! `ListMultipartUploadsResult`.
+//! Bucket-level documents: `LocationConstraint` (GetBucketLocation), `ListAllMyBucketsResult`
+//! (ListBuckets) and the store's `ListMultipartUploadsResult`.
 
 use super::store_errors::store_doc;
-use super::writer::{S3_NS, XML_DECL};
+use super::writer::{XmlWriter, S3_NS, XML_DECL};
 use crate::encoding::xml_escape as escape;
 use crate::s3::error::S3Error;
 use crate::s3::listing::s3_url_decode;
@@ -11,6 +11,22 @@ use crate::s3::listing::s3_url_decode;
 pub fn location_xml(region: &str) -> String {
     let r = if region == "us-east-1" { "" } else { region };
     format!("{XML_DECL}<LocationConstraint xmlns=\"{S3_NS}\">{}</LocationConstraint>", escape(r))
+}
+
+/// The creation date ListBuckets reports for every bucket (buckets are configured, not created).
+pub const BUCKET_CREATION_DATE: &str = "2026-01-01T00:00:00.000Z";
+
+/// `ListAllMyBucketsResult` (ListBuckets): the buckets `names`, owned by `bagroom`.
+pub fn list_buckets_xml<'a>(names: impl IntoIterator<Item = &'a str>) -> String {
+    let mut w = XmlWriter::new();
+    w.open_ns("ListAllMyBucketsResult", S3_NS);
+    w.open("Owner").elem("ID", "bagroom").elem("DisplayName", "bagroom").close("Owner");
+    w.open("Buckets");
+    for name in names {
+        w.open("Bucket").elem("Name", name).elem("CreationDate", BUCKET_CREATION_DATE).close("Bucket");
+    }
+    w.close("Buckets").close("ListAllMyBucketsResult");
+    w.finish()
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -74,5 +90,18 @@ mod tests {
         assert!(location_xml("us-east-1")
             .contains("<LocationConstraint xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"></LocationConstraint>"));
         assert!(location_xml("eu-west-1").contains(">eu-west-1<"));
+    }
+
+    #[test]
+    fn list_buckets() {
+        assert_eq!(
+            list_buckets_xml(["photos", "a&b"]),
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ListAllMyBucketsResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Owner><ID>bagroom</ID><DisplayName>bagroom</DisplayName></Owner><Buckets>\
+             <Bucket><Name>photos</Name><CreationDate>2026-01-01T00:00:00.000Z</CreationDate></Bucket>\
+             <Bucket><Name>a&amp;b</Name><CreationDate>2026-01-01T00:00:00.000Z</CreationDate></Bucket>\
+             </Buckets></ListAllMyBucketsResult>"
+        );
+        let none = list_buckets_xml([]);
+        assert!(none.ends_with("<Buckets></Buckets></ListAllMyBucketsResult>"), "{none}");
     }
 }

@@ -19,7 +19,9 @@ pub mod reader;
 pub mod store_errors;
 pub mod writer;
 
-pub use self::bucket::{location_xml, parse_list_multipart_uploads, ListMultipartUploadsResult, UploadInfo};
+pub use self::bucket::{
+    list_buckets_xml, location_xml, parse_list_multipart_uploads, ListMultipartUploadsResult, UploadInfo, BUCKET_CREATION_DATE,
+};
 pub use self::checksums::CHECKSUM_ELEMENTS;
 pub use self::copy::{copy_object_result_xml, copy_part_result_xml, parse_copy_result, CopyResult};
 pub use self::delete::{
