@@ -224,8 +224,15 @@ impl Default for ListResult {
     }
 }
 
-fn owner_of(e: &Element) -> Option<Owner> {
-    e.child("Owner").map(|o| Owner { id: o.text_or_empty("ID"), display_name: o.text_or_empty("DisplayName") })
+/// The `<name><ID>..</ID><DisplayName>..</DisplayName></name>` child of `e` (an `Owner`, or an
+/// upload's `Initiator`).
+pub fn owner_in(e: &Element, name: &str) -> Option<Owner> {
+    e.child(name).map(|o| Owner { id: o.text_or_empty("ID"), display_name: o.text_or_empty("DisplayName") })
+}
+
+/// Write an [`Owner`] as `<name><ID>..</ID><DisplayName>..</DisplayName></name>`.
+pub fn write_owner(w: &mut XmlWriter, name: &str, owner: &Owner) {
+    w.open(name).elem("ID", &owner.id).elem("DisplayName", &owner.display_name).close(name);
 }
 
 /// Parse the store's `ListBucketResult` (V2, or V1 with Marker/NextMarker). With
@@ -247,7 +254,7 @@ pub fn parse_list_bucket_result(xml: &str) -> Result<ListResult, S3Error> {
                 etag: c.text_or_empty("ETag"),
                 size: c.child_num("Size").unwrap_or(0),
                 storage_class: c.child_text("StorageClass").map(|s| s.trim().to_string()),
-                owner: owner_of(c),
+                owner: owner_in(c, "Owner"),
             })
         })
         .collect();
@@ -278,7 +285,7 @@ fn write_contents(w: &mut XmlWriter, result: &ListResult, enc: &dyn Fn(&str) -> 
         }
         w.elem("ETag", &o.etag).num("Size", o.size);
         if let Some(owner) = &o.owner {
-            w.open("Owner").elem("ID", &owner.id).elem("DisplayName", &owner.display_name).close("Owner");
+            write_owner(w, "Owner", owner);
         }
         w.elem("StorageClass", o.storage_class.as_deref().unwrap_or("STANDARD"));
         w.close("Contents");

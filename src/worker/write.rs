@@ -150,13 +150,11 @@ pub fn list_buckets(ctx: &Ctx, _grant: &Grant<'_>) -> Result<Response, S3Error> 
 }
 
 pub async fn list_uploads(ctx: &Ctx, parts: &RequestParts, grant: &Grant<'_>) -> Result<Response, S3Error> {
-    let bucket = grant.bucket();
     let mut q = pass_query(parts, &["prefix", "delimiter", "key-marker", "upload-id-marker", "max-uploads", "encoding-type"]);
     q.push(("uploads".into(), String::new()));
     let r = build(grant, "GET", &q, &StoreHeaders::none(), EMPTY_SHA256, ctx.now)?;
     let body = document(&r, None, ctx.cfg.store_timeout_ms, &[]).await?;
-    let store_bucket = format!("<Bucket>{}</Bucket>", xml::escape(&bucket.store.bucket));
-    xml_response(200, &body.replacen(&store_bucket, &format!("<Bucket>{}</Bucket>", xml::escape(&bucket.name)), 1))
+    xml_response(200, &xml::list_multipart_uploads_xml(&body, &grant.bucket().name)?)
 }
 
 /// PutObject / UploadPart: stream the body to the store.
