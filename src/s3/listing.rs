@@ -1,11 +1,38 @@
 //! Object listings: the client's ListObjects(V2) query, scoping it to a credential's
-//! prefix, the store's `ListBucketResult`, and what bagroom writes back (S3 XML or JSON).
+//! prefix, the store's `ListBucketResult`, and what bagroom writes back (S3 XML or JSON); and
+//! S3's `EncodingType=url` encoding, which every listing document (objects, parts, uploads) uses.
 
 use crate::s3::error::S3Error;
-use crate::s3::xml::{parse, s3_url_decode, s3_url_encode, Element, XmlWriter, S3_NS};
+use crate::s3::xml::reader::Element;
+use crate::s3::xml::store_errors::store_doc;
+use crate::s3::xml::writer::{XmlWriter, S3_NS};
 
 /// S3's default and maximum `max-keys`.
 pub const MAX_KEYS: u32 = 1000;
+
+/// S3 `EncodingType=url` encoding: alphanumerics and `-_.*/` literal, space as `+`,
+/// everything else `%XX` (upper-case hex), bytewise UTF-8.
+pub fn s3_url_encode(s: &str) -> String {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    let mut out = String::with_capacity(s.len());
+    for &b in s.as_bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'*' | b'/' => out.push(b as char),
+            b' ' => out.push('+'),
+            _ => {
+                out.push('%');
+                out.push(HEX[(b >> 4) as usize] as char);
+                out.push(HEX[(b & 15) as usize] as char);
+            }
+        }
+    }
+    out
+}
+
+/// Undo `EncodingType=url`: `+` is a space, `%XX` a byte (as SDKs decode it).
+pub fn s3_url_decode(s: &str) -> String {
+    crate::encoding::percent_decode(&s.replace('+', " "))
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ListRequest {
@@ -197,21 +224,22 @@ impl Default for ListResult {
     }
 }
 
-fn owner_of(e: &Element) -> Option<Owner> {
-    e.child("Owner").map(|o| Owner { id: o.text_or_empty("ID"), display_name: o.text_or_empty("DisplayName") })
+/// The `<name><ID>..</ID><DisplayName>..</DisplayName></name>` child of `e` (an `Owner`, or an
+/// upload's `Initiator`).
+pub fn owner_in(e: &Element, name: &str) -> Option<Owner> {
+    e.child(name).map(|o| Owner { id: o.text_or_empty("ID"), display_name: o.text_or_empty("DisplayName") })
+}
+
+/// Write an [`Owner`] as `<name><ID>..</ID><DisplayName>..</DisplayName></name>`.
+pub fn write_owner(w: &mut XmlWriter, name: &str, owner: &Owner) {
+    w.open(name).elem("ID", &owner.id).elem("DisplayName", &owner.display_name).close(name);
 }
 
 /// Parse the store's `ListBucketResult` (V2, or V1 with Marker/NextMarker). With
 /// `EncodingType=url` the keys, prefixes, delimiter and markers are decoded. The store's
 /// `<Error>` body comes back as `Err`.
 pub fn parse_list_bucket_result(xml: &str) -> Result<ListResult, S3Error> {
-    let root = parse(xml).ok_or_else(|| S3Error::bad_gateway("store sent malformed XML instead of ListBucketResult"))?;
-    if root.name == "Error" {
-        return Err(crate::s3::xml::store_error(root.text_or_empty("Code").trim(), &root.text_or_empty("Message")));
-    }
-    if root.name != "ListBucketResult" {
-        return Err(S3Error::bad_gateway(format!("store sent <{}> instead of <ListBucketResult>", root.name)));
-    }
+    let root = store_doc(xml, "ListBucketResult")?;
     let url = root.child_text("EncodingType").is_some_and(|e| e.trim().eq_ignore_ascii_case("url"));
     let dec = |s: &str| if url { s3_url_decode(s) } else { s.to_string() };
     let opt = |name: &str| root.child_text(name).filter(|s| !s.is_empty()).map(str::to_string);
@@ -226,7 +254,7 @@ pub fn parse_list_bucket_result(xml: &str) -> Result<ListResult, S3Error> {
                 etag: c.text_or_empty("ETag"),
                 size: c.child_num("Size").unwrap_or(0),
                 storage_class: c.child_text("StorageClass").map(|s| s.trim().to_string()),
-                owner: owner_of(c),
+                owner: owner_in(c, "Owner"),
             })
         })
         .collect();
@@ -257,7 +285,7 @@ fn write_contents(w: &mut XmlWriter, result: &ListResult, enc: &dyn Fn(&str) -> 
         }
         w.elem("ETag", &o.etag).num("Size", o.size);
         if let Some(owner) = &o.owner {
-            w.open("Owner").elem("ID", &owner.id).elem("DisplayName", &owner.display_name).close("Owner");
+            write_owner(w, "Owner", owner);
         }
         w.elem("StorageClass", o.storage_class.as_deref().unwrap_or("STANDARD"));
         w.close("Contents");
@@ -350,6 +378,12 @@ pub fn wants_json(accept: Option<&str>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn url_encoding_like_s3() {
+        assert_eq!(s3_url_encode("photos/2006/a b+c&é*~"), "photos/2006/a+b%2Bc%26%C3%A9*%7E");
+        assert_eq!(s3_url_decode("photos/2006/a+b%2Bc%26%C3%A9*%7E"), "photos/2006/a b+c&é*~");
+    }
 
     #[test]
     fn json_only_when_preferred() {

@@ -146,22 +146,15 @@ pub async fn delete(ctx: &Ctx, parts: &RequestParts, grant: &Grant<'_>) -> Resul
 }
 
 pub fn list_buckets(ctx: &Ctx, _grant: &Grant<'_>) -> Result<Response, S3Error> {
-    let mut w = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ListAllMyBucketsResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Owner><ID>bagroom</ID><DisplayName>bagroom</DisplayName></Owner><Buckets>");
-    for b in &ctx.cfg.buckets {
-        w.push_str(&format!("<Bucket><Name>{}</Name><CreationDate>2026-01-01T00:00:00.000Z</CreationDate></Bucket>", xml::escape(&b.name)));
-    }
-    w.push_str("</Buckets></ListAllMyBucketsResult>");
-    xml_response(200, &w)
+    xml_response(200, &xml::list_buckets_xml(ctx.cfg.buckets.iter().map(|b| b.name.as_str())))
 }
 
 pub async fn list_uploads(ctx: &Ctx, parts: &RequestParts, grant: &Grant<'_>) -> Result<Response, S3Error> {
-    let bucket = grant.bucket();
     let mut q = pass_query(parts, &["prefix", "delimiter", "key-marker", "upload-id-marker", "max-uploads", "encoding-type"]);
     q.push(("uploads".into(), String::new()));
     let r = build(grant, "GET", &q, &StoreHeaders::none(), EMPTY_SHA256, ctx.now)?;
     let body = document(&r, None, ctx.cfg.store_timeout_ms, &[]).await?;
-    let store_bucket = format!("<Bucket>{}</Bucket>", xml::escape(&bucket.store.bucket));
-    xml_response(200, &body.replacen(&store_bucket, &format!("<Bucket>{}</Bucket>", xml::escape(&bucket.name)), 1))
+    xml_response(200, &xml::list_multipart_uploads_xml(&body, &grant.bucket().name)?)
 }
 
 /// PutObject / UploadPart: stream the body to the store.

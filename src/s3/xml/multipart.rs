@@ -1,0 +1,195 @@
+//! Multipart upload documents: `InitiateMultipartUploadResult`, the client's
+//! `CompleteMultipartUpload` and the store's `CompleteMultipartUploadResult`, and `ListPartsResult`.
+
+use super::checksums::{checksums_of, write_checksums};
+use super::reader::parse;
+use super::store_errors::{malformed_xml, store_doc};
+use super::writer::{XmlWriter, S3_NS};
+use crate::s3::error::S3Error;
+use crate::s3::listing::s3_url_decode;
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct InitiateMultipartUpload {
+    pub bucket: String,
+    pub key: String,
+    pub upload_id: String,
+}
+
+pub fn initiate_multipart_upload_xml(r: &InitiateMultipartUpload) -> String {
+    let mut w = XmlWriter::new();
+    w.open_ns("InitiateMultipartUploadResult", S3_NS)
+        .elem("Bucket", &r.bucket)
+        .elem("Key", &r.key)
+        .elem("UploadId", &r.upload_id)
+        .close("InitiateMultipartUploadResult");
+    w.finish()
+}
+
+pub fn parse_initiate_multipart_upload(xml: &str) -> Result<InitiateMultipartUpload, S3Error> {
+    let root = store_doc(xml, "InitiateMultipartUploadResult")?;
+    let upload_id = root.text_or_empty("UploadId").trim().to_string();
+    if upload_id.is_empty() {
+        return Err(S3Error::bad_gateway("store sent InitiateMultipartUploadResult without UploadId"));
+    }
+    Ok(InitiateMultipartUpload { bucket: root.text_or_empty("Bucket"), key: root.text_or_empty("Key"), upload_id })
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CompleteMultipartUploadResult {
+    pub location: String,
+    pub bucket: String,
+    pub key: String,
+    /// Quoted, as S3 writes it (`"...-3"`).
+    pub etag: String,
+    pub checksums: Vec<(String, String)>,
+}
+
+pub fn complete_multipart_upload_result_xml(r: &CompleteMultipartUploadResult) -> String {
+    let mut w = XmlWriter::new();
+    w.open_ns("CompleteMultipartUploadResult", S3_NS)
+        .elem("Location", &r.location)
+        .elem("Bucket", &r.bucket)
+        .elem("Key", &r.key)
+        .elem("ETag", &r.etag);
+    write_checksums(&mut w, &r.checksums);
+    w.close("CompleteMultipartUploadResult");
+    w.finish()
+}
+
+/// Parse the store's answer to CompleteMultipartUpload. S3 may answer 200 with an `<Error>`
+/// body: that comes back as `Err` with the store's code.
+pub fn parse_complete_multipart_upload_result(xml: &str) -> Result<CompleteMultipartUploadResult, S3Error> {
+    let root = store_doc(xml, "CompleteMultipartUploadResult")?;
+    Ok(CompleteMultipartUploadResult {
+        location: root.text_or_empty("Location"),
+        bucket: root.text_or_empty("Bucket"),
+        key: root.text_or_empty("Key"),
+        etag: root.text_or_empty("ETag"),
+        checksums: checksums_of(&root),
+    })
+}
+
+/// One part the client lists in `CompleteMultipartUpload`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CompletedPart {
+    pub part_number: u32,
+    /// As the client sent it (usually quoted).
+    pub etag: String,
+    pub checksums: Vec<(String, String)>,
+}
+
+/// Parse a client's `CompleteMultipartUpload` body. `MalformedXML` for a bad document or no
+/// parts; `InvalidArgument` for a part number outside 1..=10000; `InvalidPartOrder` when
+/// part numbers are not strictly ascending.
+pub fn parse_complete_multipart_upload(body: &str) -> Result<Vec<CompletedPart>, S3Error> {
+    let root = parse(body).ok_or_else(malformed_xml)?;
+    if root.name != "CompleteMultipartUpload" {
+        return Err(malformed_xml());
+    }
+    let mut parts = Vec::new();
+    for p in root.children_named("Part") {
+        let n: u32 = p.child_num("PartNumber").ok_or_else(malformed_xml)?;
+        if !(1..=10000).contains(&n) {
+            return Err(S3Error::invalid_argument("Part number must be an integer between 1 and 10000, inclusive"));
+        }
+        let etag = p.child_text("ETag").map(str::trim).filter(|e| !e.is_empty()).ok_or_else(malformed_xml)?;
+        parts.push(CompletedPart { part_number: n, etag: etag.to_string(), checksums: checksums_of(p) });
+    }
+    if parts.is_empty() {
+        return Err(malformed_xml());
+    }
+    if parts.windows(2).any(|w| w.first().map(|a| a.part_number) >= w.get(1).map(|b| b.part_number)) {
+        return Err(S3Error::new(
+            400,
+            "InvalidPartOrder",
+            "The list of parts was not in ascending order. Parts must be ordered by part number.",
+        ));
+    }
+    Ok(parts)
+}
+
+/// Write a `CompleteMultipartUpload` body (to forward to the store).
+pub fn complete_multipart_upload_xml(parts: &[CompletedPart]) -> String {
+    let mut w = XmlWriter::new();
+    w.open_ns("CompleteMultipartUpload", S3_NS);
+    for p in parts {
+        w.open("Part");
+        write_checksums(&mut w, &p.checksums);
+        w.elem("ETag", &p.etag).num("PartNumber", p.part_number).close("Part");
+    }
+    w.close("CompleteMultipartUpload");
+    w.finish()
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PartInfo {
+    pub part_number: u32,
+    pub last_modified: Option<u64>,
+    pub etag: String,
+    pub size: u64,
+    pub checksums: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ListPartsResult {
+    pub bucket: String,
+    pub key: String,
+    pub upload_id: String,
+    pub storage_class: Option<String>,
+    pub part_number_marker: u32,
+    pub next_part_number_marker: Option<u32>,
+    pub max_parts: u32,
+    pub is_truncated: bool,
+    pub parts: Vec<PartInfo>,
+}
+
+/// `ListPartsResult` in S3's element order (Initiator/Owner omitted).
+pub fn list_parts_xml(r: &ListPartsResult) -> String {
+    let mut w = XmlWriter::new();
+    w.open_ns("ListPartsResult", S3_NS).elem("Bucket", &r.bucket).elem("Key", &r.key).elem("UploadId", &r.upload_id);
+    w.opt("StorageClass", r.storage_class.as_deref());
+    w.num("PartNumberMarker", r.part_number_marker);
+    if let Some(n) = r.next_part_number_marker {
+        w.num("NextPartNumberMarker", n);
+    }
+    w.num("MaxParts", r.max_parts).boolean("IsTruncated", r.is_truncated);
+    for p in &r.parts {
+        w.open("Part").num("PartNumber", p.part_number);
+        if let Some(t) = p.last_modified {
+            w.time("LastModified", t);
+        }
+        w.elem("ETag", &p.etag).num("Size", p.size);
+        write_checksums(&mut w, &p.checksums);
+        w.close("Part");
+    }
+    w.close("ListPartsResult");
+    w.finish()
+}
+
+pub fn parse_list_parts(xml: &str) -> Result<ListPartsResult, S3Error> {
+    let root = store_doc(xml, "ListPartsResult")?;
+    let url = root.child_text("EncodingType").is_some_and(|e| e.trim() == "url");
+    let key = root.text_or_empty("Key");
+    Ok(ListPartsResult {
+        bucket: root.text_or_empty("Bucket"),
+        key: if url { s3_url_decode(&key) } else { key },
+        upload_id: root.text_or_empty("UploadId"),
+        storage_class: root.child_text("StorageClass").map(|s| s.trim().to_string()),
+        part_number_marker: root.child_num("PartNumberMarker").unwrap_or(0),
+        next_part_number_marker: root.child_num("NextPartNumberMarker"),
+        max_parts: root.child_num("MaxParts").unwrap_or(1000),
+        is_truncated: root.child_bool("IsTruncated"),
+        parts: root
+            .children_named("Part")
+            .filter_map(|p| {
+                Some(PartInfo {
+                    part_number: p.child_num("PartNumber")?,
+                    last_modified: p.child_time("LastModified"),
+                    etag: p.text_or_empty("ETag"),
+                    size: p.child_num("Size").unwrap_or(0),
+                    checksums: checksums_of(p),
+                })
+            })
+            .collect(),
+    })
+}

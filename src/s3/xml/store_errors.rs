@@ -1,0 +1,101 @@
+//! Errors in XML documents: the store's `<Error>` relayed as an [`S3Error`] (the table of codes
+//! bagroom knows), the check every store document goes through ([`store_doc`]), and S3's
+//! `MalformedXML` for a client's body.
+
+use super::reader::{parse, Element};
+use crate::s3::error::S3Error;
+
+/// Parse an S3 `<Error><Code>..</Code><Message>..</Message>..` body.
+pub fn parse_error(xml: &str) -> Option<(String, String)> {
+    let root = parse(xml)?;
+    if root.name != "Error" {
+        return None;
+    }
+    let code = root.child_text("Code")?.trim().to_string();
+    if code.is_empty() {
+        return None;
+    }
+    Some((code, root.text_or_empty("Message")))
+}
+
+/// Common S3 error codes with their HTTP status, so a store error can be relayed as an
+/// [`S3Error`] (whose code is a `&'static str`).
+const KNOWN_CODES: &[(&str, u16)] = &[
+    ("AccessDenied", 403),
+    ("BadDigest", 400),
+    ("BucketAlreadyExists", 409),
+    ("BucketAlreadyOwnedByYou", 409),
+    ("BucketNotEmpty", 409),
+    ("EntityTooLarge", 400),
+    ("EntityTooSmall", 400),
+    ("IncompleteBody", 400),
+    ("InternalError", 500),
+    ("InvalidArgument", 400),
+    ("InvalidBucketName", 400),
+    ("InvalidDigest", 400),
+    ("InvalidObjectState", 403),
+    ("InvalidPart", 400),
+    ("InvalidPartOrder", 400),
+    ("InvalidRange", 416),
+    ("InvalidRequest", 400),
+    ("KeyTooLongError", 400),
+    ("MalformedXML", 400),
+    ("MethodNotAllowed", 405),
+    ("MissingContentLength", 411),
+    ("NoSuchBucket", 404),
+    ("NoSuchKey", 404),
+    ("NoSuchUpload", 404),
+    ("NoSuchVersion", 404),
+    ("NotImplemented", 501),
+    ("PreconditionFailed", 412),
+    ("RequestTimeout", 400),
+    ("ServiceUnavailable", 503),
+    ("SlowDown", 503),
+    ("XAmzContentSHA256Mismatch", 400),
+];
+
+/// Relay a store's error `code`/`message` as an [`S3Error`]: known codes keep their code and
+/// S3 status; an unknown code becomes a 502 `BadGateway` naming it.
+pub fn store_error(code: &str, message: &str) -> S3Error {
+    match KNOWN_CODES.iter().find(|(c, _)| *c == code) {
+        Some((c, status)) => S3Error::new(*status, c, message),
+        None => S3Error::bad_gateway(format!("store error {code}: {message}")),
+    }
+}
+
+/// A store answer that should be a `root_name` document: its root element, or the store's
+/// `<Error>` relayed ([`store_error`]), or a 502 when it is malformed or another document.
+pub fn store_doc(xml: &str, root_name: &str) -> Result<Element, S3Error> {
+    let root = parse(xml).ok_or_else(|| S3Error::bad_gateway(format!("store sent malformed XML instead of {root_name}")))?;
+    if root.name == "Error" {
+        let code = root.text_or_empty("Code");
+        return Err(store_error(code.trim(), &root.text_or_empty("Message")));
+    }
+    if root.name != root_name {
+        return Err(S3Error::bad_gateway(format!("store sent <{}> instead of <{root_name}>", root.name)));
+    }
+    Ok(root)
+}
+
+/// S3's `MalformedXML` for client bodies.
+pub fn malformed_xml() -> S3Error {
+    S3Error::new(400, "MalformedXML", "The XML you provided was not well-formed or did not validate against our published schema")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors() {
+        let x = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>NoSuchKey</Code><Message>The resource you requested does not exist</Message><Resource>/mybucket/myfoto.jpg</Resource><RequestId>4442587FB7D0A2F9</RequestId></Error>";
+        assert_eq!(parse_error(x), Some(("NoSuchKey".into(), "The resource you requested does not exist".into())));
+        assert_eq!(parse_error("<ListBucketResult/>"), None);
+        assert_eq!(parse_error("<Error><Message>m</Message></Error>"), None);
+        assert_eq!(parse_error("garbage"), None);
+        let e = store_error("NoSuchUpload", "gone");
+        assert_eq!((e.status, e.code), (404, "NoSuchUpload"));
+        let e = store_error("WeirdSeaweedThing", "x");
+        assert_eq!(e.status, 502);
+    }
+}
