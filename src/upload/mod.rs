@@ -24,7 +24,7 @@ pub mod multipart;
 pub mod plan;
 
 pub use checksum::{crc64nvme_update, SUPPORTED_CHECKSUMS};
-pub use event::upload_event;
+pub use event::{upload_event, UploadEvent};
 pub use filter::{BodyFilter, Out};
 pub use multipart::{completed_size, is_stale, key_for_upload, latest_parts};
 pub use plan::{byte_limit, plan_copy, plan_put, too_large, CopyPlan, Framing, PutPlan, MIN_UPLOAD_RATE, S3_MAX_PUT};

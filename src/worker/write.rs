@@ -451,7 +451,17 @@ pub fn notify(
     via: &str,
 ) {
     let Some(url) = ctx.cfg.webhook_url.clone() else { return };
-    let body = upload_event(&bucket.name, key, size, etag, ctype, &principal.label(), ctx.now, via);
+    let who = principal.label();
+    let body = upload_event(&crate::upload::UploadEvent {
+        bucket: &bucket.name,
+        key,
+        size,
+        etag,
+        content_type: ctype,
+        who: &who,
+        now: ctx.now,
+        via,
+    });
     ctx.wait.wait_until(async move {
         let h = worker::Headers::new();
         let _ = h.set("content-type", "application/json");
