@@ -1,6 +1,15 @@
 //! Multipart bookkeeping: the key an upload lands at, stale uploads, the store's part listing
-//! (retried parts), and the size a CompleteMultipartUpload would assemble.
+//! (retried parts), the size a CompleteMultipartUpload would assemble, and the decisions at
+//! completion.
+//!
+//! Completing an upload (`worker::write::complete`) is, in this order: list the parts in the
+//! store; [`check_listed_total`] against the limit (over it: abort the upload, so nothing is
+//! left behind); complete in the store with [`complete_headers`] (a token's no-overwrite is a
+//! conditional write); [`check_stored_size`] on the size the store reports for the assembled
+//! object (over it: delete the object). The shell only does the IO between these steps.
 
+use super::plan::too_large;
+use crate::guard::StoreHeaders;
 use crate::s3::error::S3Error;
 
 /// The key an upload from the demo page or Uppy lands at: a file name relative to the token's
@@ -69,6 +78,45 @@ pub fn completed_size(requested: &[crate::s3::xml::CompletedPart], listed: &[cra
         .sum()
 }
 
+/// The size the completion would assemble from `requested` ([`completed_size`] over the store's
+/// `listed` parts), refused over `limit` with EntityTooLarge. On the error the shell aborts the
+/// upload before answering.
+pub fn check_listed_total(
+    requested: &[crate::s3::xml::CompletedPart],
+    listed: &[crate::s3::xml::PartInfo],
+    limit: u64,
+) -> Result<u64, S3Error> {
+    let total = completed_size(requested, listed);
+    if total > limit {
+        return Err(too_large(limit));
+    }
+    Ok(total)
+}
+
+/// Headers for the store's CompleteMultipartUpload: the client's (those the operation table let
+/// through), the XML body's content type, and `If-None-Match: *` when the object must not
+/// already exist (a token's `no_overwrite`).
+pub fn complete_headers(client_headers: StoreHeaders, no_overwrite: bool) -> StoreHeaders {
+    let mut h = client_headers;
+    h.set("content-type", "application/xml");
+    if no_overwrite {
+        h.set("if-none-match", "*");
+    }
+    h
+}
+
+/// The size of the assembled object: what the store reports (`stored`; when it reports none,
+/// the `listed_total` from [`check_listed_total`]), refused over `limit` with EntityTooLarge. A
+/// part uploaded straight to the store between the listing and the completion could slip past
+/// the first check; on the error the shell deletes the object it just completed.
+pub fn check_stored_size(stored: Option<u64>, listed_total: u64, limit: u64) -> Result<u64, S3Error> {
+    let size = stored.unwrap_or(listed_total);
+    if size > limit {
+        return Err(too_large(limit));
+    }
+    Ok(size)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -111,5 +159,40 @@ mod tests {
         assert_eq!(key_for_upload(&Scope::Prefix("up/".into()), "up/x").unwrap(), "up/x");
         assert_eq!(key_for_upload(&Scope::Exact("k".into()), "whatever").unwrap(), "k");
         assert!(key_for_upload(&Scope::Prefix("".into()), "").is_err());
+    }
+
+    #[test]
+    fn the_listed_total_is_checked_against_the_limit() {
+        use crate::s3::xml::CompletedPart;
+        let listed = vec![part(1, "a", 60, 100), part(2, "b", 40, 100), part(2, "b2", 70, 101)];
+        let req = |n: u32, e: &str| CompletedPart { part_number: n, etag: e.to_string(), checksums: Vec::new() };
+        assert_eq!(check_listed_total(&[req(1, "a"), req(2, "b")], &listed, 100).unwrap(), 100);
+        let e = check_listed_total(&[req(1, "a"), req(2, "b2")], &listed, 100).unwrap_err();
+        assert_eq!((e.status, e.code), (400, "EntityTooLarge"));
+        assert!(e.extra.iter().any(|(k, v)| *k == "MaxSizeAllowed" && v == "100"));
+        assert_eq!(check_listed_total(&[], &listed, 0).unwrap(), 0);
+    }
+
+    #[test]
+    fn completion_headers() {
+        let mut client = StoreHeaders::none();
+        client.set("x-amz-request-payer", "requester");
+        client.set("content-type", "text/plain");
+        let h = complete_headers(client.clone(), false);
+        assert_eq!(h.get("content-type"), Some("application/xml"));
+        assert_eq!(h.get("x-amz-request-payer"), Some("requester"));
+        assert_eq!(h.get("if-none-match"), None);
+        let h = complete_headers(client, true);
+        assert_eq!(h.get("if-none-match"), Some("*"));
+        assert_eq!(h.get("content-type"), Some("application/xml"));
+    }
+
+    #[test]
+    fn the_stored_size_is_checked_again() {
+        assert_eq!(check_stored_size(Some(100), 10, 100).unwrap(), 100);
+        assert_eq!(check_stored_size(Some(101), 10, 100).unwrap_err().code, "EntityTooLarge");
+        // the store reports no size: the listed total stands
+        assert_eq!(check_stored_size(None, 10, 100).unwrap(), 10);
+        assert_eq!(check_stored_size(None, 101, 100).unwrap_err().code, "EntityTooLarge");
     }
 }
