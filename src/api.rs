@@ -19,7 +19,8 @@ use crate::sigv4::Credentials;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-/// Ask to read JSON request bodies no bigger than this.
+/// The largest JSON request body: the shell reads at most this many bytes (`worker::demo`), and
+/// [`parse_json`] refuses a longer one.
 pub const MAX_JSON_BODY: usize = 64 * 1024;
 
 fn bad(msg: impl Into<String>) -> S3Error {

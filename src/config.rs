@@ -46,7 +46,8 @@ pub struct BucketConfig {
     pub public_prefixes: Vec<String>,
 }
 
-/// Everything the gateway needs, read once per request from vars and secrets.
+/// Everything the gateway needs, read from vars and secrets once per isolate (on its first
+/// request: see `worker::loaded`).
 /// (`Debug` is written by hand: it holds secrets.)
 #[derive(Clone)]
 pub struct Config {

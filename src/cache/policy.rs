@@ -331,6 +331,94 @@ pub fn passthrough_response_headers(store_headers: &Headers) -> Headers {
     )
 }
 
+/// Whether a store answer (200 or 206, after the HEAD range fix-up) goes into the edge cache.
+/// Not with no TTL for the key or for a HEAD (`bypass`), nor a 206 (`partial`: a ranged miss
+/// may fill the cache with the whole object instead, see [`fill_after_range`]); a 200 as
+/// [`storable`] says.
+pub fn miss_decision(cfg: &CacheConfig, key: &str, ttl: u64, head: bool, status: u16, store_headers: &Headers) -> Storable {
+    if ttl == 0 || head {
+        Storable::No("bypass")
+    } else if status == 200 {
+        storable(cfg, key, status, store_headers)
+    } else {
+        Storable::No("partial")
+    }
+}
+
+/// The debug headers on an answer the edge cache did not serve: [`CACHE_STATUS_HEADER`] and,
+/// when it was not stored for a reason worth showing, [`CACHE_REASON_HEADER`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CacheLabel {
+    /// `MISS` or `BYPASS`.
+    pub status: &'static str,
+    pub reason: Option<&'static str>,
+}
+
+/// The label of a store answer with `status` (200 or 206) given the key's `ttl` and the
+/// [`miss_decision`]: `BYPASS` when the key is not cached at all; `MISS` when the answer is
+/// stored, or is a range of a cacheable object; otherwise `BYPASS` with the reason (none for
+/// the `bypass` and `partial` decisions, which say nothing about the object).
+pub fn miss_label(ttl: u64, decision: &Storable, status: u16) -> CacheLabel {
+    let label = match (decision, ttl) {
+        (_, 0) => "BYPASS",
+        (Storable::Yes { .. }, _) => "MISS",
+        (Storable::No(_), _) if status == 206 => "MISS",
+        (Storable::No(_), _) => "BYPASS",
+    };
+    let reason = match decision {
+        Storable::No(r) if *r != "bypass" && *r != "partial" => Some(*r),
+        _ => None,
+    };
+    CacheLabel { status: label, reason }
+}
+
+/// The label of a 304 from the store (the client's copy is current): `MISS` for a cached key,
+/// else `BYPASS`.
+pub fn not_modified_label(ttl: u64) -> &'static str {
+    if ttl > 0 {
+        "MISS"
+    } else {
+        "BYPASS"
+    }
+}
+
+#[cfg(test)]
+mod label_tests {
+    use super::*;
+
+    #[test]
+    fn store_answers_are_labelled_as_before() {
+        let c = CacheConfig::default();
+        let ok = Headers::from_pairs([("content-length", "5")]);
+        let private = Headers::from_pairs([("content-length", "5"), ("cache-control", "private")]);
+        let label = |ttl: u64, head: bool, status: u16, h: &Headers| miss_label(ttl, &miss_decision(&c, "k", ttl, head, status, h), status);
+        let l = |status, reason| CacheLabel { status, reason };
+        // a key the cache never holds
+        assert_eq!(label(0, false, 200, &ok), l("BYPASS", None));
+        assert_eq!(label(0, false, 206, &ok), l("BYPASS", None));
+        // stored
+        assert_eq!(miss_decision(&c, "k", 60, false, 200, &ok), storable(&c, "k", 200, &ok));
+        assert_eq!(label(60, false, 200, &ok), l("MISS", None));
+        // not storable: the reason is shown
+        assert_eq!(label(60, false, 200, &private), l("BYPASS", Some("private")));
+        // a range of a cacheable object; a HEAD
+        assert_eq!(miss_decision(&c, "k", 60, false, 206, &ok), Storable::No("partial"));
+        assert_eq!(label(60, false, 206, &ok), l("MISS", None));
+        assert_eq!(miss_decision(&c, "k", 60, true, 200, &ok), Storable::No("bypass"));
+        assert_eq!(label(60, true, 200, &ok), l("BYPASS", None));
+        assert_eq!(label(60, true, 206, &ok), l("MISS", None));
+        // the cache switched off
+        let off = CacheConfig { enabled: false, ..CacheConfig::default() };
+        assert_eq!(miss_label(60, &miss_decision(&off, "k", 60, false, 200, &ok), 200), l("BYPASS", Some("disabled")));
+    }
+
+    #[test]
+    fn not_modified() {
+        assert_eq!(not_modified_label(60), "MISS");
+        assert_eq!(not_modified_label(0), "BYPASS");
+    }
+}
+
 #[cfg(test)]
 mod alias_tests {
     use super::*;

@@ -217,6 +217,59 @@ fn s3_route(req: &RequestParts, bucket: String, key: String) -> Route {
     Route::S3 { op, bucket, key }
 }
 
+/// How a client wants errors: S3 XML, or JSON for the demo API and Uppy routes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorStyle {
+    Xml,
+    Json,
+}
+
+/// The error style for a request: JSON for `/api/...`, `/s3/...` and `/t/<...>/s3/...` (the
+/// paths [`route`] sends to the demo API and the Uppy routes) or `Accept: application/json`,
+/// else S3 XML. Decided from the path alone, not from a [`Route`]: it must hold for errors
+/// raised before routing (the config, and with it a virtual-host suffix, may fail to load) and
+/// for paths the router rejects (`/t/a/b/s3/x` is not a Uppy route, but its error is JSON).
+pub fn error_style(req: &RequestParts) -> ErrorStyle {
+    let path = req.path.as_str();
+    let accept = req.headers.get("accept").unwrap_or("");
+    let uppy = path.starts_with("/t/") && path.contains("/s3/");
+    if path.starts_with("/api/") || path.starts_with("/s3/") || uppy || accept.starts_with("application/json") {
+        ErrorStyle::Json
+    } else {
+        ErrorStyle::Xml
+    }
+}
+
+#[cfg(test)]
+mod error_style_tests {
+    use super::*;
+    use crate::http::Headers;
+
+    fn style(method: &str, target: &str, accept: Option<&str>) -> ErrorStyle {
+        let h = match accept {
+            Some(a) => Headers::from_pairs([("accept", a)]),
+            None => Headers::new(),
+        };
+        error_style(&RequestParts::from_target(method, target, h))
+    }
+
+    #[test]
+    fn json_for_the_api_and_uppy_routes_xml_for_s3_clients() {
+        for t in ["/api/share", "/api/", "/s3/multipart", "/t/TOK/s3/multipart/x/1", "/t/a/b/s3/x"] {
+            assert_eq!(style("POST", t, None), ErrorStyle::Json, "{t}");
+        }
+        for t in ["/", "/b", "/b/k", "/b/api/k", "/api", "/s3", "/t/TOK/other", "/s/TOKEN", "/healthz"] {
+            assert_eq!(style("GET", t, None), ErrorStyle::Xml, "{t}");
+        }
+        assert_eq!(style("GET", "/b/k", Some("application/json")), ErrorStyle::Json);
+        assert_eq!(style("GET", "/b/k", Some("application/xml, application/json")), ErrorStyle::Xml);
+        // the path, never the query
+        assert_eq!(style("GET", "/b/k?x=/api/", None), ErrorStyle::Xml);
+        // the method plays no part (a preflight to /api/ is still the API's)
+        assert_eq!(style("OPTIONS", "/api/share", None), ErrorStyle::Json);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

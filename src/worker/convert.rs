@@ -30,22 +30,8 @@ pub fn from_worker_headers(h: &worker::Headers) -> Headers {
     Headers(h.entries().map(|(k, v)| (k.to_ascii_lowercase(), v)).collect())
 }
 
-/// How the client wants errors: JSON for the demo API (or `Accept: application/json`), else S3 XML.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub enum ErrorStyle {
-    Xml,
-    Json,
-}
-
-pub fn error_style(parts: &RequestParts) -> ErrorStyle {
-    let accept = parts.headers.get("accept").unwrap_or("");
-    let uppy = parts.path.starts_with("/t/") && parts.path.contains("/s3/");
-    if parts.path.starts_with("/api/") || parts.path.starts_with("/s3/") || uppy || accept.starts_with("application/json") {
-        ErrorStyle::Json
-    } else {
-        ErrorStyle::Xml
-    }
-}
+/// How the client wants errors: decided in the core, from the request's path and `Accept`.
+pub use crate::s3::route::{error_style, ErrorStyle};
 
 /// An S3 error as a response: XML (or JSON) body, the right status, no caching.
 pub fn error_response(e: &S3Error, style: ErrorStyle, resource: &str, request_id: &str, head: bool) -> Response {

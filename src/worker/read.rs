@@ -6,7 +6,9 @@ use super::ctx::Ctx;
 use super::store_fetch::{self, send, store_error};
 use crate::auth::token::{Method, Scope};
 use crate::auth::Principal;
-use crate::cache::policy::{cache_key, cached_headers, passthrough_response_headers, storable, Storable};
+use crate::cache::policy::{
+    cache_key, cached_headers, miss_decision, miss_label, not_modified_label, passthrough_response_headers, storable, Storable,
+};
 use crate::config::BucketConfig;
 use crate::guard::grant::authorize;
 use crate::guard::{headers::from_client, Grant, HeaderSet, PrincipalClass, StoreHeaders};
@@ -134,7 +136,7 @@ pub async fn get_object(
         200 | 206 => {}
         304 => {
             let mut h = crate::http::conditional::not_modified_headers(&store_h);
-            finish_headers(&mut h, &[], if ttl > 0 { "MISS" } else { "BYPASS" });
+            finish_headers(&mut h, &[], not_modified_label(ttl));
             return Ok(bytes_response(304, &h, Vec::new()));
         }
         404 if head => return Err(S3Error::no_such_key()),
@@ -143,25 +145,12 @@ pub async fn get_object(
     }
     let mut h = passthrough_response_headers(&store_h);
     let status = if head { crate::s3::download::head_range(&parts.headers, status, &mut h)? } else { status };
-    let decision = if ttl == 0 || head {
-        Storable::No("bypass")
-    } else if status == 200 {
-        storable(ccfg, key, status, &store_h)
-    } else {
-        Storable::No("partial")
-    };
-    let label = match (&decision, ttl) {
-        (_, 0) => "BYPASS",
-        (Storable::Yes { .. }, _) => "MISS",
-        (Storable::No(_), _) if status == 206 => "MISS",
-        (Storable::No(_), _) => "BYPASS",
-    };
-    finish_headers(&mut h, &ovr, label);
+    let decision = miss_decision(ccfg, key, ttl, head, status, &store_h);
+    let label = miss_label(ttl, &decision, status);
+    finish_headers(&mut h, &ovr, label.status);
     safe(&mut h);
-    if let Storable::No(reason) = decision {
-        if reason != "bypass" && reason != "partial" {
-            h.insert(crate::cache::policy::CACHE_REASON_HEADER, reason);
-        }
+    if let Some(reason) = label.reason {
+        h.insert(crate::cache::policy::CACHE_REASON_HEADER, reason);
     }
     let (_, body) = resp.into_parts();
     let mut client = stream_response(status, &h, body, head);

@@ -286,7 +286,7 @@ async fn stored_size(ctx: &Ctx, grant: &Grant<'_>) -> Result<Option<u64>, S3Erro
 /// it is exceeded, so nothing is left behind), complete it in the store, then check the size the
 /// store reports for the assembled object (a part uploaded straight to the store between the
 /// listing and the completion could slip past the first check): an object over the limit is
-/// deleted, and the client told.
+/// deleted, and the client told. The checks are `upload::multipart`'s; this does the IO between them.
 pub async fn complete(
     ctx: &Ctx,
     principal: &Principal,
@@ -300,33 +300,33 @@ pub async fn complete(
     let limit = upload_limit(ctx, principal);
     // Sizes of the uploaded parts, from the store (every page: an upload may have 10,000 parts).
     let listed = list_all_parts(ctx, grant, upload_id).await?;
-    let total = crate::upload::completed_size(parts_list, &listed);
-    if total > limit {
-        let _ = abort_multipart(ctx, grant, upload_id, true).await;
-        return Err(crate::upload::too_large(limit));
-    }
+    let total = match crate::upload::check_listed_total(parts_list, &listed, limit) {
+        Ok(total) => total,
+        Err(e) => {
+            let _ = abort_multipart(ctx, grant, upload_id, true).await;
+            return Err(e);
+        }
+    };
     let body = xml::complete_multipart_upload_xml(parts_list);
-    let mut h = client_headers;
-    h.set("content-type", "application/xml");
-    if claims_of(principal).is_some_and(|c| c.no_overwrite) {
-        h.set("if-none-match", "*");
-    }
+    let h = crate::upload::complete_headers(client_headers, claims_of(principal).is_some_and(|c| c.no_overwrite));
     let q = [("uploadId".to_string(), upload_id.to_string())];
     let r = build(grant, "POST", &q, &h, &sha256_hex(body.as_bytes()), ctx.now)?;
     // S3 may answer 200 with an <Error> body: the parser turns that into an error.
     let done = document(&r, Some(JsValue::from_str(&body)), ctx.cfg.store_timeout_ms, &[]).await;
     purge(bucket, key).await;
     let done = xml::parse_complete_multipart_upload_result(&done?)?;
-    let stored = stored_size(ctx, grant).await?.unwrap_or(total);
-    if stored > limit {
-        // the gateway undoing its own write: not the client's DELETE
-        let undo = Grant::maintenance(bucket, key, GrantKind::Delete);
-        if let Ok(r) = build(&undo, "DELETE", &[], &StoreHeaders::none(), EMPTY_SHA256, ctx.now) {
-            let _ = send(&r, None, ctx.cfg.store_timeout_ms).await;
+    let stored = match crate::upload::check_stored_size(stored_size(ctx, grant).await?, total, limit) {
+        Ok(stored) => stored,
+        Err(e) => {
+            // the gateway undoing its own write: not the client's DELETE
+            let undo = Grant::maintenance(bucket, key, GrantKind::Delete);
+            if let Ok(r) = build(&undo, "DELETE", &[], &StoreHeaders::none(), EMPTY_SHA256, ctx.now) {
+                let _ = send(&r, None, ctx.cfg.store_timeout_ms).await;
+            }
+            purge(bucket, key).await;
+            return Err(e);
         }
-        purge(bucket, key).await;
-        return Err(crate::upload::too_large(limit));
-    }
+    };
     notify(ctx, bucket, key, Some(stored), &done.etag, None, principal, "multipart");
     Ok((done.etag, stored))
 }
@@ -444,7 +444,17 @@ pub fn notify(
     via: &str,
 ) {
     let Some(url) = ctx.cfg.webhook_url.clone() else { return };
-    let body = upload_event(&bucket.name, key, size, etag, ctype, &principal.label(), ctx.now, via);
+    let who = principal.label();
+    let body = upload_event(&crate::upload::UploadEvent {
+        bucket: &bucket.name,
+        key,
+        size,
+        etag,
+        content_type: ctype,
+        who: &who,
+        now: ctx.now,
+        via,
+    });
     ctx.wait.wait_until(async move {
         let h = worker::Headers::new();
         let _ = h.set("content-type", "application/json");
