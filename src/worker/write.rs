@@ -234,7 +234,7 @@ pub async fn put(
     let sh = from_worker_headers(resp.headers());
     if !is_part {
         let etag = sh.get("etag").unwrap_or("").to_string();
-        notify(ctx, bucket, key, plan.length, &etag, parts.headers.get("content-type"), principal, "put");
+        notify(ctx, principal, (bucket, key, plan.length, &etag, parts.headers.get("content-type"), "put"));
     }
     Ok(bytes_response(200, &write_headers(&sh), Vec::new()))
 }
@@ -327,7 +327,7 @@ pub async fn complete(
             return Err(e);
         }
     };
-    notify(ctx, bucket, key, Some(stored), &done.etag, None, principal, "multipart");
+    notify(ctx, principal, (bucket, key, Some(stored), &done.etag, None, "multipart"));
     Ok((done.etag, stored))
 }
 
@@ -428,33 +428,18 @@ pub async fn copy(
     if is_part {
         return Ok(bytes_response(200, &out, xml::copy_part_result_xml(&doc).into_bytes()));
     }
-    notify(ctx, bucket, key, None, &doc.etag, None, principal, "copy");
+    notify(ctx, principal, (bucket, key, None, &doc.etag, None, "copy"));
     Ok(bytes_response(200, &out, xml::copy_object_result_xml(&doc).into_bytes()))
 }
 
 /// Post an upload-complete event to the configured webhook, in the background.
-pub fn notify(
-    ctx: &Ctx,
-    bucket: &BucketConfig,
-    key: &str,
-    size: Option<u64>,
-    etag: &str,
-    ctype: Option<&str>,
-    principal: &Principal,
-    via: &str,
-) {
+/// `what` is (bucket, key, size, etag, content type, how it was written).
+pub fn notify(ctx: &Ctx, principal: &Principal, what: (&BucketConfig, &str, Option<u64>, &str, Option<&str>, &str)) {
     let Some(url) = ctx.cfg.webhook_url.clone() else { return };
+    let (bucket, key, size, etag, content_type, via) = what;
     let who = principal.label();
-    let body = upload_event(&crate::upload::UploadEvent {
-        bucket: &bucket.name,
-        key,
-        size,
-        etag,
-        content_type: ctype,
-        who: &who,
-        now: ctx.now,
-        via,
-    });
+    let body =
+        upload_event(&crate::upload::UploadEvent { bucket: &bucket.name, key, size, etag, content_type, who: &who, now: ctx.now, via });
     ctx.wait.wait_until(async move {
         let h = worker::Headers::new();
         let _ = h.set("content-type", "application/json");
