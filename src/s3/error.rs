@@ -3,12 +3,160 @@
 
 use std::fmt;
 
-/// An S3 error: the `Code` S3 would send, a human message, the HTTP status,
-/// and optional extra elements (e.g. `CanonicalRequest`, `StringToSign`) that
+macro_rules! codes {
+    ($($name:ident = $status:literal, $relay:literal, $msg:literal;)*) => {
+        /// An S3 error code: its name on the wire ([`Code::as_str`]), its HTTP status
+        /// ([`Code::status`]) and S3's standard message ([`Code::message`]).
+        #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum Code {
+            $($name,)*
+        }
+
+        impl Code {
+            /// Every code, in name order.
+            pub const ALL: &'static [Code] = &[$(Code::$name,)*];
+
+            /// The code as S3 writes it in `<Code>`.
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $(Code::$name => stringify!($name),)*
+                }
+            }
+
+            /// The HTTP status S3 answers with for this code.
+            pub const fn status(self) -> u16 {
+                match self {
+                    $(Code::$name => $status,)*
+                }
+            }
+
+            /// S3's standard message for this code.
+            pub const fn message(self) -> &'static str {
+                match self {
+                    $(Code::$name => $msg,)*
+                }
+            }
+
+            /// Is this a code a store may send that bagroom relays as is ([`Code::from_store`])?
+            const fn relayed(self) -> bool {
+                match self {
+                    $(Code::$name => $relay,)*
+                }
+            }
+        }
+    };
+}
+
+// name = status, relayed from the store, S3's standard message;
+codes! {
+    AccessDenied = 403, true, "Access Denied";
+    AuthorizationHeaderMalformed = 400, false, "The authorization header you provided is invalid.";
+    AuthorizationQueryParametersError = 400, false, "The query parameters you provided are invalid.";
+    BadDigest = 400, true, "The Content-MD5 you specified did not match what we received.";
+    BadGateway = 502, false, "The gateway got an invalid answer from the store.";
+    BucketAlreadyExists = 409, true, "The requested bucket name is not available.";
+    BucketAlreadyOwnedByYou = 409, true, "Your previous request to create the named bucket succeeded and you already own it.";
+    BucketNotEmpty = 409, true, "The bucket you tried to delete is not empty.";
+    EntityTooLarge = 400, true, "Your proposed upload exceeds the maximum allowed object size.";
+    EntityTooSmall = 400, true, "Your proposed upload is smaller than the minimum allowed object size.";
+    GatewayTimeout = 504, false, "The gateway timed out waiting for the store.";
+    IncompleteBody = 400, true, "You did not provide the number of bytes specified by the Content-Length HTTP header.";
+    InternalError = 500, true, "We encountered an internal error. Please try again.";
+    InvalidAccessKeyId = 403, false, "The AWS Access Key Id you provided does not exist in our records.";
+    InvalidArgument = 400, true, "Invalid Argument";
+    InvalidBucketName = 400, true, "The specified bucket is not valid.";
+    InvalidConfiguration = 500, false, "The gateway's configuration is invalid.";
+    InvalidDigest = 400, true, "The Content-MD5 you specified was invalid.";
+    InvalidObjectState = 403, true, "The operation is not valid for the current state of the object.";
+    InvalidPart = 400, true, "One or more of the specified parts could not be found.";
+    InvalidPartOrder = 400, true, "The list of parts was not in ascending order. Parts must be ordered by part number.";
+    InvalidRange = 416, true, "The requested range is not satisfiable";
+    InvalidRequest = 400, true, "Invalid Request";
+    KeyTooLongError = 400, true, "Your key is too long.";
+    MalformedTrailerError = 400, false, "The request contained trailing data that was not well-formed or did not conform to our published schema.";
+    MalformedXML = 400, true, "The XML you provided was not well-formed or did not validate against our published schema";
+    MaxMessageLengthExceeded = 400, false, "Your request was too big.";
+    MethodNotAllowed = 405, true, "The specified method is not allowed against this resource.";
+    MissingContentLength = 411, true, "You must provide the Content-Length HTTP header.";
+    NoSuchBucket = 404, true, "The specified bucket does not exist.";
+    NoSuchKey = 404, true, "The specified key does not exist.";
+    NoSuchUpload = 404, true, "The specified multipart upload does not exist.";
+    NoSuchVersion = 404, true, "The version ID specified in the request does not match an existing version.";
+    NotFound = 404, false, "Not Found";
+    NotImplemented = 501, true, "A header you provided implies functionality that is not implemented.";
+    PreconditionFailed = 412, true, "At least one of the pre-conditions you specified did not hold";
+    RequestTimeTooSkewed = 403, false, "The difference between the request time and the current time is too large.";
+    RequestTimeout = 400, true, "Your socket connection to the server was not read from or written to within the timeout period.";
+    ServiceUnavailable = 503, true, "Reduce your request rate.";
+    SignatureDoesNotMatch = 403, false, "The request signature we calculated does not match the signature you provided. Check your key and signing method.";
+    SlowDown = 503, true, "Please reduce your request rate.";
+    XAmzContentSHA256Mismatch = 400, true, "The provided 'x-amz-content-sha256' header does not match what was computed.";
+}
+
+impl Code {
+    /// A store's error code, when bagroom relays it (keeping the code and its S3 status);
+    /// `None` for codes it does not (the caller answers 502 `BadGateway` naming it).
+    pub fn from_store(code: &str) -> Option<Code> {
+        Code::ALL.iter().copied().find(|c| c.relayed() && c.as_str() == code)
+    }
+}
+
+impl fmt::Display for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// As the `&'static str` it replaced (`"AccessDenied"`), so `{:?}` of an error reads the same.
+impl fmt::Debug for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl std::ops::Deref for Code {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl PartialEq<&str> for Code {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl PartialEq<str> for Code {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<Code> for &str {
+    fn eq(&self, other: &Code) -> bool {
+        *self == other.as_str()
+    }
+}
+
+impl PartialEq<Code> for str {
+    fn eq(&self, other: &Code) -> bool {
+        self == other.as_str()
+    }
+}
+
+impl From<Code> for &'static str {
+    fn from(c: Code) -> &'static str {
+        c.as_str()
+    }
+}
+
+/// An S3 error: the [`Code`] S3 would send, a human message, the HTTP status (the code's own
+/// unless relayed from the store, [`S3Error::with_status`]), and optional extra elements (e.g. `CanonicalRequest`, `StringToSign`) that
 /// S3 itself includes in the error body.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct S3Error {
-    pub code: &'static str,
+    pub code: Code,
     pub message: String,
     pub status: u16,
     /// Extra `<Name>value</Name>` elements, in order.
@@ -16,52 +164,114 @@ pub struct S3Error {
 }
 
 impl S3Error {
-    pub fn new(status: u16, code: &'static str, message: impl Into<String>) -> Self {
-        S3Error { code, message: message.into(), status, extra: Vec::new() }
+    /// `code` with S3's standard message.
+    pub fn of(code: Code) -> Self {
+        Self::with_message(code, code.message())
+    }
+    /// `code` with its own status and `message`.
+    pub fn with_message(code: Code, message: impl Into<String>) -> Self {
+        S3Error { code, message: message.into(), status: code.status(), extra: Vec::new() }
+    }
+    /// The same error answered with another status (a store's status relayed).
+    pub fn with_status(mut self, status: u16) -> Self {
+        self.status = status;
+        self
     }
     pub fn with(mut self, name: &'static str, value: impl Into<String>) -> Self {
         self.extra.push((name, value.into()));
         self
     }
     pub fn access_denied(message: impl Into<String>) -> Self {
-        Self::new(403, "AccessDenied", message)
+        Self::with_message(Code::AccessDenied, message)
     }
     pub fn no_such_key() -> Self {
-        Self::new(404, "NoSuchKey", "The specified key does not exist.")
+        Self::of(Code::NoSuchKey)
     }
     pub fn no_such_bucket(bucket: &str) -> Self {
-        Self::new(404, "NoSuchBucket", "The specified bucket does not exist.").with("BucketName", bucket)
+        Self::of(Code::NoSuchBucket).with("BucketName", bucket)
     }
     pub fn invalid_argument(message: impl Into<String>) -> Self {
-        Self::new(400, "InvalidArgument", message)
+        Self::with_message(Code::InvalidArgument, message)
     }
     pub fn invalid_request(message: impl Into<String>) -> Self {
-        Self::new(400, "InvalidRequest", message)
+        Self::with_message(Code::InvalidRequest, message)
     }
     pub fn method_not_allowed() -> Self {
-        Self::new(405, "MethodNotAllowed", "The specified method is not allowed against this resource.")
+        Self::of(Code::MethodNotAllowed)
     }
     pub fn not_implemented(message: impl Into<String>) -> Self {
-        Self::new(501, "NotImplemented", message)
+        Self::with_message(Code::NotImplemented, message)
     }
     pub fn internal(message: impl Into<String>) -> Self {
-        Self::new(500, "InternalError", message)
+        Self::with_message(Code::InternalError, message)
     }
     pub fn config(message: impl Into<String>) -> Self {
-        Self::new(500, "InvalidConfiguration", message)
+        Self::with_message(Code::InvalidConfiguration, message)
     }
     pub fn bad_gateway(message: impl Into<String>) -> Self {
-        Self::new(502, "BadGateway", message)
+        Self::with_message(Code::BadGateway, message)
     }
     pub fn gateway_timeout(message: impl Into<String>) -> Self {
-        Self::new(504, "GatewayTimeout", message)
+        Self::with_message(Code::GatewayTimeout, message)
+    }
+    /// A 404 `NotFound` for a path no route serves (demo API, shell).
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::with_message(Code::NotFound, message)
+    }
+    /// An upload larger than `limit` bytes, S3's wording, with `MaxSizeAllowed`.
+    pub fn entity_too_large(limit: u64) -> Self {
+        Self::of(Code::EntityTooLarge).with("MaxSizeAllowed", limit.to_string())
+    }
+    /// A body that ended (or went on) otherwise than declared: `message` says how.
+    pub fn incomplete_body(message: impl Into<String>) -> Self {
+        Self::with_message(Code::IncompleteBody, message)
+    }
+    /// A body shorter than its `Content-Length`, S3's wording.
+    pub fn body_shorter_than_declared() -> Self {
+        Self::of(Code::IncompleteBody)
+    }
+    /// No `Content-Length` where one is required, S3's wording.
+    pub fn missing_content_length() -> Self {
+        Self::of(Code::MissingContentLength)
+    }
+    /// A buffered request body over `cap` bytes.
+    pub fn max_message_length_exceeded(cap: usize) -> Self {
+        Self::with_message(Code::MaxMessageLengthExceeded, format!("Your request was too big (at most {cap} bytes)."))
+    }
+    /// 416 for an object of `total` bytes: `RangeRequested` (the client's header, when known)
+    /// then `ActualObjectSize`, in the order S3 writes them.
+    pub fn invalid_range(total: u64, range_requested: Option<&str>) -> Self {
+        let e = Self::of(Code::InvalidRange);
+        let e = match range_requested {
+            Some(r) => e.with("RangeRequested", r),
+            None => e,
+        };
+        e.with("ActualObjectSize", total.to_string())
+    }
+    /// 412, with `<Condition>If-Match</Condition>` (etc.) when the failing condition is known.
+    pub fn precondition_failed(condition: Option<&str>) -> Self {
+        let e = Self::of(Code::PreconditionFailed);
+        match condition {
+            Some(c) => e.with("Condition", c),
+            None => e,
+        }
+    }
+    /// A body whose SHA-256 differs from the signed `x-amz-content-sha256`.
+    pub fn content_sha256_mismatch(client_computed: &str, s3_computed: &str) -> Self {
+        Self::of(Code::XAmzContentSHA256Mismatch)
+            .with("ClientComputedContentSHA256", client_computed)
+            .with("S3ComputedContentSHA256", s3_computed)
+    }
+    /// S3's `MalformedXML` for a client's body.
+    pub fn malformed_xml() -> Self {
+        Self::of(Code::MalformedXML)
     }
 
     /// The S3 XML error document. `resource` and `request_id` are added as S3 does.
     pub fn to_xml(&self, resource: &str, request_id: &str) -> String {
         let mut s = String::with_capacity(256);
         s.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>");
-        s.push_str(self.code);
+        s.push_str(self.code.as_str());
         s.push_str("</Code><Message>");
         s.push_str(&crate::encoding::xml_escape(&self.message));
         s.push_str("</Message>");
@@ -87,7 +297,7 @@ impl S3Error {
 
     /// The JSON error body for the demo API: `{"error":{"code":..,"message":..}}`.
     pub fn to_json(&self) -> String {
-        serde_json::json!({"error": {"code": self.code, "message": self.message, "status": self.status}}).to_string()
+        serde_json::json!({"error": {"code": self.code.as_str(), "message": self.message, "status": self.status}}).to_string()
     }
 }
 
@@ -105,7 +315,7 @@ mod tests {
 
     #[test]
     fn xml_escapes_and_orders_elements() {
-        let e = S3Error::new(403, "SignatureDoesNotMatch", "a<b").with("StringToSign", "x&y");
+        let e = S3Error::with_message(Code::SignatureDoesNotMatch, "a<b").with("StringToSign", "x&y");
         let x = e.to_xml("/b/k", "rid");
         assert!(x.contains(
             "<Code>SignatureDoesNotMatch</Code><Message>a&lt;b</Message><StringToSign>x&amp;y</StringToSign><Resource>/b/k</Resource>"
