@@ -328,4 +328,161 @@ mod tests {
         assert_eq!(v["error"]["code"], "NoSuchKey");
         assert_eq!(v["error"]["status"], 404);
     }
+
+    /// Every code with the status S3 gives it (bagroom's own: `BadGateway`, `GatewayTimeout`,
+    /// `InvalidConfiguration`, `NotFound`).
+    const STATUSES: &[(&str, u16)] = &[
+        ("AccessDenied", 403),
+        ("AuthorizationHeaderMalformed", 400),
+        ("AuthorizationQueryParametersError", 400),
+        ("BadDigest", 400),
+        ("BadGateway", 502),
+        ("BucketAlreadyExists", 409),
+        ("BucketAlreadyOwnedByYou", 409),
+        ("BucketNotEmpty", 409),
+        ("EntityTooLarge", 400),
+        ("EntityTooSmall", 400),
+        ("GatewayTimeout", 504),
+        ("IncompleteBody", 400),
+        ("InternalError", 500),
+        ("InvalidAccessKeyId", 403),
+        ("InvalidArgument", 400),
+        ("InvalidBucketName", 400),
+        ("InvalidConfiguration", 500),
+        ("InvalidDigest", 400),
+        ("InvalidObjectState", 403),
+        ("InvalidPart", 400),
+        ("InvalidPartOrder", 400),
+        ("InvalidRange", 416),
+        ("InvalidRequest", 400),
+        ("KeyTooLongError", 400),
+        ("MalformedTrailerError", 400),
+        ("MalformedXML", 400),
+        ("MaxMessageLengthExceeded", 400),
+        ("MethodNotAllowed", 405),
+        ("MissingContentLength", 411),
+        ("NoSuchBucket", 404),
+        ("NoSuchKey", 404),
+        ("NoSuchUpload", 404),
+        ("NoSuchVersion", 404),
+        ("NotFound", 404),
+        ("NotImplemented", 501),
+        ("PreconditionFailed", 412),
+        ("RequestTimeTooSkewed", 403),
+        ("RequestTimeout", 400),
+        ("ServiceUnavailable", 503),
+        ("SignatureDoesNotMatch", 403),
+        ("SlowDown", 503),
+        ("XAmzContentSHA256Mismatch", 400),
+    ];
+
+    /// The codes a store's `<Error>` keeps (the table `s3::xml` had before the enum).
+    const RELAYED: &[&str] = &[
+        "AccessDenied",
+        "BadDigest",
+        "BucketAlreadyExists",
+        "BucketAlreadyOwnedByYou",
+        "BucketNotEmpty",
+        "EntityTooLarge",
+        "EntityTooSmall",
+        "IncompleteBody",
+        "InternalError",
+        "InvalidArgument",
+        "InvalidBucketName",
+        "InvalidDigest",
+        "InvalidObjectState",
+        "InvalidPart",
+        "InvalidPartOrder",
+        "InvalidRange",
+        "InvalidRequest",
+        "KeyTooLongError",
+        "MalformedXML",
+        "MethodNotAllowed",
+        "MissingContentLength",
+        "NoSuchBucket",
+        "NoSuchKey",
+        "NoSuchUpload",
+        "NoSuchVersion",
+        "NotImplemented",
+        "PreconditionFailed",
+        "RequestTimeout",
+        "ServiceUnavailable",
+        "SlowDown",
+        "XAmzContentSHA256Mismatch",
+    ];
+
+    #[test]
+    fn every_code_has_its_status_and_a_message() {
+        let got: Vec<(&str, u16)> = Code::ALL.iter().map(|c| (c.as_str(), c.status())).collect();
+        assert_eq!(got, STATUSES);
+        for &c in Code::ALL {
+            assert!(!c.message().is_empty(), "{c}");
+            assert_eq!(c.to_string(), c.as_str());
+            assert_eq!(format!("{c:?}"), format!("{:?}", c.as_str()));
+            let e = S3Error::of(c);
+            assert_eq!((e.status, e.message.as_str()), (c.status(), c.message()));
+            assert!(e.extra.is_empty());
+        }
+        assert_eq!(S3Error::with_message(Code::InvalidRequest, "m").with_status(409).status, 409);
+    }
+
+    #[test]
+    fn compares_with_str() {
+        let e = S3Error::access_denied("x");
+        assert_eq!(e.code, "AccessDenied");
+        assert_eq!("AccessDenied", e.code);
+        assert!(e.code != "NoSuchKey");
+        assert_eq!(e.code, Code::AccessDenied);
+    }
+
+    #[test]
+    fn store_lookup() {
+        for &c in Code::ALL {
+            let relayed = RELAYED.contains(&c.as_str());
+            assert_eq!(Code::from_store(c.as_str()), relayed.then_some(c), "{c}");
+        }
+        assert_eq!(Code::from_store("NoSuchUpload").map(Code::status), Some(404));
+        assert_eq!(Code::from_store("WeirdSeaweedThing"), None);
+        assert_eq!(Code::from_store("nosuchkey"), None);
+        assert_eq!(Code::from_store(""), None);
+    }
+
+    #[test]
+    fn constructors() {
+        let e = S3Error::entity_too_large(5);
+        assert_eq!((e.status, e.code.as_str()), (400, "EntityTooLarge"));
+        assert_eq!(e.message, "Your proposed upload exceeds the maximum allowed object size.");
+        assert_eq!(e.extra, vec![("MaxSizeAllowed", "5".to_string())]);
+        let e = S3Error::invalid_range(7, Some("bytes=9-"));
+        assert_eq!(e.status, 416);
+        assert_eq!(e.extra, vec![("RangeRequested", "bytes=9-".to_string()), ("ActualObjectSize", "7".to_string())]);
+        assert_eq!(S3Error::invalid_range(7, None).extra, vec![("ActualObjectSize", "7".to_string())]);
+        let e = S3Error::precondition_failed(Some("If-Match"));
+        assert_eq!((e.status, e.extra.len()), (412, 1));
+        assert!(S3Error::precondition_failed(None).extra.is_empty());
+        let e = S3Error::content_sha256_mismatch("a", "b");
+        assert_eq!((e.status, e.code.as_str()), (400, "XAmzContentSHA256Mismatch"));
+        assert_eq!(e.extra, vec![("ClientComputedContentSHA256", "a".to_string()), ("S3ComputedContentSHA256", "b".to_string())]);
+        assert_eq!(S3Error::missing_content_length().status, 411);
+        assert_eq!(S3Error::incomplete_body("x").message, "x");
+        assert_eq!(S3Error::body_shorter_than_declared().code, "IncompleteBody");
+        let e = S3Error::max_message_length_exceeded(9);
+        assert_eq!((e.status, e.message.as_str()), (400, "Your request was too big (at most 9 bytes)."));
+        assert_eq!(S3Error::not_found("n").status, 404);
+    }
+
+    #[test]
+    fn renders_exactly() {
+        let e = S3Error::no_such_bucket("b&c");
+        assert_eq!(
+            e.to_xml("/b", "r1"),
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>NoSuchBucket</Code><Message>The specified bucket does not exist.</Message><BucketName>b&amp;c</BucketName><Resource>/b</Resource><RequestId>r1</RequestId></Error>"
+        );
+        assert!(!S3Error::no_such_key().to_xml("", "r").contains("<Resource>"));
+        assert_eq!(
+            S3Error::with_message(Code::InvalidRange, "a\"b").with_status(400).to_json(),
+            r#"{"error":{"code":"InvalidRange","message":"a\"b","status":400}}"#
+        );
+        assert_eq!(S3Error::of(Code::SlowDown).to_string(), "SlowDown (503): Please reduce your request rate.");
+    }
 }
