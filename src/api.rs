@@ -12,7 +12,7 @@ use crate::auth::token::{Claims, Method, Methods, NarrowRequest, Scope};
 use crate::auth::{Principal, TokenSource};
 use crate::config::{BucketConfig, Config};
 use crate::guard::grant::{authorize, Grant, Who};
-use crate::s3::error::S3Error;
+use crate::s3::error::{Code, S3Error};
 use crate::sigv4::post_policy::{post_form, Condition, PostPolicy};
 use crate::sigv4::sign::store_host;
 use crate::sigv4::Credentials;
@@ -25,6 +25,11 @@ pub const MAX_JSON_BODY: usize = 64 * 1024;
 
 fn bad(msg: impl Into<String>) -> S3Error {
     S3Error::invalid_argument(msg)
+}
+
+/// 411 for a presigned PUT asked for without the upload's size (the URL binds the length).
+fn put_needs_size() -> S3Error {
+    S3Error::with_message(Code::MissingContentLength, "a presigned PUT binds the upload's length: give the file's size")
 }
 
 pub fn parse_json<'a, T: Deserialize<'a>>(body: &'a [u8]) -> Result<T, S3Error> {
@@ -186,11 +191,11 @@ impl Signer<'_> {
         let grant = check(claims, self.revoked, tm, self.bucket, &req.key, self.ip, self.now)?;
         let limit = self.limit(claims);
         if req.size.is_none() && method == "PUT" {
-            return Err(S3Error::new(411, "MissingContentLength", "a presigned PUT binds the upload's length: give the file's size"));
+            return Err(put_needs_size());
         }
         crate::auth::token::check_upload(claims, req.content_type.as_deref(), Some(req.size.unwrap_or(0)))?;
         if req.size.unwrap_or(0) > limit {
-            return Err(crate::upload::too_large(limit));
+            return Err(S3Error::entity_too_large(limit));
         }
         let ttl = self.ttl(claims)?;
         let expires_at = self.now + ttl;
@@ -228,9 +233,7 @@ impl Signer<'_> {
         if let Some(ct) = &req.content_type {
             h.insert("content-type", ct.clone());
         }
-        let size = req
-            .size
-            .ok_or_else(|| S3Error::new(411, "MissingContentLength", "a presigned PUT binds the upload's length: give the file's size"))?;
+        let size = req.size.ok_or_else(put_needs_size)?;
         h.insert("content-length", size.to_string());
         if claims.no_overwrite {
             h.insert("if-none-match", "*");
@@ -273,7 +276,7 @@ impl Signer<'_> {
         let Some(n) = size else { return Ok(PartUrl::ViaGateway) };
         let limit = self.limit(claims);
         if n > limit {
-            return Err(crate::upload::too_large(limit));
+            return Err(S3Error::entity_too_large(limit));
         }
         let mut h = crate::http::Headers::new();
         h.insert("content-length", n.to_string());
@@ -301,9 +304,8 @@ impl Signer<'_> {
     ) -> Result<Value, S3Error> {
         match self.part_url(claims, key, upload_id, part, size, sha256_b64)? {
             PartUrl::Presigned(v) => Ok(v),
-            PartUrl::ViaGateway => Err(S3Error::new(
-                411,
-                "MissingContentLength",
+            PartUrl::ViaGateway => Err(S3Error::with_message(
+                Code::MissingContentLength,
                 "a presigned part URL binds the part's length: give its size, or upload the part through the gateway",
             )),
         }

@@ -296,7 +296,7 @@ fn every_presigned_url_verifies_and_every_signed_byte_matters() {
                 // valid until the last second, expired one after
                 assert!(verify(&req, &keys(), &opts(&region, now + expires, None)).is_ok());
                 let e = verify(&req, &keys(), &opts(&region, now + expires + 1, None)).unwrap_err();
-                assert_eq!((e.code, e.message.as_str()), ("AccessDenied", "Request has expired"), "{ctx}");
+                assert_eq!((e.code.as_str(), e.message.as_str()), ("AccessDenied", "Request has expired"), "{ctx}");
 
                 let mut m = req.clone();
                 m.path = mutate_path(&req.path);
@@ -351,7 +351,7 @@ fn every_presigned_url_verifies_and_every_signed_byte_matters() {
                 assert_eq!(v.expires_at, Some(expires));
                 t.add("v2 verified");
                 let e = verify(&req, &keys(), &opts("us-east-1", expires + 1, bucket)).unwrap_err();
-                assert_eq!((e.code, e.message.as_str()), ("AccessDenied", "Request has expired"));
+                assert_eq!((e.code.as_str(), e.message.as_str()), ("AccessDenied", "Request has expired"));
                 let e = verify(&req, &keys(), &VerifyOptions { allow_sigv2: false, ..o }).unwrap_err();
                 assert!(e.code == "AccessDenied" && e.message.contains("Signature Version 2 is disabled"), "{e}");
 

@@ -215,7 +215,7 @@ fn doc_example_tampering_fails() {
         let mut b = body.clone();
         b[pos] ^= 1;
         let e = decode_step(signed_mode(SEED), false, &b, 4096).unwrap_err();
-        assert_eq!((e.status, e.code), (403, "SignatureDoesNotMatch"), "pos {pos}");
+        assert_eq!((e.status, e.code.as_str()), (403, "SignatureDoesNotMatch"), "pos {pos}");
     }
     // a hex digit of each chunk signature
     let sig_positions: Vec<usize> = {
@@ -227,7 +227,7 @@ fn doc_example_tampering_fails() {
         let mut b = body.clone();
         b[pos] = if b[pos] == b'0' { b'1' } else { b'0' };
         let e = decode_step(signed_mode(SEED), false, &b, 7).unwrap_err();
-        assert_eq!((e.status, e.code), (403, "SignatureDoesNotMatch"), "pos {pos}");
+        assert_eq!((e.status, e.code.as_str()), (403, "SignatureDoesNotMatch"), "pos {pos}");
     }
     // wrong seed
     let e = decode_step(signed_mode(&"0".repeat(64)), false, &body, 65536).unwrap_err();

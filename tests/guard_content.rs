@@ -24,7 +24,7 @@ fn image_wildcard_refuses_svg_and_other_active_types() {
     assert!(check_upload(&c, Some("IMAGE/JPEG; q=1"), Some(1)).is_ok());
     for active in ["image/svg+xml", "Image/SVG+XML", "image/svg+xml; charset=utf-8", "image/foo+xml"] {
         let e = check_upload(&c, Some(active), Some(1)).unwrap_err();
-        assert_eq!((e.status, e.code), (403, "AccessDenied"), "{active}");
+        assert_eq!((e.status, e.code.as_str()), (403, "AccessDenied"), "{active}");
     }
     let any = claims_with_types(&["*/*"]);
     for active in ["text/html", "application/xhtml+xml", "text/javascript", "application/xml", "text/xml", "multipart/x-mixed-replace"] {

@@ -493,7 +493,7 @@ fn record(stats: &mut Stats, p: &Principal, op: &S3Op, out: &Outcome) {
             *stats.served_ops.entry(format!("{op:?}")).or_default() += 1;
         }
         Outcome::Denied(e) => {
-            *stats.denied_codes.entry(e.code).or_default() += 1;
+            *stats.denied_codes.entry(e.code.as_str()).or_default() += 1;
             if matches!(p, Principal::Token(..)) {
                 let why: String = e.message.split(':').next().unwrap_or("").chars().take(48).collect();
                 *stats.token_refusals.entry(why).or_default() += 1;

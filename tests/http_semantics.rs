@@ -166,7 +166,7 @@ fn writes_list_v2_exactly() {
 #[test]
 fn store_error_instead_of_listing() {
     let e = listing::parse_list_bucket_result("<?xml version=\"1.0\"?><Error><Code>NoSuchBucket</Code><Message>The specified bucket does not exist</Message><BucketName>x</BucketName></Error>").unwrap_err();
-    assert_eq!((e.status, e.code), (404, "NoSuchBucket"));
+    assert_eq!((e.status, e.code.as_str()), (404, "NoSuchBucket"));
     assert_eq!(listing::parse_list_bucket_result("<html>502</html>").unwrap_err().status, 502);
     assert_eq!(listing::parse_list_bucket_result("").unwrap_err().status, 502);
 }
@@ -200,7 +200,7 @@ fn multipart_documents() {
     // S3 can answer 200 with an Error body
     let err = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error>\n  <Code>InternalError</Code>\n  <Message>We encountered an internal error. Please try again.</Message>\n  <RequestId>656c76696e6727732072657175657374</RequestId>\n  <HostId>Uuag1LuByRx9e6j5Onimru9pO4ZVKnJ2Qz7/C1NPcfTWAtRPfTaOFg==</HostId>\n</Error>";
     let e = xml::parse_complete_multipart_upload_result(err).unwrap_err();
-    assert_eq!((e.status, e.code), (500, "InternalError"));
+    assert_eq!((e.status, e.code.as_str()), (500, "InternalError"));
 
     let body = r#"<CompleteMultipartUpload xmlns="http://s3.amazonaws.com/doc/2006-03-01/">
    <Part>

@@ -154,7 +154,7 @@ fn crt_v4_every_case_header_and_query() {
             Err(e) => {
                 assert!(!ctx["sign_body"].as_bool().unwrap(), "{name}: {e}");
                 assert_eq!(
-                    (e.code, e.message.as_str()),
+                    (e.code.as_str(), e.message.as_str()),
                     ("InvalidRequest", "Missing required header for this request: x-amz-content-sha256"),
                     "{name}"
                 );
@@ -355,7 +355,7 @@ fn s3_documentation_examples_through_verify() {
             // a day later it has expired, as S3 says it
             let late = VerifyOptions::s3("us-east-1", now + 86401);
             let e = verify(&req, &keys, &late).unwrap_err();
-            assert_eq!((e.status, e.code, e.message.as_str()), (403, "AccessDenied", "Request has expired"));
+            assert_eq!((e.status, e.code.as_str(), e.message.as_str()), (403, "AccessDenied", "Request has expired"));
             assert!(e.extra.iter().any(|(k, v)| *k == "Expires" && v == "2013-05-25T00:00:00Z"));
             v
         } else {

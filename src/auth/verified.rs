@@ -4,12 +4,12 @@
 
 use std::collections::HashMap;
 
+use crate::s3::error::{Code, S3Error};
 use crate::sigv4::canonical_request::UriMode;
 use crate::sigv4::{
     payload_hash_is_valid, STREAMING_AWS4_HMAC_SHA256_PAYLOAD, STREAMING_AWS4_HMAC_SHA256_PAYLOAD_TRAILER,
     STREAMING_UNSIGNED_PAYLOAD_TRAILER, UNSIGNED_PAYLOAD,
 };
-use crate::S3Error;
 
 /// Longest validity of a presigned URL: 7 days.
 pub const MAX_EXPIRES_SECS: u64 = 604_800;
@@ -112,7 +112,7 @@ pub enum Payload {
     Unsigned,
     /// The body's SHA-256 (64 hex digits, lower-cased here). The caller must hash the
     /// body and compare: [`check_buffered_body`] for a body read whole, else see
-    /// [`content_sha256_mismatch`].
+    /// [`S3Error::content_sha256_mismatch`].
     Sha256(String),
     /// `Content-Encoding: aws-chunked`: `STREAMING-UNSIGNED-PAYLOAD-TRAILER`
     /// (`signed: false, trailer: true`), `STREAMING-AWS4-HMAC-SHA256-PAYLOAD`
@@ -177,13 +177,6 @@ impl std::fmt::Debug for Verified {
 // ---------------------------------------------------------------------------------
 // Errors, worded as S3 words them.
 
-/// `S3Error` for a body whose SHA-256 differs from the signed `x-amz-content-sha256`.
-pub fn content_sha256_mismatch(client_computed: &str, s3_computed: &str) -> S3Error {
-    S3Error::new(400, "XAmzContentSHA256Mismatch", "The provided 'x-amz-content-sha256' header does not match what was computed.")
-        .with("ClientComputedContentSHA256", client_computed)
-        .with("S3ComputedContentSHA256", s3_computed)
-}
-
 /// Bytes of `s` as S3 lists them in `StringToSignBytes`: two hex digits, space separated.
 pub(crate) fn spaced_hex(s: &str) -> String {
     const HEX: &[u8; 16] = b"0123456789abcdef";
@@ -199,18 +192,13 @@ pub(crate) fn spaced_hex(s: &str) -> String {
 }
 
 pub(crate) fn signature_does_not_match(access_key_id: &str, string_to_sign: &str, provided: &str) -> S3Error {
-    S3Error::new(
-        403,
-        "SignatureDoesNotMatch",
-        "The request signature we calculated does not match the signature you provided. Check your key and signing method.",
-    )
-    .with("AWSAccessKeyId", access_key_id)
-    .with("StringToSign", string_to_sign)
-    .with("SignatureProvided", provided)
-    .with("StringToSignBytes", spaced_hex(string_to_sign))
+    S3Error::of(Code::SignatureDoesNotMatch)
+        .with("AWSAccessKeyId", access_key_id)
+        .with("StringToSign", string_to_sign)
+        .with("SignatureProvided", provided)
+        .with("StringToSignBytes", spaced_hex(string_to_sign))
 }
 
 pub(crate) fn invalid_access_key_id(access_key_id: &str) -> S3Error {
-    S3Error::new(403, "InvalidAccessKeyId", "The AWS Access Key Id you provided does not exist in our records.")
-        .with("AWSAccessKeyId", access_key_id)
+    S3Error::of(Code::InvalidAccessKeyId).with("AWSAccessKeyId", access_key_id)
 }

@@ -18,18 +18,16 @@
 //! Nothing here panics on any input.
 
 use crate::http::{Headers, RequestParts};
+use crate::s3::error::{Code, S3Error};
 use crate::sigv4::canonical_request::{canonical_headers, canonical_query, canonical_request, canonical_uri};
 use crate::sigv4::signature::{constant_time_eq, signature};
 use crate::sigv4::signing_key::{signing_key, TERMINATOR};
 use crate::sigv4::string_to_sign::{scope, string_to_sign, ALGORITHM};
 use crate::sigv4::UNSIGNED_PAYLOAD;
 use crate::time::{amz_date, iso8601, parse_amz_date, parse_http_date};
-use crate::S3Error;
 
-pub use super::verified::{
-    content_sha256_mismatch, AuthKind, Payload, SecretLookup, Verified, VerifyOptions, DEFAULT_MAX_SKEW_SECS, MAX_EXPIRES_SECS,
-};
 use super::verified::{invalid_access_key_id, signature_does_not_match, spaced_hex};
+pub use super::verified::{AuthKind, Payload, SecretLookup, Verified, VerifyOptions, DEFAULT_MAX_SKEW_SECS, MAX_EXPIRES_SECS};
 
 // ---------------------------------------------------------------------------------
 // Buffered bodies.
@@ -79,7 +77,7 @@ pub fn check_buffered_body(payload: Option<&Payload>, headers: &Headers, body: &
         let v = v.trim();
         match base64::engine::general_purpose::STANDARD.decode(v) {
             Ok(d) if d.len() == 16 => md5s.push((v, d)),
-            _ => return Err(S3Error::new(400, "InvalidDigest", "The Content-MD5 you specified was invalid.").with("Content-MD5", v)),
+            _ => return Err(S3Error::of(Code::InvalidDigest).with("Content-MD5", v)),
         }
     }
 
@@ -87,7 +85,7 @@ pub fn check_buffered_body(payload: Option<&Payload>, headers: &Headers, body: &
         let computed = crate::sigv4::sha256_hex(body);
         for h in sha256s {
             if !constant_time_eq(h.to_ascii_lowercase().as_bytes(), computed.as_bytes()) {
-                return Err(content_sha256_mismatch(h, &computed));
+                return Err(S3Error::content_sha256_mismatch(h, &computed));
             }
         }
     }
@@ -95,7 +93,7 @@ pub fn check_buffered_body(payload: Option<&Payload>, headers: &Headers, body: &
         let computed = Md5::digest(body);
         for (v, d) in md5s {
             if !constant_time_eq(&d, &computed) {
-                return Err(S3Error::new(400, "BadDigest", "The Content-MD5 you specified did not match what we received.")
+                return Err(S3Error::of(Code::BadDigest)
                     .with("ExpectedDigest", crate::encoding::hex(&d))
                     .with("CalculatedDigest", base64::engine::general_purpose::STANDARD.encode(computed))
                     .with("Content-MD5", v));
@@ -109,11 +107,11 @@ pub fn check_buffered_body(payload: Option<&Payload>, headers: &Headers, body: &
 // Errors, worded as S3 words them.
 
 fn header_malformed(detail: impl AsRef<str>) -> S3Error {
-    S3Error::new(400, "AuthorizationHeaderMalformed", format!("The authorization header is malformed; {}", detail.as_ref()))
+    S3Error::with_message(Code::AuthorizationHeaderMalformed, format!("The authorization header is malformed; {}", detail.as_ref()))
 }
 
 fn query_error(message: impl Into<String>) -> S3Error {
-    S3Error::new(400, "AuthorizationQueryParametersError", message)
+    S3Error::with_message(Code::AuthorizationQueryParametersError, message)
 }
 
 fn one_mechanism() -> S3Error {
@@ -397,14 +395,10 @@ fn verify_header(
     };
     check_scope(&cred, &amz, opts, Where::Header)?;
     if t.abs_diff(opts.now) > opts.max_skew_secs {
-        return Err(S3Error::new(
-            403,
-            "RequestTimeTooSkewed",
-            "The difference between the request time and the current time is too large.",
-        )
-        .with("RequestTime", raw_date)
-        .with("ServerTime", iso8601(opts.now))
-        .with("MaxAllowedSkewMilliseconds", (opts.max_skew_secs.saturating_mul(1000)).to_string()));
+        return Err(S3Error::of(Code::RequestTimeTooSkewed)
+            .with("RequestTime", raw_date)
+            .with("ServerTime", iso8601(opts.now))
+            .with("MaxAllowedSkewMilliseconds", (opts.max_skew_secs.saturating_mul(1000)).to_string()));
     }
 
     let payload_hash = req

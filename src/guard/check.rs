@@ -107,7 +107,7 @@ fn sent(req: StoreRequest) -> Sent {
 fn read_xml(parts: &RequestParts, principal: &Principal, body: &[u8], cap: usize) -> Result<String, S3Error> {
     let declared = parts.headers.get("content-length").and_then(|v| v.trim().parse::<u64>().ok());
     if declared.is_some_and(|n| n > cap as u64) || body.len() > cap {
-        return Err(S3Error::new(400, "MaxMessageLengthExceeded", format!("Your request was too big (at most {cap} bytes).")));
+        return Err(S3Error::max_message_length_exceeded(cap));
     }
     crate::auth::verify::check_buffered_body(payload_of(principal), &parts.headers, body)?;
     String::from_utf8(body.to_vec()).map_err(|_| crate::s3::xml::malformed_xml())

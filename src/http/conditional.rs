@@ -19,7 +19,6 @@
 //! Unparseable dates are ignored, as RFC 9110 says.
 
 use crate::http::Headers;
-use crate::s3::error::S3Error;
 use crate::time::parse_http_date;
 
 /// The validators of an existing object.
@@ -54,16 +53,6 @@ pub const NOT_MODIFIED_HEADERS: &[&str] = &["etag", "last-modified", "cache-cont
 /// The subset of `h` a 304 response carries.
 pub fn not_modified_headers(h: &Headers) -> Headers {
     Headers(h.0.iter().filter(|(k, _)| NOT_MODIFIED_HEADERS.iter().any(|n| k.eq_ignore_ascii_case(n))).cloned().collect())
-}
-
-/// S3's 412 body, without a `Condition` element.
-pub fn precondition_failed() -> S3Error {
-    S3Error::new(412, "PreconditionFailed", "At least one of the pre-conditions you specified did not hold")
-}
-
-/// S3's 412 body with `<Condition>If-Match</Condition>` (etc.).
-pub fn precondition_failed_for(condition: &str) -> S3Error {
-    precondition_failed().with("Condition", condition)
 }
 
 /// One entity-tag from a list: (weak, opaque-tag without quotes).
@@ -318,8 +307,8 @@ mod tests {
         assert_eq!(d.condition, Some("If-Match"));
         let h = Headers::from_pairs([("if-modified-since", AT)]);
         assert_eq!(evaluate("GET", &h, &none), Outcome::Proceed);
-        let e = precondition_failed_for("If-Match");
-        assert_eq!((e.status, e.code), (412, "PreconditionFailed"));
+        let e = crate::s3::error::S3Error::precondition_failed(Some("If-Match"));
+        assert_eq!((e.status, e.code.as_str()), (412, "PreconditionFailed"));
         assert!(e.to_xml("", "r").contains("<Condition>If-Match</Condition>"));
         let all = Headers::from_pairs([("content-type", "a"), ("ETag", ETAG), ("vary", "Origin"), ("content-length", "3")]);
         assert_eq!(not_modified_headers(&all), Headers::from_pairs([("etag", ETAG), ("vary", "Origin")]));

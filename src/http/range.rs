@@ -8,8 +8,6 @@
 //! * `start >= size`, a suffix of 0, or any range on an empty object: 416 `InvalidRange`
 //!   with `Content-Range: bytes */size`.
 
-use crate::s3::error::S3Error;
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RangeRequest {
     /// `bytes=a-b` (end inclusive) or `bytes=a-` (end `None`).
@@ -144,19 +142,6 @@ pub fn store_range_header(a: &RangeAnswer) -> Option<String> {
     }
 }
 
-/// S3's 416: `InvalidRange`, "The requested range is not satisfiable", with `ActualObjectSize`.
-pub fn invalid_range_error(total: u64) -> S3Error {
-    S3Error::new(416, "InvalidRange", "The requested range is not satisfiable").with("ActualObjectSize", total.to_string())
-}
-
-/// As [`invalid_range_error`], with S3's `RangeRequested` element (the client's header) first,
-/// in the order S3 writes them.
-pub fn invalid_range_error_for(total: u64, range_header: &str) -> S3Error {
-    S3Error::new(416, "InvalidRange", "The requested range is not satisfiable")
-        .with("RangeRequested", range_header)
-        .with("ActualObjectSize", total.to_string())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -216,10 +201,10 @@ mod tests {
         assert_eq!(store_range_header(&a).as_deref(), Some("bytes=2-5"));
         assert_eq!(content_range(&RangeAnswer::Unsatisfiable { total: 7 }).as_deref(), Some("bytes */7"));
         assert_eq!(content_range(&RangeAnswer::Full), None);
-        let e = invalid_range_error(7);
-        assert_eq!((e.status, e.code), (416, "InvalidRange"));
+        let e = crate::s3::error::S3Error::invalid_range(7, None);
+        assert_eq!((e.status, e.code.as_str()), (416, "InvalidRange"));
         assert_eq!(e.extra, vec![("ActualObjectSize", "7".to_string())]);
-        let e = invalid_range_error_for(7, "bytes=9-");
+        let e = crate::s3::error::S3Error::invalid_range(7, Some("bytes=9-"));
         assert!(e.to_xml("/b/k", "r").contains("<RangeRequested>bytes=9-</RangeRequested><ActualObjectSize>7</ActualObjectSize>"));
     }
 }

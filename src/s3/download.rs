@@ -2,8 +2,8 @@
 //! sees, and the `response-*` overrides a signed URL may ask for.
 
 use crate::cache::policy::{client_headers, CACHE_STATUS_HEADER};
-use crate::http::conditional::{decide, not_modified_headers, precondition_failed_for, range_allowed, Outcome, Validators};
-use crate::http::range::{content_range, invalid_range_error_for, parse_range, resolve, RangeAnswer};
+use crate::http::conditional::{decide, not_modified_headers, range_allowed, Outcome, Validators};
+use crate::http::range::{content_range, parse_range, resolve, RangeAnswer};
 use crate::http::Headers;
 use crate::s3::error::S3Error;
 use crate::time::parse_http_date;
@@ -44,7 +44,7 @@ pub fn plan_hit(method: &str, client: &Headers, cached: &Headers) -> HitPlan {
     let d = decide(method, client, &v);
     match d.outcome {
         Outcome::NotModified => return HitPlan::NotModified(not_modified_headers(&h)),
-        Outcome::PreconditionFailed => return HitPlan::Error(precondition_failed_for(d.condition.unwrap_or("If-Match"))),
+        Outcome::PreconditionFailed => return HitPlan::Error(S3Error::precondition_failed(Some(d.condition.unwrap_or("If-Match")))),
         Outcome::Proceed => {}
     }
     h.insert("accept-ranges", "bytes");
@@ -64,7 +64,7 @@ pub fn plan_hit(method: &str, client: &Headers, cached: &Headers) -> HitPlan {
             h.insert("content-length", (end - start + 1).to_string());
             HitPlan::Partial { range: format!("bytes={start}-{end}"), headers: h }
         }
-        RangeAnswer::Unsatisfiable { total } => HitPlan::Error(invalid_range_error_for(total, range_header)),
+        RangeAnswer::Unsatisfiable { total } => HitPlan::Error(S3Error::invalid_range(total, Some(range_header))),
     }
 }
 
@@ -124,7 +124,7 @@ pub fn head_range(client: &Headers, status: u16, h: &mut Headers) -> Result<u16,
             h.insert("content-length", (end - start + 1).to_string());
             Ok(206)
         }
-        RangeAnswer::Unsatisfiable { total } => Err(invalid_range_error_for(total, range_header)),
+        RangeAnswer::Unsatisfiable { total } => Err(S3Error::invalid_range(total, Some(range_header))),
     }
 }
 
@@ -203,7 +203,7 @@ mod tests {
         }
         assert!(matches!(r("bytes=0-1,3-4"), HitPlan::Full(_)));
         match r("bytes=10-") {
-            HitPlan::Error(e) => assert_eq!((e.status, e.code), (416, "InvalidRange")),
+            HitPlan::Error(e) => assert_eq!((e.status, e.code.as_str()), (416, "InvalidRange")),
             o => panic!("{o:?}"),
         }
     }
@@ -259,7 +259,7 @@ mod tests {
         assert_eq!(h.get("content-range"), None);
         let mut h = store();
         match ask(Some("bytes=10-"), 200, &mut h) {
-            Err(e) => assert_eq!((e.status, e.code), (416, "InvalidRange")),
+            Err(e) => assert_eq!((e.status, e.code.as_str()), (416, "InvalidRange")),
             o => panic!("{o:?}"),
         }
         // no range, a store that already answered 206, or no length: unchanged

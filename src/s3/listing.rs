@@ -425,7 +425,7 @@ mod tests {
             &[("list-type", "2"), ("continuation-token", "")],
         ] {
             let e = parse_list_query(&q(bad)).unwrap_err();
-            assert_eq!((e.status, e.code), (400, "InvalidArgument"), "{bad:?}");
+            assert_eq!((e.status, e.code.as_str()), (400, "InvalidArgument"), "{bad:?}");
         }
         let r = parse_list_query(&q(&[("list-type", "2"), ("prefix", "p"), ("continuation-token", "tok")])).unwrap();
         assert_eq!(r.query_pairs(), q(&[("list-type", "2"), ("continuation-token", "tok"), ("max-keys", "1000"), ("prefix", "p")]));

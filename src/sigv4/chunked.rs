@@ -32,7 +32,7 @@ use sha2::{Digest, Sha256};
 
 use super::signature::{constant_time_eq, hex, signature};
 use super::EMPTY_SHA256;
-use crate::S3Error;
+use crate::s3::error::{Code, S3Error};
 
 /// Longest chunk-header or trailer line accepted, CRLF included.
 pub const MAX_LINE: usize = 4096;
@@ -132,11 +132,14 @@ fn malformed(what: &str) -> S3Error {
 }
 
 fn incomplete(what: &str) -> S3Error {
-    S3Error::new(400, "IncompleteBody", format!("The aws-chunked body ended early: {what}"))
+    S3Error::incomplete_body(format!("The aws-chunked body ended early: {what}"))
 }
 
 fn sig_mismatch(what: &str) -> S3Error {
-    S3Error::new(403, "SignatureDoesNotMatch", format!("The {what} signature we calculated does not match the signature you provided."))
+    S3Error::with_message(
+        Code::SignatureDoesNotMatch,
+        format!("The {what} signature we calculated does not match the signature you provided."),
+    )
 }
 
 fn is_hex64(s: &[u8]) -> bool {

@@ -3,8 +3,8 @@
 //! the plan's limit, holding the final bytes back until every check passed.
 
 use super::checksum::Check;
-use super::plan::{too_large, Framing, PutPlan};
-use crate::s3::error::S3Error;
+use super::plan::{Framing, PutPlan};
+use crate::s3::error::{Code, S3Error};
 use crate::sigv4::chunked::{ChunkMode, ChunkedDecoder};
 use sha2::{Digest, Sha256};
 
@@ -75,11 +75,11 @@ impl BodyFilter {
         let payload: &[u8] = if same { input } else { &self.scratch };
         self.count += payload.len() as u64;
         if self.count > self.limit {
-            return Err(too_large(self.limit));
+            return Err(S3Error::entity_too_large(self.limit));
         }
         if let Some(n) = self.length {
             if self.count > n {
-                return Err(S3Error::new(400, "IncompleteBody", "The body is longer than its declared length."));
+                return Err(S3Error::incomplete_body("The body is longer than its declared length."));
             }
         }
         if let Some((h, _)) = self.sha256.as_mut() {
@@ -105,23 +105,13 @@ impl BodyFilter {
         };
         if let Some(n) = self.length {
             if self.count != n {
-                return Err(S3Error::new(
-                    400,
-                    "IncompleteBody",
-                    "You did not provide the number of bytes specified by the Content-Length HTTP header.",
-                ));
+                return Err(S3Error::body_shorter_than_declared());
             }
         }
         if let Some((h, expected)) = self.sha256.take() {
             let got = crate::sigv4::hex(&h.finalize());
             if !crate::sigv4::constant_time_eq(got.as_bytes(), expected.as_bytes()) {
-                return Err(S3Error::new(
-                    400,
-                    "XAmzContentSHA256Mismatch",
-                    "The provided 'x-amz-content-sha256' header does not match what was computed.",
-                )
-                .with("ClientComputedContentSHA256", expected)
-                .with("S3ComputedContentSHA256", got));
+                return Err(S3Error::content_sha256_mismatch(&expected, &got));
             }
         }
         if let Some((name, c)) = self.trailer.take() {
@@ -130,15 +120,12 @@ impl BodyFilter {
             match sent {
                 Some(s) if s == got => {}
                 Some(_) => {
-                    return Err(S3Error::new(400, "BadDigest", format!("The {name} you specified did not match the calculated checksum.")))
-                }
-                None => {
-                    return Err(S3Error::new(
-                        400,
-                        "MalformedTrailerError",
-                        "The request contained trailing data that was not well-formed or did not conform to our published schema.",
+                    return Err(S3Error::with_message(
+                        Code::BadDigest,
+                        format!("The {name} you specified did not match the calculated checksum."),
                     ))
                 }
+                None => return Err(S3Error::of(Code::MalformedTrailerError)),
             }
         }
         Ok(std::mem::take(&mut self.held))

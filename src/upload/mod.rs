@@ -28,4 +28,4 @@ pub use checksum::{crc64nvme_update, SUPPORTED_CHECKSUMS};
 pub use event::{upload_event, UploadEvent};
 pub use filter::{BodyFilter, Out};
 pub use multipart::{check_listed_total, check_stored_size, complete_headers, completed_size, is_stale, key_for_upload, latest_parts};
-pub use plan::{byte_limit, plan_copy, plan_put, too_large, CopyPlan, Framing, PutPlan, MIN_UPLOAD_RATE, S3_MAX_PUT};
+pub use plan::{byte_limit, plan_copy, plan_put, CopyPlan, Framing, PutPlan, MIN_UPLOAD_RATE, S3_MAX_PUT};

@@ -8,7 +8,6 @@
 //! conditional write); [`check_stored_size`] on the size the store reports for the assembled
 //! object (over it: delete the object). The shell only does the IO between these steps.
 
-use super::plan::too_large;
 use crate::guard::StoreHeaders;
 use crate::s3::error::S3Error;
 
@@ -88,7 +87,7 @@ pub fn check_listed_total(
 ) -> Result<u64, S3Error> {
     let total = completed_size(requested, listed);
     if total > limit {
-        return Err(too_large(limit));
+        return Err(S3Error::entity_too_large(limit));
     }
     Ok(total)
 }
@@ -112,7 +111,7 @@ pub fn complete_headers(client_headers: StoreHeaders, no_overwrite: bool) -> Sto
 pub fn check_stored_size(stored: Option<u64>, listed_total: u64, limit: u64) -> Result<u64, S3Error> {
     let size = stored.unwrap_or(listed_total);
     if size > limit {
-        return Err(too_large(limit));
+        return Err(S3Error::entity_too_large(limit));
     }
     Ok(size)
 }
@@ -168,7 +167,7 @@ mod tests {
         let req = |n: u32, e: &str| CompletedPart { part_number: n, etag: e.to_string(), checksums: Vec::new() };
         assert_eq!(check_listed_total(&[req(1, "a"), req(2, "b")], &listed, 100).unwrap(), 100);
         let e = check_listed_total(&[req(1, "a"), req(2, "b2")], &listed, 100).unwrap_err();
-        assert_eq!((e.status, e.code), (400, "EntityTooLarge"));
+        assert_eq!((e.status, e.code.as_str()), (400, "EntityTooLarge"));
         assert!(e.extra.iter().any(|(k, v)| *k == "MaxSizeAllowed" && v == "100"));
         assert_eq!(check_listed_total(&[], &listed, 0).unwrap(), 0);
     }

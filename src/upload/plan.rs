@@ -56,12 +56,6 @@ impl PutPlan {
     }
 }
 
-/// 400 EntityTooLarge for a limit of `limit` bytes.
-pub fn too_large(limit: u64) -> S3Error {
-    S3Error::new(400, "EntityTooLarge", "Your proposed upload exceeds the maximum allowed object size.")
-        .with("MaxSizeAllowed", limit.to_string())
-}
-
 /// The effective byte limit: the configured maximum, narrowed by a token's `max_bytes`.
 pub fn byte_limit(claims: Option<&Claims>, max_upload: u64) -> u64 {
     let mut l = max_upload.min(S3_MAX_PUT);
@@ -114,12 +108,12 @@ pub fn plan_put(
     // S3 needs the size up front (a store cannot tell a finished body from a cut one
     // otherwise): a plain body needs Content-Length, an aws-chunked one x-amz-decoded-content-length.
     if length.is_none() {
-        return Err(S3Error::new(411, "MissingContentLength", "You must provide the Content-Length HTTP header."));
+        return Err(S3Error::missing_content_length());
     }
     let limit = byte_limit(claims, max_upload);
     if let Some(n) = length {
         if n > limit {
-            return Err(too_large(limit));
+            return Err(S3Error::entity_too_large(limit));
         }
     }
     if let Some(c) = claims.filter(|_| !multipart_part) {
@@ -198,7 +192,7 @@ pub fn plan_copy(
     };
     let limit = byte_limit(Some(claims), max_upload);
     if size > limit {
-        return Err(too_large(limit));
+        return Err(S3Error::entity_too_large(limit));
     }
     if !part {
         let replace = client.get("x-amz-metadata-directive").is_some_and(|d| d.trim().eq_ignore_ascii_case("REPLACE"));
@@ -255,7 +249,7 @@ mod tests {
     fn limits_refused_up_front() {
         let h = Headers::from_pairs([("content-length", "101"), ("content-type", "text/plain")]);
         let e = plan_put(&h, None, Some(&claims(Some(100), &[], false)), 1 << 30, false).unwrap_err();
-        assert_eq!((e.status, e.code), (400, "EntityTooLarge"));
+        assert_eq!((e.status, e.code.as_str()), (400, "EntityTooLarge"));
         let e = plan_put(&h, None, None, 100, false).unwrap_err();
         assert_eq!(e.code, "EntityTooLarge");
         let h = Headers::from_pairs([("content-length", "1"), ("content-type", "text/html")]);
@@ -280,7 +274,7 @@ mod tests {
     fn a_body_without_a_length_is_refused() {
         let h = Headers::from_pairs([("transfer-encoding", "chunked")]);
         let e = plan_put(&h, None, Some(&claims(Some(10), &[], false)), 1 << 30, false).unwrap_err();
-        assert_eq!((e.status, e.code), (411, "MissingContentLength"));
+        assert_eq!((e.status, e.code.as_str()), (411, "MissingContentLength"));
         let h = Headers::from_pairs([("content-encoding", "aws-chunked"), ("x-amz-content-sha256", "STREAMING-UNSIGNED-PAYLOAD-TRAILER")]);
         assert_eq!(plan_put(&h, None, None, 1 << 30, false).unwrap_err().code, "MissingContentLength");
     }

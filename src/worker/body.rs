@@ -164,7 +164,7 @@ impl Deadline {
 /// body passes it. Call it only after the request is authorised.
 pub async fn read_capped(mut req: worker::Request, headers: &crate::http::Headers, cap: usize) -> Result<Vec<u8>, S3Error> {
     use futures_util::StreamExt;
-    let too_big = || S3Error::new(400, "MaxMessageLengthExceeded", format!("Your request was too big (at most {cap} bytes)."));
+    let too_big = || S3Error::max_message_length_exceeded(cap);
     if let Some(n) = headers.get("content-length").and_then(|v| v.trim().parse::<u64>().ok()) {
         if n > cap as u64 {
             return Err(too_big());
@@ -173,10 +173,11 @@ pub async fn read_capped(mut req: worker::Request, headers: &crate::http::Header
     if req.inner().body().is_none() {
         return Ok(Vec::new());
     }
-    let mut stream = req.stream().map_err(|e| S3Error::new(400, "IncompleteBody", format!("reading the request body: {e}")))?;
+    let unreadable = |e: worker::Error| S3Error::incomplete_body(format!("reading the request body: {e}"));
+    let mut stream = req.stream().map_err(unreadable)?;
     let mut out = Vec::new();
     while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(|e| S3Error::new(400, "IncompleteBody", format!("reading the request body: {e}")))?;
+        let chunk = chunk.map_err(unreadable)?;
         if out.len() + chunk.len() > cap {
             return Err(too_big());
         }

@@ -42,7 +42,7 @@ pub fn error_response(e: &S3Error, style: ErrorStyle, resource: &str, request_id
     let h = worker::Headers::new();
     let _ = h.set("content-type", ctype);
     let _ = h.set("cache-control", "no-store");
-    let _ = h.set("x-bagroom-error", e.code);
+    let _ = h.set("x-bagroom-error", e.code.as_str());
     if e.status == 416 {
         if let Some((_, total)) = e.extra.iter().find(|(k, _)| *k == "ActualObjectSize") {
             let _ = h.set("content-range", &format!("bytes */{total}"));

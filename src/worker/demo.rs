@@ -101,7 +101,7 @@ pub async fn api(ctx: &Ctx, req: Request, parts: &RequestParts, rest: &str) -> R
             let r: PresignRequest = parse_json(&body)?;
             ok(signer(ctx, bucket).upload(claims, &r)?)
         }
-        _ => Err(S3Error::new(404, "NotFound", format!("no API route {} /api/{rest}", parts.method))),
+        _ => Err(S3Error::not_found(format!("no API route {} /api/{rest}", parts.method))),
     }
 }
 
@@ -115,8 +115,7 @@ fn link_base(ctx: &Ctx, _parts: &RequestParts) -> String {
 pub async fn uppy(ctx: &Ctx, req: Request, parts: &RequestParts, token: Option<&str>, rest: &str) -> Result<Response, S3Error> {
     let principal = authenticate(parts, &ctx.cfg, &ctx.keys, token, None, ctx.now)?;
     let (claims, raw, bucket) = token_bucket(ctx, &principal)?;
-    let op = uppy_op(&parts.method, rest)
-        .ok_or_else(|| S3Error::new(404, "NotFound", format!("no S3 signing route {} /s3/{rest}", parts.method)))?;
+    let op = uppy_op(&parts.method, rest).ok_or_else(|| S3Error::not_found(format!("no S3 signing route {} /s3/{rest}", parts.method)))?;
     let q = parts.query_pairs();
     let get = |n: &str| q.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone());
     let key_param = || get("key").filter(|k| !k.is_empty()).ok_or_else(|| S3Error::invalid_argument("key is required"));

@@ -146,7 +146,7 @@ async fn dispatch(ctx: &Ctx, req: Request, parts: &RequestParts) -> std::result:
         Route::Preflight => Ok(read::preflight()),
         Route::Api(rest) => demo::api(ctx, req, parts, &rest).await,
         Route::Uppy { token, rest } => demo::uppy(ctx, req, parts, token.as_deref(), &rest).await,
-        Route::NotFound => Err(S3Error::new(404, "NotFound", "no such route")),
+        Route::NotFound => Err(S3Error::not_found("no such route")),
     }
 }
 

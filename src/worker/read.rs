@@ -140,7 +140,7 @@ pub async fn get_object(
             return Ok(bytes_response(304, &h, Vec::new()));
         }
         404 if head => return Err(S3Error::no_such_key()),
-        412 if head => return Err(crate::http::conditional::precondition_failed()),
+        412 if head => return Err(S3Error::precondition_failed(None)),
         _ => return Err(store_error(&mut resp).await),
     }
     let mut h = passthrough_response_headers(&store_h);

@@ -1,6 +1,6 @@
 //! Sending a signed request to the backing store, with a timeout.
 
-use crate::s3::error::S3Error;
+use crate::s3::error::{Code, S3Error};
 use crate::store::StoreRequest;
 use wasm_bindgen::{JsCast, JsValue};
 use worker::{Method, Request, RequestInit, Response};
@@ -69,18 +69,19 @@ pub async fn store_error(resp: &mut Response) -> S3Error {
     }
     match crate::s3::xml::parse_error(&body) {
         Some((code, message)) => {
-            let mut e = crate::s3::xml::store_error(code.trim(), &message);
+            let e = crate::s3::xml::store_error(code.trim(), &message);
             if e.status < 500 {
-                e.status = status;
+                e.with_status(status)
+            } else {
+                e
             }
-            e
         }
         None => match status {
             404 => S3Error::no_such_key(),
             403 => S3Error::access_denied("the store refused the gateway's request"),
-            412 => crate::http::conditional::precondition_failed(),
-            416 => S3Error::new(416, "InvalidRange", "The requested range is not satisfiable"),
-            s => S3Error::new(s, "InvalidRequest", format!("the store answered {s}")),
+            412 => S3Error::precondition_failed(None),
+            416 => S3Error::of(Code::InvalidRange),
+            s => S3Error::invalid_request(format!("the store answered {s}")).with_status(s),
         },
     }
 }

@@ -204,7 +204,7 @@ pub async fn put(
         }
     };
     let body_js = match (body_js, plan.length) {
-        (None, Some(n)) if n > 0 => return Err(S3Error::new(400, "IncompleteBody", "The request body is missing.")),
+        (None, Some(n)) if n > 0 => return Err(S3Error::incomplete_body("The request body is missing.")),
         (None, _) => {
             deadline.start();
             Some(JsValue::from_str(""))
@@ -406,7 +406,7 @@ pub async fn copy(
         }
         if plan.no_overwrite {
             if stored_size(ctx, dest).await?.is_some() {
-                return Err(crate::http::conditional::precondition_failed());
+                return Err(S3Error::precondition_failed(None));
             }
             h.set("if-none-match", "*");
         }

@@ -6,7 +6,7 @@ use std::net::IpAddr;
 
 use super::claims::{content_type_matches, content_type_within, limits, Claims, Method, Methods, Scope};
 use super::ip::IpNet;
-use crate::S3Error;
+use crate::s3::error::{Code, S3Error};
 
 /// Clock skew allowed on `nbf` (a token minted by a clock slightly ahead of ours).
 /// None on `exp`: a token is never honoured after its expiry.
@@ -148,9 +148,11 @@ pub fn check_access(claims: &Claims, revoked: &[Vec<u8>], access: &Access) -> Re
 pub fn check_upload(claims: &Claims, content_type: Option<&str>, size: Option<u64>) -> Result<(), S3Error> {
     if let Some(max) = claims.max_bytes {
         match size {
-            None => return Err(S3Error::new(411, "MissingContentLength", "token limits the upload size: the size must be declared")),
+            None => {
+                return Err(S3Error::with_message(Code::MissingContentLength, "token limits the upload size: the size must be declared"))
+            }
             Some(n) if n > max => {
-                return Err(S3Error::new(400, "EntityTooLarge", "Your proposed upload exceeds the maximum allowed size.")
+                return Err(S3Error::with_message(Code::EntityTooLarge, "Your proposed upload exceeds the maximum allowed size.")
                     .with("ProposedSize", n.to_string())
                     .with("MaxSizeAllowed", max.to_string()))
             }

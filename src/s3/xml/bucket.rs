@@ -238,7 +238,7 @@ mod tests {
     #[test]
     fn list_multipart_uploads_store_errors() {
         let e = list_multipart_uploads_xml("<Error><Code>NoSuchBucket</Code><Message>gone</Message></Error>", "p").unwrap_err();
-        assert_eq!((e.status, e.code, e.message.as_str()), (404, "NoSuchBucket", "gone"));
+        assert_eq!((e.status, e.code.as_str(), e.message.as_str()), (404, "NoSuchBucket", "gone"));
         assert_eq!(list_multipart_uploads_xml("garbage", "p").unwrap_err().status, 502);
         assert_eq!(list_multipart_uploads_xml("<ListBucketResult/>", "p").unwrap_err().status, 502);
         // an empty listing still names the bucket and says it is complete

@@ -5,7 +5,7 @@ use super::checksums::{checksums_of, write_checksums};
 use super::reader::parse;
 use super::store_errors::{malformed_xml, store_doc};
 use super::writer::{XmlWriter, S3_NS};
-use crate::s3::error::S3Error;
+use crate::s3::error::{Code, S3Error};
 use crate::s3::listing::s3_url_decode;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -99,11 +99,7 @@ pub fn parse_complete_multipart_upload(body: &str) -> Result<Vec<CompletedPart>,
         return Err(malformed_xml());
     }
     if parts.windows(2).any(|w| w.first().map(|a| a.part_number) >= w.get(1).map(|b| b.part_number)) {
-        return Err(S3Error::new(
-            400,
-            "InvalidPartOrder",
-            "The list of parts was not in ascending order. Parts must be ordered by part number.",
-        ));
+        return Err(S3Error::of(Code::InvalidPartOrder));
     }
     Ok(parts)
 }

@@ -1,9 +1,9 @@
-//! Errors in XML documents: the store's `<Error>` relayed as an [`S3Error`] (the table of codes
-//! bagroom knows), the check every store document goes through ([`store_doc`]), and S3's
+//! Errors in XML documents: the store's `<Error>` relayed as an [`S3Error`] (the codes bagroom
+//! relays: [`Code::from_store`]), the check every store document goes through ([`store_doc`]), and S3's
 //! `MalformedXML` for a client's body.
 
 use super::reader::{parse, Element};
-use crate::s3::error::S3Error;
+use crate::s3::error::{Code, S3Error};
 
 /// Parse an S3 `<Error><Code>..</Code><Message>..</Message>..` body.
 pub fn parse_error(xml: &str) -> Option<(String, String)> {
@@ -18,47 +18,11 @@ pub fn parse_error(xml: &str) -> Option<(String, String)> {
     Some((code, root.text_or_empty("Message")))
 }
 
-/// Common S3 error codes with their HTTP status, so a store error can be relayed as an
-/// [`S3Error`] (whose code is a `&'static str`).
-const KNOWN_CODES: &[(&str, u16)] = &[
-    ("AccessDenied", 403),
-    ("BadDigest", 400),
-    ("BucketAlreadyExists", 409),
-    ("BucketAlreadyOwnedByYou", 409),
-    ("BucketNotEmpty", 409),
-    ("EntityTooLarge", 400),
-    ("EntityTooSmall", 400),
-    ("IncompleteBody", 400),
-    ("InternalError", 500),
-    ("InvalidArgument", 400),
-    ("InvalidBucketName", 400),
-    ("InvalidDigest", 400),
-    ("InvalidObjectState", 403),
-    ("InvalidPart", 400),
-    ("InvalidPartOrder", 400),
-    ("InvalidRange", 416),
-    ("InvalidRequest", 400),
-    ("KeyTooLongError", 400),
-    ("MalformedXML", 400),
-    ("MethodNotAllowed", 405),
-    ("MissingContentLength", 411),
-    ("NoSuchBucket", 404),
-    ("NoSuchKey", 404),
-    ("NoSuchUpload", 404),
-    ("NoSuchVersion", 404),
-    ("NotImplemented", 501),
-    ("PreconditionFailed", 412),
-    ("RequestTimeout", 400),
-    ("ServiceUnavailable", 503),
-    ("SlowDown", 503),
-    ("XAmzContentSHA256Mismatch", 400),
-];
-
 /// Relay a store's error `code`/`message` as an [`S3Error`]: known codes keep their code and
 /// S3 status; an unknown code becomes a 502 `BadGateway` naming it.
 pub fn store_error(code: &str, message: &str) -> S3Error {
-    match KNOWN_CODES.iter().find(|(c, _)| *c == code) {
-        Some((c, status)) => S3Error::new(*status, c, message),
+    match Code::from_store(code) {
+        Some(c) => S3Error::with_message(c, message),
         None => S3Error::bad_gateway(format!("store error {code}: {message}")),
     }
 }
@@ -79,7 +43,7 @@ pub fn store_doc(xml: &str, root_name: &str) -> Result<Element, S3Error> {
 
 /// S3's `MalformedXML` for client bodies.
 pub fn malformed_xml() -> S3Error {
-    S3Error::new(400, "MalformedXML", "The XML you provided was not well-formed or did not validate against our published schema")
+    S3Error::malformed_xml()
 }
 
 #[cfg(test)]
@@ -94,7 +58,7 @@ mod tests {
         assert_eq!(parse_error("<Error><Message>m</Message></Error>"), None);
         assert_eq!(parse_error("garbage"), None);
         let e = store_error("NoSuchUpload", "gone");
-        assert_eq!((e.status, e.code), (404, "NoSuchUpload"));
+        assert_eq!((e.status, e.code.as_str()), (404, "NoSuchUpload"));
         let e = store_error("WeirdSeaweedThing", "x");
         assert_eq!(e.status, 502);
     }
