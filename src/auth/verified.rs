@@ -179,16 +179,7 @@ impl std::fmt::Debug for Verified {
 
 /// Bytes of `s` as S3 lists them in `StringToSignBytes`: two hex digits, space separated.
 pub(crate) fn spaced_hex(s: &str) -> String {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(s.len() * 3);
-    for (i, b) in s.bytes().enumerate() {
-        if i > 0 {
-            out.push(' ');
-        }
-        out.push(HEX[(b >> 4) as usize] as char);
-        out.push(HEX[(b & 15) as usize] as char);
-    }
-    out
+    s.bytes().map(|b| crate::encoding::hex(&[b])).collect::<Vec<_>>().join(" ")
 }
 
 pub(crate) fn signature_does_not_match(access_key_id: &str, string_to_sign: &str, provided: &str) -> S3Error {
