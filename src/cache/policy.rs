@@ -47,6 +47,15 @@ pub fn cacheable_key(key: &str) -> bool {
     !key.starts_with('/') && !key.contains("//") && !key.contains('\\')
 }
 
+/// Does the request carry SSE-C headers (a customer key)? Such reads never use the cache: the
+/// cache could answer without the store checking the key.
+pub fn sse_c_request(client: &Headers) -> bool {
+    client.iter().any(|(k, _)| {
+        k.eq_ignore_ascii_case("x-amz-server-side-encryption-customer-algorithm")
+            || k.eq_ignore_ascii_case("x-amz-server-side-encryption-customer-key")
+    })
+}
+
 /// May the edge cache hold a read of this version? Not the `null` version: it is the one an
 /// unversioned write replaces, so it is as mutable as the key itself.
 pub fn cacheable_version(version_id: Option<&str>) -> bool {
@@ -204,6 +213,11 @@ pub fn storable(cfg: &CacheConfig, key: &str, status: u16, store_headers: &Heade
     }
     if store_headers.get("set-cookie").is_some() {
         return Storable::No("set-cookie");
+    }
+    // An SSE-C object was decrypted with the caller's key: a copy in the cache would hand the
+    // plaintext to callers without it.
+    if store_headers.get("x-amz-server-side-encryption-customer-algorithm").is_some() {
+        return Storable::No("sse-c");
     }
     if store_headers.get_all("vary").any(|v| v.split(',').any(|t| t.trim() == "*")) {
         return Storable::No("vary");
@@ -422,6 +436,15 @@ mod label_tests {
 #[cfg(test)]
 mod alias_tests {
     use super::*;
+
+    #[test]
+    fn sse_c_objects_and_requests_never_use_the_cache() {
+        let cfg = CacheConfig { enabled: true, default_ttl: 60, rules: Vec::new(), max_object_bytes: 1 << 20 };
+        let h = Headers::from_pairs([("content-length", "3"), ("x-amz-server-side-encryption-customer-algorithm", "AES256")]);
+        assert_eq!(storable(&cfg, "k", 200, &h), Storable::No("sse-c"));
+        assert!(sse_c_request(&Headers::from_pairs([("X-Amz-Server-Side-Encryption-Customer-Key", "k")])));
+        assert!(!sse_c_request(&Headers::from_pairs([("range", "bytes=0-1")])));
+    }
 
     #[test]
     fn keys_a_store_may_collapse_are_never_cached_and_writes_purge_the_collapsed_name() {

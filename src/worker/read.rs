@@ -78,7 +78,9 @@ pub async fn get_object(
     let version_id = query.iter().find(|(k, _)| k == "versionId").map(|(_, v)| v.clone()).filter(|v| !v.is_empty());
     let ovr = if signed { overrides(&query) } else { Vec::new() };
     let ccfg = &ctx.cfg.cache;
-    let cacheable = crate::cache::policy::cacheable_key(key) && crate::cache::policy::cacheable_version(version_id.as_deref());
+    let cacheable = crate::cache::policy::cacheable_key(key)
+        && crate::cache::policy::cacheable_version(version_id.as_deref())
+        && !crate::cache::policy::sse_c_request(&parts.headers);
     let ttl = if cacheable { ccfg.ttl_for(key) } else { 0 };
     let ckey = cache_key(&bucket.name, key, version_id.as_deref(), &[]);
     let cache = Cache::default();
@@ -202,9 +204,13 @@ pub async fn purge(bucket: &BucketConfig, key: &str) {
 
 /// Drop an object and, when a write names one, that version of it.
 pub async fn purge_version(bucket: &BucketConfig, key: &str, version_id: Option<&str>) {
+    let versions: &[Option<&str>] = if version_id.is_some() { &[None, version_id] } else { &[None] };
     for name in crate::cache::policy::purge_keys(key) {
-        for v in [None, version_id] {
-            let k = cache_key(&bucket.name, &name, v, &[]);
+        if !crate::cache::policy::cacheable_key(&name) {
+            continue; // never cached
+        }
+        for v in versions {
+            let k = cache_key(&bucket.name, &name, *v, &[]);
             let _ = Cache::default().delete(k.as_str(), true).await;
         }
     }
