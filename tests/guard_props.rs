@@ -152,6 +152,7 @@ const QUERY: &[&str] = &[
     "delete",
     "acl",
     "tagging",
+    "attributes",
     "versionId=v1",
     "versionId=",
     "list-type=2",
@@ -411,6 +412,7 @@ fn delete_doc(keys: &[(String, Option<String>)]) -> String {
     s
 }
 
+const TAGGING_DOC: &str = "<Tagging><TagSet><Tag><Key>a</Key><Value>1</Value></Tag></TagSet></Tagging>";
 const COMPLETE_DOC: &str = "<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>\"e\"</ETag></Part></CompleteMultipartUpload>";
 
 /// The request a case describes, its body, and the principal to use when it is built directly.
@@ -448,7 +450,14 @@ fn request(c: &Case, keys: &token::TokenKeys) -> (RequestParts, Vec<u8>, Option<
         },
     }
     let has_delete = query.iter().any(|q| q == "delete" || q.starts_with("delete="));
-    let body = if has_delete { delete_doc(&c.delete_keys) } else { COMPLETE_DOC.to_string() };
+    let has_tagging = query.iter().any(|q| q == "tagging" || q.starts_with("tagging="));
+    let body = if has_delete {
+        delete_doc(&c.delete_keys)
+    } else if has_tagging {
+        TAGGING_DOC.to_string()
+    } else {
+        COMPLETE_DOC.to_string()
+    };
     if let Cred::AccessKey { sha256_body } = &c.cred {
         direct = Some(access_key(if *sha256_body { Payload::Sha256(sha256_hex(body.as_bytes())) } else { Payload::Unsigned }));
     }
@@ -627,7 +636,11 @@ fn expected_need(op: &S3Op) -> Need {
         S3Op::DeleteObjects => Need::AnyKey(Method::Delete),
         S3Op::ListObjects => Need::ListPrefix,
         S3Op::HeadBucket | S3Op::GetBucketLocation => Need::BucketScope,
-        S3Op::ListBuckets | S3Op::ListMultipartUploads => Need::AccessKey,
+        S3Op::ListBuckets | S3Op::ListMultipartUploads | S3Op::GetBucketAcl => Need::AccessKey,
+        S3Op::GetObjectTagging | S3Op::GetObjectAttributes | S3Op::GetObjectAcl => Need::Key(Method::Get),
+        // tags are store attributes: never a share token's
+        S3Op::PutObjectTagging | S3Op::DeleteObjectTagging => Need::AccessKeyOn(Method::Put),
+        S3Op::PutObjectAcl | S3Op::PutBucketAcl => Need::Denied(bagroom::guard::table::ACL_WRITE_REFUSED),
         S3Op::Unsupported(_) => Need::Refused,
     }
 }
@@ -652,6 +665,14 @@ fn the_operation_table_says_what_the_threat_model_says() {
         S3Op::CompleteMultipartUpload,
         S3Op::AbortMultipartUpload,
         S3Op::ListParts,
+        S3Op::GetObjectTagging,
+        S3Op::PutObjectTagging,
+        S3Op::DeleteObjectTagging,
+        S3Op::GetObjectAttributes,
+        S3Op::GetObjectAcl,
+        S3Op::PutObjectAcl,
+        S3Op::GetBucketAcl,
+        S3Op::PutBucketAcl,
         S3Op::Unsupported("acl".into()),
     ];
     for op in &ops {
@@ -751,4 +772,76 @@ fn the_oracle_sees_keys_headers_and_documents_outside_the_rights() {
     let acl = RequestParts::from_target("GET", "/demo/up/a", Headers::from_pairs([("x-amz-grant-read", "x")]));
     let r = bagroom::store::object_read(&ok, "GET", None, &none, NOW).unwrap();
     assert!(!check(&cfg, &p, &acl, S3Op::GetObject, "up/a", b"", vec![sent(r)]).is_empty());
+
+    // a tag write for a share token (even on its own key, with PUT there), a tag read of a key
+    // outside the scope, a bucket ACL read for a token
+    let tagging = [("tagging".to_string(), String::new())];
+    let r = bagroom::store::build(&w, "PUT", &tagging, &none, bagroom::sigv4::EMPTY_SHA256, NOW).unwrap();
+    let put_tags = RequestParts::from_target("PUT", "/demo/up/a?tagging", Headers::new());
+    let v = check(&cfg, &p, &put_tags, S3Op::PutObjectTagging, "up/a", b"", vec![sent(r.clone())]);
+    assert!(v.iter().any(|m| m.contains("no access key")) && v.iter().any(|m| m.contains("tag write")), "{v:?}");
+    // the same store request under another operation's name is still a tag write
+    let v = check(&cfg, &p, &put, S3Op::PutObject, "up/a", b"", vec![sent(r)]);
+    assert!(v.iter().any(|m| m.contains("tag write")), "{v:?}");
+    let r = bagroom::store::build(&forged, "GET", &tagging, &none, bagroom::sigv4::EMPTY_SHA256, NOW).unwrap();
+    let get_tags = RequestParts::from_target("GET", "/demo/up/a?tagging", Headers::new());
+    assert!(!check(&cfg, &p, &get_tags, S3Op::GetObjectTagging, "up/a", b"", vec![sent(r)]).is_empty());
+    let r = bagroom::store::build(&bkt, "GET", &[("acl".into(), "".into())], &none, bagroom::sigv4::EMPTY_SHA256, NOW).unwrap();
+    let bucket_acl = RequestParts::from_target("GET", "/demo?acl", Headers::new());
+    assert!(!check(&cfg, &p, &bucket_acl, S3Op::GetBucketAcl, "", b"", vec![sent(r)]).is_empty());
+}
+
+#[test]
+fn tags_are_an_access_keys_to_write_and_acls_nobodys() {
+    let cfg = config();
+    let demo = cfg.bucket("demo").unwrap();
+    let token = token_principal("up/");
+    let ak = access_key(Payload::Unsigned);
+    let outcome = |p: &Principal, method: &str, target: &str, op: S3Op, key: &str, body: &[u8]| {
+        let parts = RequestParts::from_target(method, target, Headers::new());
+        let who = Who { principal: p, revoked: &[], client_ip: None, now: NOW };
+        let asked = Asked { op: &op, bucket: demo, key, body };
+        let out = s3_outcome(&cfg, &who, &parts, &asked);
+        assert!(violations(&cfg, &who, &parts, &asked, &out).is_empty(), "{out:?}");
+        out
+    };
+    let doc = TAGGING_DOC.as_bytes();
+    let denied = |o: Outcome| match o {
+        Outcome::Denied(e) => (e.status, e.code.to_string(), e.message),
+        o => panic!("served: {o:?}"),
+    };
+    // a token with every method, on its own key: tags are store attributes
+    for (m, op) in [("PUT", S3Op::PutObjectTagging), ("DELETE", S3Op::DeleteObjectTagging)] {
+        let (status, code, msg) = denied(outcome(&token, m, "/demo/up/a?tagging", op.clone(), "up/a", doc));
+        assert_eq!((status, code.as_str()), (403, "AccessDenied"), "{op:?}");
+        assert!(msg.contains("access keys"), "{msg}");
+        let out = outcome(&ak, m, "/demo/up/a?tagging&versionId=v1", op.clone(), "up/a", doc);
+        let sent = out.sent();
+        assert_eq!(sent.len(), 1, "{op:?}");
+        assert!(sent[0].req.url.ends_with("/demo/up/a?tagging=&versionId=v1"), "{}", sent[0].req.url);
+    }
+    // the store gets the document written from the checked tags, with its MD5
+    let out = outcome(&ak, "PUT", "/demo/up/a?tagging", S3Op::PutObjectTagging, "up/a", doc);
+    let s = &out.sent()[0];
+    assert!(s.body.as_deref().unwrap().contains("<Key>a</Key><Value>1</Value>"));
+    assert!(s.req.headers.iter().any(|(k, _)| k == "content-md5"));
+    let eleven: String = (0..11).map(|i| format!("<Tag><Key>k{i}</Key><Value>v</Value></Tag>")).collect();
+    let eleven = format!("<Tagging><TagSet>{eleven}</TagSet></Tagging>");
+    let (_, code, _) = denied(outcome(&ak, "PUT", "/demo/up/a?tagging", S3Op::PutObjectTagging, "up/a", eleven.as_bytes()));
+    assert_eq!(code, "BadRequest");
+    // reads need GET on the key
+    for op in [S3Op::GetObjectTagging, S3Op::GetObjectAttributes, S3Op::GetObjectAcl] {
+        assert_eq!(outcome(&token, "GET", "/demo/up/a", op.clone(), "up/a", b"").sent().len(), 1, "{op:?}");
+        assert_eq!(denied(outcome(&token, "GET", "/demo/private/a", op.clone(), "private/a", b"")).0, 403, "{op:?}");
+    }
+    // the bucket ACL is an access key's; ACL writes are nobody's (403, not 501)
+    assert_eq!(outcome(&ak, "GET", "/demo?acl", S3Op::GetBucketAcl, "", b"").sent().len(), 1);
+    assert_eq!(denied(outcome(&token, "GET", "/demo?acl", S3Op::GetBucketAcl, "", b"")).0, 403);
+    for (target, op, key) in [("/demo/up/a?acl", S3Op::PutObjectAcl, "up/a"), ("/demo?acl", S3Op::PutBucketAcl, "")] {
+        for p in [&ak, &token] {
+            let (status, code, msg) = denied(outcome(p, "PUT", target, op.clone(), key, b""));
+            assert_eq!((status, code.as_str()), (403, "AccessDenied"), "{op:?}");
+            assert!(msg.contains("private"), "{msg}");
+        }
+    }
 }

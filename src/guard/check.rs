@@ -20,7 +20,7 @@
 
 use super::grant::{authorize, Who};
 use super::plan::{plan, S3Plan};
-use super::table::{rule, Need, OtherKeys, MAX_COMPLETE_XML, MAX_DELETE_XML};
+use super::table::{rule, Need, OtherKeys, MAX_COMPLETE_XML, MAX_DELETE_XML, MAX_TAGGING_XML};
 use super::StoreHeaders;
 use crate::auth::token::policy::check_access;
 use crate::auth::token::{Access, Claims, Method, Scope};
@@ -274,7 +274,30 @@ fn handlers(cfg: &Config, who: &Who, parts: &RequestParts, p: &S3Plan, body: &[u
             q.push(("uploads".into(), String::new()));
             out.push(sent(store::build(g()?, "GET", &q, &none, EMPTY_SHA256, now)?));
         }
-        S3Op::Unsupported(_) => return Err(S3Error::internal("routed an unsupported operation")),
+        S3Op::GetObjectTagging | S3Op::GetObjectAttributes | S3Op::GetObjectAcl => {
+            let sub = crate::s3::route::subresource_name(&p.op).unwrap_or_default();
+            let mut q = vec![(sub.to_string(), String::new())];
+            q.extend(pass_query(parts, &["versionId"]).into_iter().filter(|(_, v)| !v.is_empty()));
+            out.push(sent(store::build(g()?, "GET", &q, &p.headers, EMPTY_SHA256, now)?));
+        }
+        S3Op::PutObjectTagging => {
+            let grant = g()?;
+            let doc = read_xml(parts, principal, body, MAX_TAGGING_XML)?;
+            let xml = crate::s3::xml::tagging_xml(&crate::s3::xml::parse_tagging(&doc)?);
+            let mut q = vec![("tagging".to_string(), String::new())];
+            q.extend(pass_query(parts, &["versionId"]).into_iter().filter(|(_, v)| !v.is_empty()));
+            let h = store::xml_body_headers(&xml);
+            out.push(Sent { req: store::build(grant, "PUT", &q, &h, &sha256_hex(xml.as_bytes()), now)?, body: Some(xml) });
+        }
+        S3Op::DeleteObjectTagging => {
+            let mut q = vec![("tagging".to_string(), String::new())];
+            q.extend(pass_query(parts, &["versionId"]).into_iter().filter(|(_, v)| !v.is_empty()));
+            out.push(sent(store::build(g()?, "DELETE", &q, &none, EMPTY_SHA256, now)?));
+        }
+        S3Op::GetBucketAcl => out.push(sent(store::build(g()?, "GET", &[("acl".into(), String::new())], &none, EMPTY_SHA256, now)?)),
+        S3Op::PutObjectAcl | S3Op::PutBucketAcl | S3Op::Unsupported(_) => {
+            return Err(S3Error::internal("routed an operation nobody is served"))
+        }
     }
     Ok(out)
 }
@@ -412,6 +435,7 @@ fn client_header_allowed(op: &S3Op, ak: bool, name: &str) -> bool {
                 || ssec_src
         }
         S3Op::UploadPartCopy => COPY_IF.contains(&name) || name == "x-amz-copy-source-range" || ssec || ssec_src,
+        S3Op::GetObjectAttributes => matches!(name, "x-amz-object-attributes" | "x-amz-max-parts" | "x-amz-part-number-marker") || ssec,
         _ => false,
     }
 }
@@ -533,6 +557,12 @@ enum Kind {
     DeleteMany,
     ListUploads,
     HeadBucket,
+    /// GET of an object's tags, attributes or ACL.
+    SubRead,
+    /// PUT or DELETE of an object's tags: store attributes.
+    TagWrite,
+    /// GET of the bucket's ACL.
+    BucketAcl,
 }
 
 const LIST_PARAMS: &[&str] =
@@ -543,7 +573,14 @@ fn classify(method: &str, key_level: bool, names: &[&str]) -> Option<Kind> {
     let only = |allowed: &[&str]| names.iter().all(|n| allowed.contains(n));
     let exactly = |n: &str| names == [n];
     let has = |n: &str| names.contains(&n);
+    let one_sub =
+        |subs: &[&str]| subs.iter().filter(|s| has(s)).count() == 1 && names.iter().all(|n| subs.contains(n) || *n == "versionId");
     Some(match (key_level, method) {
+        (true, "GET") if has("tagging") || has("attributes") || has("acl") => {
+            one_sub(&["tagging", "attributes", "acl"]).then_some(Kind::SubRead)?
+        }
+        (true, "PUT" | "DELETE") if has("tagging") => one_sub(&["tagging"]).then_some(Kind::TagWrite)?,
+        (false, "GET") if has("acl") => exactly("acl").then_some(Kind::BucketAcl)?,
         (true, "GET") if has("uploadId") => only(&["uploadId", "max-parts", "part-number-marker"]).then_some(Kind::ListParts)?,
         (true, "GET") => only(&["versionId", "partNumber"]).then_some(Kind::Read)?,
         (true, "HEAD") => only(&["versionId", "partNumber"]).then_some(Kind::Head)?,
@@ -635,6 +672,15 @@ pub fn violations(cfg: &Config, who: &Who, parts: &RequestParts, asked: &Asked, 
                 v.push(format!("served {op:?} to a principal that is no access key"));
             }
         }
+        Need::AccessKeyOn(m) => {
+            if !ak {
+                v.push(format!("served {op:?} (store attributes) to a principal that is no access key"));
+            }
+            if !may(who, b, m, asked.key) {
+                v.push(format!("served {op:?} on {:?} without {m} there", asked.key));
+            }
+        }
+        Need::Denied(_) => v.push(format!("served {op:?}, which nobody is")),
         Need::ListPrefix | Need::AnyKey(_) => {}
     }
     let source = if row.other_keys == OtherKeys::CopySource {
@@ -720,25 +766,38 @@ fn check_sent(
             let own = sb.name == asked.bucket.name && key == asked.key;
             let src = source.is_some_and(|(b, k, _)| b.name == sb.name && k == key);
             if own {
-                let Need::Key(m) = row.need else {
-                    v.push(format!("{what}: {op:?} names no key, but this request does"));
-                    return;
+                let m = match row.need {
+                    Need::Key(m) => m,
+                    Need::AccessKeyOn(m) => {
+                        if !ak {
+                            v.push(format!("{what}: {op:?} is an access key's, this principal is none"));
+                        }
+                        m
+                    }
+                    _ => {
+                        v.push(format!("{what}: {op:?} names no key, but this request does"));
+                        return;
+                    }
                 };
+                if kind == Kind::TagWrite && !ak {
+                    v.push(format!("{what}: a tag write for a share token or anonymous caller"));
+                }
                 let consistent = matches!(
                     (m, kind),
-                    (Method::Get, Kind::Read)
+                    (Method::Get, Kind::Read | Kind::SubRead)
                         | (Method::Head, Kind::Head)
                         | (
                             Method::Put,
                             Kind::Put | Kind::PartPut | Kind::Create | Kind::Complete | Kind::ListParts | Kind::Abort | Kind::Head
                         )
+                        | (Method::Put, Kind::TagWrite)
                         | (Method::Delete, Kind::Delete)
                 );
                 if !consistent {
                     v.push(format!("{what}: a {kind:?} for {op:?} (table: {m})"));
                 }
                 let need = match kind {
-                    Kind::Read => Method::Get,
+                    Kind::Read | Kind::SubRead => Method::Get,
                     // a HEAD after a write checks what was written: the write's method
                     Kind::Head if m == Method::Put => Method::Put,
                     Kind::Head => Method::Head,
@@ -798,7 +857,7 @@ fn check_sent(
                         }
                     }
                 }
-                Kind::ListUploads | Kind::HeadBucket => {
+                Kind::ListUploads | Kind::HeadBucket | Kind::BucketAcl => {
                     if !ak {
                         v.push(format!("{what}: a bucket-wide {kind:?} for a principal that is no access key"));
                     }
@@ -897,8 +956,8 @@ fn check_headers(
                 value.split(',').map(str::trim).all(|t| !t.eq_ignore_ascii_case("aws-chunked") && tokens.iter().any(|c| c == t))
             }
             "if-none-match" if value == "*" && matches!(kind, Kind::Put | Kind::Complete) => true,
-            "content-type" if value == "application/xml" && matches!(kind, Kind::Complete | Kind::DeleteMany) => true,
-            "content-md5" if kind == Kind::DeleteMany => {
+            "content-type" if value == "application/xml" && matches!(kind, Kind::Complete | Kind::DeleteMany | Kind::TagWrite) => true,
+            "content-md5" if kind == Kind::DeleteMany || (kind == Kind::TagWrite && s.body.is_some()) => {
                 use base64::Engine as _;
                 use md5::Digest as _;
                 let doc = s.body.as_deref().unwrap_or("");
@@ -959,7 +1018,16 @@ mod tests {
         assert_eq!(document_keys("<Delete><Object><Key>;a&amp;</Key></Object></Delete>").unwrap(), vec![";a&"]);
         assert_eq!(document_keys("<Delete><Object><Key>a\u{1}</Key></Object></Delete>"), None);
         assert_eq!(classify("PUT", true, &["partNumber", "uploadId"]), Some(Kind::PartPut));
-        assert_eq!(classify("GET", true, &["acl"]), None);
+        assert_eq!(classify("GET", true, &["acl"]), Some(Kind::SubRead));
+        assert_eq!(classify("GET", true, &["tagging", "versionId"]), Some(Kind::SubRead));
+        assert_eq!(classify("GET", true, &["tagging", "acl"]), None);
+        assert_eq!(classify("GET", true, &["tagging", "partNumber"]), None);
+        assert_eq!(classify("PUT", true, &["tagging"]), Some(Kind::TagWrite));
+        assert_eq!(classify("DELETE", true, &["tagging", "versionId"]), Some(Kind::TagWrite));
+        assert_eq!(classify("PUT", true, &["acl"]), None);
+        assert_eq!(classify("GET", false, &["acl"]), Some(Kind::BucketAcl));
+        assert_eq!(classify("PUT", false, &["acl"]), None);
+        assert_eq!(classify("GET", false, &["tagging"]), None);
         assert_eq!(classify("GET", false, &["list-type", "prefix"]), Some(Kind::List));
     }
 }

@@ -10,6 +10,7 @@
 //! | `if-match`, `if-none-match` (conditional write) | PUT, complete | PUT, complete |
 //! | full-object checksums, `x-amz-mp-object-size` | complete | complete |
 //! | `range`, `if-*` (read conditions), `x-amz-checksum-mode` | reads | reads |
+//! | `x-amz-object-attributes`, `x-amz-max-parts`, `x-amz-part-number-marker` | GetObjectAttributes | GetObjectAttributes |
 //! | `x-amz-storage-class`, `x-amz-tagging`, `x-amz-server-side-encryption*` (SSE-S3, KMS, SSE-C), `x-amz-object-lock-*`, `x-amz-website-redirect-location`, `x-amz-tagging-directive` | on writes | **refused** (403) |
 //! | SSE-C headers on reads and copy sources | yes | **refused** (403) |
 //! | `x-amz-acl` other than `private`, `x-amz-grant-*` | **refused** (403) | **refused** (403) |
@@ -78,6 +79,7 @@ const CHECKSUMS: &[&str] = &[
 ];
 const READ: &[&str] =
     &["range", "if-match", "if-none-match", "if-modified-since", "if-unmodified-since", "if-range", "x-amz-checksum-mode"];
+const ATTRIBUTES: &[&str] = &["x-amz-object-attributes", "x-amz-max-parts", "x-amz-part-number-marker"];
 const WRITE_CONDITIONS: &[&str] = &["if-match", "if-none-match"];
 const COPY_CONDITIONS: &[&str] = &[
     "x-amz-copy-source-if-match",
@@ -137,6 +139,7 @@ fn allowed(set: HeaderSet, name: &str) -> bool {
             any(&[CONTENT, COPY_CONDITIONS]) || name == "x-amz-metadata-directive" || name == "x-amz-checksum-algorithm" || is_meta(name)
         }
         HeaderSet::PartCopy => any(&[COPY_CONDITIONS]) || name == "x-amz-copy-source-range",
+        HeaderSet::Attributes => any(&[ATTRIBUTES]),
     }
 }
 
@@ -145,7 +148,16 @@ fn takes_attributes(set: HeaderSet) -> bool {
     matches!(set, HeaderSet::Put | HeaderSet::CreateMultipart | HeaderSet::Copy)
 }
 fn takes_sse_c(set: HeaderSet) -> bool {
-    matches!(set, HeaderSet::Read | HeaderSet::Put | HeaderSet::CreateMultipart | HeaderSet::Part | HeaderSet::Copy | HeaderSet::PartCopy)
+    matches!(
+        set,
+        HeaderSet::Read
+            | HeaderSet::Put
+            | HeaderSet::CreateMultipart
+            | HeaderSet::Part
+            | HeaderSet::Copy
+            | HeaderSet::PartCopy
+            | HeaderSet::Attributes
+    )
 }
 
 /// The client headers that reach the store for an operation with header set `set`, asked by a
@@ -259,5 +271,34 @@ mod tests {
             Headers::from_pairs([("range", "bytes=0-1"), ("if-none-match", "\"e\""), ("content-type", "x"), ("x-amz-meta-a", "1")]);
         assert_eq!(names(&from_client(HeaderSet::Read, PrincipalClass::Limited, &client).unwrap()), vec!["range", "if-none-match"]);
         assert!(from_client(HeaderSet::None, PrincipalClass::AccessKey, &client).unwrap().headers().is_empty());
+    }
+
+    #[test]
+    fn attributes_pass_only_the_attribute_list_and_the_parts_page() {
+        let client = Headers::from_pairs([
+            ("x-amz-object-attributes", "ETag,ObjectSize"),
+            ("x-amz-max-parts", "2"),
+            ("x-amz-part-number-marker", "1"),
+            ("x-amz-expected-bucket-owner", "123"),
+            ("range", "bytes=0-1"),
+            ("x-amz-server-side-encryption-customer-algorithm", "AES256"),
+        ]);
+        let ak = from_client(HeaderSet::Attributes, PrincipalClass::AccessKey, &client).unwrap();
+        assert_eq!(
+            names(&ak),
+            vec![
+                "x-amz-object-attributes",
+                "x-amz-max-parts",
+                "x-amz-part-number-marker",
+                "x-amz-server-side-encryption-customer-algorithm"
+            ]
+        );
+        // SSE-C stays an access key's
+        assert_eq!(from_client(HeaderSet::Attributes, PrincipalClass::Limited, &client).unwrap_err().code, "AccessDenied");
+        // the attribute headers reach no other operation
+        assert!(from_client(HeaderSet::Read, PrincipalClass::AccessKey, &Headers::from_pairs([("x-amz-object-attributes", "ETag")]))
+            .unwrap()
+            .headers()
+            .is_empty());
     }
 }

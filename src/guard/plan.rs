@@ -51,7 +51,16 @@ pub fn plan<'a>(
             };
             return Err(S3Error::not_implemented(format!("bagroom does not implement {what}")));
         }
+        Need::Denied(why) => return Err(S3Error::access_denied(format!("{op:?} is refused: {why}"))),
         Need::Key(m) => Some(authorize(who, bucket, m, key)?),
+        Need::AccessKeyOn(m) => {
+            if PrincipalClass::of(who.principal) != PrincipalClass::AccessKey {
+                return Err(S3Error::access_denied(format!(
+                    "{op:?} sets store attributes (object tags), which only the gateway's access keys may set"
+                )));
+            }
+            Some(authorize(who, bucket, m, key)?)
+        }
         Need::BucketScope => Some(authorize(who, bucket, Method::List, &list_scope(who.principal, bucket, ""))?),
         Need::AccessKey => Some(authorize_bucket(who, bucket, &format!("{op:?}"))?),
         Need::AnyKey(m) => {

@@ -20,6 +20,12 @@
 //! | ListObjects | LIST on the prefix | - | - | - |
 //! | HeadBucket, GetBucketLocation | LIST on the credential's scope | - | - | - |
 //! | ListBuckets, ListMultipartUploads | access key only | - | - | - |
+//! | GetObjectTagging, GetObjectAcl | GET | - | - | - |
+//! | GetObjectAttributes | GET | - | the attribute list, max parts, part marker | - |
+//! | PutObjectTagging | access key only, PUT | - | - | XML, capped, tag limits checked |
+//! | DeleteObjectTagging | access key only, PUT | - | - | - |
+//! | GetBucketAcl | access key only | - | - | - |
+//! | PutObjectAcl, PutBucketAcl | **refused** (403) to everyone | - | - | - |
 //!
 //! Store-level attributes (storage class, tagging, server-side encryption, object lock, website
 //! redirect) reach the store only from access-key principals; ACL and grant headers never (the
@@ -43,6 +49,11 @@ pub enum Need {
     AnyKey(Method),
     /// Only the gateway's access keys.
     AccessKey,
+    /// Only the gateway's access keys, on the key with this method: the operation sets store
+    /// attributes (object tags), which share tokens never set.
+    AccessKeyOn(Method),
+    /// Served to nobody: 403 `AccessDenied` with this reason.
+    Denied(&'static str),
     /// Nothing is served (an unsupported sub-resource).
     Refused,
 }
@@ -76,6 +87,8 @@ pub enum HeaderSet {
     Copy,
     /// The copy range and conditions.
     PartCopy,
+    /// GetObjectAttributes: which attributes, and the page of parts.
+    Attributes,
 }
 
 /// The body the gateway reads.
@@ -105,6 +118,12 @@ pub struct Rule {
 pub const MAX_DELETE_XML: usize = 2 * 1024 * 1024;
 /// Largest CompleteMultipartUpload document: 10,000 parts with four checksums each.
 pub const MAX_COMPLETE_XML: usize = 4 * 1024 * 1024;
+/// Largest PutObjectTagging document: 10 tags of at most 128 + 256 characters (4 bytes each,
+/// some written as references) and markup.
+pub const MAX_TAGGING_XML: usize = 64 * 1024;
+
+/// Why nobody writes ACLs through bagroom.
+pub const ACL_WRITE_REFUSED: &str = "bagroom keeps the bucket and its objects private and sets no ACLs";
 
 const fn row(need: Need, other_keys: OtherKeys, headers: HeaderSet, body: Body, writes: bool) -> Rule {
     Rule { need, other_keys, headers, body, writes }
@@ -131,7 +150,12 @@ pub const fn rule(op: &S3Op) -> Rule {
         S3Op::ListParts => row(Key(Method::Put), O::None, H::None, B::None, false),
         S3Op::ListObjects => row(ListPrefix, O::None, H::None, B::None, false),
         S3Op::HeadBucket | S3Op::GetBucketLocation => row(BucketScope, O::None, H::None, B::None, false),
-        S3Op::ListBuckets | S3Op::ListMultipartUploads => row(AccessKey, O::None, H::None, B::None, false),
+        S3Op::ListBuckets | S3Op::ListMultipartUploads | S3Op::GetBucketAcl => row(AccessKey, O::None, H::None, B::None, false),
+        S3Op::GetObjectTagging | S3Op::GetObjectAcl => row(Key(Method::Get), O::None, H::None, B::None, false),
+        S3Op::GetObjectAttributes => row(Key(Method::Get), O::None, H::Attributes, B::None, false),
+        S3Op::PutObjectTagging => row(AccessKeyOn(Method::Put), O::None, H::None, B::Xml { cap: MAX_TAGGING_XML }, true),
+        S3Op::DeleteObjectTagging => row(AccessKeyOn(Method::Put), O::None, H::None, B::None, true),
+        S3Op::PutObjectAcl | S3Op::PutBucketAcl => row(Denied(ACL_WRITE_REFUSED), O::None, H::None, B::None, false),
         S3Op::Unsupported(_) => row(Refused, O::None, H::None, B::None, false),
     }
 }
@@ -152,8 +176,23 @@ mod tests {
     }
 
     #[test]
+    fn tags_are_written_by_access_keys_only_and_acls_by_nobody() {
+        for op in [S3Op::PutObjectTagging, S3Op::DeleteObjectTagging] {
+            assert_eq!(rule(&op).need, Need::AccessKeyOn(Method::Put), "{op:?}");
+            assert!(rule(&op).writes, "{op:?}");
+        }
+        for op in [S3Op::GetObjectTagging, S3Op::GetObjectAcl, S3Op::GetObjectAttributes] {
+            assert_eq!(rule(&op).need, Need::Key(Method::Get), "{op:?}");
+        }
+        assert_eq!(rule(&S3Op::GetBucketAcl).need, Need::AccessKey);
+        for op in [S3Op::PutObjectAcl, S3Op::PutBucketAcl] {
+            assert_eq!(rule(&op).need, Need::Denied(ACL_WRITE_REFUSED), "{op:?}");
+        }
+    }
+
+    #[test]
     fn bodies_are_capped() {
-        for op in [S3Op::DeleteObjects, S3Op::CompleteMultipartUpload] {
+        for op in [S3Op::DeleteObjects, S3Op::CompleteMultipartUpload, S3Op::PutObjectTagging] {
             match rule(&op).body {
                 Body::Xml { cap } => assert!(cap > 0 && cap <= 4 * 1024 * 1024),
                 b => panic!("{op:?}: {b:?}"),

@@ -54,6 +54,7 @@ codes! {
     AuthorizationQueryParametersError = 400, false, "The query parameters you provided are invalid.";
     BadDigest = 400, true, "The Content-MD5 you specified did not match what we received.";
     BadGateway = 502, false, "The gateway got an invalid answer from the store.";
+    BadRequest = 400, true, "Bad Request";
     BucketAlreadyExists = 409, true, "The requested bucket name is not available.";
     BucketAlreadyOwnedByYou = 409, true, "Your previous request to create the named bucket succeeded and you already own it.";
     BucketNotEmpty = 409, true, "The bucket you tried to delete is not empty.";
@@ -72,6 +73,7 @@ codes! {
     InvalidPartOrder = 400, true, "The list of parts was not in ascending order. Parts must be ordered by part number.";
     InvalidRange = 416, true, "The requested range is not satisfiable";
     InvalidRequest = 400, true, "Invalid Request";
+    InvalidTag = 400, true, "The Tag value you have provided is invalid";
     KeyTooLongError = 400, true, "Your key is too long.";
     MalformedTrailerError = 400, false, "The request contained trailing data that was not well-formed or did not conform to our published schema.";
     MalformedXML = 400, true, "The XML you provided was not well-formed or did not validate against our published schema";
@@ -337,6 +339,7 @@ mod tests {
         ("AuthorizationQueryParametersError", 400),
         ("BadDigest", 400),
         ("BadGateway", 502),
+        ("BadRequest", 400),
         ("BucketAlreadyExists", 409),
         ("BucketAlreadyOwnedByYou", 409),
         ("BucketNotEmpty", 409),
@@ -355,6 +358,7 @@ mod tests {
         ("InvalidPartOrder", 400),
         ("InvalidRange", 416),
         ("InvalidRequest", 400),
+        ("InvalidTag", 400),
         ("KeyTooLongError", 400),
         ("MalformedTrailerError", 400),
         ("MalformedXML", 400),
@@ -380,6 +384,7 @@ mod tests {
     const RELAYED: &[&str] = &[
         "AccessDenied",
         "BadDigest",
+        "BadRequest",
         "BucketAlreadyExists",
         "BucketAlreadyOwnedByYou",
         "BucketNotEmpty",
@@ -395,6 +400,7 @@ mod tests {
         "InvalidPartOrder",
         "InvalidRange",
         "InvalidRequest",
+        "InvalidTag",
         "KeyTooLongError",
         "MalformedXML",
         "MethodNotAllowed",

@@ -34,6 +34,22 @@ pub enum S3Op {
     CompleteMultipartUpload,
     AbortMultipartUpload,
     ListParts,
+    /// `GET ?tagging` on an object.
+    GetObjectTagging,
+    /// `PUT ?tagging` on an object (access keys only: tags are store attributes).
+    PutObjectTagging,
+    /// `DELETE ?tagging` on an object (access keys only).
+    DeleteObjectTagging,
+    /// `GET ?attributes` on an object.
+    GetObjectAttributes,
+    /// `GET ?acl` on an object (read only).
+    GetObjectAcl,
+    /// `PUT ?acl` on an object: refused to everyone (bagroom keeps objects private).
+    PutObjectAcl,
+    /// `GET ?acl` on a bucket (access keys; read only).
+    GetBucketAcl,
+    /// `PUT ?acl` on a bucket: refused to everyone.
+    PutBucketAcl,
     /// Recognised, but bagroom does not serve it (sub-resources like `?acl`, `?tagging`...).
     Unsupported(String),
 }
@@ -64,7 +80,8 @@ pub enum Route {
     NotFound,
 }
 
-/// Sub-resources that select an S3 API bagroom does not implement.
+/// Sub-resources that select an S3 API bagroom does not implement (for `acl`, `tagging` and
+/// `attributes`: with the methods [`subresource_op`] does not route).
 const UNSUPPORTED_SUBRESOURCES: &[&str] = &[
     "acl",
     "tagging",
@@ -188,6 +205,9 @@ fn s3_route(req: &RequestParts, bucket: String, key: String) -> Route {
     if key.is_empty() && method == "GET" && has("location") {
         return Route::S3 { op: S3Op::GetBucketLocation, bucket, key };
     }
+    if let Some(op) = subresource_op(method, key.is_empty(), &has) {
+        return Route::S3 { op, bucket, key };
+    }
     if let Some(sub) = UNSUPPORTED_SUBRESOURCES.iter().chain(["delete", "location"].iter()).find(|s| has(s)) {
         return Route::S3 { op: S3Op::Unsupported((*sub).to_string()), bucket, key };
     }
@@ -215,6 +235,36 @@ fn s3_route(req: &RequestParts, bucket: String, key: String) -> Route {
         }
     };
     Route::S3 { op, bucket, key }
+}
+
+/// The sub-resource operations bagroom serves (or refuses by name): object tagging,
+/// attributes and ACL, the bucket ACL. A request naming two sub-resources is none of them.
+fn subresource_op(method: &str, bucket_level: bool, has: &dyn Fn(&str) -> bool) -> Option<S3Op> {
+    let named = UNSUPPORTED_SUBRESOURCES.iter().chain(["delete", "location", "uploads", "uploadId"].iter()).filter(|s| has(s)).count();
+    if named != 1 {
+        return None;
+    }
+    Some(match (bucket_level, method, has("tagging"), has("attributes"), has("acl")) {
+        (false, "GET", true, _, _) => S3Op::GetObjectTagging,
+        (false, "PUT", true, _, _) => S3Op::PutObjectTagging,
+        (false, "DELETE", true, _, _) => S3Op::DeleteObjectTagging,
+        (false, "GET", _, true, _) => S3Op::GetObjectAttributes,
+        (false, "GET", _, _, true) => S3Op::GetObjectAcl,
+        (false, "PUT", _, _, true) => S3Op::PutObjectAcl,
+        (true, "GET", _, _, true) => S3Op::GetBucketAcl,
+        (true, "PUT", _, _, true) => S3Op::PutBucketAcl,
+        _ => return None,
+    })
+}
+
+/// The store sub-resource a sub-resource operation addresses.
+pub fn subresource_name(op: &S3Op) -> Option<&'static str> {
+    Some(match op {
+        S3Op::GetObjectTagging | S3Op::PutObjectTagging | S3Op::DeleteObjectTagging => "tagging",
+        S3Op::GetObjectAttributes => "attributes",
+        S3Op::GetObjectAcl | S3Op::PutObjectAcl | S3Op::GetBucketAcl | S3Op::PutBucketAcl => "acl",
+        _ => return None,
+    })
 }
 
 /// How a client wants errors: S3 XML, or JSON for the demo API and Uppy routes.
@@ -302,7 +352,7 @@ mod tests {
         assert_eq!(op("GET", "/b?uploads"), S3Op::ListMultipartUploads);
         assert_eq!(op("HEAD", "/b"), S3Op::HeadBucket);
         assert_eq!(op("GET", "/"), S3Op::ListBuckets);
-        assert_eq!(op("GET", "/b/k?acl"), S3Op::Unsupported("acl".into()));
+        assert_eq!(op("GET", "/b/k?cors"), S3Op::Unsupported("cors".into()));
         assert_eq!(op("POST", "/b?delete"), S3Op::DeleteObjects);
         assert_eq!(op("POST", "/b?delete="), S3Op::DeleteObjects);
         assert_eq!(op("GET", "/b?location"), S3Op::GetBucketLocation);
@@ -312,6 +362,34 @@ mod tests {
         let part_copy =
             RequestParts::from_target("PUT", "/b/k?partNumber=1&uploadId=u", Headers::from_pairs([("x-amz-copy-source", "/b/o")]));
         assert!(matches!(route(&part_copy), Route::S3 { op: S3Op::UploadPartCopy, .. }));
+    }
+
+    #[test]
+    fn tagging_attributes_and_acl() {
+        assert_eq!(op("GET", "/b/k?tagging"), S3Op::GetObjectTagging);
+        assert_eq!(op("GET", "/b/k?tagging=&versionId=v1"), S3Op::GetObjectTagging);
+        assert_eq!(op("PUT", "/b/k?tagging"), S3Op::PutObjectTagging);
+        assert_eq!(op("DELETE", "/b/k?tagging"), S3Op::DeleteObjectTagging);
+        assert_eq!(op("GET", "/b/k?attributes"), S3Op::GetObjectAttributes);
+        assert_eq!(op("GET", "/b/k?acl"), S3Op::GetObjectAcl);
+        assert_eq!(op("PUT", "/b/k?acl"), S3Op::PutObjectAcl);
+        assert_eq!(op("GET", "/b?acl"), S3Op::GetBucketAcl);
+        assert_eq!(op("PUT", "/b?acl"), S3Op::PutBucketAcl);
+        // the copy source header does not make PUT ?tagging a copy, nor PUT ?acl
+        let put = RequestParts::from_target("PUT", "/b/k?tagging", Headers::from_pairs([("x-amz-copy-source", "/b/o")]));
+        assert!(matches!(route(&put), Route::S3 { op: S3Op::PutObjectTagging, .. }));
+        // other methods and places stay unsupported
+        assert_eq!(op("POST", "/b/k?tagging"), S3Op::Unsupported("tagging".into()));
+        assert_eq!(op("HEAD", "/b/k?acl"), S3Op::Unsupported("acl".into()));
+        assert_eq!(op("GET", "/b?tagging"), S3Op::Unsupported("tagging".into()));
+        assert_eq!(op("PUT", "/b?tagging"), S3Op::Unsupported("tagging".into()));
+        assert_eq!(op("GET", "/b?attributes"), S3Op::Unsupported("attributes".into()));
+        assert_eq!(op("DELETE", "/b/k?acl"), S3Op::Unsupported("acl".into()));
+        // two sub-resources: none of them
+        assert_eq!(op("GET", "/b/k?tagging&acl"), S3Op::Unsupported("acl".into()));
+        assert_eq!(op("PUT", "/b/k?tagging&uploadId=u&partNumber=1"), S3Op::Unsupported("tagging".into()));
+        assert_eq!(op("GET", "/b/k?attributes&uploadId=u"), S3Op::Unsupported("attributes".into()));
+        assert_eq!(op("GET", "/b/k?tagging&versions"), S3Op::Unsupported("tagging".into()));
     }
 
     #[test]

@@ -30,7 +30,13 @@ fn query_allowed(kind: GrantKind, method: &str, names: &[&str]) -> bool {
     let only = |allowed: &[&str]| names.iter().all(|n| allowed.contains(n));
     let has = |n: &str| names.contains(&n);
     match (kind, method) {
+        // an object's tags, attributes or ACL: one sub-resource, read
+        (GrantKind::Read, "GET") if has("tagging") => only(&["tagging", "versionId"]),
+        (GrantKind::Read, "GET") if has("attributes") => only(&["attributes", "versionId"]),
+        (GrantKind::Read, "GET") if has("acl") => only(&["acl", "versionId"]),
         (GrantKind::Read, "GET" | "HEAD") => only(&["versionId", "partNumber"]),
+        // PutObjectTagging / DeleteObjectTagging (the plan lets only access keys get here)
+        (GrantKind::Write, "PUT" | "DELETE") if has("tagging") => only(&["tagging", "versionId"]),
         (GrantKind::Write, "PUT") => names.is_empty() || (has("partNumber") && has("uploadId") && only(&["partNumber", "uploadId"])),
         (GrantKind::Write, "POST") => (has("uploads") && only(&["uploads"])) || (has("uploadId") && only(&["uploadId"])),
         (GrantKind::Write, "DELETE") => has("uploadId") && only(&["uploadId"]),
@@ -49,6 +55,7 @@ fn query_allowed(kind: GrantKind, method: &str, names: &[&str]) -> bool {
             "fetch-owner",
         ]),
         (GrantKind::Bucket, "HEAD") => names.is_empty(),
+        (GrantKind::Bucket, "GET") if has("acl") => only(&["acl"]),
         (GrantKind::Bucket, "GET") => {
             has("uploads") && only(&["uploads", "prefix", "delimiter", "key-marker", "upload-id-marker", "max-uploads", "encoding-type"])
         }
@@ -201,6 +208,16 @@ pub fn presign_put(
     Ok(crate::sigv4::presign::presign(&t, headers, &store.credentials, &store.region, now, ttl))
 }
 
+/// The headers of an XML document the gateway sends (PutObjectTagging): its type and the
+/// Content-MD5 S3 requires of it.
+pub fn xml_body_headers(doc: &str) -> StoreHeaders {
+    use md5::Digest;
+    let mut h = StoreHeaders::none();
+    h.set("content-type", "application/xml");
+    h.set("content-md5", base64::Engine::encode(&base64::engine::general_purpose::STANDARD, md5::Md5::digest(doc.as_bytes())));
+    h
+}
+
 /// DeleteObjects of exactly the keys of `grants` (Delete grants of one bucket, each with an
 /// optional version): the gateway writes the document from the grants, with the Content-MD5 S3
 /// requires. Returns the request and the document to send.
@@ -230,7 +247,7 @@ mod tests {
     use crate::guard::grant::{authorize, Who};
     use crate::guard::{headers::from_client, HeaderSet, PrincipalClass};
     use crate::http::Headers;
-    use crate::sigv4::Credentials;
+    use crate::sigv4::{Credentials, EMPTY_SHA256 as EMPTY};
 
     fn bucket(virtual_host: bool) -> BucketConfig {
         BucketConfig {
@@ -296,16 +313,53 @@ mod tests {
         let none = StoreHeaders::none();
         assert!(build(&read, "PUT", &[], &none, UNSIGNED_PAYLOAD, 0).is_err());
         assert!(build(&read, "DELETE", &[], &none, UNSIGNED_PAYLOAD, 0).is_err());
-        assert!(build(&read, "GET", &[("acl".into(), String::new())], &none, UNSIGNED_PAYLOAD, 0).is_err());
+        assert!(build(&read, "GET", &[("cors".into(), String::new())], &none, UNSIGNED_PAYLOAD, 0).is_err());
         let write = authorize(&who(&p), &b, Method::Put, "up/a").unwrap();
         assert!(build(&write, "GET", &[], &none, UNSIGNED_PAYLOAD, 0).is_err(), "a write grant does not read the object");
         assert!(build(&write, "DELETE", &[], &none, UNSIGNED_PAYLOAD, 0).is_err(), "nor delete it");
-        assert!(build(&write, "PUT", &[("tagging".into(), String::new())], &none, UNSIGNED_PAYLOAD, 0).is_err());
+        assert!(build(&write, "PUT", &[("acl".into(), String::new())], &none, UNSIGNED_PAYLOAD, 0).is_err());
         assert!(build(&write, "POST", &[("uploads".into(), String::new())], &none, UNSIGNED_PAYLOAD, 0).is_ok());
         let list = authorize(&who(&p), &b, Method::List, "up/").unwrap();
         assert!(build(&list, "GET", &[("prefix".into(), "up/x".into())], &none, UNSIGNED_PAYLOAD, 0).is_ok());
         assert!(build(&list, "GET", &[("prefix".into(), "private/".into())], &none, UNSIGNED_PAYLOAD, 0).is_err());
         assert!(build(&list, "GET", &[], &none, UNSIGNED_PAYLOAD, 0).is_err(), "no prefix = the whole bucket");
+    }
+
+    #[test]
+    fn sub_resources_per_grant_kind() {
+        let b = bucket(false);
+        let p = token("up/");
+        let none = StoreHeaders::none();
+        let q = |pairs: &[&str]| -> Vec<(String, String)> { pairs.iter().map(|k| (k.to_string(), String::new())).collect() };
+        let read = authorize(&who(&p), &b, Method::Get, "up/a").unwrap();
+        for sub in ["tagging", "attributes", "acl"] {
+            assert!(build(&read, "GET", &q(&[sub]), &none, EMPTY, 0).is_ok(), "{sub}");
+            assert!(build(&read, "GET", &q(&[sub, "versionId"]), &none, EMPTY, 0).is_ok(), "{sub}");
+            // a read grant reads them only
+            for m in ["PUT", "DELETE", "HEAD", "POST"] {
+                assert!(build(&read, m, &q(&[sub]), &none, EMPTY, 0).is_err(), "{m} {sub}");
+            }
+            assert!(build(&read, "GET", &q(&[sub, "uploadId"]), &none, EMPTY, 0).is_err(), "{sub}");
+            assert!(build(&read, "GET", &q(&[sub, "partNumber"]), &none, EMPTY, 0).is_err(), "{sub}");
+        }
+        assert!(build(&read, "GET", &q(&["tagging", "acl"]), &none, EMPTY, 0).is_err());
+        let write = authorize(&who(&p), &b, Method::Put, "up/a").unwrap();
+        for m in ["PUT", "DELETE"] {
+            assert!(build(&write, m, &q(&["tagging"]), &none, EMPTY, 0).is_ok(), "{m}");
+            assert!(build(&write, m, &q(&["tagging", "versionId"]), &none, EMPTY, 0).is_ok(), "{m}");
+            assert!(build(&write, m, &q(&["tagging", "uploadId"]), &none, EMPTY, 0).is_err(), "{m}");
+            // never an ACL write, whatever the grant
+            assert!(build(&write, m, &q(&["acl"]), &none, EMPTY, 0).is_err(), "{m}");
+        }
+        assert!(build(&write, "GET", &q(&["tagging"]), &none, EMPTY, 0).is_err(), "a write grant does not read tags");
+        let delete = authorize(&who(&p), &b, Method::Delete, "up/a").unwrap();
+        assert!(build(&delete, "DELETE", &q(&["tagging"]), &none, EMPTY, 0).is_err());
+        let bucket_grant = Grant::maintenance(&b, "", GrantKind::Bucket);
+        assert!(build(&bucket_grant, "GET", &q(&["acl"]), &none, EMPTY, 0).is_ok());
+        assert!(build(&bucket_grant, "PUT", &q(&["acl"]), &none, EMPTY, 0).is_err());
+        assert!(build(&bucket_grant, "GET", &q(&["acl", "prefix"]), &none, EMPTY, 0).is_err());
+        let list = authorize(&who(&p), &b, Method::List, "up/").unwrap();
+        assert!(build(&list, "GET", &[("prefix".into(), "up/".into()), ("acl".into(), String::new())], &none, EMPTY, 0).is_err());
     }
 
     #[test]

@@ -9,6 +9,7 @@ mod demo;
 mod read;
 mod s3;
 mod store_fetch;
+mod subresource;
 mod write;
 
 use crate::auth::{authenticate, Keys};

@@ -5,6 +5,7 @@
 use super::convert::bytes_response;
 use super::ctx::Ctx;
 use super::read::{get_object, list_objects};
+use super::subresource;
 use super::write;
 use crate::auth::Principal;
 use crate::config::BucketConfig;
@@ -61,6 +62,14 @@ pub async fn dispatch(
         S3Op::DeleteObjects => write::delete_objects(ctx, req, parts, &who, bucket).await,
         S3Op::ListBuckets => write::list_buckets(ctx, g()?),
         S3Op::ListMultipartUploads => write::list_uploads(ctx, parts, g()?).await,
+        S3Op::GetObjectTagging | S3Op::GetObjectAttributes | S3Op::GetObjectAcl => {
+            let sub = crate::s3::route::subresource_name(&p.op).unwrap_or_default();
+            subresource::get(ctx, parts, g()?, sub, &headers).await
+        }
+        S3Op::PutObjectTagging => subresource::put_tagging(ctx, req, parts, principal, g()?).await,
+        S3Op::DeleteObjectTagging => subresource::delete_tagging(ctx, parts, g()?).await,
+        S3Op::GetBucketAcl => subresource::get_bucket_acl(ctx, g()?).await,
+        S3Op::PutObjectAcl | S3Op::PutBucketAcl => Err(S3Error::internal("routed an operation nobody is served")),
         S3Op::Unsupported(_) => Err(S3Error::internal("routed an unsupported operation")),
     }
 }

@@ -5,7 +5,7 @@
 //! - [`writer`]: [`XmlWriter`] and the S3 namespace (escaping is [`crate::encoding::xml_escape`])
 //! - [`store_errors`]: the store's `<Error>` relayed as an `S3Error`, and the store-document check
 //! - [`checksums`]: the `Checksum*` elements of multipart and copy documents
-//! - [`multipart`], [`copy`], [`delete`], [`bucket`]: one file per document family
+//! - [`multipart`], [`copy`], [`delete`], [`bucket`], [`tagging`]: one file per document family
 //!
 //! Every item is re-exported here (`crate::s3::xml::parse_list_parts`); modules inside `xml/`
 //! import each other directly, never through these re-exports.
@@ -17,6 +17,7 @@ pub mod delete;
 pub mod multipart;
 pub mod reader;
 pub mod store_errors;
+pub mod tagging;
 pub mod writer;
 
 pub use self::bucket::{
@@ -35,6 +36,7 @@ pub use self::multipart::{
 };
 pub use self::reader::{decode_entities, parse, parse_bytes, Element, MAX_DEPTH};
 pub use self::store_errors::{malformed_xml, parse_error, store_doc, store_error};
+pub use self::tagging::{parse_tagging, tagging_xml, Tag, MAX_TAGS, MAX_TAG_KEY, MAX_TAG_VALUE};
 pub use self::writer::{XmlWriter, S3_NS, XML_DECL};
 pub use crate::encoding::xml_escape as escape;
 pub use crate::s3::listing::{s3_url_decode, s3_url_encode};
