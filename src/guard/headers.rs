@@ -193,6 +193,15 @@ pub fn from_client(set: HeaderSet, class: PrincipalClass, client: &Headers) -> R
             continue;
         }
         if allowed(set, name) {
+            if matches!(name, "x-amz-metadata-directive" | "x-amz-tagging-directive") {
+                // the gateway judges the copy by this value: the store must read the same one
+                let d = v.trim().to_ascii_uppercase();
+                if d != "COPY" && d != "REPLACE" {
+                    return Err(S3Error::invalid_argument(format!("Unknown {name}: it is COPY or REPLACE")));
+                }
+                out.append(name, d);
+                continue;
+            }
             out.append(name, v);
         }
     }
@@ -254,6 +263,15 @@ mod tests {
                 vec![h.to_ascii_lowercase().as_str()]
             );
         }
+    }
+
+    #[test]
+    fn the_metadata_directive_reaches_the_store_as_the_gateway_read_it() {
+        let h = from_client(HeaderSet::Copy, PrincipalClass::Limited, &Headers::from_pairs([("x-amz-metadata-directive", " replace")]))
+            .unwrap();
+        assert_eq!(h.get("x-amz-metadata-directive"), Some("REPLACE"));
+        assert!(from_client(HeaderSet::Copy, PrincipalClass::Limited, &Headers::from_pairs([("x-amz-metadata-directive", "REPLACEX")]))
+            .is_err());
     }
 
     #[test]

@@ -40,6 +40,7 @@ pub fn plan<'a>(
 ) -> Result<S3Plan<'a>, S3Error> {
     let row = rule(&op);
     check_part_number(parts)?;
+    check_part_count(who, &op, parts)?;
     // refused headers answer before anything else is looked at
     let headers = from_client(row.headers, PrincipalClass::of(who.principal), &parts.headers)?;
     let mut list = None;
@@ -93,6 +94,21 @@ pub fn plan_list<'a>(who: &Who, bucket: &'a BucketConfig, pairs: &[(String, Stri
     Ok((g, lreq))
 }
 
+/// A share token with `max_bytes` cannot park more parts in the store than a completable upload
+/// within its limit could have: every part but the last is at least 5 MiB, so part numbers above
+/// `max_bytes / 5 MiB + 1` could never complete (the total would exceed the limit) and are refused
+/// before any byte is sent.
+fn check_part_count(who: &Who, op: &S3Op, parts: &RequestParts) -> Result<(), S3Error> {
+    const MIN_PART: u64 = 5 * 1024 * 1024;
+    let (S3Op::UploadPart | S3Op::UploadPartCopy, crate::auth::Principal::Token(claims, _, _)) = (op, who.principal) else { return Ok(()) };
+    let Some(max) = claims.max_bytes else { return Ok(()) };
+    let n: u64 = parts.query_param("partNumber").and_then(|v| v.parse().ok()).unwrap_or(0);
+    if n > max / MIN_PART + 1 {
+        return Err(S3Error::entity_too_large(max).with("PartNumber", n.to_string()));
+    }
+    Ok(())
+}
+
 /// `partNumber`, where present, is an integer from 1 to 10,000 (S3's words for anything else).
 fn check_part_number(parts: &RequestParts) -> Result<(), S3Error> {
     for (k, v) in parts.query_pairs() {
@@ -104,4 +120,30 @@ fn check_part_number(parts: &RequestParts) -> Result<(), S3Error> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::token::{Claims, Methods, Scope};
+    use crate::auth::{Principal, TokenSource};
+    use crate::http::Headers;
+
+    #[test]
+    fn a_limited_token_parks_no_parts_that_could_never_complete() {
+        let mut c = Claims::new("k", u64::MAX / 2, Methods::ALL, "", Scope::Prefix("up/".into()));
+        c.max_bytes = Some(12 * 1024 * 1024);
+        let p = Principal::Token(Box::new(c), String::new(), TokenSource::Query);
+        let who = Who { principal: &p, revoked: &[], client_ip: None, now: 1 };
+        let part = |n: u32| RequestParts::from_target("PUT", &format!("/b/up/x?partNumber={n}&uploadId=u"), Headers::new());
+        // 12 MiB: parts 1 and 2 of 5 MiB plus a last part 3
+        for n in 1..=3 {
+            assert!(check_part_count(&who, &S3Op::UploadPart, &part(n)).is_ok(), "{n}");
+        }
+        assert_eq!(check_part_count(&who, &S3Op::UploadPart, &part(4)).unwrap_err().code, "EntityTooLarge");
+        assert!(check_part_count(&who, &S3Op::UploadPartCopy, &part(10_000)).is_err());
+        let ak = Principal::Anonymous;
+        let who = Who { principal: &ak, revoked: &[], client_ip: None, now: 1 };
+        assert!(check_part_count(&who, &S3Op::UploadPart, &part(10_000)).is_ok(), "only tokens with max_bytes are bound here");
+    }
 }
