@@ -84,9 +84,9 @@ pub struct CompletedPart {
 
 /// Parse a client's `CompleteMultipartUpload` body. `MalformedXML` for a bad document or no
 /// parts; `InvalidArgument` for a part number outside 1..=10000; `InvalidPartOrder` when
-/// part numbers descend. A part number may repeat (a client that re-sent a part and recorded
-/// both attempts): S3 and SeaweedFS accept that and take one attempt per number, so the list
-/// goes to the store as it is.
+/// part numbers descend, or one attempt (number and ETag) is named twice. A part number may
+/// repeat with different ETags (a client that re-sent a part and recorded both attempts): the
+/// store accepts that and takes one attempt per number, so the list goes to it as it is.
 pub fn parse_complete_multipart_upload(body: &str) -> Result<Vec<CompletedPart>, S3Error> {
     let root = parse(body).ok_or_else(malformed_xml)?;
     if root.name != "CompleteMultipartUpload" {
@@ -105,6 +105,12 @@ pub fn parse_complete_multipart_upload(body: &str) -> Result<Vec<CompletedPart>,
         return Err(malformed_xml());
     }
     if parts.windows(2).any(|w| w.first().map(|a| a.part_number) > w.get(1).map(|b| b.part_number)) {
+        return Err(S3Error::of(Code::InvalidPartOrder));
+    }
+    // the same attempt named twice is no re-sent part, only a list that repeats itself
+    let bare = |e: &str| e.trim().trim_start_matches("W/").trim_matches('"').to_string();
+    let mut seen = std::collections::HashSet::new();
+    if !parts.iter().all(|p| seen.insert((p.part_number, bare(&p.etag)))) {
         return Err(S3Error::of(Code::InvalidPartOrder));
     }
     Ok(parts)
@@ -201,7 +207,8 @@ mod tests {
     use super::*;
 
     fn doc(parts: &[u32]) -> String {
-        let p: String = parts.iter().map(|n| format!("<Part><PartNumber>{n}</PartNumber><ETag>\"e{n}\"</ETag></Part>")).collect();
+        let p: String =
+            parts.iter().enumerate().map(|(i, n)| format!("<Part><PartNumber>{n}</PartNumber><ETag>\"e{n}-{i}\"</ETag></Part>")).collect();
         format!("<CompleteMultipartUpload>{p}</CompleteMultipartUpload>")
     }
 
@@ -217,6 +224,9 @@ mod tests {
         for bad in [&[2, 1, 3][..], &[1, 2, 3, 1], &[3, 3, 2]] {
             assert_eq!(parse_complete_multipart_upload(&doc(bad)).unwrap_err().code, Code::InvalidPartOrder, "{bad:?}");
         }
+        // the same attempt twice (quoted or not) is refused: no re-sent part, only a repeated entry
+        let twice = "<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>\"e\"</ETag></Part><Part><PartNumber>1</PartNumber><ETag>e</ETag></Part></CompleteMultipartUpload>";
+        assert_eq!(parse_complete_multipart_upload(twice).unwrap_err().code, Code::InvalidPartOrder);
     }
 
     #[test]
