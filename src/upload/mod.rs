@@ -11,8 +11,8 @@
 //! - [`plan`]: the put plan (framing, length, limits, store headers) and a token's copy limits;
 //! - [`filter`]: the streaming [`BodyFilter`];
 //! - [`checksum`]: the trailing checksums it verifies (CRC32, CRC32C, CRC64/NVME, SHA-1, SHA-256);
-//! - [`multipart`]: upload keys, stale uploads, part listings, completed sizes and the checks at
-//!   CompleteMultipartUpload;
+//! - [`multipart`]: upload keys, stale uploads, part listings, completed sizes, multipart ETags
+//!   (a retried completion) and the checks at CompleteMultipartUpload;
 //! - [`event`]: the upload-complete event's JSON.
 //!
 //! Everything is re-exported here (`crate::upload::plan_put`, ...); the submodules import each
@@ -27,5 +27,8 @@ pub mod plan;
 pub use checksum::{crc64nvme_update, SUPPORTED_CHECKSUMS};
 pub use event::{upload_event, UploadEvent};
 pub use filter::{BodyFilter, Out};
-pub use multipart::{check_listed_total, check_stored_size, complete_headers, completed_size, is_stale, key_for_upload, latest_parts};
+pub use multipart::{
+    already_completed, check_listed_total, check_stored_size, complete_headers, completed_size, is_stale, key_for_upload, latest_parts,
+    multipart_etag,
+};
 pub use plan::{byte_limit, plan_copy, plan_put, CopyPlan, Framing, PutPlan, MIN_UPLOAD_RATE, S3_MAX_PUT};

@@ -63,18 +63,57 @@ fn bare_etag(e: &str) -> &str {
 /// store's listing. Each requested part is matched by number *and* ETag, since a store may list
 /// several attempts of one part number with different sizes; a part whose ETag matches no listed
 /// attempt counts as its largest attempt (the limit check errs on the safe side; the store refuses
-/// such a part anyway).
+/// such a part anyway). A part number the client names more than once (it recorded a re-sent
+/// part twice: the store takes one attempt per number) counts once, as the largest attempt it
+/// names.
 pub fn completed_size(requested: &[crate::s3::xml::CompletedPart], listed: &[crate::s3::xml::PartInfo]) -> u64 {
-    requested
+    let mut numbers: Vec<u32> = requested.iter().map(|r| r.part_number).collect();
+    numbers.sort_unstable();
+    numbers.dedup();
+    numbers
         .iter()
-        .map(|r| {
-            let same: Vec<&crate::s3::xml::PartInfo> = listed.iter().filter(|l| l.part_number == r.part_number).collect();
-            same.iter()
-                .find(|l| bare_etag(&l.etag) == bare_etag(&r.etag))
-                .map(|l| l.size)
-                .unwrap_or_else(|| same.iter().map(|l| l.size).max().unwrap_or(0))
+        .map(|&n| {
+            let same: Vec<&crate::s3::xml::PartInfo> = listed.iter().filter(|l| l.part_number == n).collect();
+            let largest = same.iter().map(|l| l.size).max().unwrap_or(0);
+            requested
+                .iter()
+                .filter(|r| r.part_number == n)
+                .map(|r| same.iter().find(|l| bare_etag(&l.etag) == bare_etag(&r.etag)).map_or(largest, |l| l.size))
+                .max()
+                .unwrap_or(0)
         })
         .sum()
+}
+
+/// The ETag S3 (and SeaweedFS) gives an object assembled from `parts`: the MD5 of the parts'
+/// binary MD5s, then `-<count>`, quoted. `None` when a part's ETag is not a plain MD5 (SSE-KMS,
+/// a store of its own kind) or a part number is named twice (which attempt the store took is
+/// its own choice).
+pub fn multipart_etag(parts: &[crate::s3::xml::CompletedPart]) -> Option<String> {
+    use md5::{Digest as _, Md5};
+    let mut h = Md5::new();
+    for (i, p) in parts.iter().enumerate() {
+        if i > 0 && parts.get(i - 1).map(|q| q.part_number) == Some(p.part_number) {
+            return None;
+        }
+        let e = bare_etag(&p.etag);
+        let d = crate::encoding::from_hex(e).filter(|d| d.len() == 16)?;
+        h.update(&d);
+    }
+    Some(format!("\"{}-{}\"", crate::encoding::hex(&h.finalize()), parts.len()))
+}
+
+/// A CompleteMultipartUpload whose upload the store no longer lists (`NoSuchUpload` from the
+/// part listing): is it a retry of a completion that already happened? Stores answer a repeated
+/// completion of the same upload with success (S3 and SeaweedFS do; clients retry a completion
+/// whose answer they lost). It is, when the object at the key (`stored_etag`, from a HEAD) has
+/// exactly the ETag the requested parts assemble to: the gateway then answers with that ETag and
+/// writes nothing. Otherwise (no object, another object, parts that do not give a plain ETag)
+/// the store's `NoSuchUpload` stands.
+pub fn already_completed(requested: &[crate::s3::xml::CompletedPart], stored_etag: Option<&str>) -> Option<String> {
+    let expected = multipart_etag(requested)?;
+    let stored = stored_etag?;
+    (bare_etag(stored) == bare_etag(&expected)).then_some(expected)
 }
 
 /// The size the completion would assemble from `requested` ([`completed_size`] over the store's
@@ -151,6 +190,29 @@ mod tests {
         // an ETag the store does not list: counted as the largest attempt
         assert_eq!(completed_size(&[req(2, "nope")], &listed), 100 << 20);
         assert_eq!(completed_size(&[req(3, "x")], &listed), 0);
+        // a part number named twice (a re-sent part the client recorded twice) counts once, as
+        // the largest attempt it names
+        assert_eq!(completed_size(&[req(1, "a"), req(2, "small"), req(2, "big")], &listed), (5 << 20) + (100 << 20));
+        assert_eq!(completed_size(&[req(2, "small"), req(2, "small2")], &listed), 2);
+        assert_eq!(completed_size(&[req(2, "small"), req(2, "nope")], &listed), 100 << 20);
+    }
+
+    #[test]
+    fn multipart_etags_as_the_store_computes_them() {
+        use crate::s3::xml::CompletedPart;
+        let req = |n: u32, e: &str| CompletedPart { part_number: n, etag: e.to_string(), checksums: Vec::new() };
+        // md5(md5("a") || md5("b")) - 2, as S3 and SeaweedFS write it
+        let a = "\"0cc175b9c0f1b6a831c399e269772661\"";
+        let b = "92eb5ffee6ae2fec3ad71c777531578f";
+        assert_eq!(multipart_etag(&[req(1, a), req(2, b)]).as_deref(), Some("\"96e024ba2074fe77e8e965ba43a704be-2\""));
+        assert_eq!(multipart_etag(&[req(1, "not-an-md5")]), None);
+        assert_eq!(multipart_etag(&[req(1, a), req(1, b)]), None);
+        // a retried completion: the object already has the ETag these parts assemble to
+        let want = multipart_etag(&[req(1, a), req(2, b)]);
+        assert_eq!(already_completed(&[req(1, a), req(2, b)], want.as_deref()), want);
+        assert_eq!(already_completed(&[req(1, a), req(2, b)], Some("\"0cc175b9c0f1b6a831c399e269772661\"")), None);
+        assert_eq!(already_completed(&[req(1, a), req(2, b)], None), None);
+        assert_eq!(already_completed(&[req(1, a)], Some("\"0cc175b9c0f1b6a831c399e269772661\"")), None);
     }
     #[test]
     fn upload_keys() {

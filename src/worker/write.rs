@@ -54,7 +54,11 @@ fn write_headers(store: &Headers) -> Headers {
 }
 
 fn xml_response(status: u16, body: &str) -> Result<Response, S3Error> {
-    let mut h = Headers::new();
+    xml_with_headers(status, Headers::new(), body)
+}
+
+/// An XML answer with some of the store's headers (`write_headers`).
+fn xml_with_headers(status: u16, mut h: Headers, body: &str) -> Result<Response, S3Error> {
     h.insert("content-type", "application/xml");
     h.insert("cache-control", "no-store");
     Ok(bytes_response(status, &h, body.as_bytes().to_vec()))
@@ -70,6 +74,15 @@ async fn read_xml(req: Request, parts: &RequestParts, principal: &Principal, cap
     let bytes = read_capped(req, &parts.headers, cap).await?;
     crate::auth::verify::check_buffered_body(payload_of(principal), &parts.headers, &bytes)?;
     String::from_utf8(bytes).map_err(|_| xml::malformed_xml())
+}
+
+/// May the principal read the key it writes (an access key; a token with GET or HEAD)?
+fn may_read(p: &Principal) -> bool {
+    match p {
+        Principal::AccessKey(_) => true,
+        Principal::Token(c, _, _) => c.methods.allows(Method::Head) || c.methods.allows(Method::Get),
+        Principal::Anonymous => false,
+    }
 }
 
 /// The byte limit for a principal's uploads (token `max_bytes`, `BAGROOM_MAX_UPLOAD_BYTES`).
@@ -89,9 +102,11 @@ pub async fn create(
     if let Some(c) = claims_of(principal) {
         crate::auth::token::check_upload(c, parts.headers.get("content-type"), Some(0))?;
     }
-    let mut doc = create_multipart(ctx, grant, &headers).await?;
+    let (mut doc, store_h) = create_multipart_with_headers(ctx, grant, &headers).await?;
     doc.bucket = grant.bucket().name.clone();
-    xml_response(200, &xml::initiate_multipart_upload_xml(&doc))
+    // the store's answer headers: the checksum algorithm and type of a checksummed upload
+    // (`x-amz-checksum-algorithm`, `x-amz-checksum-type`), SSE, as a client gets them directly
+    xml_with_headers(200, write_headers(&store_h), &xml::initiate_multipart_upload_xml(&doc))
 }
 
 pub async fn list_parts(ctx: &Ctx, parts: &RequestParts, grant: &Grant<'_>) -> Result<Response, S3Error> {
@@ -119,16 +134,16 @@ pub async fn complete_s3(
     let upload_id = parts.query_param("uploadId").unwrap_or_default();
     let body = read_xml(req, parts, principal, MAX_COMPLETE_XML).await?;
     let list = xml::parse_complete_multipart_upload(&body)?;
-    let (etag, _) = complete(ctx, principal, grant, &upload_id, &list, headers).await?;
+    let done = complete_with_result(ctx, principal, grant, &upload_id, &list, headers).await?;
     let (bucket, key) = (grant.bucket(), grant.key());
     let out = xml::CompleteMultipartUploadResult {
         location: format!("/{}/{}", bucket.name, crate::encoding::uri_encode(key, true)),
         bucket: bucket.name.clone(),
         key: key.to_string(),
-        etag,
-        checksums: Vec::new(),
+        // the ETag and the object's checksums (and their type) as the store answered them
+        ..done.result
     };
-    xml_response(200, &xml::complete_multipart_upload_result_xml(&out))
+    xml_with_headers(200, write_headers(&done.headers), &xml::complete_multipart_upload_result_xml(&out))
 }
 
 pub async fn delete(ctx: &Ctx, parts: &RequestParts, grant: &Grant<'_>) -> Result<Response, S3Error> {
@@ -260,8 +275,32 @@ pub async fn list_all_parts(ctx: &Ctx, grant: &Grant<'_>, upload_id: &str) -> Re
 
 /// Start a multipart upload in the store (S3 API and Uppy routes alike).
 pub async fn create_multipart(ctx: &Ctx, grant: &Grant<'_>, headers: &StoreHeaders) -> Result<xml::InitiateMultipartUpload, S3Error> {
+    Ok(create_multipart_with_headers(ctx, grant, headers).await?.0)
+}
+
+/// A store XML answer (2xx) with its headers.
+async fn document_and_headers(
+    r: &crate::store::StoreRequest,
+    body: Option<JsValue>,
+    timeout_ms: u64,
+) -> Result<(String, Headers), S3Error> {
+    let mut resp = send(r, body, timeout_ms).await?;
+    if !(200..300).contains(&resp.status_code()) {
+        return Err(store_error(&mut resp).await);
+    }
+    let h = from_worker_headers(resp.headers());
+    Ok((text(&mut resp).await?, h))
+}
+
+/// [`create_multipart`], with the store's answer headers.
+async fn create_multipart_with_headers(
+    ctx: &Ctx,
+    grant: &Grant<'_>,
+    headers: &StoreHeaders,
+) -> Result<(xml::InitiateMultipartUpload, Headers), S3Error> {
     let r = build(grant, "POST", &[("uploads".into(), String::new())], headers, EMPTY_SHA256, ctx.now)?;
-    xml::parse_initiate_multipart_upload(&document(&r, None, ctx.cfg.store_timeout_ms, &[]).await?)
+    let (doc, h) = document_and_headers(&r, None, ctx.cfg.store_timeout_ms).await?;
+    Ok((xml::parse_initiate_multipart_upload(&doc)?, h))
 }
 
 /// Abort a multipart upload in the store; `missing_ok`: an upload already gone is not an error.
@@ -271,22 +310,42 @@ pub async fn abort_multipart(ctx: &Ctx, grant: &Grant<'_>, upload_id: &str, miss
     document(&r, None, ctx.cfg.store_timeout_ms, if missing_ok { &[404] } else { &[] }).await.map(drop)
 }
 
-/// The size of an object as the store reports it (HEAD), if it exists.
-async fn stored_size(ctx: &Ctx, grant: &Grant<'_>) -> Result<Option<u64>, S3Error> {
+/// The headers of an object as the store reports them (HEAD), if it exists.
+async fn stored_head(ctx: &Ctx, grant: &Grant<'_>) -> Result<Option<Headers>, S3Error> {
     let r = build(grant, "HEAD", &[], &StoreHeaders::none(), EMPTY_SHA256, ctx.now)?;
     let resp = send(&r, None, ctx.cfg.store_timeout_ms).await?;
     match resp.status_code() {
-        200 => Ok(from_worker_headers(resp.headers()).get("content-length").and_then(|v| v.trim().parse().ok())),
+        200 => Ok(Some(from_worker_headers(resp.headers()))),
         404 => Ok(None),
         s => Err(S3Error::bad_gateway(format!("the store answered {s} to a HEAD"))),
     }
+}
+
+fn size_of(h: &Headers) -> Option<u64> {
+    h.get("content-length").and_then(|v| v.trim().parse().ok())
+}
+
+/// The size of an object as the store reports it (HEAD), if it exists.
+async fn stored_size(ctx: &Ctx, grant: &Grant<'_>) -> Result<Option<u64>, S3Error> {
+    Ok(stored_head(ctx, grant).await?.as_ref().and_then(size_of))
+}
+
+/// A completed multipart upload: the store's result document, the object's size, and the
+/// store's answer headers.
+pub struct Completed {
+    pub result: xml::CompleteMultipartUploadResult,
+    pub size: u64,
+    pub headers: Headers,
 }
 
 /// Complete a multipart upload: enforce the size limit over all parts (aborting the upload when
 /// it is exceeded, so nothing is left behind), complete it in the store, then check the size the
 /// store reports for the assembled object (a part uploaded straight to the store between the
 /// listing and the completion could slip past the first check): an object over the limit is
-/// deleted, and the client told. The checks are `upload::multipart`'s; this does the IO between them.
+/// deleted, and the client told. A completion the store no longer lists the upload of may be a
+/// retry of one that happened (stores answer those with success): it succeeds only when the
+/// object at the key has exactly the ETag the parts assemble to (`upload::already_completed`),
+/// and writes nothing. The checks are `upload::multipart`'s; this does the IO between them.
 pub async fn complete(
     ctx: &Ctx,
     principal: &Principal,
@@ -295,11 +354,40 @@ pub async fn complete(
     parts_list: &[xml::CompletedPart],
     client_headers: StoreHeaders,
 ) -> Result<(String, u64), S3Error> {
+    let done = complete_with_result(ctx, principal, grant, upload_id, parts_list, client_headers).await?;
+    Ok((done.result.etag, done.size))
+}
+
+/// [`complete`], with the store's whole answer.
+pub async fn complete_with_result(
+    ctx: &Ctx,
+    principal: &Principal,
+    grant: &Grant<'_>,
+    upload_id: &str,
+    parts_list: &[xml::CompletedPart],
+    client_headers: StoreHeaders,
+) -> Result<Completed, S3Error> {
     let (bucket, key) = (grant.bucket(), grant.key());
     // Multipart objects may exceed a single PUT's 5 GiB: only the configured and token limits apply.
     let limit = upload_limit(ctx, principal);
     // Sizes of the uploaded parts, from the store (every page: an upload may have 10,000 parts).
-    let listed = list_all_parts(ctx, grant, upload_id).await?;
+    let listed = match list_all_parts(ctx, grant, upload_id).await {
+        Ok(listed) => listed,
+        // (only for a credential that may read the key: the answer says what the object is)
+        Err(e) if e.code == crate::s3::error::Code::NoSuchUpload && may_read(principal) => {
+            // A retried completion (the client lost the first answer): the store answers it
+            // with success when the object is the one these parts assembled. Nothing is
+            // written here: the answer is the object's, when its ETag is exactly theirs.
+            let head = stored_head(ctx, grant).await?;
+            let Some(etag) = crate::upload::already_completed(parts_list, head.as_ref().and_then(|h| h.get("etag"))) else {
+                return Err(e);
+            };
+            let h = head.unwrap_or_default();
+            let result = xml::CompleteMultipartUploadResult { etag, ..Default::default() };
+            return Ok(Completed { result, size: size_of(&h).unwrap_or(0), headers: Headers::new() });
+        }
+        Err(e) => return Err(e),
+    };
     let total = match crate::upload::check_listed_total(parts_list, &listed, limit) {
         Ok(total) => total,
         Err(e) => {
@@ -312,9 +400,10 @@ pub async fn complete(
     let q = [("uploadId".to_string(), upload_id.to_string())];
     let r = build(grant, "POST", &q, &h, &sha256_hex(body.as_bytes()), ctx.now)?;
     // S3 may answer 200 with an <Error> body: the parser turns that into an error.
-    let done = document(&r, Some(JsValue::from_str(&body)), ctx.cfg.store_timeout_ms, &[]).await;
+    let done = document_and_headers(&r, Some(JsValue::from_str(&body)), ctx.cfg.store_timeout_ms).await;
     purge(bucket, key).await;
-    let done = xml::parse_complete_multipart_upload_result(&done?)?;
+    let (done, done_headers) = done?;
+    let done = xml::parse_complete_multipart_upload_result(&done)?;
     let stored = match crate::upload::check_stored_size(stored_size(ctx, grant).await?, total, limit) {
         Ok(stored) => stored,
         Err(e) => {
@@ -328,7 +417,7 @@ pub async fn complete(
         }
     };
     notify(ctx, principal, (bucket, key, Some(stored), &done.etag, None, "multipart"));
-    Ok((done.etag, stored))
+    Ok(Completed { result: done, size: stored, headers: done_headers })
 }
 
 /// DeleteObjects: the body is read (capped) only after the credential proved it may delete

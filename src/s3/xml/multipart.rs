@@ -42,6 +42,8 @@ pub struct CompleteMultipartUploadResult {
     /// Quoted, as S3 writes it (`"...-3"`).
     pub etag: String,
     pub checksums: Vec<(String, String)>,
+    /// `ChecksumType` (`COMPOSITE`, `FULL_OBJECT`) of a checksummed upload, as the store says.
+    pub checksum_type: Option<String>,
 }
 
 pub fn complete_multipart_upload_result_xml(r: &CompleteMultipartUploadResult) -> String {
@@ -52,6 +54,7 @@ pub fn complete_multipart_upload_result_xml(r: &CompleteMultipartUploadResult) -
         .elem("Key", &r.key)
         .elem("ETag", &r.etag);
     write_checksums(&mut w, &r.checksums);
+    w.opt("ChecksumType", r.checksum_type.as_deref());
     w.close("CompleteMultipartUploadResult");
     w.finish()
 }
@@ -66,6 +69,7 @@ pub fn parse_complete_multipart_upload_result(xml: &str) -> Result<CompleteMulti
         key: root.text_or_empty("Key"),
         etag: root.text_or_empty("ETag"),
         checksums: checksums_of(&root),
+        checksum_type: root.child_text("ChecksumType").map(|t| t.trim().to_string()).filter(|t| !t.is_empty()),
     })
 }
 
@@ -80,7 +84,9 @@ pub struct CompletedPart {
 
 /// Parse a client's `CompleteMultipartUpload` body. `MalformedXML` for a bad document or no
 /// parts; `InvalidArgument` for a part number outside 1..=10000; `InvalidPartOrder` when
-/// part numbers are not strictly ascending.
+/// part numbers descend, or one attempt (number and ETag) is named twice. A part number may
+/// repeat with different ETags (a client that re-sent a part and recorded both attempts): the
+/// store accepts that and takes one attempt per number, so the list goes to it as it is.
 pub fn parse_complete_multipart_upload(body: &str) -> Result<Vec<CompletedPart>, S3Error> {
     let root = parse(body).ok_or_else(malformed_xml)?;
     if root.name != "CompleteMultipartUpload" {
@@ -98,7 +104,13 @@ pub fn parse_complete_multipart_upload(body: &str) -> Result<Vec<CompletedPart>,
     if parts.is_empty() {
         return Err(malformed_xml());
     }
-    if parts.windows(2).any(|w| w.first().map(|a| a.part_number) >= w.get(1).map(|b| b.part_number)) {
+    if parts.windows(2).any(|w| w.first().map(|a| a.part_number) > w.get(1).map(|b| b.part_number)) {
+        return Err(S3Error::of(Code::InvalidPartOrder));
+    }
+    // the same attempt named twice is no re-sent part, only a list that repeats itself
+    let bare = |e: &str| e.trim().trim_start_matches("W/").trim_matches('"').to_string();
+    let mut seen = std::collections::HashSet::new();
+    if !parts.iter().all(|p| seen.insert((p.part_number, bare(&p.etag)))) {
         return Err(S3Error::of(Code::InvalidPartOrder));
     }
     Ok(parts)
@@ -188,4 +200,50 @@ pub fn parse_list_parts(xml: &str) -> Result<ListPartsResult, S3Error> {
             })
             .collect(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn doc(parts: &[u32]) -> String {
+        let p: String =
+            parts.iter().enumerate().map(|(i, n)| format!("<Part><PartNumber>{n}</PartNumber><ETag>\"e{n}-{i}\"</ETag></Part>")).collect();
+        format!("<CompleteMultipartUpload>{p}</CompleteMultipartUpload>")
+    }
+
+    #[test]
+    fn a_repeated_part_number_goes_to_the_store_as_sent() {
+        // a client that re-sent part 1 and recorded both attempts: the store takes it
+        let parts = parse_complete_multipart_upload(&doc(&[1, 1, 2, 3])).unwrap();
+        assert_eq!(parts.iter().map(|p| p.part_number).collect::<Vec<_>>(), [1, 1, 2, 3]);
+        let forwarded = complete_multipart_upload_xml(&parts);
+        assert_eq!(forwarded.matches("<PartNumber>1</PartNumber>").count(), 2);
+        assert_eq!(parse_complete_multipart_upload(&forwarded).unwrap(), parts);
+        // descending numbers stay refused, as the store refuses them
+        for bad in [&[2, 1, 3][..], &[1, 2, 3, 1], &[3, 3, 2]] {
+            assert_eq!(parse_complete_multipart_upload(&doc(bad)).unwrap_err().code, Code::InvalidPartOrder, "{bad:?}");
+        }
+        // the same attempt twice (quoted or not) is refused: no re-sent part, only a repeated entry
+        let twice = "<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>\"e\"</ETag></Part><Part><PartNumber>1</PartNumber><ETag>e</ETag></Part></CompleteMultipartUpload>";
+        assert_eq!(parse_complete_multipart_upload(twice).unwrap_err().code, Code::InvalidPartOrder);
+    }
+
+    #[test]
+    fn the_stores_checksums_and_checksum_type_come_back() {
+        // SeaweedFS's answer to a CRC32 FULL_OBJECT upload
+        let store = r#"<?xml version="1.0" encoding="UTF-8"?>
+<CompleteMultipartUploadResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Location>http://127.0.0.1:22333/b/raw-CRC32</Location><Bucket>b</Bucket><Key>raw-CRC32</Key><ETag>&#34;62109206880d38a4010a98e11243924a-1&#34;</ETag><ChecksumCRC32>NhCmhg==</ChecksumCRC32><ChecksumType>FULL_OBJECT</ChecksumType></CompleteMultipartUploadResult>"#;
+        let r = parse_complete_multipart_upload_result(store).unwrap();
+        assert_eq!(r.etag, "\"62109206880d38a4010a98e11243924a-1\"");
+        assert_eq!(r.checksums, vec![("ChecksumCRC32".to_string(), "NhCmhg==".to_string())]);
+        assert_eq!(r.checksum_type.as_deref(), Some("FULL_OBJECT"));
+        let out = complete_multipart_upload_result_xml(&r);
+        assert!(out.contains("<ETag>&quot;62109206880d38a4010a98e11243924a-1&quot;</ETag><ChecksumCRC32>NhCmhg==</ChecksumCRC32><ChecksumType>FULL_OBJECT</ChecksumType></CompleteMultipartUploadResult>"), "{out}");
+        assert_eq!(parse_complete_multipart_upload_result(&out).unwrap(), r);
+        // an upload without checksums: no elements
+        let plain = CompleteMultipartUploadResult { etag: "\"x-2\"".into(), ..Default::default() };
+        let out = complete_multipart_upload_result_xml(&plain);
+        assert!(!out.contains("Checksum"), "{out}");
+    }
 }
