@@ -300,6 +300,20 @@ fn check_amz_headers_signed(req: &RequestParts, signed: &[String]) -> Result<(),
         .with("HeadersNotSigned", unsigned.join(", ")))
 }
 
+/// A `Content-Type` sent with an empty value does not reach the worker (the runtime drops the
+/// empty header), but the client signed it as `content-type:`. So a signed `content-type` that is
+/// absent counts as the empty value it was: the canonical request is the client's, and nothing
+/// else changes (the store gets no Content-Type either way).
+fn with_empty_content_type<'h>(headers: &'h Headers, signed: &[&str]) -> std::borrow::Cow<'h, Headers> {
+    if signed.iter().any(|n| n.eq_ignore_ascii_case("content-type")) && headers.get("content-type").is_none() {
+        let mut h = headers.clone();
+        h.append("content-type", "");
+        std::borrow::Cow::Owned(h)
+    } else {
+        std::borrow::Cow::Borrowed(headers)
+    }
+}
+
 /// Steps 3 and 4: rebuild the canonical request, sign it, compare in constant time.
 #[allow(clippy::too_many_arguments)]
 fn check_signature(
@@ -316,7 +330,7 @@ fn check_signature(
     opts: &VerifyOptions,
 ) -> Result<[u8; 32], S3Error> {
     let names: Vec<&str> = signed.iter().map(String::as_str).collect();
-    let headers = match canonical_headers(&req.headers, &names) {
+    let headers = match canonical_headers(&with_empty_content_type(&req.headers, &names), &names) {
         Some(h) => h,
         None => {
             let missing: Vec<&str> = names.iter().copied().filter(|n| req.headers.get(n).is_none()).collect();
@@ -469,13 +483,11 @@ fn verify_query(
     if expires > MAX_EXPIRES_SECS {
         return Err(query_error("X-Amz-Expires must be less than a week (in seconds) that is; the maximum expires is 604800 seconds"));
     }
-    if expires == 0 {
-        return Err(query_error("X-Amz-Expires must be greater than 0 seconds"));
-    }
     check_scope(&cred, amz, opts, Where::Query)?;
 
+    // S3 (and SeaweedFS) answer X-Amz-Expires=0 as a URL that has already expired
     let expires_at = t.saturating_add(expires);
-    if opts.now > expires_at {
+    if expires == 0 || opts.now > expires_at {
         return Err(S3Error::access_denied("Request has expired")
             .with("X-Amz-Expires", expires_s)
             .with("Expires", iso8601(expires_at))
@@ -512,4 +524,66 @@ fn verify_query(
         signature: sig.to_string(),
         signing_key: key,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sigv4::sign::{sign_headers, Target};
+    use crate::sigv4::Credentials;
+
+    const NOW: u64 = 1_790_000_000;
+
+    fn creds() -> Credentials {
+        Credentials { access_key_id: "AK".into(), secret_access_key: "secret".into(), session_token: None }
+    }
+    fn keys() -> Vec<(String, String)> {
+        vec![("AK".into(), "secret".into())]
+    }
+
+    /// A PUT signed with `Content-Type:` (empty) arrives without the header (the runtime drops
+    /// it): it still verifies, and a different signed value does not.
+    #[test]
+    fn an_empty_signed_content_type_the_runtime_dropped() {
+        let t = Target { method: "PUT", scheme: "https", host: "gw.example", path: "/b/k", query: &[] };
+        let signed = sign_headers(&t, &Headers::from_pairs([("content-type", "")]), UNSIGNED_PAYLOAD, &creds(), "us-east-1", NOW);
+        let auth = signed.iter().find(|(k, _)| k == "authorization").unwrap().1.clone();
+        assert!(auth.contains("content-type;host"), "{auth}");
+        let mut h = Headers::from_pairs(signed.clone());
+        h.append("host", "gw.example");
+        let opts = VerifyOptions::s3("us-east-1", NOW);
+        let req = RequestParts::new("PUT", "/b/k", "", h.clone());
+        assert!(verify(&req, &keys().as_slice(), &opts).unwrap().is_some());
+        let mut sent = h.clone();
+        sent.append("content-type", "");
+        assert!(verify(&RequestParts::new("PUT", "/b/k", "", sent), &keys().as_slice(), &opts).unwrap().is_some());
+        let mut other = h;
+        other.append("content-type", "text/html");
+        let e = verify(&RequestParts::new("PUT", "/b/k", "", other), &keys().as_slice(), &opts).unwrap_err();
+        assert_eq!(e.code.as_str(), "SignatureDoesNotMatch");
+        // a content-type not listed as signed is still absent-is-absent
+        let t = Target { method: "PUT", scheme: "https", host: "gw.example", path: "/b/k", query: &[] };
+        let signed = sign_headers(&t, &Headers::new(), UNSIGNED_PAYLOAD, &creds(), "us-east-1", NOW);
+        let mut h = Headers::from_pairs(signed);
+        h.append("host", "gw.example");
+        assert!(verify(&RequestParts::new("PUT", "/b/k", "", h), &keys().as_slice(), &opts).unwrap().is_some());
+    }
+
+    /// `X-Amz-Expires=0` is a URL that has expired: 403 AccessDenied, as S3 and SeaweedFS answer.
+    #[test]
+    fn presigned_with_zero_expiry_has_expired() {
+        let t = Target { method: "GET", scheme: "https", host: "gw.example", path: "/b/k", query: &[] };
+        let url = crate::sigv4::presign::presign(&t, &Headers::new(), &creds(), "us-east-1", NOW, 60);
+        let query = url.split_once('?').unwrap().1.to_string();
+        let req = |q: &str| {
+            let h = Headers::from_pairs([("host", "gw.example")]);
+            RequestParts::new("GET", "/b/k", q, h)
+        };
+        let opts = VerifyOptions::s3("us-east-1", NOW);
+        assert!(verify(&req(&query), &keys().as_slice(), &opts).unwrap().is_some());
+        let zero = query.replace("X-Amz-Expires=60", "X-Amz-Expires=0");
+        assert_ne!(zero, query);
+        let e = verify(&req(&zero), &keys().as_slice(), &opts).unwrap_err();
+        assert_eq!((e.status, e.code.as_str(), e.message.as_str()), (403, "AccessDenied", "Request has expired"));
+    }
 }

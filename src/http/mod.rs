@@ -60,11 +60,25 @@ pub struct RequestParts {
     /// Raw query string without the leading `?` (may be empty), still encoded.
     pub query: String,
     pub headers: Headers,
+    /// The `Accept-Encoding` the client itself sent, when the edge rewrote the header before the
+    /// worker (Cloudflare, and workerd locally, set it to `br, gzip`; the client's own is
+    /// `request.cf.clientAcceptEncoding`). `None`: the header is the client's.
+    pub client_accept_encoding: Option<String>,
 }
 
 impl RequestParts {
     pub fn new(method: &str, path: &str, query: &str, headers: Headers) -> Self {
-        RequestParts { method: method.to_ascii_uppercase(), path: path.to_string(), query: query.to_string(), headers }
+        RequestParts {
+            method: method.to_ascii_uppercase(),
+            path: path.to_string(),
+            query: query.to_string(),
+            headers,
+            client_accept_encoding: None,
+        }
+    }
+    /// The client's own `Accept-Encoding` (see [`RequestParts::client_accept_encoding`]).
+    pub fn accept_encoding(&self) -> Option<&str> {
+        self.client_accept_encoding.as_deref().or_else(|| self.headers.get("accept-encoding"))
     }
     /// Split a raw request target (`/path?query`) into path and query.
     pub fn from_target(method: &str, target: &str, headers: Headers) -> Self {

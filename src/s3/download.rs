@@ -87,17 +87,77 @@ pub fn overrides(query: &[(String, String)]) -> Vec<(&'static str, String)> {
 
 /// Final touches on a download's headers: overrides, the cache status, and `no-transform` so
 /// that the edge never recompresses the body (which would drop Content-Length and break ranges).
+/// [`finish_download_headers`] with `no_transform` true.
 pub fn finish_headers(h: &mut Headers, overrides: &[(&'static str, String)], cache_status: &str) {
     for (name, value) in overrides {
         h.insert(name, value.clone());
     }
+    finish(h, cache_status, true)
+}
+
+/// What a download answers, for [`finish_download_headers`]: the request's method and the
+/// client's own `Accept-Encoding` ([`crate::http::RequestParts::accept_encoding`]), and the
+/// status of the answer.
+pub struct Answer<'a> {
+    pub method: &'a str,
+    pub status: u16,
+    pub accept_encoding: Option<&'a str>,
+}
+
+/// Final touches on a download's headers: overrides and the cache status, and `no-transform`
+/// appended to the Cache-Control only where [`edge_may_transform`] says so (decided on the
+/// headers after the overrides). Elsewhere the object's Cache-Control is left exactly as stored.
+pub fn finish_download_headers(h: &mut Headers, overrides: &[(&'static str, String)], cache_status: &str, answer: &Answer) {
+    for (name, value) in overrides {
+        h.insert(name, value.clone());
+    }
+    let nt = edge_may_transform(answer.method, answer.status, h, answer.accept_encoding);
+    finish(h, cache_status, nt)
+}
+
+fn finish(h: &mut Headers, cache_status: &str, no_transform: bool) {
     let cc = h.get("cache-control").map(str::to_string);
     match cc {
+        _ if !no_transform => {}
         Some(cc) if !cc.to_ascii_lowercase().contains("no-transform") => h.insert("cache-control", format!("{cc}, no-transform")),
         Some(_) => {}
         None => h.insert("cache-control", "no-transform"),
     }
     h.insert(CACHE_STATUS_HEADER, cache_status);
+}
+
+/// Could the edge re-encode this answer's body? The worker sends bodies as they are
+/// (`encodeBody: "manual"`), but Cloudflare's network, outside the worker, still compresses a
+/// 200 whose client accepts gzip / br / zstd (dropping Content-Length and weakening the ETag),
+/// and decompresses a Content-Encoded body for a client that does not accept its coding; the
+/// one per-response opt-out it honours is `Cache-Control: no-transform`. So it is added only
+/// there: a GET or HEAD (HEAD carries the headers its GET would) answered 200, with a
+/// Content-Encoding, or for a client whose `Accept-Encoding` accepts a coding other than
+/// `identity`. A 206, a 304, and S3 SDKs (which send no Accept-Encoding, or `identity`) get
+/// the object's Cache-Control exactly. `accept_encoding` is the client's own (the edge rewrites
+/// the header the worker sees to `br, gzip`).
+pub fn edge_may_transform(method: &str, status: u16, response: &Headers, accept_encoding: Option<&str>) -> bool {
+    if !(method == "GET" || method == "HEAD") || status != 200 {
+        return false;
+    }
+    let encoded = response.get_all("content-encoding").flat_map(|v| v.split(',')).any(|c| {
+        let c = c.trim();
+        !c.is_empty() && !c.eq_ignore_ascii_case("identity")
+    });
+    encoded || accept_encoding.is_some_and(accepts_compression)
+}
+
+/// Does an `Accept-Encoding` accept any coding but `identity` (a `q=0` one refuses it)?
+fn accepts_compression(accept_encoding: &str) -> bool {
+    accept_encoding.split(',').any(|item| {
+        let mut parts = item.split(';');
+        let coding = parts.next().unwrap_or("").trim();
+        let q_zero = parts.any(|p| {
+            let p = p.trim();
+            p.get(..2).is_some_and(|k| k.eq_ignore_ascii_case("q=")) && p[2..].trim().parse::<f32>().is_ok_and(|q| q <= 0.0)
+        });
+        !coding.is_empty() && !coding.eq_ignore_ascii_case("identity") && !q_zero
+    })
 }
 
 /// A HEAD with a `Range` that the store answered with a plain 200 (SeaweedFS ignores Range on
@@ -234,6 +294,57 @@ mod tests {
         assert_eq!(h.get("cache-control"), Some("max-age=5, no-transform"));
         assert_eq!(h.get("content-disposition"), Some("attachment"));
         assert_eq!(h.get("x-bagroom-cache"), Some("HIT"));
+    }
+
+    #[test]
+    fn cache_control_exact_unless_the_edge_may_transform() {
+        let plain = Headers::from_pairs([("cache-control", "max-age=5"), ("content-type", "text/plain")]);
+        // S3 SDKs: no Accept-Encoding, or identity
+        for client in [None, Some("identity"), Some("gzip;q=0, identity"), Some("")] {
+            assert!(!edge_may_transform("GET", 200, &plain, client), "{client:?}");
+        }
+        for v in ["gzip, deflate, br", "br", "*", "zstd;q=0.5"] {
+            assert!(edge_may_transform("GET", 200, &plain, Some(v)), "{v}");
+            assert!(edge_may_transform("HEAD", 200, &plain, Some(v)), "{v}");
+            // never on a range, a 304, or a write
+            assert!(!edge_may_transform("GET", 206, &plain, Some(v)));
+            assert!(!edge_may_transform("GET", 304, &plain, Some(v)));
+            assert!(!edge_may_transform("PUT", 200, &plain, Some(v)));
+        }
+        // an encoded object: the edge may decode it for a client that does not accept it
+        let gz = Headers::from_pairs([("content-encoding", "gzip")]);
+        assert!(edge_may_transform("GET", 200, &gz, None));
+        assert!(!edge_may_transform("GET", 200, &Headers::from_pairs([("content-encoding", "identity")]), None));
+        // the worker sees the edge's `br, gzip`; the client's own is what counts
+        let p = crate::http::RequestParts {
+            client_accept_encoding: Some(String::new()),
+            ..crate::http::RequestParts::new("GET", "/b/k", "", Headers::from_pairs([("accept-encoding", "br, gzip")]))
+        };
+        assert!(!edge_may_transform("GET", 200, &plain, p.accept_encoding()));
+        let p = crate::http::RequestParts { client_accept_encoding: None, ..p };
+        assert!(edge_may_transform("GET", 200, &plain, p.accept_encoding()));
+
+        let (sdk, browser) = (None, Some("gzip, br"));
+        let get = |status, accept_encoding| Answer { method: "GET", status, accept_encoding };
+        let mut h = plain.clone();
+        finish_download_headers(&mut h, &[], "MISS", &get(200, sdk));
+        assert_eq!((h.get("cache-control"), h.get("x-bagroom-cache")), (Some("max-age=5"), Some("MISS")));
+        let mut h = Headers::new();
+        finish_download_headers(&mut h, &[], "MISS", &get(200, sdk));
+        assert_eq!(h.get("cache-control"), None);
+        let mut h = plain.clone();
+        finish_download_headers(&mut h, &[("cache-control", "no-cache".into())], "MISS", &get(200, sdk));
+        assert_eq!(h.get("cache-control"), Some("no-cache"));
+        // decided after the overrides: a response-content-encoding makes the body an encoded one
+        let mut h = plain.clone();
+        finish_download_headers(&mut h, &[("content-encoding", "gzip".into())], "MISS", &get(200, sdk));
+        assert_eq!(h.get("cache-control"), Some("max-age=5, no-transform"));
+        let mut h = plain.clone();
+        finish_download_headers(&mut h, &[], "HIT", &get(200, browser));
+        assert_eq!(h.get("cache-control"), Some("max-age=5, no-transform"));
+        let mut h = plain;
+        finish_download_headers(&mut h, &[], "HIT", &get(206, browser));
+        assert_eq!(h.get("cache-control"), Some("max-age=5"));
     }
 
     #[test]

@@ -133,14 +133,8 @@ pub fn parse_list_query(pairs: &[(String, String)]) -> Result<ListRequest, S3Err
         }
     };
     if r.v2 {
-        if let Some(t) = get("continuation-token") {
-            if t.is_empty() {
-                return Err(
-                    S3Error::invalid_argument("The continuation token provided is incorrect").with("ArgumentName", "continuation-token")
-                );
-            }
-            r.continuation_token = Some(t.to_string());
-        }
+        // an empty `continuation-token=` is no token (S3 and SeaweedFS list from the start)
+        r.continuation_token = get("continuation-token").filter(|t| !t.is_empty()).map(str::to_string);
         r.start_after = get("start-after").filter(|s| !s.is_empty()).map(str::to_string);
         r.fetch_owner = get("fetch-owner").is_some_and(|v| v.eq_ignore_ascii_case("true"));
     } else {
@@ -275,6 +269,33 @@ pub fn parse_list_bucket_result(xml: &str) -> Result<ListResult, S3Error> {
         contents,
         common_prefixes,
     })
+}
+
+/// The store's `ListBucketResult` for `req` (the request the gateway sent, with
+/// `EncodingType=url`). Stores differ in which fields they encode (S3 encodes Prefix, Delimiter,
+/// StartAfter, Marker and NextMarker as well as Key and CommonPrefixes; SeaweedFS only the last
+/// two), so decoding every field would corrupt a `+` or `%` in an unencoded one. The fields that
+/// echo the request come from `req` itself, and `NextMarker` (always the page's last key or
+/// common prefix) is read the way that names an entry of the page.
+pub fn parse_store_listing(xml: &str, req: &ListRequest) -> Result<ListResult, S3Error> {
+    let mut r = parse_list_bucket_result(xml)?;
+    r.prefix = req.prefix.clone();
+    r.delimiter = req.delimiter.clone();
+    r.start_after = if req.v2 { req.start_after.clone() } else { None };
+    r.marker = if req.v2 { None } else { req.marker.clone() };
+    if r.encoding_type_url {
+        let raw = store_doc(xml, "ListBucketResult")?.child_text("NextMarker").filter(|s| !s.is_empty()).map(str::to_string);
+        r.next_marker = raw.map(|raw| {
+            let decoded = s3_url_decode(&raw);
+            let listed = |m: &str| r.contents.iter().any(|o| o.key == m) || r.common_prefixes.iter().any(|p| p == m);
+            if !listed(&decoded) && listed(&raw) {
+                raw
+            } else {
+                decoded
+            }
+        });
+    }
+    Ok(r)
 }
 
 fn write_contents(w: &mut XmlWriter, result: &ListResult, enc: &dyn Fn(&str) -> String) {
@@ -417,16 +438,13 @@ mod tests {
         assert!(!r.v2);
         assert_eq!((r.marker.as_deref(), r.max_keys), (Some("m"), 10));
         assert_eq!(parse_list_query(&q(&[])).unwrap().max_keys, 1000);
-        for bad in [
-            &[("list-type", "3")][..],
-            &[("max-keys", "x")],
-            &[("max-keys", "-1")],
-            &[("encoding-type", "base64")],
-            &[("list-type", "2"), ("continuation-token", "")],
-        ] {
+        for bad in [&[("list-type", "3")][..], &[("max-keys", "x")], &[("max-keys", "-1")], &[("encoding-type", "base64")]] {
             let e = parse_list_query(&q(bad)).unwrap_err();
             assert_eq!((e.status, e.code.as_str()), (400, "InvalidArgument"), "{bad:?}");
         }
+        // an empty continuation token is no token, as S3 and SeaweedFS treat it
+        let r = parse_list_query(&q(&[("list-type", "2"), ("continuation-token", "")])).unwrap();
+        assert_eq!(r.continuation_token, None);
         let r = parse_list_query(&q(&[("list-type", "2"), ("prefix", "p"), ("continuation-token", "tok")])).unwrap();
         assert_eq!(r.query_pairs(), q(&[("list-type", "2"), ("continuation-token", "tok"), ("max-keys", "1000"), ("prefix", "p")]));
     }
@@ -455,5 +473,73 @@ mod tests {
         assert_eq!(j["next_cursor"], "b");
         let j: serde_json::Value = serde_json::from_str(&list_json(&ListResult { is_truncated: false, ..r })).unwrap();
         assert!(j["next_cursor"].is_null());
+    }
+
+    /// SeaweedFS with `encoding-type=url` encodes only Key and CommonPrefixes; the echoed
+    /// fields come from the request, NextMarker is read as the entry it names.
+    #[test]
+    fn store_listing_decodes_only_what_the_store_encoded() {
+        let seaweed = r#"<ListBucketResult><Name>b</Name><Prefix>x+y%41</Prefix><Marker>a+b</Marker><NextMarker>x+y%41 z/</NextMarker><MaxKeys>1</MaxKeys><Delimiter>/</Delimiter><IsTruncated>true</IsTruncated><CommonPrefixes><Prefix>x%2By%2541%20z/</Prefix></CommonPrefixes><EncodingType>url</EncodingType></ListBucketResult>"#;
+        let req = ListRequest {
+            v2: false,
+            prefix: "x+y%41".into(),
+            delimiter: Some("/".into()),
+            marker: Some("a+b".into()),
+            encoding_type_url: true,
+            ..ListRequest::default()
+        };
+        let r = parse_store_listing(seaweed, &req).unwrap();
+        assert_eq!(r.prefix, "x+y%41");
+        assert_eq!(r.marker.as_deref(), Some("a+b"));
+        assert_eq!(r.common_prefixes, vec!["x+y%41 z/".to_string()]);
+        assert_eq!(r.next_marker.as_deref(), Some("x+y%41 z/"));
+        // S3 encodes NextMarker too
+        let s3 = seaweed.replace("<NextMarker>x+y%41 z/</NextMarker>", "<NextMarker>x%2By%2541+z/</NextMarker>");
+        assert_eq!(parse_store_listing(&s3, &req).unwrap().next_marker.as_deref(), Some("x+y%41 z/"));
+        // written back: encoded only when the client asked, every field S3 encodes
+        let mut out = r.clone();
+        out.encoding_type_url = true;
+        let xml = list_v1_xml(&out);
+        for want in [
+            "<Prefix>x%2By%2541</Prefix>",
+            "<Marker>a%2Bb</Marker>",
+            "<NextMarker>x%2By%2541+z/</NextMarker>",
+            "<Prefix>x%2By%2541+z/</Prefix>",
+            "<Delimiter>/</Delimiter>",
+        ] {
+            assert!(xml.contains(want), "{want} in {xml}");
+        }
+        out.encoding_type_url = false;
+        let xml = list_v1_xml(&out);
+        assert!(xml.contains("<Prefix>x+y%41</Prefix>") && xml.contains("<Prefix>x+y%41 z/</Prefix>"), "{xml}");
+    }
+
+    #[test]
+    fn newline_prefix_comes_back_as_given_unless_url_asked() {
+        let store = "<ListBucketResult><Name>b</Name><Prefix>a&#xA;</Prefix><Delimiter>/</Delimiter><StartAfter>a&#xA;</StartAfter><IsTruncated>false</IsTruncated><Contents><Key>a%0Ax</Key><Size>1</Size></Contents><CommonPrefixes><Prefix>a%0Ab/</Prefix></CommonPrefixes><EncodingType>url</EncodingType></ListBucketResult>";
+        let req = ListRequest {
+            prefix: "a\n".into(),
+            delimiter: Some("/".into()),
+            start_after: Some("a\n".into()),
+            encoding_type_url: true,
+            ..ListRequest::default()
+        };
+        let mut r = parse_store_listing(store, &req).unwrap();
+        assert_eq!((r.prefix.as_str(), r.contents[0].key.as_str(), r.common_prefixes[0].as_str()), ("a\n", "a\nx", "a\nb/"));
+        r.encoding_type_url = false;
+        let xml = list_v2_xml(&r);
+        assert!(!xml.contains("%0A") && !xml.contains("EncodingType"), "{xml}");
+        assert!(xml.contains("<Prefix>a\nb/</Prefix>") && xml.contains("<StartAfter>a\n</StartAfter>"), "{xml}");
+        r.encoding_type_url = true;
+        let xml = list_v2_xml(&r);
+        for want in [
+            "<Prefix>a%0A</Prefix>",
+            "<StartAfter>a%0A</StartAfter>",
+            "<Key>a%0Ax</Key>",
+            "<Prefix>a%0Ab/</Prefix>",
+            "<EncodingType>url</EncodingType>",
+        ] {
+            assert!(xml.contains(want), "{want} in {xml}");
+        }
     }
 }

@@ -15,7 +15,12 @@ pub fn request_parts(req: &Request) -> RequestParts {
     };
     let target = target.split('#').next().unwrap_or("/");
     let headers = Headers(req.headers().entries().map(|(k, v)| (k.to_ascii_lowercase(), v)).collect());
-    RequestParts::from_target(&req.inner().method(), target, headers)
+    let mut parts = RequestParts::from_target(&req.inner().method(), target, headers);
+    // the edge rewrote Accept-Encoding; the client's own is `request.cf.clientAcceptEncoding`
+    let cf = js_sys::Reflect::get(req.inner().as_ref(), &"cf".into()).ok().filter(|v| v.is_object());
+    parts.client_accept_encoding =
+        cf.and_then(|cf| js_sys::Reflect::get(&cf, &"clientAcceptEncoding".into()).ok()).and_then(|v| v.as_string());
+    parts
 }
 
 pub fn to_worker_headers(h: &Headers) -> worker::Headers {

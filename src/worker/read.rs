@@ -13,7 +13,7 @@ use crate::config::BucketConfig;
 use crate::guard::grant::authorize;
 use crate::guard::{headers::from_client, Grant, HeaderSet, PrincipalClass, StoreHeaders};
 use crate::http::{Headers, RequestParts};
-use crate::s3::download::{finish_headers, overrides, plan_hit, HitPlan};
+use crate::s3::download::{finish_download_headers, overrides, plan_hit, Answer, HitPlan};
 use crate::s3::error::S3Error;
 use worker::{Cache, Request, RequestInit, Response};
 
@@ -77,6 +77,7 @@ pub async fn get_object(
     let query = parts.query_pairs();
     let version_id = query.iter().find(|(k, _)| k == "versionId").map(|(_, v)| v.clone()).filter(|v| !v.is_empty());
     let ovr = if signed { overrides(&query) } else { Vec::new() };
+    let answer = |status| Answer { method: &parts.method, status, accept_encoding: parts.accept_encoding() };
     let ccfg = &ctx.cfg.cache;
     let cacheable = crate::cache::policy::cacheable_key(key)
         && crate::cache::policy::cacheable_version(version_id.as_deref())
@@ -90,12 +91,12 @@ pub async fn get_object(
             let cached = from_worker_headers(hit.headers());
             match plan_hit(&parts.method, &parts.headers, &cached) {
                 HitPlan::NotModified(mut h) => {
-                    finish_headers(&mut h, &[], "HIT");
+                    finish_download_headers(&mut h, &[], "HIT", &answer(304));
                     return Ok(bytes_response(304, &h, Vec::new()));
                 }
                 HitPlan::Error(e) => return Err(e),
                 HitPlan::Full(mut h) => {
-                    finish_headers(&mut h, &ovr, "HIT");
+                    finish_download_headers(&mut h, &ovr, "HIT", &answer(200));
                     safe(&mut h);
                     let (_, body) = hit.into_parts();
                     return Ok(stream_response(200, &h, body, head));
@@ -108,7 +109,7 @@ pub async fn get_object(
                     if let Ok(r) = Request::new_with_init(&ckey, &init) {
                         if let Ok(Some(part)) = cache.get(&r, true).await {
                             if part.status_code() == 206 {
-                                finish_headers(&mut h, &ovr, "HIT");
+                                finish_download_headers(&mut h, &ovr, "HIT", &answer(206));
                                 safe(&mut h);
                                 let (_, body) = part.into_parts();
                                 return Ok(stream_response(206, &h, body, head));
@@ -138,7 +139,7 @@ pub async fn get_object(
         200 | 206 => {}
         304 => {
             let mut h = crate::http::conditional::not_modified_headers(&store_h);
-            finish_headers(&mut h, &[], not_modified_label(ttl));
+            finish_download_headers(&mut h, &[], not_modified_label(ttl), &answer(304));
             return Ok(bytes_response(304, &h, Vec::new()));
         }
         404 if head => return Err(S3Error::no_such_key()),
@@ -149,7 +150,8 @@ pub async fn get_object(
     let status = if head { crate::s3::download::head_range(&parts.headers, status, &mut h)? } else { status };
     let decision = miss_decision(ccfg, key, ttl, head, status, &store_h);
     let label = miss_label(ttl, &decision, status);
-    finish_headers(&mut h, &ovr, label.status);
+    // the object's Cache-Control as stored, `no-transform` only where the edge could re-encode
+    finish_download_headers(&mut h, &ovr, label.status, &answer(status));
     safe(&mut h);
     if let Some(reason) = label.reason {
         h.insert(crate::cache::policy::CACHE_REASON_HEADER, reason);
@@ -226,7 +228,7 @@ pub async fn list_objects(ctx: &Ctx, grant: &Grant<'_>, lreq: crate::s3::listing
     let q = store_req.query_pairs();
     let sreq = crate::store::build(grant, "GET", &q, &StoreHeaders::none(), crate::sigv4::EMPTY_SHA256, ctx.now)?;
     let body = store_fetch::document(&sreq, None, ctx.cfg.store_timeout_ms, &[]).await?;
-    let mut result = crate::s3::listing::parse_list_bucket_result(&body)
+    let mut result = crate::s3::listing::parse_store_listing(&body, &store_req)
         .map_err(|e| S3Error::bad_gateway(format!("the store's listing could not be read: {}", e.message)))?;
     result.name = bucket.name.clone();
     result.encoding_type_url = lreq.encoding_type_url;
