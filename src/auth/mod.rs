@@ -1,5 +1,5 @@
 //! Who is asking, and may they do this? Every credential bagroom accepts goes through here:
-//! AWS SigV4 (header or query), SigV2 query URLs, bagroom share tokens (`?token=`,
+//! AWS SigV4 (header or query), SigV2 (header or query), bagroom share tokens (`?token=`,
 //! `Authorization: Bearer`, or the `bagroom_token` cookie), or nothing at all for prefixes the
 //! configuration marks public.
 
@@ -85,6 +85,22 @@ pub fn find_token(req: &RequestParts) -> Option<(String, TokenSource)> {
         }
     }
     None
+}
+
+/// Does the request carry an AWS signature (SigV4 or SigV2, header or query)? A request that
+/// does is an S3 request whatever its path: the worker answers it, never the demo page's static
+/// files (`GET /` signed is ListBuckets). Share tokens are not AWS signatures: `/?token=` opens
+/// the demo page.
+pub fn carries_aws_signature(req: &RequestParts) -> bool {
+    let header = req.headers.get_all("authorization").any(|a| {
+        let scheme = a.trim_start().split(|c: char| c.is_ascii_whitespace()).next().unwrap_or("");
+        scheme == "AWS" || scheme.starts_with("AWS4-")
+    });
+    header
+        || req
+            .query_pairs()
+            .iter()
+            .any(|(k, _)| matches!(k.as_str(), "X-Amz-Signature" | "X-Amz-Algorithm" | "X-Amz-Credential" | "AWSAccessKeyId" | "Signature"))
 }
 
 /// Secrets and lists parsed from the config (once per isolate: see `worker::loaded`).
@@ -201,6 +217,25 @@ mod tests {
         assert_eq!(find_token(&c), Some(("C".into(), TokenSource::Cookie)));
         let none = RequestParts::from_target("GET", "/b/k", Headers::from_pairs([("authorization", "AWS4-HMAC-SHA256 x")]));
         assert_eq!(find_token(&none), None);
+    }
+
+    #[test]
+    fn aws_signatures_are_told_from_share_tokens() {
+        let r = |target: &str, auth: Option<&str>| {
+            let h = Headers::from_pairs(auth.map(|a| ("authorization", a)));
+            carries_aws_signature(&RequestParts::from_target("GET", target, h))
+        };
+        assert!(r("/", Some("AWS4-HMAC-SHA256 Credential=AK/20261108/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=0")));
+        assert!(r("/", Some("AWS AK:sig")));
+        assert!(r("/", Some("AWS4-ECDSA-P256-SHA256 x")));
+        assert!(r("/?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=x", None));
+        assert!(r("/?X-Amz-Signature=x", None));
+        assert!(r("/?AWSAccessKeyId=AK&Expires=1&Signature=x", None));
+        assert!(r("/index.html?Signature=x", None));
+        assert!(!r("/", None));
+        assert!(!r("/?token=abc", None));
+        assert!(!r("/", Some("Bearer abc")));
+        assert!(!r("/_bagroom/app.js?v=1", None));
     }
 
     #[test]

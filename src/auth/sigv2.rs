@@ -1,6 +1,8 @@
-//! Legacy AWS Signature Version 2, presigned URLs only
+//! Legacy AWS Signature Version 2: presigned URLs
 //! (`?AWSAccessKeyId=...&Expires=...&Signature=...`), as boto3, aws-cli v1 and s3cmd
-//! still produce by default in us-east-1.
+//! still produce by default in us-east-1, and header-signed requests
+//! (`Authorization: AWS AKID:Signature`, boto3 `signature_version='s3'`, s3cmd
+//! `signature_v2 = True`): [`verify_header`].
 //!
 //! ```text
 //! StringToSign = HTTP-Verb + "\n" +
@@ -11,6 +13,10 @@
 //!                CanonicalizedResource            ([/bucket] + path as sent [+ ?sub-resources])
 //! Signature = Base64(HMAC-SHA1(SecretAccessKey, UTF-8(StringToSign)))
 //! ```
+//!
+//! Header-signed requests sign the `Date` header in place of `Expires` (an empty line when
+//! `x-amz-date` is sent: that header is then among the amz headers and dates the request), and
+//! the date must be within [`VerifyOptions::max_skew_secs`] of the gateway's clock.
 //!
 //! Clients put `Content-Type`, `Content-MD5` and `x-amz-*` values they signed into the
 //! query string (`content-type=...`, `x-amz-security-token=...`); those count as
@@ -220,7 +226,7 @@ pub fn check_unsigned_parameters(pairs: &[(String, String)]) -> Result<(), S3Err
             continue;
         };
         return Err(S3Error::access_denied(format!(
-            "Query parameter '{}' is not signed by this Signature Version 2 URL; {why}.",
+            "Query parameter '{}' is not signed by this Signature Version 2 request; {why}.",
             shown(name)
         )));
     }
@@ -262,6 +268,118 @@ fn amz_headers(req: &RequestParts, pairs: &[(String, String)]) -> Result<Vec<(St
         seen.push(name);
     }
     Ok(amz)
+}
+
+/// `Authorization: AWS <AKID>:<Signature>`, split (`None` if it is not of that form).
+fn parse_authorization(value: &str) -> Option<(&str, &str)> {
+    let rest = value.trim().strip_prefix("AWS ")?.trim();
+    let (akid, sig) = rest.split_once(':')?;
+    let (akid, sig) = (akid.trim(), sig.trim());
+    (!akid.is_empty() && !sig.is_empty() && !sig.contains(char::is_whitespace)).then_some((akid, sig))
+}
+
+/// Verify a header-signed SigV2 request (`Authorization: AWS AKID:Signature`). `pairs` are
+/// the request's decoded query parameters.
+///
+/// As S3 does: the string to sign is the method, `Content-MD5`, `Content-Type`, `Date` (empty
+/// when `x-amz-date` is sent), every `x-amz-*` header (by construction: nothing `x-amz-*` can
+/// ride along unsigned), and the canonical resource; the request's date (`x-amz-date`, else
+/// `Date`) must be within the skew (403 `RequestTimeTooSkewed`); the signature is compared in
+/// constant time. The unsigned query parameters the gateway would act on are refused as for
+/// presigned URLs ([`check_unsigned_parameters`]). SigV2 signs no payload hash: an
+/// `x-amz-content-sha256` the client sends (signed, as every `x-amz-*` header) is a SHA-256
+/// the body must have, or `UNSIGNED-PAYLOAD`; aws-chunked bodies need SigV4.
+pub fn verify_header(
+    req: &RequestParts,
+    pairs: &[(String, String)],
+    authorization: &str,
+    keys: &dyn SecretLookup,
+    opts: &VerifyOptions,
+) -> Result<Verified, S3Error> {
+    if !opts.allow_sigv2 {
+        return Err(disabled());
+    }
+    let (akid, provided) = parse_authorization(authorization).ok_or_else(|| {
+        S3Error::invalid_argument("Authorization header is invalid -- one and only one ' ' (space) required")
+            .with("ArgumentName", "Authorization")
+            .with("ArgumentValue", authorization)
+    })?;
+    let no_date = || S3Error::access_denied("AWS authentication requires a valid Date or x-amz-date header");
+    fn one<'r>(req: &'r RequestParts, name: &'r str) -> Result<Option<&'r str>, ()> {
+        let mut it = req.headers.get_all(name);
+        match (it.next(), it.next()) {
+            (v, None) => Ok(v.map(str::trim)),
+            _ => Err(()),
+        }
+    }
+    let dates = (one(req, "x-amz-date").map_err(|_| no_date())?, one(req, "date").map_err(|_| no_date())?);
+    let (raw_date, signed_date) = match dates {
+        (Some(d), _) => (d, ""),
+        (None, Some(d)) => (d, d),
+        (None, None) => return Err(no_date()),
+    };
+    let t = crate::time::parse_http_date(raw_date).or_else(|| crate::time::parse_amz_date(raw_date)).ok_or_else(no_date)?;
+    if t.abs_diff(opts.now) > opts.max_skew_secs {
+        return Err(S3Error::of(crate::s3::error::Code::RequestTimeTooSkewed)
+            .with("RequestTime", raw_date)
+            .with("ServerTime", iso8601(opts.now))
+            .with("MaxAllowedSkewMilliseconds", opts.max_skew_secs.saturating_mul(1000).to_string()));
+    }
+    let payload = match req.headers.get("x-amz-content-sha256").map(str::trim) {
+        None => Payload::Unsigned,
+        Some(v) => match Payload::parse(v) {
+            Some(p @ (Payload::Unsigned | Payload::Sha256(_))) => p,
+            Some(Payload::Streaming { .. }) => {
+                return Err(S3Error::invalid_request("aws-chunked (STREAMING-*) bodies need a Signature Version 4 request."))
+            }
+            None => {
+                return Err(S3Error::invalid_argument("x-amz-content-sha256 must be UNSIGNED-PAYLOAD or a valid sha256 value.")
+                    .with("ArgumentName", "x-amz-content-sha256")
+                    .with("ArgumentValue", v))
+            }
+        },
+    };
+    check_unsigned_parameters(pairs)?;
+    let secret = keys.secret_for(akid).ok_or_else(|| invalid_access_key_id(akid))?;
+
+    // Headers only: an x-amz-* query parameter is no header here (and is not signed).
+    let amz: Vec<(String, String)> =
+        req.headers.iter().filter(|(k, _)| is_amz(k)).map(|(k, v)| (k.to_ascii_lowercase(), v.to_string())).collect();
+    let all = |name: &str| req.headers.get_all(name).map(str::trim).collect::<Vec<_>>().join(",");
+    // A bucket's own resource is `/bucket/` (botocore signs that for `GET /bucket?...`, as S3
+    // expects); the path as sent (`/bucket`) is accepted too: both name the same bucket.
+    let mut resources = Vec::with_capacity(2);
+    let bucket_only = opts.virtual_host_bucket.is_none() && req.path.strip_prefix('/').is_some_and(|b| !b.is_empty() && !b.contains('/'));
+    if bucket_only {
+        resources.push(canonical_resource(&format!("{}/", req.path), &req.query, None));
+    }
+    resources.push(canonical_resource(&req.path, &req.query, opts.virtual_host_bucket));
+    let (md5, ctype, amz) = (all("content-md5"), all("content-type"), canonical_amz_headers(&amz));
+    let provided_bytes = base64::engine::general_purpose::STANDARD.decode(provided.as_bytes()).ok();
+    let mut first = None;
+    for resource in &resources {
+        let sts = string_to_sign(&req.method, &md5, &ctype, signed_date, &amz, resource);
+        let expected = hmac_sha1(secret, &sts);
+        if provided_bytes.as_ref().is_some_and(|p| constant_time_eq(&expected, p)) {
+            return Ok(header_verified(akid, provided, payload));
+        }
+        first.get_or_insert(sts);
+    }
+    Err(signature_does_not_match(akid, &first.unwrap_or_default(), provided))
+}
+
+fn header_verified(akid: &str, provided: &str, payload: Payload) -> Verified {
+    Verified {
+        access_key_id: akid.to_string(),
+        kind: AuthKind::HeaderV2,
+        expires_at: None,
+        payload,
+        signed_headers: Vec::new(),
+        amz_date: String::new(),
+        scope: String::new(),
+        signature: provided.to_string(),
+        signing_key: [0; 32],
+    }
 }
 
 /// Verify a SigV2 presigned URL. `pairs` are the request's decoded query parameters.
@@ -334,5 +452,171 @@ mod tests {
             canonical_resource("/k", "uploadId=U1&x-id=Foo&partNumber=1&response-content-disposition=a%20b&acl", Some("bkt")),
             "/bkt/k?acl&partNumber=1&response-content-disposition=a b&uploadId=U1"
         );
+    }
+
+    use crate::http::Headers;
+
+    const SECRET: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+    /// `Sun, 08 Nov 2026 10:00:00 GMT`.
+    const NOW: u64 = 1_794_132_000;
+
+    fn keys() -> std::collections::HashMap<String, String> {
+        [("AKIAIOSFODNN7EXAMPLE".to_string(), SECRET.to_string())].into_iter().collect()
+    }
+    fn opts(now: u64) -> VerifyOptions<'static> {
+        VerifyOptions { allow_sigv2: true, ..VerifyOptions::s3("us-east-1", now) }
+    }
+    fn check(method: &str, target: &str, h: Headers, now: u64) -> Result<Verified, S3Error> {
+        let req = RequestParts::from_target(method, target, h);
+        match crate::auth::verify::verify(&req, &keys(), &opts(now)) {
+            Ok(Some(v)) => Ok(v),
+            Ok(None) => panic!("no signature found"),
+            Err(e) => Err(e),
+        }
+    }
+
+    #[test]
+    fn aws_documentation_header_examples() {
+        // "Authenticating requests (AWS signature version 2)": the object GET and PUT examples
+        // (HMAC-SHA1 recomputed by hand with Python's hmac for the values below).
+        let sts = string_to_sign("GET", "", "", "Tue, 27 Mar 2007 19:36:42 +0000", "", "/johnsmith/photos/puppy.jpg");
+        assert_eq!(sign(SECRET, &sts), "bWq2s1WEIj+Ydj0vQ697zp+IXMU=");
+        let sts = string_to_sign("PUT", "", "image/jpeg", "Tue, 27 Mar 2007 21:15:45 +0000", "", "/johnsmith/photos/puppy.jpg");
+        assert_eq!(sign(SECRET, &sts), "MyyxeRY7whkBe+bq8fHCL/2kKUg=");
+    }
+
+    #[test]
+    fn header_signed_get_with_date() {
+        // StringToSign "GET\n\n\nSun, 08 Nov 2026 10:00:00 GMT\n/bkt/k", signed by hand (Python hmac)
+        let h = || {
+            Headers::from_pairs([
+                ("host", "gw"),
+                ("date", "Sun, 08 Nov 2026 10:00:00 GMT"),
+                ("authorization", "AWS AKIAIOSFODNN7EXAMPLE:qejCbGjWAhe+v93Nkz7s01dhzF4="),
+            ])
+        };
+        let v = check("GET", "/bkt/k", h(), NOW).unwrap();
+        assert_eq!((v.kind, v.access_key_id.as_str(), v.payload.clone()), (AuthKind::HeaderV2, "AKIAIOSFODNN7EXAMPLE", Payload::Unsigned));
+        assert_eq!(v.expires_at, None);
+        // within 15 minutes either way; beyond, RequestTimeTooSkewed
+        assert!(check("GET", "/bkt/k", h(), NOW + 900).is_ok());
+        assert!(check("GET", "/bkt/k", h(), NOW - 900).is_ok());
+        let e = check("GET", "/bkt/k", h(), NOW + 901).unwrap_err();
+        assert_eq!((e.status, e.code.as_str()), (403, "RequestTimeTooSkewed"));
+        assert_eq!(check("GET", "/bkt/k", h(), NOW - 901).unwrap_err().code, "RequestTimeTooSkewed");
+        // anything else changed: another key, path, method, an added x-amz-* header, a content type
+        assert_eq!(check("GET", "/bkt/k2", h(), NOW).unwrap_err().code, "SignatureDoesNotMatch");
+        assert_eq!(check("HEAD", "/bkt/k", h(), NOW).unwrap_err().code, "SignatureDoesNotMatch");
+        assert_eq!(check("GET", "/bkt/k?acl", h(), NOW).unwrap_err().code, "SignatureDoesNotMatch");
+        let mut added = h();
+        added.insert("x-amz-copy-source", "/bkt/secret");
+        assert_eq!(check("GET", "/bkt/k", added, NOW).unwrap_err().code, "SignatureDoesNotMatch");
+        let mut added = h();
+        added.insert("content-type", "text/html");
+        assert_eq!(check("GET", "/bkt/k", added, NOW).unwrap_err().code, "SignatureDoesNotMatch");
+        let mut date = h();
+        date.insert("date", "Sun, 08 Nov 2026 10:00:01 GMT");
+        assert_eq!(check("GET", "/bkt/k", date, NOW).unwrap_err().code, "SignatureDoesNotMatch");
+        // unsigned parameters the gateway would act on are refused, as for presigned URLs
+        let e = check("GET", "/bkt/k?Response-Content-Type=text/html", h(), NOW).unwrap_err();
+        assert_eq!((e.status, e.code.as_str()), (403, "AccessDenied"));
+        let e = check("GET", "/bkt/k?token=abc", h(), NOW).unwrap_err();
+        assert_eq!(e.code, "AccessDenied");
+        // an unsigned listing parameter is not (S3 does not sign those either)
+        let e = check("GET", "/bkt/k?x-id=GetObject", h(), NOW);
+        assert!(e.is_ok(), "{e:?}");
+    }
+
+    #[test]
+    fn header_signed_put_with_amz_date_md5_type_and_sub_resources() {
+        // x-amz-date present: the Date line is empty; repeated x-amz-meta-a values are joined
+        // with ','; the path as sent, sub-resources decoded and sorted. By hand (Python hmac):
+        // "PUT\n1B2M2Y8AsgTpgAmY7PhCfg==\ntext/plain\n\nx-amz-date:Sun, 08 Nov 2026 10:00:00 GMT\n
+        //  x-amz-meta-a:1,2\n/bkt/a%20b.txt?acl&versionId=v 1"
+        let h = || {
+            Headers::from_pairs([
+                ("host", "gw"),
+                ("Content-MD5", "1B2M2Y8AsgTpgAmY7PhCfg=="),
+                ("Content-Type", "text/plain"),
+                ("date", "Mon, 01 Jan 2001 00:00:00 GMT"),
+                ("X-Amz-Date", "Sun, 08 Nov 2026 10:00:00 GMT"),
+                ("x-amz-meta-a", "1"),
+                ("x-amz-meta-a", " 2 "),
+                ("authorization", "AWS AKIAIOSFODNN7EXAMPLE:Fv4H3beNpeLgMYYpcbQp1V5kGv4="),
+            ])
+        };
+        let target = "/bkt/a%20b.txt?versionId=v%201&x-id=PutObject&acl";
+        let v = check("PUT", target, h(), NOW).unwrap();
+        assert_eq!(v.kind, AuthKind::HeaderV2);
+        // the x-amz-date dates the request (the Date header is neither signed nor checked)
+        assert_eq!(check("PUT", target, h(), NOW + 901).unwrap_err().code, "RequestTimeTooSkewed");
+        let mut md5 = h();
+        md5.insert("content-md5", "AAAAAAAAAAAAAAAAAAAAAA==");
+        assert_eq!(check("PUT", target, md5, NOW).unwrap_err().code, "SignatureDoesNotMatch");
+        let mut meta = h();
+        meta.insert("x-amz-meta-b", "3");
+        assert_eq!(check("PUT", target, meta, NOW).unwrap_err().code, "SignatureDoesNotMatch");
+        assert_eq!(check("PUT", "/bkt/a%20b.txt?versionId=v%202&acl", h(), NOW).unwrap_err().code, "SignatureDoesNotMatch");
+    }
+
+    #[test]
+    fn a_bucket_request_signs_the_bucket_with_a_slash() {
+        // botocore signs "/bkt/" for GET /bkt?prefix=a (S3's canonical form); "/bkt" is accepted too
+        let date = "Sun, 08 Nov 2026 10:00:00 GMT";
+        for (resource, path, ok) in [
+            ("/bkt/", "/bkt?prefix=a", true),
+            ("/bkt", "/bkt?prefix=a", true),
+            ("/bkt/", "/bkt/?prefix=a", true),
+            ("/bkt/", "/bkt2", false),
+        ] {
+            let sig = sign(SECRET, &string_to_sign("GET", "", "", date, "", resource));
+            let h = Headers::from_pairs([("date", date.to_string()), ("authorization", format!("AWS AKIAIOSFODNN7EXAMPLE:{sig}"))]);
+            assert_eq!(check("GET", path, h, NOW).is_ok(), ok, "{resource} {path}");
+        }
+        // never for a key: "/bkt/k/" is another object than "/bkt/k"
+        let sig = sign(SECRET, &string_to_sign("GET", "", "", date, "", "/bkt/k/"));
+        let h = Headers::from_pairs([("date", date.to_string()), ("authorization", format!("AWS AKIAIOSFODNN7EXAMPLE:{sig}"))]);
+        assert_eq!(check("GET", "/bkt/k", h, NOW).unwrap_err().code, "SignatureDoesNotMatch");
+    }
+
+    #[test]
+    fn header_signed_refusals() {
+        let base = |auth: &str| Headers::from_pairs([("host", "gw"), ("date", "Sun, 08 Nov 2026 10:00:00 GMT"), ("authorization", auth)]);
+        let good = "AWS AKIAIOSFODNN7EXAMPLE:qejCbGjWAhe+v93Nkz7s01dhzF4=";
+        // SigV2 turned off
+        let req = RequestParts::from_target("GET", "/bkt/k", base(good));
+        let off = VerifyOptions { allow_sigv2: false, ..opts(NOW) };
+        let e = crate::auth::verify::verify(&req, &keys(), &off).unwrap_err();
+        assert_eq!((e.status, e.code.as_str()), (403, "AccessDenied"));
+        assert!(e.message.contains("Signature Version 2 is disabled"));
+        // unknown key, malformed header, bad base64
+        assert_eq!(check("GET", "/bkt/k", base("AWS NOPE:qejCbGjWAhe+v93Nkz7s01dhzF4="), NOW).unwrap_err().code, "InvalidAccessKeyId");
+        for bad in ["AWS ", "AWS AKIAIOSFODNN7EXAMPLE", "AWS :sig", "AWS AKIAIOSFODNN7EXAMPLE:", "AWS AKIAIOSFODNN7EXAMPLE:a b"] {
+            assert_eq!(check("GET", "/bkt/k", base(bad), NOW).unwrap_err().code, "InvalidArgument", "{bad}");
+        }
+        assert_eq!(check("GET", "/bkt/k", base("AWS AKIAIOSFODNN7EXAMPLE:!!!"), NOW).unwrap_err().code, "SignatureDoesNotMatch");
+        // no date, an unparsable one, a repeated one
+        let h = Headers::from_pairs([("host", "gw"), ("authorization", good)]);
+        assert_eq!(check("GET", "/bkt/k", h, NOW).unwrap_err().code, "AccessDenied");
+        let mut h = base(good);
+        h.insert("date", "yesterday");
+        assert_eq!(check("GET", "/bkt/k", h, NOW).unwrap_err().code, "AccessDenied");
+        let h = Headers::from_pairs([
+            ("host", "gw"),
+            ("date", "Sun, 08 Nov 2026 10:00:00 GMT"),
+            ("date", "Sun, 08 Nov 2026 10:00:00 GMT"),
+            ("authorization", good),
+        ]);
+        assert_eq!(check("GET", "/bkt/k", h, NOW).unwrap_err().code, "AccessDenied");
+        // aws-chunked needs SigV4; a malformed payload hash is refused
+        let mut h = base(good);
+        h.insert("x-amz-content-sha256", "STREAMING-AWS4-HMAC-SHA256-PAYLOAD");
+        assert_eq!(check("GET", "/bkt/k", h, NOW).unwrap_err().code, "InvalidRequest");
+        let mut h = base(good);
+        h.insert("x-amz-content-sha256", "nope");
+        assert_eq!(check("GET", "/bkt/k", h, NOW).unwrap_err().code, "InvalidArgument");
+        // one mechanism only
+        let e = check("GET", "/bkt/k?AWSAccessKeyId=AKIAIOSFODNN7EXAMPLE&Expires=1&Signature=x", base(good), NOW).unwrap_err();
+        assert_eq!(e.code, "InvalidArgument");
     }
 }

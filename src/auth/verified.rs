@@ -103,6 +103,8 @@ pub enum AuthKind {
     QueryV4,
     /// Presigned SigV2 URL (`AWSAccessKeyId=...&Signature=...&Expires=...`).
     QueryV2,
+    /// `Authorization: AWS AKID:Signature` (header-signed SigV2).
+    HeaderV2,
 }
 
 /// What the signature says about the body.

@@ -127,7 +127,7 @@ fn one_mechanism() -> S3Error {
 enum Form<'r> {
     None,
     HeaderV4(&'r str),
-    HeaderV2,
+    HeaderV2(&'r str),
     QueryV4,
     QueryV2,
 }
@@ -166,7 +166,7 @@ pub fn verify(req: &RequestParts, keys: &dyn SecretLookup, opts: &VerifyOptions)
             form = Form::HeaderV4(t);
             forms += 1;
         } else if scheme == "AWS" {
-            form = Form::HeaderV2;
+            form = Form::HeaderV2(t);
             forms += 1;
         } else if scheme.starts_with("AWS4-") {
             return Err(header_malformed(format!("the authorization mechanism '{scheme}' is not supported; use '{ALGORITHM}'")));
@@ -191,11 +191,7 @@ pub fn verify(req: &RequestParts, keys: &dyn SecretLookup, opts: &VerifyOptions)
         Form::HeaderV4(value) => verify_header(req, &pairs, value, keys, opts).map(Some),
         Form::QueryV4 => verify_query(req, &pairs, keys, opts).map(Some),
         Form::QueryV2 => crate::auth::sigv2::verify_query(req, &pairs, keys, opts).map(Some),
-        Form::HeaderV2 => Err(if opts.allow_sigv2 {
-            S3Error::invalid_request("Signature Version 2 is accepted only in presigned URLs here; please use AWS4-HMAC-SHA256.")
-        } else {
-            crate::auth::sigv2::disabled()
-        }),
+        Form::HeaderV2(value) => crate::auth::sigv2::verify_header(req, &pairs, value, keys, opts).map(Some),
     }
 }
 

@@ -70,13 +70,31 @@ fn start() {
     console_error_panic_hook::set_once();
 }
 
+/// The demo page's static files (`www/`, the `ASSETS` binding): `GET`/`HEAD` of `/`,
+/// `/index.html` and `/_bagroom/*`, without an AWS signature (a signed `GET /` is ListBuckets),
+/// on the gateway's own host (never a virtual-hosted bucket's, whose paths are keys). The worker
+/// runs first for every request (`run_worker_first` in wrangler.toml) and hands these on.
+fn is_static_page(parts: &RequestParts, loaded: &std::result::Result<(Rc<Config>, Rc<Keys>), S3Error>) -> bool {
+    let path = parts.path.as_str();
+    matches!(parts.method.as_str(), "GET" | "HEAD")
+        && (path == "/" || path == "/index.html" || path.starts_with("/_bagroom/"))
+        && !crate::auth::carries_aws_signature(parts)
+        && loaded.as_ref().map_or(true, |(cfg, _)| crate::s3::route::virtual_host_bucket(parts, cfg.virtual_host.as_deref()).is_none())
+}
+
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, wait: Context) -> Result<Response> {
     let parts = request_parts(&req);
+    let config = loaded(&env);
+    if is_static_page(&parts, &config) {
+        if let Ok(assets) = env.assets("ASSETS") {
+            return assets.fetch_request(req).await;
+        }
+    }
     let rid = request_id();
     let style = error_style(&parts);
     let head = parts.method == "HEAD";
-    let (cfg, keys) = match loaded(&env) {
+    let (cfg, keys) = match config {
         Ok(v) => v,
         Err(e) => return Ok(with_common_headers(error_response(&e, style, &parts.path, &rid, head), &rid)),
     };
@@ -136,7 +154,13 @@ async fn dispatch(ctx: &Ctx, req: Request, parts: &RequestParts) -> std::result:
     match crate::s3::route::route_with(parts, vbucket.as_deref()) {
         Route::Health => health(ctx).await,
         Route::S3 { op, bucket, key } => {
-            let b = ctx.cfg.bucket(&bucket).ok_or_else(|| S3Error::no_such_bucket(&bucket))?;
+            // ListBuckets names no bucket: its grant is bucket-wide on the first (the handler
+            // lists the configuration and sends nothing to a store)
+            let b = match op {
+                crate::s3::route::S3Op::ListBuckets => ctx.cfg.buckets.first(),
+                _ => ctx.cfg.bucket(&bucket),
+            };
+            let b = b.ok_or_else(|| S3Error::no_such_bucket(&bucket))?;
             let principal = authenticate(parts, &ctx.cfg, &ctx.keys, None, vbucket.as_deref(), ctx.now)?;
             s3::dispatch(ctx, req, parts, &principal, op, b, &key).await
         }

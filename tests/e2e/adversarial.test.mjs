@@ -2323,8 +2323,8 @@ describe("SigV4 tampering", () => {
     const s = signV4(gw, "GET", `/${B}/${K}`);
     expectRefused(await req(s.url, { headers: { ...s.headers, authorization: s.headers.authorization.replace("AWS4-HMAC-SHA256", "AWS4-HMAC-SHA512") } }), 400, "AuthorizationHeaderMalformed");
   });
-  test("header-signed SigV2 (AWS key:sig) is refused", async () => {
-    expectRefused(await req(u(K), { headers: { authorization: `AWS ${GW_KEY}:bm90LWEtc2lnbmF0dXJl`, date: new Date().toUTCString() } }), [400, 403], ["InvalidRequest", "AccessDenied"]);
+  test("header-signed SigV2 (AWS key:sig) with a wrong signature is refused", async () => {
+    expectRefused(await req(u(K), { headers: { authorization: `AWS ${GW_KEY}:bm90LWEtc2lnbmF0dXJl`, date: new Date().toUTCString() } }), 403, "SignatureDoesNotMatch");
   });
   test("presigned: query parameter added", async () => {
     expectRefused(await req(presignV4(gw, "GET", `/${B}/${K}`) + "&response-content-type=text%2Fhtml"), 403, "SignatureDoesNotMatch");
