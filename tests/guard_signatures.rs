@@ -457,3 +457,14 @@ fn buffered_body_of_token_requests_must_match_what_they_declare() {
     // ... and a header that disagrees with the signed payload hash is refused as well
     assert_eq!(body_refused(Some(&Payload::Sha256(sha256_hex(doc))), &h, doc).code, "XAmzContentSHA256Mismatch");
 }
+
+#[test]
+fn sigv2_urls_live_at_most_seven_days() {
+    let now = EXP - 3600;
+    let near = v2_signed("GET", "", "", "/bkt/k", "/bkt/k", "", now + 604_800);
+    ok(&near, now);
+    let far = v2_signed("GET", "", "", "/bkt/k", "/bkt/k", "", now + 604_801);
+    let e = refused(&far, now);
+    assert_eq!(e.code, "AccessDenied");
+    assert!(e.message.contains("at most 7 days"), "{}", e.message);
+}

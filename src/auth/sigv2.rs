@@ -410,6 +410,11 @@ pub fn verify_query(
     if opts.now > expires {
         return Err(S3Error::access_denied("Request has expired").with("Expires", iso8601(expires)).with("ServerTime", iso8601(opts.now)));
     }
+    // as long as a SigV4 presigned URL may live (7 days), not until the key is rotated
+    if expires - opts.now > super::verified::MAX_EXPIRES_SECS {
+        return Err(S3Error::access_denied("Signature Version 2 URLs are valid for at most 7 days (604800 seconds) on this endpoint")
+            .with("Expires", iso8601(expires)));
+    }
     check_unsigned_parameters(pairs)?;
     let secret = keys.secret_for(akid).ok_or_else(|| invalid_access_key_id(akid))?;
 

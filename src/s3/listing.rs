@@ -224,6 +224,14 @@ pub fn owner_in(e: &Element, name: &str) -> Option<Owner> {
     e.child(name).map(|o| Owner { id: o.text_or_empty("ID"), display_name: o.text_or_empty("DisplayName") })
 }
 
+/// The store's owner ids (an AWS canonical id, an account) are the store's business: listings
+/// name the gateway as the owner, as ListBuckets does.
+pub fn hide_owners(result: &mut ListResult) {
+    for o in result.contents.iter_mut().filter_map(|e| e.owner.as_mut()) {
+        *o = Owner { id: "bagroom".into(), display_name: "bagroom".into() };
+    }
+}
+
 /// Write an [`Owner`] as `<name><ID>..</ID><DisplayName>..</DisplayName></name>`.
 pub fn write_owner(w: &mut XmlWriter, name: &str, owner: &Owner) {
     w.open(name).elem("ID", &owner.id).elem("DisplayName", &owner.display_name).close(name);
@@ -394,6 +402,26 @@ pub fn wants_json(accept: Option<&str>) -> bool {
         .and_then(|a| a.split(',').next())
         .map(|m| m.split(';').next().unwrap_or("").trim())
         .is_some_and(|m| m.eq_ignore_ascii_case("application/json"))
+}
+
+#[cfg(test)]
+mod owner_tests {
+    use super::*;
+
+    #[test]
+    fn listings_name_the_gateway_as_owner() {
+        let mut r = ListResult::default();
+        r.contents.push(ObjectEntry {
+            key: "k".into(),
+            owner: Some(Owner {
+                id: "79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be".into(),
+                display_name: "me@example.com".into(),
+            }),
+            ..Default::default()
+        });
+        hide_owners(&mut r);
+        assert_eq!(r.contents[0].owner, Some(Owner { id: "bagroom".into(), display_name: "bagroom".into() }));
+    }
 }
 
 #[cfg(test)]

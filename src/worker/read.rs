@@ -232,6 +232,7 @@ pub async fn list_objects(ctx: &Ctx, grant: &Grant<'_>, lreq: crate::s3::listing
         .map_err(|e| S3Error::bad_gateway(format!("the store's listing could not be read: {}", e.message)))?;
     result.name = bucket.name.clone();
     result.encoding_type_url = lreq.encoding_type_url;
+    crate::s3::listing::hide_owners(&mut result);
     let out = if json {
         crate::s3::listing::list_json(&result)
     } else if lreq.v2 {
