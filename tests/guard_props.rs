@@ -179,6 +179,9 @@ const QUERY: &[&str] = &[
     "part-number-marker=1",
     "key-marker=a",
     "fetch-owner=true",
+    "versions",
+    "versioning",
+    "version-id-marker=v1",
 ];
 
 fn query() -> impl Strategy<Value = Vec<String>> {
@@ -634,13 +637,14 @@ fn expected_need(op: &S3Op) -> Need {
         | S3Op::ListParts => Need::Key(Method::Put),
         S3Op::DeleteObject => Need::Key(Method::Delete),
         S3Op::DeleteObjects => Need::AnyKey(Method::Delete),
-        S3Op::ListObjects => Need::ListPrefix,
-        S3Op::HeadBucket | S3Op::GetBucketLocation => Need::BucketScope,
+        S3Op::ListObjects | S3Op::ListObjectVersions => Need::ListPrefix,
+        S3Op::HeadBucket | S3Op::GetBucketLocation | S3Op::GetBucketVersioning => Need::BucketScope,
         S3Op::ListBuckets | S3Op::ListMultipartUploads | S3Op::GetBucketAcl => Need::AccessKey,
         S3Op::GetObjectTagging | S3Op::GetObjectAttributes | S3Op::GetObjectAcl => Need::Key(Method::Get),
         // tags are store attributes: never a share token's
         S3Op::PutObjectTagging | S3Op::DeleteObjectTagging => Need::AccessKeyOn(Method::Put),
         S3Op::PutObjectAcl | S3Op::PutBucketAcl => Need::Denied(bagroom::guard::table::ACL_WRITE_REFUSED),
+        S3Op::PutBucketVersioning => Need::Denied(bagroom::guard::table::VERSIONING_WRITE_REFUSED),
         S3Op::Unsupported(_) => Need::Refused,
     }
 }
@@ -673,6 +677,9 @@ fn the_operation_table_says_what_the_threat_model_says() {
         S3Op::PutObjectAcl,
         S3Op::GetBucketAcl,
         S3Op::PutBucketAcl,
+        S3Op::GetBucketVersioning,
+        S3Op::PutBucketVersioning,
+        S3Op::ListObjectVersions,
         S3Op::Unsupported("acl".into()),
     ];
     for op in &ops {

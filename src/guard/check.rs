@@ -295,7 +295,14 @@ fn handlers(cfg: &Config, who: &Who, parts: &RequestParts, p: &S3Plan, body: &[u
             out.push(sent(store::build(g()?, "DELETE", &q, &none, EMPTY_SHA256, now)?));
         }
         S3Op::GetBucketAcl => out.push(sent(store::build(g()?, "GET", &[("acl".into(), String::new())], &none, EMPTY_SHA256, now)?)),
-        S3Op::PutObjectAcl | S3Op::PutBucketAcl | S3Op::Unsupported(_) => {
+        S3Op::GetBucketVersioning => {
+            out.push(sent(store::build(g()?, "GET", &[("versioning".into(), String::new())], &none, EMPTY_SHA256, now)?))
+        }
+        S3Op::ListObjectVersions => {
+            let v = p.versions.as_ref().ok_or_else(|| S3Error::internal("version listing without a plan"))?;
+            out.push(sent(store::build(g()?, "GET", &v.store_query(), &none, EMPTY_SHA256, now)?));
+        }
+        S3Op::PutObjectAcl | S3Op::PutBucketAcl | S3Op::PutBucketVersioning | S3Op::Unsupported(_) => {
             return Err(S3Error::internal("routed an operation nobody is served"))
         }
     }
@@ -563,10 +570,15 @@ enum Kind {
     TagWrite,
     /// GET of the bucket's ACL.
     BucketAcl,
+    /// GET of the bucket's versioning state.
+    Versioning,
+    /// A listing of object versions.
+    ListVersions,
 }
 
 const LIST_PARAMS: &[&str] =
     &["list-type", "prefix", "delimiter", "continuation-token", "start-after", "max-keys", "encoding-type", "marker", "fetch-owner"];
+const VERSIONS_PARAMS: &[&str] = &["versions", "prefix", "delimiter", "key-marker", "version-id-marker", "max-keys", "encoding-type"];
 const UPLOADS_PARAMS: &[&str] = &["uploads", "prefix", "delimiter", "key-marker", "upload-id-marker", "max-uploads", "encoding-type"];
 
 fn classify(method: &str, key_level: bool, names: &[&str]) -> Option<Kind> {
@@ -581,6 +593,8 @@ fn classify(method: &str, key_level: bool, names: &[&str]) -> Option<Kind> {
         }
         (true, "PUT" | "DELETE") if has("tagging") => one_sub(&["tagging"]).then_some(Kind::TagWrite)?,
         (false, "GET") if has("acl") => exactly("acl").then_some(Kind::BucketAcl)?,
+        (false, "GET") if has("versioning") => exactly("versioning").then_some(Kind::Versioning)?,
+        (false, "GET") if has("versions") => only(VERSIONS_PARAMS).then_some(Kind::ListVersions)?,
         (true, "GET") if has("uploadId") => only(&["uploadId", "max-parts", "part-number-marker"]).then_some(Kind::ListParts)?,
         (true, "GET") => only(&["versionId", "partNumber"]).then_some(Kind::Read)?,
         (true, "HEAD") => only(&["versionId", "partNumber"]).then_some(Kind::Head)?,
@@ -823,9 +837,10 @@ fn check_sent(
                 v.push(format!("{what}: another bucket than the request's"));
             }
             match kind {
-                Kind::List => {
-                    if *op != S3Op::ListObjects {
-                        v.push(format!("{what}: a listing for {op:?}"));
+                Kind::List | Kind::ListVersions => {
+                    let expected = if kind == Kind::List { S3Op::ListObjects } else { S3Op::ListObjectVersions };
+                    if *op != expected {
+                        v.push(format!("{what}: a {kind:?} for {op:?}"));
                     }
                     let prefix = pairs.iter().find(|(k, _)| k == "prefix").map(|(_, p)| p.as_str()).unwrap_or("");
                     if !may(who, sb, Method::List, prefix) {
@@ -855,6 +870,11 @@ fn check_sent(
                                 }
                             }
                         }
+                    }
+                }
+                Kind::Versioning => {
+                    if *op != S3Op::GetBucketVersioning || !may_bucket(who, sb) {
+                        v.push(format!("{what}: the versioning state for {op:?}, or for a principal that may not list its scope"));
                     }
                 }
                 Kind::ListUploads | Kind::HeadBucket | Kind::BucketAcl => {
@@ -1029,5 +1049,11 @@ mod tests {
         assert_eq!(classify("PUT", false, &["acl"]), None);
         assert_eq!(classify("GET", false, &["tagging"]), None);
         assert_eq!(classify("GET", false, &["list-type", "prefix"]), Some(Kind::List));
+        assert_eq!(classify("GET", false, &["versioning"]), Some(Kind::Versioning));
+        assert_eq!(classify("GET", false, &["versioning", "prefix"]), None);
+        assert_eq!(classify("PUT", false, &["versioning"]), None);
+        assert_eq!(classify("GET", false, &["versions", "prefix", "key-marker"]), Some(Kind::ListVersions));
+        assert_eq!(classify("GET", false, &["versions", "list-type"]), None);
+        assert_eq!(classify("GET", true, &["versions"]), None);
     }
 }

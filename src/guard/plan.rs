@@ -11,6 +11,7 @@ use crate::http::RequestParts;
 use crate::s3::error::S3Error;
 use crate::s3::listing::{clamp_to_scope, parse_list_query, ListRequest};
 use crate::s3::route::S3Op;
+use crate::s3::xml::VersionsRequest;
 
 /// What an S3 request may make the store do.
 #[derive(Debug, Clone)]
@@ -25,6 +26,8 @@ pub struct S3Plan<'a> {
     pub copy_source: Option<(Grant<'a>, Option<String>)>,
     /// ListObjects: the listing, clamped to the credential's scope.
     pub list: Option<ListRequest>,
+    /// ListObjectVersions: the listing, clamped to the credential's scope, and its markers.
+    pub versions: Option<VersionsRequest>,
     /// The client headers that may reach the store.
     pub headers: StoreHeaders,
 }
@@ -44,6 +47,7 @@ pub fn plan<'a>(
     // refused headers answer before anything else is looked at
     let headers = from_client(row.headers, PrincipalClass::of(who.principal), &parts.headers)?;
     let mut list = None;
+    let mut versions = None;
     let grant = match row.need {
         Need::Refused => {
             let what = match &op {
@@ -69,8 +73,14 @@ pub fn plan<'a>(
             None
         }
         Need::ListPrefix => {
-            let (g, lreq) = plan_list(who, bucket, &parts.query_pairs())?;
-            list = Some(lreq);
+            let pairs = parts.query_pairs();
+            let (g, lreq) = plan_list(who, bucket, &pairs)?;
+            if op == S3Op::ListObjectVersions {
+                // prefix, delimiter, max-keys and encoding-type as ListObjects V1 reads them
+                versions = Some(VersionsRequest::new(ListRequest { v2: false, marker: None, ..lreq }, &pairs));
+            } else {
+                list = Some(lreq);
+            }
             Some(g)
         }
     };
@@ -81,7 +91,7 @@ pub fn plan<'a>(
         }
         OtherKeys::None | OtherKeys::BodyKeys(_) => None,
     };
-    Ok(S3Plan { op, bucket, grant, copy_source, list, headers })
+    Ok(S3Plan { op, bucket, grant, copy_source, list, versions, headers })
 }
 
 /// A listing from its decoded query `pairs` (the S3 API's, or the demo API's renamed ones): the

@@ -17,15 +17,15 @@
 //! | CompleteMultipartUpload | PUT | - | conditional write | XML, capped |
 //! | AbortMultipartUpload | PUT | - | - | - |
 //! | ListParts | PUT | - | - | - |
-//! | ListObjects | LIST on the prefix | - | - | - |
-//! | HeadBucket, GetBucketLocation | LIST on the credential's scope | - | - | - |
+//! | ListObjects, ListObjectVersions | LIST on the prefix | - | - | - |
+//! | HeadBucket, GetBucketLocation, GetBucketVersioning | LIST on the credential's scope | - | - | - |
 //! | ListBuckets, ListMultipartUploads | access key only | - | - | - |
 //! | GetObjectTagging, GetObjectAcl | GET | - | - | - |
 //! | GetObjectAttributes | GET | - | the attribute list, max parts, part marker | - |
 //! | PutObjectTagging | access key only, PUT | - | - | XML, capped, tag limits checked |
 //! | DeleteObjectTagging | access key only, PUT | - | - | - |
 //! | GetBucketAcl | access key only | - | - | - |
-//! | PutObjectAcl, PutBucketAcl | **refused** (403) to everyone | - | - | - |
+//! | PutObjectAcl, PutBucketAcl, PutBucketVersioning | **refused** (403) to everyone | - | - | - |
 //!
 //! Store-level attributes (storage class, tagging, server-side encryption, object lock, website
 //! redirect) reach the store only from access-key principals; ACL and grant headers never (the
@@ -122,6 +122,9 @@ pub const MAX_COMPLETE_XML: usize = 4 * 1024 * 1024;
 /// some written as references) and markup.
 pub const MAX_TAGGING_XML: usize = 64 * 1024;
 
+/// Why nobody sets versioning through bagroom.
+pub const VERSIONING_WRITE_REFUSED: &str = "bucket versioning is the store's configuration, set on the store, not through bagroom";
+
 /// Why nobody writes ACLs through bagroom.
 pub const ACL_WRITE_REFUSED: &str = "bagroom keeps the bucket and its objects private and sets no ACLs";
 
@@ -148,14 +151,15 @@ pub const fn rule(op: &S3Op) -> Rule {
         S3Op::CompleteMultipartUpload => row(Key(Method::Put), O::None, H::Complete, B::Xml { cap: MAX_COMPLETE_XML }, true),
         S3Op::AbortMultipartUpload => row(Key(Method::Put), O::None, H::None, B::None, false),
         S3Op::ListParts => row(Key(Method::Put), O::None, H::None, B::None, false),
-        S3Op::ListObjects => row(ListPrefix, O::None, H::None, B::None, false),
-        S3Op::HeadBucket | S3Op::GetBucketLocation => row(BucketScope, O::None, H::None, B::None, false),
+        S3Op::ListObjects | S3Op::ListObjectVersions => row(ListPrefix, O::None, H::None, B::None, false),
+        S3Op::HeadBucket | S3Op::GetBucketLocation | S3Op::GetBucketVersioning => row(BucketScope, O::None, H::None, B::None, false),
         S3Op::ListBuckets | S3Op::ListMultipartUploads | S3Op::GetBucketAcl => row(AccessKey, O::None, H::None, B::None, false),
         S3Op::GetObjectTagging | S3Op::GetObjectAcl => row(Key(Method::Get), O::None, H::None, B::None, false),
         S3Op::GetObjectAttributes => row(Key(Method::Get), O::None, H::Attributes, B::None, false),
         S3Op::PutObjectTagging => row(AccessKeyOn(Method::Put), O::None, H::None, B::Xml { cap: MAX_TAGGING_XML }, true),
         S3Op::DeleteObjectTagging => row(AccessKeyOn(Method::Put), O::None, H::None, B::None, true),
         S3Op::PutObjectAcl | S3Op::PutBucketAcl => row(Denied(ACL_WRITE_REFUSED), O::None, H::None, B::None, false),
+        S3Op::PutBucketVersioning => row(Denied(VERSIONING_WRITE_REFUSED), O::None, H::None, B::None, false),
         S3Op::Unsupported(_) => row(Refused, O::None, H::None, B::None, false),
     }
 }
@@ -187,6 +191,16 @@ mod tests {
         assert_eq!(rule(&S3Op::GetBucketAcl).need, Need::AccessKey);
         for op in [S3Op::PutObjectAcl, S3Op::PutBucketAcl] {
             assert_eq!(rule(&op).need, Need::Denied(ACL_WRITE_REFUSED), "{op:?}");
+        }
+    }
+
+    #[test]
+    fn versioning_is_read_on_the_credentials_scope_and_set_by_nobody() {
+        assert_eq!(rule(&S3Op::GetBucketVersioning).need, Need::BucketScope);
+        assert_eq!(rule(&S3Op::ListObjectVersions).need, Need::ListPrefix);
+        assert_eq!(rule(&S3Op::PutBucketVersioning).need, Need::Denied(VERSIONING_WRITE_REFUSED));
+        for op in [S3Op::GetBucketVersioning, S3Op::ListObjectVersions, S3Op::PutBucketVersioning] {
+            assert_eq!((rule(&op).headers, rule(&op).body, rule(&op).writes), (HeaderSet::None, Body::None, false), "{op:?}");
         }
     }
 

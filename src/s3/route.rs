@@ -50,6 +50,12 @@ pub enum S3Op {
     GetBucketAcl,
     /// `PUT ?acl` on a bucket: refused to everyone.
     PutBucketAcl,
+    /// `GET ?versioning` on a bucket: the store's versioning state (LIST on the credential's scope).
+    GetBucketVersioning,
+    /// `PUT ?versioning` on a bucket: refused to everyone (versioning is set on the store).
+    PutBucketVersioning,
+    /// `GET ?versions` on a bucket: ListObjectVersions, clamped to the credential's scope.
+    ListObjectVersions,
     /// Recognised, but bagroom does not serve it (sub-resources like `?acl`, `?tagging`...).
     Unsupported(String),
 }
@@ -238,11 +244,21 @@ fn s3_route(req: &RequestParts, bucket: String, key: String) -> Route {
 }
 
 /// The sub-resource operations bagroom serves (or refuses by name): object tagging,
-/// attributes and ACL, the bucket ACL. A request naming two sub-resources is none of them.
+/// attributes and ACL, the bucket ACL, versioning and the version listing. A request naming two sub-resources is none of them.
 fn subresource_op(method: &str, bucket_level: bool, has: &dyn Fn(&str) -> bool) -> Option<S3Op> {
     let named = UNSUPPORTED_SUBRESOURCES.iter().chain(["delete", "location", "uploads", "uploadId"].iter()).filter(|s| has(s)).count();
     if named != 1 {
         return None;
+    }
+    if bucket_level && has("versioning") {
+        return match method {
+            "GET" => Some(S3Op::GetBucketVersioning),
+            "PUT" => Some(S3Op::PutBucketVersioning),
+            _ => None,
+        };
+    }
+    if bucket_level && method == "GET" && has("versions") {
+        return Some(S3Op::ListObjectVersions);
     }
     Some(match (bucket_level, method, has("tagging"), has("attributes"), has("acl")) {
         (false, "GET", true, _, _) => S3Op::GetObjectTagging,
@@ -375,6 +391,15 @@ mod tests {
         assert_eq!(op("PUT", "/b/k?acl"), S3Op::PutObjectAcl);
         assert_eq!(op("GET", "/b?acl"), S3Op::GetBucketAcl);
         assert_eq!(op("PUT", "/b?acl"), S3Op::PutBucketAcl);
+        assert_eq!(op("GET", "/b?versioning"), S3Op::GetBucketVersioning);
+        assert_eq!(op("PUT", "/b?versioning"), S3Op::PutBucketVersioning);
+        assert_eq!(op("GET", "/b?versions&prefix=a&key-marker=k&version-id-marker=v"), S3Op::ListObjectVersions);
+        assert_eq!(op("DELETE", "/b?versioning"), S3Op::Unsupported("versioning".into()));
+        assert_eq!(op("GET", "/b/k?versions"), S3Op::Unsupported("versions".into()));
+        assert_eq!(op("GET", "/b/k?versioning"), S3Op::Unsupported("versioning".into()));
+        assert_eq!(op("GET", "/b?versions&acl"), S3Op::Unsupported("acl".into()));
+        assert_eq!(op("GET", "/b/k?versionId=v1"), S3Op::GetObject);
+        assert_eq!(op("DELETE", "/b/k?versionId=v1"), S3Op::DeleteObject);
         // the copy source header does not make PUT ?tagging a copy, nor PUT ?acl
         let put = RequestParts::from_target("PUT", "/b/k?tagging", Headers::from_pairs([("x-amz-copy-source", "/b/o")]));
         assert!(matches!(route(&put), Route::S3 { op: S3Op::PutObjectTagging, .. }));

@@ -43,6 +43,12 @@ fn query_allowed(kind: GrantKind, method: &str, names: &[&str]) -> bool {
         (GrantKind::Write, "GET") => has("uploadId") && only(&["uploadId", "max-parts", "part-number-marker"]),
         (GrantKind::Write, "HEAD") => names.is_empty(),
         (GrantKind::Delete, "DELETE") => only(&["versionId"]),
+        // GetBucketVersioning: the bucket's versioning state, no key (LIST on the credential's scope)
+        (GrantKind::List, "GET") if has("versioning") => only(&["versioning"]),
+        // ListObjectVersions: a listing, under the grant's prefix as ListObjects
+        (GrantKind::List, "GET") if has("versions") => {
+            only(&["versions", "prefix", "delimiter", "key-marker", "version-id-marker", "max-keys", "encoding-type"])
+        }
         (GrantKind::List, "GET") => only(&[
             "list-type",
             "prefix",
@@ -83,6 +89,8 @@ fn check<'g>(grant: &'g Grant, method: &str, query: &[(String, String)], headers
         return Err(refused("a copy source without a source grant".into()));
     }
     Ok(match grant.kind() {
+        // the versioning state names no key
+        GrantKind::List if names == ["versioning"] => "",
         GrantKind::List => {
             // a listing stays under the grant's prefix
             let prefix = query.iter().find(|(k, _)| k == "prefix").map(|(_, v)| v.as_str()).unwrap_or("");
@@ -360,6 +368,33 @@ mod tests {
         assert!(build(&bucket_grant, "GET", &q(&["acl", "prefix"]), &none, EMPTY, 0).is_err());
         let list = authorize(&who(&p), &b, Method::List, "up/").unwrap();
         assert!(build(&list, "GET", &[("prefix".into(), "up/".into()), ("acl".into(), String::new())], &none, EMPTY, 0).is_err());
+    }
+
+    #[test]
+    fn versioning_and_version_listings_are_list_grants_kept_to_their_prefix() {
+        let b = bucket(false);
+        let p = token("up/");
+        let none = StoreHeaders::none();
+        let q = |pairs: &[(&str, &str)]| -> Vec<(String, String)> { pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect() };
+        let list = authorize(&who(&p), &b, Method::List, "up/").unwrap();
+        let r = build(&list, "GET", &q(&[("versioning", "")]), &none, EMPTY, 0).unwrap();
+        assert_eq!(r.url, "http://127.0.0.1:8333/demo?versioning=");
+        for bad in
+            [&[("versioning", ""), ("prefix", "up/")][..], &[("versioning", ""), ("acl", "")], &[("versioning", ""), ("versions", "")]]
+        {
+            assert!(build(&list, "GET", &q(bad), &none, EMPTY, 0).is_err(), "{bad:?}");
+        }
+        assert!(build(&list, "PUT", &q(&[("versioning", "")]), &none, EMPTY, 0).is_err(), "nobody sets versioning");
+        let v = [("versions", ""), ("prefix", "up/a"), ("key-marker", "private/x"), ("version-id-marker", "v"), ("max-keys", "2")];
+        assert!(build(&list, "GET", &q(&v), &none, EMPTY, 0).is_ok());
+        assert!(build(&list, "GET", &q(&[("versions", ""), ("prefix", "private/")]), &none, EMPTY, 0).is_err());
+        assert!(build(&list, "GET", &q(&[("versions", "")]), &none, EMPTY, 0).is_err(), "no prefix = the whole bucket");
+        assert!(build(&list, "GET", &q(&[("versions", ""), ("prefix", "up/"), ("uploads", "")]), &none, EMPTY, 0).is_err());
+        let read = authorize(&who(&p), &b, Method::Get, "up/a").unwrap();
+        assert!(build(&read, "GET", &q(&[("versioning", "")]), &none, EMPTY, 0).is_err());
+        assert!(build(&read, "GET", &q(&[("versions", "")]), &none, EMPTY, 0).is_err());
+        let bucket_grant = Grant::maintenance(&b, "", GrantKind::Bucket);
+        assert!(build(&bucket_grant, "GET", &q(&[("versioning", "")]), &none, EMPTY, 0).is_err());
     }
 
     #[test]

@@ -135,6 +135,15 @@ pub async fn get_object(
     }
     let status = resp.status_code();
     let store_h = from_worker_headers(resp.headers());
+    if matches!(status, 404 | 405) && store_h.get("x-amz-delete-marker").is_some_and(|v| v.trim().eq_ignore_ascii_case("true")) {
+        // the latest version (or the version named) is a delete marker: answer as the store does
+        let e = match (head, status) {
+            (true, 404) => S3Error::no_such_key(),
+            (true, _) => S3Error::method_not_allowed(),
+            _ => store_error(&mut resp).await,
+        };
+        return Ok(delete_marker_answer(&e, &store_h, parts, head));
+    }
     match status {
         200 | 206 => {}
         304 => {
@@ -199,6 +208,19 @@ pub async fn get_object(
     Ok(client)
 }
 
+/// The error answer for a delete marker, with the store's `x-amz-delete-marker`,
+/// `x-amz-version-id` and `Last-Modified` (the request id is added to every answer later).
+fn delete_marker_answer(e: &S3Error, store_h: &Headers, parts: &RequestParts, head: bool) -> Response {
+    let style = super::convert::error_style(parts);
+    let mut resp = super::convert::error_response(e, style, &parts.path, "", head);
+    for name in ["x-amz-delete-marker", "x-amz-version-id", "last-modified"] {
+        if let Some(v) = store_h.get(name) {
+            let _ = resp.headers_mut().set(name, v);
+        }
+    }
+    resp
+}
+
 /// Drop an object from the edge cache (after a write or delete through the gateway).
 pub async fn purge(bucket: &BucketConfig, key: &str) {
     purge_version(bucket, key, None).await
@@ -244,4 +266,28 @@ pub async fn list_objects(ctx: &Ctx, grant: &Grant<'_>, lreq: crate::s3::listing
     h.insert("content-type", if json { "application/json" } else { "application/xml" });
     h.insert("cache-control", "no-store");
     Ok(bytes_response(200, &h, out.into_bytes()))
+}
+
+/// ListObjectVersions: `vreq` was clamped to what the credential may see and `grant` authorised
+/// it (`guard::plan`); the store's listing is written again naming the public bucket, owners
+/// the gateway's.
+pub async fn list_versions(ctx: &Ctx, grant: &Grant<'_>, vreq: &crate::s3::xml::VersionsRequest) -> Result<Response, S3Error> {
+    let sreq = crate::store::build(grant, "GET", &vreq.store_query(), &StoreHeaders::none(), crate::sigv4::EMPTY_SHA256, ctx.now)?;
+    let body = store_fetch::document(&sreq, None, ctx.cfg.store_timeout_ms, &[]).await?;
+    let out = crate::s3::xml::list_versions_for_client(&body, &grant.bucket().name, vreq.list.encoding_type_url)?;
+    let mut h = Headers::new();
+    h.insert("content-type", "application/xml");
+    h.insert("cache-control", "no-store");
+    Ok(bytes_response(200, &h, out.into_bytes()))
+}
+
+/// GetBucketVersioning: the store's versioning state (LIST on the credential's scope).
+pub async fn get_bucket_versioning(ctx: &Ctx, grant: &Grant<'_>) -> Result<Response, S3Error> {
+    let q = [("versioning".to_string(), String::new())];
+    let sreq = crate::store::build(grant, "GET", &q, &StoreHeaders::none(), crate::sigv4::EMPTY_SHA256, ctx.now)?;
+    let body = store_fetch::document(&sreq, None, ctx.cfg.store_timeout_ms, &[]).await?;
+    let mut h = Headers::new();
+    h.insert("content-type", "application/xml");
+    h.insert("cache-control", "no-store");
+    Ok(bytes_response(200, &h, crate::s3::xml::versioning_for_client(&body)?.into_bytes()))
 }

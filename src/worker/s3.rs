@@ -4,7 +4,7 @@
 
 use super::convert::bytes_response;
 use super::ctx::Ctx;
-use super::read::{get_object, list_objects};
+use super::read::{get_bucket_versioning, get_object, list_objects, list_versions};
 use super::subresource;
 use super::write;
 use crate::auth::Principal;
@@ -69,7 +69,14 @@ pub async fn dispatch(
         S3Op::PutObjectTagging => subresource::put_tagging(ctx, req, parts, principal, g()?).await,
         S3Op::DeleteObjectTagging => subresource::delete_tagging(ctx, parts, g()?).await,
         S3Op::GetBucketAcl => subresource::get_bucket_acl(ctx, g()?).await,
-        S3Op::PutObjectAcl | S3Op::PutBucketAcl => Err(S3Error::internal("routed an operation nobody is served")),
+        S3Op::GetBucketVersioning => get_bucket_versioning(ctx, g()?).await,
+        S3Op::ListObjectVersions => {
+            let v = p.versions.as_ref().ok_or_else(|| S3Error::internal("version listing without a plan"))?;
+            list_versions(ctx, g()?, v).await
+        }
+        S3Op::PutObjectAcl | S3Op::PutBucketAcl | S3Op::PutBucketVersioning => {
+            Err(S3Error::internal("routed an operation nobody is served"))
+        }
         S3Op::Unsupported(_) => Err(S3Error::internal("routed an unsupported operation")),
     }
 }

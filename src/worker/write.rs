@@ -44,6 +44,7 @@ fn write_headers(store: &Headers) -> Headers {
     for (k, v) in store.iter() {
         if k == "etag"
             || k.starts_with("x-amz-version-id")
+            || k == "x-amz-delete-marker"
             || k.starts_with("x-amz-checksum-")
             || k.starts_with("x-amz-server-side-encryption")
         {

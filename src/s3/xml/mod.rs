@@ -5,7 +5,7 @@
 //! - [`writer`]: [`XmlWriter`] and the S3 namespace (escaping is [`crate::encoding::xml_escape`])
 //! - [`store_errors`]: the store's `<Error>` relayed as an `S3Error`, and the store-document check
 //! - [`checksums`]: the `Checksum*` elements of multipart and copy documents
-//! - [`multipart`], [`copy`], [`delete`], [`bucket`], [`tagging`]: one file per document family
+//! - [`multipart`], [`copy`], [`delete`], [`bucket`], [`tagging`], [`versions`]: one file per document family
 //!
 //! Every item is re-exported here (`crate::s3::xml::parse_list_parts`); modules inside `xml/`
 //! import each other directly, never through these re-exports.
@@ -18,6 +18,7 @@ pub mod multipart;
 pub mod reader;
 pub mod store_errors;
 pub mod tagging;
+pub mod versions;
 pub mod writer;
 
 pub use self::bucket::{
@@ -37,6 +38,10 @@ pub use self::multipart::{
 pub use self::reader::{decode_entities, parse, parse_bytes, Element, MAX_DEPTH};
 pub use self::store_errors::{malformed_xml, parse_error, store_doc, store_error};
 pub use self::tagging::{parse_tagging, tagging_xml, Tag, MAX_TAGS, MAX_TAG_KEY, MAX_TAG_VALUE};
+pub use self::versions::{
+    hide_version_owners, list_versions_for_client, list_versions_xml, parse_list_versions, versioning_for_client, ListVersionsResult,
+    VersionEntry, VersionsRequest,
+};
 pub use self::writer::{XmlWriter, S3_NS, XML_DECL};
 pub use crate::encoding::xml_escape as escape;
 pub use crate::s3::listing::{s3_url_decode, s3_url_encode};
