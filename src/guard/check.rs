@@ -728,7 +728,7 @@ fn form_violations(cfg: &Config, who: &Who, parts: &RequestParts, asked: &Asked,
     let Some(form) = form else { return vec!["served a POST Object whose form does not parse".into()] };
     let file = &asked.body[form.file.0..form.file.1];
     let secret = |id: &str| cfg.access_keys.iter().find(|(k, _)| k == id).map(|(_, s)| s.clone());
-    let Ok(vp) = verify_post(&form.fields, &asked.bucket.name, file.len() as u64, &secret, &cfg.region, who.now) else {
+    let Ok(vp) = verify_post(&form.fields, &asked.bucket.name, file.len() as u64, &secret, &cfg.region, cfg.allow_sigv2, who.now) else {
         return vec!["served a POST Object whose policy does not verify".into()];
     };
     let key = field(&form.fields, "key").unwrap_or("").replace("${filename}", &form.filename);

@@ -120,7 +120,7 @@ pub fn plan_form<'a>(cfg: &Config, who: &Who, bucket: &'a BucketConfig, content_
         return Err(S3Error::entity_too_large(limit));
     }
     let secret = |id: &str| cfg.access_keys.iter().find(|(k, _)| k == id).map(|(_, s)| s.clone());
-    let post = plan_post(&form, &bucket.name, len, &secret, &cfg.region, who.now)?;
+    let post = plan_post(&form, &bucket.name, len, &secret, &cfg.region, cfg.allow_sigv2, who.now)?;
     let signer = Principal::AccessKey(Box::new(Verified {
         access_key_id: post.verified.access_key_id.clone(),
         kind: AuthKind::PostPolicy,

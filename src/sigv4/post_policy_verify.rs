@@ -65,10 +65,55 @@ pub fn verify_post(
     file_len: u64,
     secret_for: &dyn Fn(&str) -> Option<String>,
     region: &str,
+    allow_sigv2: bool,
     now: u64,
 ) -> Result<VerifiedPost, S3Error> {
     let policy_b64 = field(fields, "policy")
         .ok_or_else(|| S3Error::access_denied("Bucket POST must contain a policy signed with an access key of the gateway"))?;
+    let signed = if field(fields, "x-amz-algorithm").is_none() && field(fields, "AWSAccessKeyId").is_some() {
+        verify_v2(fields, policy_b64, secret_for, allow_sigv2)?
+    } else {
+        verify_v4(fields, policy_b64, secret_for, region)?
+    };
+    check_policy(fields, policy_b64, bucket, file_len, now, signed)
+}
+
+/// A SigV2-signed form (boto3's default for `generate_presigned_post`): `AWSAccessKeyId`, and
+/// `signature = base64(HMAC-SHA1(secret, policy))`.
+fn verify_v2(
+    fields: &[(String, String)],
+    policy_b64: &str,
+    secret_for: &dyn Fn(&str) -> Option<String>,
+    allow: bool,
+) -> Result<VerifiedPost, S3Error> {
+    use hmac::{Hmac, Mac};
+    if !allow {
+        return Err(S3Error::access_denied("SigV2 is disabled on this gateway (BAGROOM_ALLOW_SIGV2): sign the form with SigV4"));
+    }
+    let akid = field(fields, "AWSAccessKeyId").unwrap_or("");
+    let sig = field(fields, "signature").ok_or_else(|| S3Error::access_denied("Bucket POST must contain a field named 'signature'"))?;
+    let secret = secret_for(akid).ok_or_else(|| S3Error::of(Code::InvalidAccessKeyId).with("AWSAccessKeyId", akid))?;
+    let mut mac = <Hmac<sha1::Sha1> as Mac>::new_from_slice(secret.as_bytes()).map_err(|_| S3Error::internal("hmac key"))?;
+    mac.update(policy_b64.as_bytes());
+    let expected = base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes());
+    if !constant_time_eq(expected.as_bytes(), sig.trim().as_bytes()) {
+        return Err(S3Error::of(Code::SignatureDoesNotMatch).with("AWSAccessKeyId", akid));
+    }
+    Ok(VerifiedPost {
+        access_key_id: akid.to_string(),
+        amz_date: String::new(),
+        scope: String::new(),
+        signature: expected,
+        length_range: None,
+    })
+}
+
+fn verify_v4(
+    fields: &[(String, String)],
+    policy_b64: &str,
+    secret_for: &dyn Fn(&str) -> Option<String>,
+    region: &str,
+) -> Result<VerifiedPost, S3Error> {
     let sig = field(fields, "x-amz-signature")
         .ok_or_else(|| S3Error::access_denied("Bucket POST must contain a field named 'x-amz-signature'"))?;
     let algorithm = field(fields, "x-amz-algorithm").unwrap_or("");
@@ -93,7 +138,24 @@ pub fn verify_post(
     if !constant_time_eq(expected.as_bytes(), sig.trim().to_ascii_lowercase().as_bytes()) {
         return Err(S3Error::of(Code::SignatureDoesNotMatch).with("AWSAccessKeyId", akid));
     }
+    Ok(VerifiedPost {
+        access_key_id: akid.to_string(),
+        amz_date,
+        scope: format!("{date}/{region}/s3/aws4_request"),
+        signature: expected,
+        length_range: None,
+    })
+}
 
+/// The policy of a form whose signature verified: expiry, conditions, coverage, length.
+fn check_policy(
+    fields: &[(String, String)],
+    policy_b64: &str,
+    bucket: &str,
+    file_len: u64,
+    now: u64,
+    signed: VerifiedPost,
+) -> Result<VerifiedPost, S3Error> {
     let doc = decode(policy_b64)?;
     let expiration = doc.get("expiration").and_then(|e| e.as_str()).and_then(crate::time::parse_iso8601);
     match expiration {
@@ -154,7 +216,9 @@ pub fn verify_post(
         .map(|(k, _)| k.as_str())
         .filter(|k| {
             let l = k.to_ascii_lowercase();
-            !matches!(l.as_str(), "policy" | "x-amz-signature" | "file") && !l.starts_with("x-ignore-") && !covered.contains(&l)
+            !matches!(l.as_str(), "policy" | "x-amz-signature" | "file" | "signature" | "awsaccesskeyid")
+                && !l.starts_with("x-ignore-")
+                && !covered.contains(&l)
         })
         .collect();
     if !extra.is_empty() {
@@ -170,13 +234,7 @@ pub fn verify_post(
                 .with("MinSizeAllowed", min.to_string()));
         }
     }
-    Ok(VerifiedPost {
-        access_key_id: akid.to_string(),
-        amz_date,
-        scope: format!("{date}/{region}/s3/aws4_request"),
-        signature: expected,
-        length_range: length,
-    })
+    Ok(VerifiedPost { length_range: length, ..signed })
 }
 
 #[cfg(test)]
@@ -214,7 +272,7 @@ mod tests {
         f
     }
     fn check(f: &[(String, String)], len: u64) -> Result<VerifiedPost, S3Error> {
-        verify_post(f, "demo", len, &keys, "us-east-1", NOW)
+        verify_post(f, "demo", len, &keys, "us-east-1", true, NOW)
     }
     fn set(f: &mut [(String, String)], name: &str, value: &str) {
         f.iter_mut().find(|(k, _)| k == name).unwrap().1 = value.into();
@@ -242,12 +300,44 @@ mod tests {
         assert_eq!(check(&f, 10).unwrap_err().code, "SignatureDoesNotMatch");
         let f = form(&policy());
         assert_eq!(
-            verify_post(&f, "demo", 10, &|_: &str| Some("other".to_string()), "us-east-1", NOW).unwrap_err().code,
+            verify_post(&f, "demo", 10, &|_: &str| Some("other".to_string()), "us-east-1", true, NOW).unwrap_err().code,
             "SignatureDoesNotMatch"
         );
-        assert_eq!(verify_post(&f, "demo", 10, &|_: &str| None, "us-east-1", NOW).unwrap_err().code, "InvalidAccessKeyId");
+        assert_eq!(verify_post(&f, "demo", 10, &|_: &str| None, "us-east-1", true, NOW).unwrap_err().code, "InvalidAccessKeyId");
         let unsigned: Vec<_> = f.iter().filter(|(k, _)| k != "x-amz-signature").cloned().collect();
         assert_eq!(check(&unsigned, 10).unwrap_err().status, 403);
+    }
+
+    #[test]
+    fn a_sigv2_form_verifies_with_hmac_sha1_unless_sigv2_is_off() {
+        use hmac::{Hmac, Mac};
+        let v4 = form(&policy());
+        let policy_b64 = field(&v4, "policy").unwrap().to_string();
+        let mut mac = <Hmac<sha1::Sha1> as Mac>::new_from_slice(b"secret").unwrap();
+        mac.update(policy_b64.as_bytes());
+        let sig = base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes());
+        // the policy names x-amz-algorithm etc.: a v2 form carries them as covered fields too
+        let mut f: Vec<(String, String)> = v4.iter().filter(|(k, _)| k != "x-amz-signature").cloned().collect();
+        f.retain(|(k, _)| k != "x-amz-algorithm");
+        f.push(("AWSAccessKeyId".into(), "AK".into()));
+        f.push(("signature".into(), sig));
+        // x-amz-algorithm is a condition of this policy: missing, it fails the condition
+        assert_eq!(check(&f, 10).unwrap_err().status, 403);
+        let bare =
+            "{\"expiration\":\"2099-01-01T00:00:00.000Z\",\"conditions\":[{\"bucket\":\"demo\"},[\"starts-with\",\"$key\",\"up/\"]]}";
+        let b64 = base64::engine::general_purpose::STANDARD.encode(bare);
+        let mut mac = <Hmac<sha1::Sha1> as Mac>::new_from_slice(b"secret").unwrap();
+        mac.update(b64.as_bytes());
+        let sig = base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes());
+        let f: Vec<(String, String)> = [("key", "up/x"), ("AWSAccessKeyId", "AK"), ("policy", b64.as_str()), ("signature", sig.as_str())]
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        assert_eq!(check(&f, 10).unwrap().access_key_id, "AK");
+        assert_eq!(verify_post(&f, "demo", 10, &keys, "us-east-1", false, NOW).unwrap_err().status, 403);
+        let mut bad = f.clone();
+        bad[3].1 = "AAAA".into();
+        assert_eq!(check(&bad, 10).unwrap_err().code, "SignatureDoesNotMatch");
     }
 
     #[test]
@@ -272,7 +362,7 @@ mod tests {
         set(&mut f, "success_action_status", "200");
         assert_eq!(check(&f, 10).unwrap_err().status, 403);
         let f = form(&policy());
-        assert_eq!(verify_post(&f, "other", 10, &keys, "us-east-1", NOW).unwrap_err().status, 403);
+        assert_eq!(verify_post(&f, "other", 10, &keys, "us-east-1", true, NOW).unwrap_err().status, 403);
         let exact = form(&PostPolicy { key_exact: Some("up/a.txt".into()), key_starts_with: None, ..policy() });
         assert!(check(&exact, 10).is_ok());
     }
@@ -299,7 +389,7 @@ mod tests {
     #[test]
     fn the_credential_names_the_gateways_region_and_the_forms_date() {
         let f = form(&policy());
-        assert_eq!(verify_post(&f, "demo", 10, &keys, "eu-west-1", NOW).unwrap_err().code, "InvalidArgument");
+        assert_eq!(verify_post(&f, "demo", 10, &keys, "eu-west-1", true, NOW).unwrap_err().code, "InvalidArgument");
         let mut f = form(&policy());
         set(&mut f, "x-amz-date", "20990101T000000Z");
         assert_eq!(check(&f, 10).unwrap_err().code, "InvalidArgument");

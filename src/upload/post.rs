@@ -156,6 +156,7 @@ pub fn plan_post(
     file_len: u64,
     secret_for: &dyn Fn(&str) -> Option<String>,
     region: &str,
+    allow_sigv2: bool,
     now: u64,
 ) -> Result<PostPlan, S3Error> {
     let key_field = field(&form.fields, "key").ok_or_else(|| {
@@ -164,7 +165,7 @@ pub fn plan_post(
         )
         .with("ArgumentName", "key")
     })?;
-    let verified = verify_post(&form.fields, bucket, file_len, secret_for, region, now)?;
+    let verified = verify_post(&form.fields, bucket, file_len, secret_for, region, allow_sigv2, now)?;
     let key = key_field.replace("${filename}", &form.filename);
     if key.is_empty() {
         return Err(S3Error::invalid_argument("User key must have a length greater than 0.").with("ArgumentName", "key"));
