@@ -124,3 +124,27 @@ test("forms outside their policy, unsigned or expired are refused and write noth
   assert.equal(rb.status, 403, await rb.text());
   assert.deepEqual(await storeKeys(bucket, "bad/"), []);
 });
+
+test("the same forms get the same answers from the store directly and through bagroom", async () => {
+  const { STORE_URL, STORE_KEY, STORE_SECRET } = await import("./harness.mjs");
+  const form = async (endpoint, keyId, secret, key) => JSON.parse(await python(`
+import boto3, json
+from botocore.config import Config
+s3 = boto3.client("s3", endpoint_url="${endpoint}", region_name="us-east-1", aws_access_key_id="${keyId}",
+  aws_secret_access_key="${secret}", config=Config(signature_version="s3v4", s3={"addressing_style": "path"}))
+print(json.dumps(s3.generate_presigned_post(Bucket="${bucket}", Key="${key}", Conditions=[["content-length-range", 1, 10]], ExpiresIn=600)))
+`));
+  const statuses = async (endpoint, keyId, secret, tag) => {
+    const p = await form(endpoint, keyId, secret, `cmp/${tag}/\${filename}`);
+    return [
+      (await postForm(p.url, p.fields, "fits")).status,
+      (await postForm(p.url, p.fields, "x".repeat(11), "big.txt")).status,
+      (await postForm(p.url, { ...p.fields, key: "elsewhere/x" }, "x")).status,
+      (await postForm(p.url, { ...p.fields, "x-amz-signature": "0".repeat(64) }, "x", "sig.txt")).status,
+    ];
+  };
+  const direct = await statuses(STORE_URL, STORE_KEY, STORE_SECRET, "store");
+  const via = await statuses(gw.url, GW_KEY, GW_SECRET, "gw");
+  assert.deepEqual(via, direct);
+  assert.deepEqual((await storeKeys(bucket, "cmp/")).sort(), ["cmp/gw/hello.txt", "cmp/store/hello.txt"]);
+});
