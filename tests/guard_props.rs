@@ -636,6 +636,8 @@ fn expected_need(op: &S3Op) -> Need {
         | S3Op::AbortMultipartUpload
         | S3Op::ListParts => Need::Key(Method::Put),
         S3Op::DeleteObject => Need::Key(Method::Delete),
+        // the form's key, PUT, for the access key that signed its policy
+        S3Op::PostObject => Need::FormPolicy(Method::Put),
         S3Op::DeleteObjects => Need::AnyKey(Method::Delete),
         S3Op::ListObjects | S3Op::ListObjectVersions => Need::ListPrefix,
         S3Op::HeadBucket | S3Op::GetBucketLocation | S3Op::GetBucketVersioning => Need::BucketScope,
@@ -661,6 +663,7 @@ fn the_operation_table_says_what_the_threat_model_says() {
         S3Op::GetObject,
         S3Op::HeadObject,
         S3Op::PutObject,
+        S3Op::PostObject,
         S3Op::CopyObject,
         S3Op::DeleteObject,
         S3Op::CreateMultipartUpload,

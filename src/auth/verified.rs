@@ -105,6 +105,8 @@ pub enum AuthKind {
     QueryV2,
     /// `Authorization: AWS AKID:Signature` (header-signed SigV2).
     HeaderV2,
+    /// A POST Object form whose policy is SigV4-signed (`crate::guard::plan::plan_form`).
+    PostPolicy,
 }
 
 /// What the signature says about the body.

@@ -197,6 +197,11 @@ fn handlers(cfg: &Config, who: &Who, parts: &RequestParts, p: &S3Plan, body: &[u
             let q = if is_part { pass_query(parts, &["partNumber", "uploadId"]) } else { Vec::new() };
             out.push(sent(store::build(g()?, "PUT", &q, &put.store_headers, UNSIGNED_PAYLOAD, now)?));
         }
+        S3Op::PostObject => {
+            let f = super::plan::plan_form(cfg, who, p.bucket, parts.headers.get("content-type").unwrap_or(""), body)?;
+            let file = &body[f.file.0..f.file.1];
+            out.push(sent(store::build(&f.grant, "PUT", &[], &f.headers, &sha256_hex(file), now)?));
+        }
         S3Op::CopyObject | S3Op::UploadPartCopy => {
             let is_part = p.op == S3Op::UploadPartCopy;
             let dest = g()?;
@@ -660,6 +665,9 @@ pub fn violations(cfg: &Config, who: &Who, parts: &RequestParts, asked: &Asked, 
         }
         Outcome::Served(s) => s,
     };
+    if *asked.op == S3Op::PostObject {
+        return form_violations(cfg, who, parts, asked, sents);
+    }
     let op = asked.op;
     let b = asked.bucket;
     for (name, value) in parts.headers.iter() {
@@ -696,6 +704,7 @@ pub fn violations(cfg: &Config, who: &Who, parts: &RequestParts, asked: &Asked, 
         }
         Need::Denied(_) => v.push(format!("served {op:?}, which nobody is")),
         Need::ListPrefix | Need::AnyKey(_) => {}
+        Need::FormPolicy(_) => v.push(format!("{op:?}: a form checked as another operation")),
     }
     let source = if row.other_keys == OtherKeys::CopySource {
         match client_copy_source(cfg, parts) {
@@ -720,6 +729,47 @@ pub fn violations(cfg: &Config, who: &Who, parts: &RequestParts, asked: &Asked, 
         check_sent(cfg, who, parts, asked, source.as_ref(), s, &mut v);
     }
     v
+}
+
+/// A served POST Object is the PUT its form stands for: the form must parse and its policy
+/// verify (signed by one of the gateway's access keys, within its conditions); then what was sent
+/// is checked as a PutObject of the form's key by that access key, with the form's content
+/// fields as its headers.
+fn form_violations(cfg: &Config, who: &Who, parts: &RequestParts, asked: &Asked, sents: &[Sent]) -> Vec<String> {
+    use crate::sigv4::post_policy_verify::{field, verify_post};
+    use crate::upload::post::{form_boundary, parse_form};
+    let form = form_boundary(parts.headers.get("content-type").unwrap_or("")).and_then(|b| parse_form(asked.body, &b).ok());
+    let Some(form) = form else { return vec!["served a POST Object whose form does not parse".into()] };
+    let file = &asked.body[form.file.0..form.file.1];
+    let secret = |id: &str| cfg.access_keys.iter().find(|(k, _)| k == id).map(|(_, s)| s.clone());
+    let Ok(vp) = verify_post(&form.fields, &asked.bucket.name, file.len() as u64, &secret, &cfg.region, cfg.allow_sigv2, who.now) else {
+        return vec!["served a POST Object whose policy does not verify".into()];
+    };
+    let key = field(&form.fields, "key").unwrap_or("").replace("${filename}", &form.filename);
+    let signer = Principal::AccessKey(Box::new(crate::auth::verify::Verified {
+        access_key_id: vp.access_key_id,
+        kind: crate::auth::verified::AuthKind::PostPolicy,
+        expires_at: None,
+        payload: Payload::Unsigned,
+        signed_headers: Vec::new(),
+        amz_date: vp.amz_date,
+        scope: vp.scope,
+        signature: vp.signature,
+        signing_key: [0; 32],
+    }));
+    let mut h = crate::http::Headers::new();
+    for (k, v) in &form.fields {
+        let k = k.to_ascii_lowercase();
+        if k == "acl" {
+            h.insert("x-amz-acl", v.as_str());
+        } else if CONTENT.contains(&k.as_str()) || k.starts_with("x-amz-meta-") || k == "x-amz-storage-class" {
+            h.insert(k.as_str(), v.as_str());
+        }
+    }
+    h.insert("content-length", file.len().to_string());
+    let put = RequestParts::from_target("PUT", &format!("/{}/{}", asked.bucket.name, crate::encoding::uri_encode(&key, true)), h);
+    let as_put = Asked { op: &S3Op::PutObject, bucket: asked.bucket, key: &key, body: file };
+    violations(cfg, &Who { principal: &signer, ..*who }, &put, &as_put, &Outcome::Served(sents.to_vec()))
 }
 
 #[allow(clippy::type_complexity)]
@@ -1055,5 +1105,112 @@ mod tests {
         assert_eq!(classify("GET", false, &["versions", "prefix", "key-marker"]), Some(Kind::ListVersions));
         assert_eq!(classify("GET", false, &["versions", "list-type"]), None);
         assert_eq!(classify("GET", true, &["versions"]), None);
+    }
+    fn form_config() -> Config {
+        let m: std::collections::HashMap<&str, &str> = [
+            ("STORE_ENDPOINT", "http://127.0.0.1:8333"),
+            ("STORE_ACCESS_KEY_ID", "STOREAK"),
+            ("STORE_SECRET_ACCESS_KEY", "storesecret"),
+            ("BAGROOM_BUCKETS", r#"[{"name":"demo"}]"#),
+            ("BAGROOM_TOKEN_KEYS", "k1:check-form-secret-0123456789"),
+            ("BAGROOM_ACCESS_KEYS", "GWKEY:gwsecret"),
+        ]
+        .into_iter()
+        .collect();
+        Config::from_env(&|k| m.get(k).map(|v| v.to_string())).unwrap()
+    }
+
+    fn form_body(fields: &[(String, String)], file: &[u8]) -> Vec<u8> {
+        let mut b = Vec::new();
+        for (k, v) in fields {
+            b.extend_from_slice(format!("--BB\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n").as_bytes());
+        }
+        b.extend_from_slice(b"--BB\r\nContent-Disposition: form-data; name=\"file\"; filename=\"f.txt\"\r\n\r\n");
+        b.extend_from_slice(file);
+        b.extend_from_slice(b"\r\n--BB--\r\n");
+        b
+    }
+
+    #[test]
+    fn a_post_form_writes_its_key_for_its_signer_and_nothing_else() {
+        use crate::sigv4::post_policy::{post_form, PostPolicy};
+        let cfg = form_config();
+        let now = 1_700_000_000;
+        let policy = PostPolicy {
+            bucket: "demo".into(),
+            key_starts_with: Some("up/".into()),
+            content_length_range: Some((0, 10)),
+            extra_fields: vec![("x-amz-meta-a".into(), "1".into())],
+            expires_at: now + 60,
+            ..Default::default()
+        };
+        let creds = crate::sigv4::Credentials::new("GWKEY", "gwsecret");
+        let fields = post_form(&policy, "http://gw/demo", &creds, "us-east-1", now).fields;
+        let ct = crate::http::Headers::from_pairs([("content-type", "multipart/form-data; boundary=BB")]);
+        let parts = RequestParts::from_target("POST", "/demo", ct.clone());
+        let bucket = cfg.bucket("demo").unwrap();
+        let run = |principal: &Principal, body: &[u8]| {
+            let who = Who { principal, revoked: &[], client_ip: None, now };
+            let asked = Asked { op: &S3Op::PostObject, bucket, key: "", body };
+            let out = s3_outcome(&cfg, &who, &parts, &asked);
+            let v = violations(&cfg, &who, &parts, &asked, &out);
+            assert!(v.is_empty(), "{v:?}");
+            out
+        };
+        let anon = Principal::Anonymous;
+        let body = form_body(&fields, b"hello");
+        let out = run(&anon, &body);
+        let sent = out.sent();
+        assert_eq!(sent.len(), 1);
+        assert_eq!(sent[0].req.method, "PUT");
+        assert!(sent[0].req.url.ends_with("/demo/up/f.txt"), "{}", sent[0].req.url);
+        assert!(sent[0].req.headers.iter().any(|(k, v)| k == "x-amz-meta-a" && v == "1"));
+        // a share token on the request gains nothing: the form still needs its signature
+        let tok = Principal::Token(
+            Box::new(Claims::new("k1", now + 60, crate::auth::token::Methods::ALL, "demo", Scope::Prefix("".into()))),
+            "t".into(),
+            TokenSource::Query,
+        );
+        let unsigned: Vec<_> = fields.iter().filter(|(k, _)| k != "x-amz-signature").cloned().collect();
+        for p in [&anon, &tok] {
+            match run(p, &form_body(&unsigned, b"hello")) {
+                Outcome::Denied(e) => assert_eq!(e.status, 403),
+                o => panic!("{o:?}"),
+            }
+        }
+        // outside the policy: nothing is sent
+        let mut other = fields.clone();
+        other.iter_mut().find(|(k, _)| k == "key").unwrap().1 = "elsewhere/x".into();
+        assert!(!run(&anon, &form_body(&other, b"hello")).is_served());
+        assert!(!run(&anon, &form_body(&fields, b"hello world!")).is_served());
+        // the oracle is not blind: a PUT of another key for this form is a violation
+        let who = Who { principal: &anon, revoked: &[], client_ip: None, now };
+        let asked = Asked { op: &S3Op::PostObject, bucket, key: "", body: &body };
+        let g = authorize(
+            &Who {
+                principal: &crate::auth::Principal::AccessKey(Box::new(crate::auth::verify::Verified {
+                    access_key_id: "GWKEY".into(),
+                    kind: crate::auth::verified::AuthKind::PostPolicy,
+                    expires_at: None,
+                    payload: Payload::Unsigned,
+                    signed_headers: Vec::new(),
+                    amz_date: String::new(),
+                    scope: String::new(),
+                    signature: String::new(),
+                    signing_key: [0; 32],
+                })),
+                ..who
+            },
+            bucket,
+            Method::Put,
+            "other/k",
+        )
+        .unwrap();
+        let bad = Outcome::Served(vec![sent_of(store::build(&g, "PUT", &[], &StoreHeaders::none(), UNSIGNED_PAYLOAD, now).unwrap())]);
+        assert!(!violations(&cfg, &who, &parts, &asked, &bad).is_empty());
+    }
+
+    fn sent_of(r: StoreRequest) -> Sent {
+        sent(r)
     }
 }

@@ -4,14 +4,17 @@
 
 use super::grant::{authorize, authorize_bucket, authorize_copy_source, list_scope, precheck, Grant, Who};
 use super::headers::{from_client, PrincipalClass, StoreHeaders};
-use super::table::{rule, Need, OtherKeys};
+use super::table::{rule, HeaderSet, Need, OtherKeys};
 use crate::auth::token::Method;
+use crate::auth::verified::{AuthKind, Payload, Verified};
+use crate::auth::Principal;
 use crate::config::{BucketConfig, Config};
 use crate::http::RequestParts;
 use crate::s3::error::S3Error;
 use crate::s3::listing::{clamp_to_scope, parse_list_query, ListRequest};
 use crate::s3::route::S3Op;
 use crate::s3::xml::VersionsRequest;
+use crate::upload::post::{form_boundary, parse_form, plan_post, PostPlan, S3_MAX_POST};
 
 /// What an S3 request may make the store do.
 #[derive(Debug, Clone)]
@@ -72,6 +75,8 @@ pub fn plan<'a>(
             precheck(who, bucket, m)?;
             None
         }
+        // the form's signer and key are in the body: `plan_form`, once it is read
+        Need::FormPolicy(_) => None,
         Need::ListPrefix => {
             let pairs = parts.query_pairs();
             let (g, lreq) = plan_list(who, bucket, &pairs)?;
@@ -94,6 +99,56 @@ pub fn plan<'a>(
     Ok(S3Plan { op, bucket, grant, copy_source, list, versions, headers })
 }
 
+/// A POST Object form, read whole (`body`, its `content_type`): what its store PUT may do.
+#[derive(Debug)]
+pub struct FormPlan<'a> {
+    /// PUT on the form's key, authorised for the access key that signed the form's policy.
+    pub grant: Grant<'a>,
+    /// The form's content metadata, through PUT's allow-list for access keys.
+    pub headers: StoreHeaders,
+    pub post: PostPlan,
+    /// The signer, as a principal (for the upload event and logs).
+    pub signer: Principal,
+    /// The file's bytes: `body[file.0..file.1]`.
+    pub file: (usize, usize),
+}
+
+/// Plan a POST Object ([`Need::FormPolicy`]): parse the form, verify its policy (signature by one
+/// of `cfg`'s access keys, expiry, every condition, every field covered, the file's length), then
+/// authorise `method` on the form's key for that access key with [`authorize`]. The request's own
+/// principal in `who` plays no part beyond the client IP and time: a form is worth what its
+/// signer may do, and only access keys sign forms here.
+pub fn plan_form<'a>(cfg: &Config, who: &Who, bucket: &'a BucketConfig, content_type: &str, body: &[u8]) -> Result<FormPlan<'a>, S3Error> {
+    let Need::FormPolicy(method) = rule(&S3Op::PostObject).need else {
+        return Err(S3Error::internal("PostObject is not a form operation"));
+    };
+    let boundary = form_boundary(content_type).ok_or_else(|| S3Error::invalid_argument("POST Object needs a multipart/form-data body"))?;
+    let form = parse_form(body, &boundary)?;
+    let len = (form.file.1 - form.file.0) as u64;
+    let limit = cfg.max_upload_bytes.min(S3_MAX_POST);
+    if len > limit {
+        return Err(S3Error::entity_too_large(limit));
+    }
+    let secret = |id: &str| cfg.access_keys.iter().find(|(k, _)| k == id).map(|(_, s)| s.clone());
+    let post = plan_post(&form, &bucket.name, len, &secret, &cfg.region, cfg.allow_sigv2, who.now)?;
+    let signer = Principal::AccessKey(Box::new(Verified {
+        access_key_id: post.verified.access_key_id.clone(),
+        kind: AuthKind::PostPolicy,
+        expires_at: None,
+        payload: Payload::Unsigned,
+        signed_headers: Vec::new(),
+        amz_date: post.verified.amz_date.clone(),
+        scope: post.verified.scope.clone(),
+        signature: post.verified.signature.clone(),
+        signing_key: [0; 32],
+    }));
+    let signer_who = Who { principal: &signer, ..*who };
+    let grant = authorize(&signer_who, bucket, method, &post.key)?;
+    let mut headers = from_client(HeaderSet::Put, PrincipalClass::AccessKey, &post.headers)?;
+    headers.set("content-length", len.to_string());
+    Ok(FormPlan { grant, headers, post, signer, file: form.file })
+}
+
 /// A listing from its decoded query `pairs` (the S3 API's, or the demo API's renamed ones): the
 /// request clamped to the credential's scope, and the grant on the clamped prefix.
 pub fn plan_list<'a>(who: &Who, bucket: &'a BucketConfig, pairs: &[(String, String)]) -> Result<(Grant<'a>, ListRequest), S3Error> {
@@ -110,7 +165,7 @@ pub fn plan_list<'a>(who: &Who, bucket: &'a BucketConfig, pairs: &[(String, Stri
 /// before any byte is sent.
 fn check_part_count(who: &Who, op: &S3Op, parts: &RequestParts) -> Result<(), S3Error> {
     const MIN_PART: u64 = 5 * 1024 * 1024;
-    let (S3Op::UploadPart | S3Op::UploadPartCopy, crate::auth::Principal::Token(claims, _, _)) = (op, who.principal) else { return Ok(()) };
+    let (S3Op::UploadPart | S3Op::UploadPartCopy, Principal::Token(claims, _, _)) = (op, who.principal) else { return Ok(()) };
     let Some(max) = claims.max_bytes else { return Ok(()) };
     let n: u64 = parts.query_param("partNumber").and_then(|v| v.parse().ok()).unwrap_or(0);
     if n > max / MIN_PART + 1 {

@@ -8,6 +8,7 @@
 //! | GetObject | GET | - | read conditions, range | - |
 //! | HeadObject | HEAD (a GET token allows it) | - | read conditions, range | - |
 //! | PutObject | PUT | - | content metadata, checksums, conditional write | streamed, capped |
+//! | PostObject | PUT on the form's key, by the access key that signed the form's policy (after the fields are read) | - | the form's content metadata (PUT's allow-list) | the form, buffered, capped |
 //! | CopyObject | PUT | copy source: GET, same principal | content metadata, copy conditions | - |
 //! | DeleteObject | DELETE | - | - | - |
 //! | DeleteObjects | DELETE somewhere (before the body is read) | every key in the body: DELETE | - | XML, capped |
@@ -47,6 +48,11 @@ pub enum Need {
     /// The credential must hold this method somewhere in the bucket before its body is read;
     /// each key the body names is then authorised on its own ([`OtherKeys::BodyKeys`]).
     AnyKey(Method),
+    /// The credential is in the body: a POST form's policy, signed by one of the gateway's access
+    /// keys. After the fields are read and the policy verified, the form's key is authorised with
+    /// this method for that access key (`super::plan::plan_form`); the request's own credential
+    /// (none, or a share token) gains nothing.
+    FormPolicy(Method),
     /// Only the gateway's access keys.
     AccessKey,
     /// Only the gateway's access keys, on the key with this method: the operation sets store
@@ -142,6 +148,7 @@ pub const fn rule(op: &S3Op) -> Rule {
         S3Op::GetObject => row(Key(Method::Get), O::None, H::Read, B::None, false),
         S3Op::HeadObject => row(Key(Method::Head), O::None, H::Read, B::None, false),
         S3Op::PutObject => row(Key(Method::Put), O::None, H::Put, B::Stream, true),
+        S3Op::PostObject => row(FormPolicy(Method::Put), O::None, H::None, B::Stream, true),
         S3Op::CopyObject => row(Key(Method::Put), O::CopySource, H::Copy, B::None, true),
         S3Op::DeleteObject => row(Key(Method::Delete), O::None, H::None, B::None, true),
         S3Op::DeleteObjects => row(AnyKey(Method::Delete), O::BodyKeys(Method::Delete), H::None, B::Xml { cap: MAX_DELETE_XML }, true),

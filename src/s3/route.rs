@@ -25,6 +25,9 @@ pub enum S3Op {
     GetObject,
     HeadObject,
     PutObject,
+    /// `POST /<bucket>` with a `multipart/form-data` body: a browser form upload (POST Object),
+    /// whose key and credential (a POST policy signed by an access key) are in the form.
+    PostObject,
     CopyObject,
     DeleteObject,
     CreateMultipartUpload,
@@ -208,6 +211,13 @@ fn s3_route(req: &RequestParts, bucket: String, key: String) -> Route {
     if key.is_empty() && method == "POST" && has("delete") {
         return Route::S3 { op: S3Op::DeleteObjects, bucket, key };
     }
+    if key.is_empty()
+        && method == "POST"
+        && pairs.is_empty()
+        && crate::upload::post::form_boundary(req.headers.get("content-type").unwrap_or("")).is_some()
+    {
+        return Route::S3 { op: S3Op::PostObject, bucket, key };
+    }
     if key.is_empty() && method == "GET" && has("location") {
         return Route::S3 { op: S3Op::GetBucketLocation, bucket, key };
     }
@@ -373,6 +383,16 @@ mod tests {
         assert_eq!(op("POST", "/b?delete="), S3Op::DeleteObjects);
         assert_eq!(op("GET", "/b?location"), S3Op::GetBucketLocation);
         assert_eq!(op("POST", "/b/k?delete"), S3Op::Unsupported("delete".into()));
+        let form =
+            |target: &str, ct: &str| match route(&RequestParts::from_target("POST", target, Headers::from_pairs([("content-type", ct)]))) {
+                Route::S3 { op, .. } => op,
+                other => panic!("{other:?}"),
+            };
+        assert_eq!(form("/b", "multipart/form-data; boundary=x"), S3Op::PostObject);
+        assert_eq!(form("/b/", "multipart/form-data; boundary=x"), S3Op::PostObject);
+        assert_eq!(form("/b?delete", "multipart/form-data; boundary=x"), S3Op::DeleteObjects);
+        assert_eq!(form("/b", "application/xml"), S3Op::Unsupported("POST on a bucket".into()));
+        assert_eq!(form("/b/k", "multipart/form-data; boundary=x"), S3Op::Unsupported("POST on an object".into()));
         let copy = RequestParts::from_target("PUT", "/b/k", Headers::from_pairs([("x-amz-copy-source", "/b/o")]));
         assert!(matches!(route(&copy), Route::S3 { op: S3Op::CopyObject, .. }));
         let part_copy =

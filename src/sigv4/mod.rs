@@ -11,6 +11,7 @@
 pub mod canonical_request;
 pub mod chunked;
 pub mod post_policy;
+pub mod post_policy_verify;
 pub mod presign;
 pub mod sign;
 pub mod signature;

@@ -13,7 +13,8 @@
 //! - [`checksum`]: the trailing checksums it verifies (CRC32, CRC32C, CRC64/NVME, SHA-1, SHA-256);
 //! - [`multipart`]: upload keys, stale uploads, part listings, completed sizes, multipart ETags
 //!   (a retried completion) and the checks at CompleteMultipartUpload;
-//! - [`event`]: the upload-complete event's JSON.
+//! - [`event`]: the upload-complete event's JSON;
+//! - [`post`]: POST Object (form uploads): the form parsed and its policy verified.
 //!
 //! Everything is re-exported here (`crate::upload::plan_put`, ...); the submodules import each
 //! other directly, never through these re-exports.
@@ -23,6 +24,7 @@ pub mod event;
 pub mod filter;
 pub mod multipart;
 pub mod plan;
+pub mod post;
 
 pub use checksum::{crc64nvme_update, SUPPORTED_CHECKSUMS};
 pub use event::{upload_event, UploadEvent};

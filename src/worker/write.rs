@@ -597,3 +597,66 @@ pub async fn abort_stale(cfg: &crate::config::Config, bucket: &BucketConfig, now
     }
     Ok(aborted)
 }
+
+/// Read a POST Object form whole: once its start reaches the file, at most what
+/// `crate::upload::post::form_cap` allows (the policy's content-length-range maximum, or the
+/// upload limit, whichever is smaller); before that, at most S3's 20 KiB of fields.
+async fn read_form(mut req: Request, boundary: &str, limit: u64) -> Result<Vec<u8>, S3Error> {
+    use futures_util::StreamExt;
+    if req.inner().body().is_none() {
+        return Err(S3Error::invalid_argument("POST requires exactly one file upload per request.").with("ArgumentName", "file"));
+    }
+    let unreadable = |e: worker::Error| S3Error::incomplete_body(format!("reading the request body: {e}"));
+    let mut stream = req.stream().map_err(unreadable)?;
+    let mut out = Vec::new();
+    let mut cap: Option<u64> = None;
+    while let Some(chunk) = stream.next().await {
+        out.extend_from_slice(&chunk.map_err(unreadable)?);
+        if cap.is_none() {
+            cap = crate::upload::post::form_cap(&out, boundary, limit)?;
+        }
+        if let Some(c) = cap {
+            if out.len() as u64 > c {
+                return Err(S3Error::entity_too_large(c.min(limit)));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// POST Object: a browser form upload to the gateway (the form is read whole, see `read_form`);
+/// the policy is verified and the form's key authorised for its signer by
+/// `crate::guard::plan::plan_form`, then the file is PUT to the store.
+pub async fn post_object(ctx: &Ctx, req: Request, parts: &RequestParts, who: &Who<'_>, bucket: &BucketConfig) -> Result<Response, S3Error> {
+    use crate::upload::post::{post_response_xml, redirect_location, PostSuccess};
+    let ct = parts.headers.get("content-type").unwrap_or("").to_string();
+    let boundary =
+        crate::upload::post::form_boundary(&ct).ok_or_else(|| S3Error::invalid_argument("POST Object needs a multipart/form-data body"))?;
+    let body = read_form(req, &boundary, crate::upload::byte_limit(None, ctx.cfg.max_upload_bytes)).await?;
+    let f = crate::guard::plan::plan_form(&ctx.cfg, who, bucket, &ct, &body)?;
+    let file = &body[f.file.0..f.file.1];
+    let key = f.grant.key().to_string();
+    let r = build(&f.grant, "PUT", &[], &f.headers, &sha256_hex(file), ctx.now)?;
+    let sent = send(&r, Some(js_sys::Uint8Array::from(file).into()), ctx.cfg.store_timeout_ms).await;
+    // purge whatever the outcome: a write whose result is unknown may have happened
+    purge(bucket, &key).await;
+    let mut resp = sent?;
+    if resp.status_code() >= 300 {
+        return Err(store_error(&mut resp).await);
+    }
+    let sh = from_worker_headers(resp.headers());
+    let etag = sh.get("etag").unwrap_or("").to_string();
+    notify(ctx, &f.signer, (bucket, &key, Some(file.len() as u64), &etag, f.post.headers.get("content-type"), "post"));
+    let location =
+        format!("{}/{}/{}", ctx.origin, crate::encoding::uri_encode(&bucket.name, false), crate::encoding::uri_encode(&key, true));
+    let mut h = write_headers(&sh);
+    h.insert("location", location.clone());
+    match f.post.success {
+        PostSuccess::Redirect(url) => {
+            h.insert("location", redirect_location(&url, &bucket.name, &key, &etag));
+            Ok(bytes_response(303, &h, Vec::new()))
+        }
+        PostSuccess::Status(201) => xml_with_headers(201, h, &post_response_xml(&location, &bucket.name, &key, &etag)),
+        PostSuccess::Status(s) => Ok(bytes_response(s, &h, Vec::new())),
+    }
+}
