@@ -38,11 +38,11 @@ if [ "$what" = all ] || [ "$what" = e2e ] || [ "$what" = browser ]; then
   mkdir -p tests/artifacts
   if [ "$what" != browser ]; then
     say "end-to-end suite (node --test tests/e2e)"
-    node --test --test-concurrency=1 'tests/e2e/*.test.mjs'
+    node --test --test-concurrency=1 --test-timeout=300000 'tests/e2e/*.test.mjs'
   fi
   if [ "$what" != e2e ] && [ -d tests/browser ]; then
     say "browser suite (Chromium via playwright-core)"
-    node --test --test-concurrency=1 'tests/browser/*.test.mjs'
+    node --test --test-concurrency=1 --test-timeout=300000 'tests/browser/*.test.mjs'
   fi
 fi
 say "done in $(( $(date +%s) - t0 ))s"
