@@ -32,6 +32,22 @@ pub enum Principal {
 }
 
 impl Principal {
+    /// A share token's claims (its limits), for token principals.
+    pub fn claims(&self) -> Option<&Claims> {
+        match self {
+            Principal::Token(c, _, _) => Some(c),
+            _ => None,
+        }
+    }
+
+    /// What the signature check found about the payload, for the gateway's access keys.
+    pub fn payload(&self) -> Option<&verify::Payload> {
+        match self {
+            Principal::AccessKey(v) => Some(&v.payload),
+            _ => None,
+        }
+    }
+
     /// A short label for logs and events (never a secret).
     pub fn label(&self) -> String {
         match self {

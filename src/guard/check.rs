@@ -23,7 +23,7 @@ use super::plan::{plan, S3Plan};
 use super::table::{rule, Need, OtherKeys, MAX_COMPLETE_XML, MAX_DELETE_XML, MAX_TAGGING_XML};
 use super::StoreHeaders;
 use crate::auth::token::policy::check_access;
-use crate::auth::token::{Access, Claims, Method, Scope};
+use crate::auth::token::{Access, Method, Scope};
 use crate::auth::verify::Payload;
 use crate::auth::{Principal, TokenSource};
 use crate::config::{BucketConfig, Config};
@@ -80,20 +80,6 @@ pub struct Asked<'a> {
     pub body: &'a [u8],
 }
 
-fn claims_of(p: &Principal) -> Option<&Claims> {
-    match p {
-        Principal::Token(c, _, _) => Some(c),
-        _ => None,
-    }
-}
-
-fn payload_of(p: &Principal) -> Option<&Payload> {
-    match p {
-        Principal::AccessKey(v) => Some(&v.payload),
-        _ => None,
-    }
-}
-
 fn pass_query(parts: &RequestParts, names: &[&str]) -> Vec<(String, String)> {
     parts.query_pairs().into_iter().filter(|(k, _)| names.contains(&k.as_str())).collect()
 }
@@ -109,7 +95,7 @@ fn read_xml(parts: &RequestParts, principal: &Principal, body: &[u8], cap: usize
     if declared.is_some_and(|n| n > cap as u64) || body.len() > cap {
         return Err(S3Error::max_message_length_exceeded(cap));
     }
-    crate::auth::verify::check_buffered_body(payload_of(principal), &parts.headers, body)?;
+    crate::auth::verify::check_buffered_body(principal.payload(), &parts.headers, body)?;
     String::from_utf8(body.to_vec()).map_err(|_| crate::s3::xml::malformed_xml())
 }
 
@@ -177,7 +163,7 @@ fn get_object(parts: &RequestParts, grant: &super::Grant, headers: &StoreHeaders
 fn handlers(cfg: &Config, who: &Who, parts: &RequestParts, p: &S3Plan, body: &[u8]) -> Result<Vec<Sent>, S3Error> {
     let now = who.now;
     let principal = who.principal;
-    let claims = claims_of(principal);
+    let claims = principal.claims();
     let none = StoreHeaders::none();
     let g = || p.grant.as_ref().ok_or_else(|| S3Error::internal("operation without a grant"));
     let mut out = Vec::new();
@@ -193,7 +179,14 @@ fn handlers(cfg: &Config, who: &Who, parts: &RequestParts, p: &S3Plan, body: &[u
         }
         S3Op::PutObject | S3Op::UploadPart => {
             let is_part = p.op == S3Op::UploadPart;
-            let put = crate::upload::plan_put(&parts.headers, payload_of(principal), claims, cfg.max_upload_bytes, is_part)?;
+            let put = crate::upload::plan_put_with(
+                p.headers.clone(),
+                &parts.headers,
+                principal.payload(),
+                claims,
+                cfg.max_upload_bytes,
+                is_part,
+            )?;
             let q = if is_part { pass_query(parts, &["partNumber", "uploadId"]) } else { Vec::new() };
             out.push(sent(store::build(g()?, "PUT", &q, &put.store_headers, UNSIGNED_PAYLOAD, now)?));
         }
@@ -1167,7 +1160,7 @@ mod tests {
         assert!(sent[0].req.headers.iter().any(|(k, v)| k == "x-amz-meta-a" && v == "1"));
         // a share token on the request gains nothing: the form still needs its signature
         let tok = Principal::Token(
-            Box::new(Claims::new("k1", now + 60, crate::auth::token::Methods::ALL, "demo", Scope::Prefix("".into()))),
+            Box::new(crate::auth::token::Claims::new("k1", now + 60, crate::auth::token::Methods::ALL, "demo", Scope::Prefix("".into()))),
             "t".into(),
             TokenSource::Query,
         );

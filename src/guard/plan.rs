@@ -45,8 +45,10 @@ pub fn plan<'a>(
     key: &str,
 ) -> Result<S3Plan<'a>, S3Error> {
     let row = rule(&op);
-    check_part_number(parts)?;
-    check_part_count(who, &op, parts)?;
+    // the query, decoded once for every check below
+    let pairs = parts.query_pairs();
+    check_part_number(&pairs)?;
+    check_part_count(who, &op, &pairs)?;
     // refused headers answer before anything else is looked at
     let headers = from_client(row.headers, PrincipalClass::of(who.principal), &parts.headers)?;
     let mut list = None;
@@ -78,7 +80,6 @@ pub fn plan<'a>(
         // the form's signer and key are in the body: `plan_form`, once it is read
         Need::FormPolicy(_) => None,
         Need::ListPrefix => {
-            let pairs = parts.query_pairs();
             let (g, lreq) = plan_list(who, bucket, &pairs)?;
             if op == S3Op::ListObjectVersions {
                 // prefix, delimiter, max-keys and encoding-type as ListObjects V1 reads them
@@ -163,11 +164,11 @@ pub fn plan_list<'a>(who: &Who, bucket: &'a BucketConfig, pairs: &[(String, Stri
 /// within its limit could have: every part but the last is at least 5 MiB, so part numbers above
 /// `max_bytes / 5 MiB + 1` could never complete (the total would exceed the limit) and are refused
 /// before any byte is sent.
-fn check_part_count(who: &Who, op: &S3Op, parts: &RequestParts) -> Result<(), S3Error> {
+fn check_part_count(who: &Who, op: &S3Op, pairs: &[(String, String)]) -> Result<(), S3Error> {
     const MIN_PART: u64 = 5 * 1024 * 1024;
     let (S3Op::UploadPart | S3Op::UploadPartCopy, Principal::Token(claims, _, _)) = (op, who.principal) else { return Ok(()) };
     let Some(max) = claims.max_bytes else { return Ok(()) };
-    let n: u64 = parts.query_param("partNumber").and_then(|v| v.parse().ok()).unwrap_or(0);
+    let n: u64 = pairs.iter().find(|(k, _)| k == "partNumber").and_then(|(_, v)| v.parse().ok()).unwrap_or(0);
     if n > max / MIN_PART + 1 {
         return Err(S3Error::entity_too_large(max).with("PartNumber", n.to_string()));
     }
@@ -175,10 +176,9 @@ fn check_part_count(who: &Who, op: &S3Op, parts: &RequestParts) -> Result<(), S3
 }
 
 /// `partNumber`, where present, is an integer from 1 to 10,000 (S3's words for anything else).
-fn check_part_number(parts: &RequestParts) -> Result<(), S3Error> {
-    for (k, v) in parts.query_pairs() {
-        let valid = v.bytes().all(|b| b.is_ascii_digit()) && matches!(v.parse::<u32>(), Ok(1..=10_000));
-        if k == "partNumber" && !valid {
+fn check_part_number(pairs: &[(String, String)]) -> Result<(), S3Error> {
+    for (_, v) in pairs.iter().filter(|(k, _)| k == "partNumber") {
+        if !(v.bytes().all(|b| b.is_ascii_digit()) && matches!(v.parse::<u32>(), Ok(1..=10_000))) {
             return Err(S3Error::invalid_argument("Part number must be an integer between 1 and 10000, inclusive")
                 .with("ArgumentName", "partNumber")
                 .with("ArgumentValue", v));
@@ -200,7 +200,7 @@ mod tests {
         c.max_bytes = Some(12 * 1024 * 1024);
         let p = Principal::Token(Box::new(c), String::new(), TokenSource::Query);
         let who = Who { principal: &p, revoked: &[], client_ip: None, now: 1 };
-        let part = |n: u32| RequestParts::from_target("PUT", &format!("/b/up/x?partNumber={n}&uploadId=u"), Headers::new());
+        let part = |n: u32| RequestParts::from_target("PUT", &format!("/b/up/x?partNumber={n}&uploadId=u"), Headers::new()).query_pairs();
         // 12 MiB: parts 1 and 2 of 5 MiB plus a last part 3
         for n in 1..=3 {
             assert!(check_part_count(&who, &S3Op::UploadPart, &part(n)).is_ok(), "{n}");

@@ -33,4 +33,4 @@ pub use multipart::{
     already_completed, check_listed_total, check_stored_size, complete_headers, completed_size, is_stale, key_for_upload, latest_parts,
     multipart_etag,
 };
-pub use plan::{byte_limit, plan_copy, plan_put, CopyPlan, Framing, PutPlan, MIN_UPLOAD_RATE, S3_MAX_PUT};
+pub use plan::{byte_limit, plan_copy, plan_put, plan_put_with, CopyPlan, Framing, PutPlan, MIN_UPLOAD_RATE, S3_MAX_PUT};

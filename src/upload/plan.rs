@@ -85,6 +85,21 @@ pub fn plan_put(
     max_upload: u64,
     multipart_part: bool,
 ) -> Result<PutPlan, S3Error> {
+    let class = if claims.is_none() && payload.is_some() { PrincipalClass::AccessKey } else { PrincipalClass::Limited };
+    let allowed = from_client(if multipart_part { HeaderSet::Part } else { HeaderSet::Put }, class, client)?;
+    plan_put_with(allowed, client, payload, claims, max_upload, multipart_part)
+}
+
+/// [`plan_put`] with the client headers the operation table already let through (the plan's:
+/// `guard::plan` filtered them for this operation and principal), so they are filtered once.
+pub fn plan_put_with(
+    allowed: StoreHeaders,
+    client: &Headers,
+    payload: Option<&Payload>,
+    claims: Option<&Claims>,
+    max_upload: u64,
+    multipart_part: bool,
+) -> Result<PutPlan, S3Error> {
     let encodings: Vec<String> =
         client.get("content-encoding").unwrap_or("").split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
     let chunked_enc = encodings.iter().any(|e| e.eq_ignore_ascii_case("aws-chunked"));
@@ -142,8 +157,7 @@ pub fn plan_put(
         }
     }
 
-    let class = if claims.is_none() && payload.is_some() { PrincipalClass::AccessKey } else { PrincipalClass::Limited };
-    let mut h = from_client(if multipart_part { HeaderSet::Part } else { HeaderSet::Put }, class, client)?;
+    let mut h = allowed;
     if framing != Framing::Raw {
         let rest: Vec<&String> = encodings.iter().filter(|e| !e.eq_ignore_ascii_case("aws-chunked")).collect();
         h.remove("content-encoding");

@@ -50,7 +50,7 @@ pub async fn dispatch(
             Ok(bytes_response(200, &h, Vec::new()))
         }
         S3Op::PostObject => write::post_object(ctx, req, parts, &who, bucket).await,
-        S3Op::PutObject | S3Op::UploadPart => write::put(ctx, req, parts, principal, g()?, p.op == S3Op::UploadPart).await,
+        S3Op::PutObject | S3Op::UploadPart => write::put(ctx, req, parts, principal, g()?, headers, p.op == S3Op::UploadPart).await,
         S3Op::CopyObject | S3Op::UploadPartCopy => {
             let (source, version) = p.copy_source.ok_or_else(|| S3Error::internal("copy without a source grant"))?;
             write::copy(ctx, parts, principal, g()?, &source, version, headers, p.op == S3Op::UploadPartCopy).await

@@ -8,8 +8,7 @@ use super::convert::{bytes_response, from_worker_headers};
 use super::ctx::Ctx;
 use super::read::purge;
 use super::store_fetch::{document, fetch_with, send, store_error, text};
-use crate::auth::token::{Claims, Method};
-use crate::auth::verify::Payload;
+use crate::auth::token::Method;
 use crate::auth::Principal;
 use crate::config::BucketConfig;
 use crate::guard::grant::authorize;
@@ -20,23 +19,9 @@ use crate::s3::error::S3Error;
 use crate::s3::xml;
 use crate::sigv4::{sha256_hex, EMPTY_SHA256, UNSIGNED_PAYLOAD};
 use crate::store::build;
-use crate::upload::{plan_put, upload_event, BodyFilter};
+use crate::upload::{plan_put_with, upload_event, BodyFilter};
 use wasm_bindgen::JsValue;
 use worker::{Request, Response};
-
-fn claims_of(p: &Principal) -> Option<&Claims> {
-    match p {
-        Principal::Token(c, _, _) => Some(c),
-        _ => None,
-    }
-}
-
-fn payload_of(p: &Principal) -> Option<&Payload> {
-    match p {
-        Principal::AccessKey(v) => Some(&v.payload),
-        _ => None,
-    }
-}
 
 /// Store response headers a write passes to the client.
 fn write_headers(store: &Headers) -> Headers {
@@ -73,7 +58,7 @@ fn pass_query(parts: &RequestParts, names: &[&str]) -> Vec<(String, String)> {
 /// signed payload hash and Content-MD5 when the client sent them.
 async fn read_xml(req: Request, parts: &RequestParts, principal: &Principal, cap: usize) -> Result<String, S3Error> {
     let bytes = read_capped(req, &parts.headers, cap).await?;
-    crate::auth::verify::check_buffered_body(payload_of(principal), &parts.headers, &bytes)?;
+    crate::auth::verify::check_buffered_body(principal.payload(), &parts.headers, &bytes)?;
     String::from_utf8(bytes).map_err(|_| xml::malformed_xml())
 }
 
@@ -88,7 +73,7 @@ fn may_read(p: &Principal) -> bool {
 
 /// The byte limit for a principal's uploads (token `max_bytes`, `BAGROOM_MAX_UPLOAD_BYTES`).
 fn upload_limit(ctx: &Ctx, principal: &Principal) -> u64 {
-    claims_of(principal).and_then(|c| c.max_bytes).map_or(ctx.cfg.max_upload_bytes, |m| m.min(ctx.cfg.max_upload_bytes))
+    principal.claims().and_then(|c| c.max_bytes).map_or(ctx.cfg.max_upload_bytes, |m| m.min(ctx.cfg.max_upload_bytes))
 }
 
 /// CreateMultipartUpload (S3 API): content-type limits of a token are checked here (parts carry
@@ -100,7 +85,7 @@ pub async fn create(
     grant: &Grant<'_>,
     headers: StoreHeaders,
 ) -> Result<Response, S3Error> {
-    if let Some(c) = claims_of(principal) {
+    if let Some(c) = principal.claims() {
         crate::auth::token::check_upload(c, parts.headers.get("content-type"), Some(0))?;
     }
     let (mut doc, store_h) = create_multipart_with_headers(ctx, grant, &headers).await?;
@@ -180,11 +165,12 @@ pub async fn put(
     parts: &RequestParts,
     principal: &Principal,
     grant: &Grant<'_>,
+    headers: StoreHeaders,
     is_part: bool,
 ) -> Result<Response, S3Error> {
     let (bucket, key) = (grant.bucket(), grant.key());
-    let claims = claims_of(principal);
-    let plan = plan_put(&parts.headers, payload_of(principal), claims, ctx.cfg.max_upload_bytes, is_part)?;
+    let claims = principal.claims();
+    let plan = plan_put_with(headers, &parts.headers, principal.payload(), claims, ctx.cfg.max_upload_bytes, is_part)?;
     let query = if is_part { pass_query(parts, &["partNumber", "uploadId"]) } else { Vec::new() };
     let r = build(grant, "PUT", &query, &plan.store_headers, UNSIGNED_PAYLOAD, ctx.now)?;
     let slot: ErrorSlot = Default::default();
@@ -397,7 +383,7 @@ pub async fn complete_with_result(
         }
     };
     let body = xml::complete_multipart_upload_xml(parts_list);
-    let h = crate::upload::complete_headers(client_headers, claims_of(principal).is_some_and(|c| c.no_overwrite));
+    let h = crate::upload::complete_headers(client_headers, principal.claims().is_some_and(|c| c.no_overwrite));
     let q = [("uploadId".to_string(), upload_id.to_string())];
     let r = build(grant, "POST", &q, &h, &sha256_hex(body.as_bytes()), ctx.now)?;
     // S3 may answer 200 with an <Error> body: the parser turns that into an error.
@@ -478,7 +464,7 @@ pub async fn copy(
 ) -> Result<Response, S3Error> {
     let (bucket, key) = (dest.bucket(), dest.key());
     let mut h = headers;
-    if let Some(claims) = claims_of(principal) {
+    if let Some(claims) = principal.claims() {
         let vq: Vec<(String, String)> = version.iter().map(|v| ("versionId".to_string(), v.clone())).collect();
         let r = build(source, "HEAD", &vq, &StoreHeaders::none(), EMPTY_SHA256, ctx.now)?;
         let mut resp = send(&r, None, ctx.cfg.store_timeout_ms).await?;
