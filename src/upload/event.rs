@@ -1,7 +1,7 @@
 //! The upload-complete event the gateway posts to the configured webhook.
 
 /// One upload-complete event (like S3's event notifications).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct UploadEvent<'a> {
     pub bucket: &'a str,
     pub key: &'a str,

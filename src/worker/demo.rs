@@ -203,8 +203,8 @@ pub async fn uppy(ctx: &Ctx, req: Request, parts: &RequestParts, token: Option<&
                 .map(|p| xml::CompletedPart { part_number: p.part_number, etag: p.etag.clone(), checksums: Vec::new() })
                 .collect();
             list.sort_by_key(|p| p.part_number);
-            let (etag, size) =
-                super::write::complete(ctx, &principal, &grant, &upload_id, &list, crate::guard::StoreHeaders::none()).await?;
+            let done = super::write::complete(ctx, &principal, &grant, &upload_id, &list, crate::guard::StoreHeaders::none()).await?;
+            let (etag, size) = (done.result.etag, done.size);
             let base = link_base(ctx, parts);
             ok(json!({
                 "location": format!("{base}/{}/{}", bucket.name, crate::encoding::uri_encode(&key, true)),

@@ -19,7 +19,7 @@ use crate::s3::error::S3Error;
 use crate::s3::xml;
 use crate::sigv4::{sha256_hex, EMPTY_SHA256, UNSIGNED_PAYLOAD};
 use crate::store::build;
-use crate::upload::{plan_put_with, upload_event, BodyFilter};
+use crate::upload::{plan_put_with, upload_event, BodyFilter, UploadEvent};
 use wasm_bindgen::JsValue;
 use worker::{Request, Response};
 
@@ -120,7 +120,7 @@ pub async fn complete_s3(
     let upload_id = parts.query_param("uploadId").unwrap_or_default();
     let body = read_xml(req, parts, principal, MAX_COMPLETE_XML).await?;
     let list = xml::parse_complete_multipart_upload(&body)?;
-    let done = complete_with_result(ctx, principal, grant, &upload_id, &list, headers).await?;
+    let done = complete(ctx, principal, grant, &upload_id, &list, headers).await?;
     let (bucket, key) = (grant.bucket(), grant.key());
     let out = xml::CompleteMultipartUploadResult {
         location: format!("/{}/{}", bucket.name, crate::encoding::uri_encode(key, true)),
@@ -236,7 +236,12 @@ pub async fn put(
     let sh = from_worker_headers(resp.headers());
     if !is_part {
         let etag = sh.get("etag").unwrap_or("").to_string();
-        notify(ctx, principal, (bucket, key, plan.length, &etag, parts.headers.get("content-type"), "put"));
+        let content_type = parts.headers.get("content-type");
+        notify(
+            ctx,
+            principal,
+            UploadEvent { bucket: &bucket.name, key, size: plan.length, etag: &etag, content_type, via: "put", ..Default::default() },
+        );
     }
     Ok(bytes_response(200, &write_headers(&sh), Vec::new()))
 }
@@ -340,19 +345,6 @@ pub async fn complete(
     upload_id: &str,
     parts_list: &[xml::CompletedPart],
     client_headers: StoreHeaders,
-) -> Result<(String, u64), S3Error> {
-    let done = complete_with_result(ctx, principal, grant, upload_id, parts_list, client_headers).await?;
-    Ok((done.result.etag, done.size))
-}
-
-/// [`complete`], with the store's whole answer.
-pub async fn complete_with_result(
-    ctx: &Ctx,
-    principal: &Principal,
-    grant: &Grant<'_>,
-    upload_id: &str,
-    parts_list: &[xml::CompletedPart],
-    client_headers: StoreHeaders,
 ) -> Result<Completed, S3Error> {
     let (bucket, key) = (grant.bucket(), grant.key());
     // Multipart objects may exceed a single PUT's 5 GiB: only the configured and token limits apply.
@@ -403,7 +395,11 @@ pub async fn complete_with_result(
             return Err(e);
         }
     };
-    notify(ctx, principal, (bucket, key, Some(stored), &done.etag, None, "multipart"));
+    notify(
+        ctx,
+        principal,
+        UploadEvent { bucket: &bucket.name, key, size: Some(stored), etag: &done.etag, via: "multipart", ..Default::default() },
+    );
     Ok(Completed { result: done, size: stored, headers: done_headers })
 }
 
@@ -504,18 +500,16 @@ pub async fn copy(
     if is_part {
         return Ok(bytes_response(200, &out, xml::copy_part_result_xml(&doc).into_bytes()));
     }
-    notify(ctx, principal, (bucket, key, None, &doc.etag, None, "copy"));
+    notify(ctx, principal, UploadEvent { bucket: &bucket.name, key, etag: &doc.etag, via: "copy", ..Default::default() });
     Ok(bytes_response(200, &out, xml::copy_object_result_xml(&doc).into_bytes()))
 }
 
 /// Post an upload-complete event to the configured webhook, in the background.
-/// `what` is (bucket, key, size, etag, content type, how it was written).
-pub fn notify(ctx: &Ctx, principal: &Principal, what: (&BucketConfig, &str, Option<u64>, &str, Option<&str>, &str)) {
+/// `written` says what was written and how; who and when are filled in here.
+pub fn notify(ctx: &Ctx, principal: &Principal, written: UploadEvent) {
     let Some(url) = ctx.cfg.webhook_url.clone() else { return };
-    let (bucket, key, size, etag, content_type, via) = what;
     let who = principal.label();
-    let body =
-        upload_event(&crate::upload::UploadEvent { bucket: &bucket.name, key, size, etag, content_type, who: &who, now: ctx.now, via });
+    let body = upload_event(&UploadEvent { who: &who, now: ctx.now, ..written });
     ctx.wait.wait_until(async move {
         let h = worker::Headers::new();
         let _ = h.set("content-type", "application/json");
@@ -632,7 +626,20 @@ pub async fn post_object(ctx: &Ctx, req: Request, parts: &RequestParts, who: &Wh
     }
     let sh = from_worker_headers(resp.headers());
     let etag = sh.get("etag").unwrap_or("").to_string();
-    notify(ctx, &f.signer, (bucket, &key, Some(file.len() as u64), &etag, f.post.headers.get("content-type"), "post"));
+    let content_type = f.post.headers.get("content-type");
+    notify(
+        ctx,
+        &f.signer,
+        UploadEvent {
+            bucket: &bucket.name,
+            key: &key,
+            size: Some(file.len() as u64),
+            etag: &etag,
+            content_type,
+            via: "post",
+            ..Default::default()
+        },
+    );
     let location =
         format!("{}/{}/{}", ctx.origin, crate::encoding::uri_encode(&bucket.name, false), crate::encoding::uri_encode(&key, true));
     let mut h = write_headers(&sh);
