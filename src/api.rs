@@ -418,16 +418,14 @@ mod tests {
     use crate::config::StoreConfig;
 
     fn cfg() -> Config {
-        let m: std::collections::HashMap<&str, &str> = [
+        Config::from_pairs(&[
             ("STORE_ENDPOINT", "http://127.0.0.1:8333"),
             ("STORE_BUCKET", "demo"),
             ("STORE_ACCESS_KEY_ID", "AK"),
             ("STORE_SECRET_ACCESS_KEY", "SK"),
             ("BAGROOM_TOKEN_KEYS", "k1:0123456789abcdef0123"),
-        ]
-        .into_iter()
-        .collect();
-        Config::from_env(&|k| m.get(k).map(|v| v.to_string())).unwrap()
+        ])
+        .unwrap()
     }
 
     fn claims() -> Claims {

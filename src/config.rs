@@ -339,6 +339,11 @@ impl Config {
     }
 
     /// The exposed bucket with this public name.
+    /// The configuration from literal settings (tests, the fuzz target, tools).
+    pub fn from_pairs(pairs: &[(&str, &str)]) -> Result<Config, S3Error> {
+        Config::from_env(&|k| pairs.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string()))
+    }
+
     /// Is a request with this `Host` header on the separate content origin?
     pub fn on_content_origin(&self, host: Option<&str>) -> bool {
         match (&self.content_origin, host) {

@@ -7,7 +7,7 @@
 //! error. The oracle (`guard::check::violations`) reads the store requests as a store does.
 
 use std::cell::RefCell;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use bagroom::auth::token::{self, Claims, IpNet, Method, Methods, Scope};
 use bagroom::auth::verify::{AuthKind, Payload, Verified};
@@ -26,23 +26,7 @@ const CLIENT_IP: &str = "203.0.113.9";
 const CASES: u32 = 40_000;
 
 fn config() -> Config {
-    let m: HashMap<&str, &str> = [
-        ("STORE_ENDPOINT", "http://127.0.0.1:8333"),
-        ("STORE_ACCESS_KEY_ID", "STOREAK"),
-        ("STORE_SECRET_ACCESS_KEY", "storesecret"),
-        ("STORE_SESSION_TOKEN", "store-session"),
-        (
-            "BAGROOM_BUCKETS",
-            r#"[{"name":"demo","public_prefixes":["pub/"]},{"name":"other"},{"name":"vh","store_bucket":"vh-store","addressing":"virtual"},{"name":"far","endpoint":"http://10.0.0.2:9000"}]"#,
-        ),
-        ("BAGROOM_TOKEN_KEYS", "k1:guard-props-secret-0123456789"),
-        ("BAGROOM_ACCESS_KEYS", "GWKEY:gwsecret"),
-        ("BAGROOM_REVOKED_TOKENS", "dead"),
-        ("BAGROOM_VIRTUAL_HOST", "s3.gw.test"),
-    ]
-    .into_iter()
-    .collect();
-    Config::from_env(&|k| m.get(k).map(|v| v.to_string())).unwrap()
+    bagroom::guard::check::fixture_config("k1:guard-props-secret-0123456789")
 }
 
 fn access_key(payload: Payload) -> Principal {

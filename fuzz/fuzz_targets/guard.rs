@@ -13,7 +13,6 @@
 //! `fuzz/seeds/guard/`.
 #![no_main]
 
-use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use bagroom::auth::token::{self, Claims, IpNet, Methods, Scope};
@@ -34,23 +33,7 @@ const GW_SECRET: &str = "gwsecret";
 fn fixture() -> &'static (Config, Keys) {
     static F: OnceLock<(Config, Keys)> = OnceLock::new();
     F.get_or_init(|| {
-        let m: HashMap<&str, &str> = [
-            ("STORE_ENDPOINT", "http://127.0.0.1:8333"),
-            ("STORE_ACCESS_KEY_ID", "STOREAK"),
-            ("STORE_SECRET_ACCESS_KEY", "storesecret"),
-            ("STORE_SESSION_TOKEN", "store-session"),
-            (
-                "BAGROOM_BUCKETS",
-                r#"[{"name":"demo","public_prefixes":["pub/"]},{"name":"other"},{"name":"vh","store_bucket":"vh-store","addressing":"virtual"},{"name":"far","endpoint":"http://10.0.0.2:9000"}]"#,
-            ),
-            ("BAGROOM_TOKEN_KEYS", "k1:guard-fuzz-secret-0123456789"),
-            ("BAGROOM_ACCESS_KEYS", "GWKEY:gwsecret"),
-            ("BAGROOM_REVOKED_TOKENS", "dead"),
-            ("BAGROOM_VIRTUAL_HOST", "s3.gw.test"),
-        ]
-        .into_iter()
-        .collect();
-        let cfg = Config::from_env(&|k| m.get(k).map(|v| v.to_string())).expect("fuzz config");
+        let cfg = bagroom::guard::check::fixture_config("k1:guard-fuzz-secret-0123456789");
         let keys = Keys::from_config(&cfg).expect("fuzz keys");
         (cfg, keys)
     })

@@ -235,16 +235,14 @@ mod tests {
 
     #[test]
     fn copy_sources_need_get_on_the_source() {
-        let m: std::collections::HashMap<&str, &str> = [
+        let cfg = Config::from_pairs(&[
             ("STORE_ENDPOINT", "http://127.0.0.1:8333"),
             ("STORE_BUCKET", "b"),
             ("STORE_ACCESS_KEY_ID", "AK"),
             ("STORE_SECRET_ACCESS_KEY", "SK"),
             ("BAGROOM_TOKEN_KEYS", "k1:0123456789abcdef0123"),
-        ]
-        .into_iter()
-        .collect();
-        let cfg = Config::from_env(&|k| m.get(k).map(|v| v.to_string())).unwrap();
+        ])
+        .unwrap();
         let b = &cfg.buckets[0];
         let p = token(Methods::ALL, Scope::Prefix("uploads/".into()), TokenSource::Query);
         let who = Who { principal: &p, revoked: &[], client_ip: None, now: 1_000 };
