@@ -168,3 +168,37 @@ export function rssBytes(pid) {
     return m ? Number(m[1]) * 1024 : 0;
   } catch { return 0; }
 }
+
+/**
+ * Run python `code` with `s3` a boto3 client (path style, one attempt) for the gateway at
+ * `gatewayUrl` (its access key), or for the store when `gatewayUrl` is null. `call(name, **kw)`
+ * gives `{"ok": answer}` (without ResponseMetadata; a `Body` read as text) or `{"err": code,
+ * "status": n, "message": m, "headers": {x-amz-delete-marker, x-amz-version-id when sent}}`;
+ * `out(v)` prints it as JSON, which is what the promise resolves to.
+ */
+export async function botoCall(gatewayUrl, code) {
+  const [ep, ak, sk] = gatewayUrl ? [gatewayUrl, GW_KEY, GW_SECRET] : [STORE_URL, STORE_KEY, STORE_SECRET];
+  const out = await python(`
+import boto3, json
+from botocore.config import Config
+from botocore.exceptions import ClientError
+ep, ak, sk = "${ep}", "${ak}", "${sk}"
+s3 = boto3.client("s3", endpoint_url=ep, region_name="us-east-1", aws_access_key_id=ak, aws_secret_access_key=sk,
+  config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1}))
+def call(name, **kw):
+    try:
+        r = getattr(s3, name)(**kw)
+        r.pop("ResponseMetadata", None)
+        if "Body" in r:
+            r["Body"] = r["Body"].read().decode()
+        return {"ok": r}
+    except ClientError as e:
+        h = e.response["ResponseMetadata"].get("HTTPHeaders", {})
+        return {"err": e.response["Error"].get("Code"), "status": e.response["ResponseMetadata"]["HTTPStatusCode"],
+                "message": e.response["Error"].get("Message"),
+                "headers": {k: h[k] for k in ("x-amz-delete-marker", "x-amz-version-id") if k in h}}
+def out(v):
+    print(json.dumps(v, default=str))
+${code}`);
+  return JSON.parse(out);
+}

@@ -7,7 +7,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { S3Client, ListObjectVersionsCommand, PutBucketVersioningCommand } from "@aws-sdk/client-s3";
-import { startGateway, createBucket, storePut, store, uniqueBucket, python, mint, xmlField, GW_KEY, GW_SECRET, STORE_URL, STORE_KEY, STORE_SECRET } from "./harness.mjs";
+import { startGateway, createBucket, storePut, store, uniqueBucket, python, mint, xmlField, GW_KEY, GW_SECRET, STORE_URL, STORE_KEY, STORE_SECRET, botoCall } from "./harness.mjs";
 
 const bucket = uniqueBucket("versions");
 let gw;
@@ -18,30 +18,8 @@ before(async () => {
 });
 after(async () => gw && gw.close());
 
-/** Run `code` with `s3` the gateway's client (`gw`) or the store's (`st`); `call(name, **kw)` gives
- * `{"ok": answer}` (without ResponseMetadata; `Body` read as text) or `{"err": code, "status": n,
- * "headers": the answer's x-amz-delete-marker and x-amz-version-id}`. */
-const boto = (which, code) => python(`
-import boto3, json
-from botocore.config import Config
-from botocore.exceptions import ClientError
-ep, ak, sk = ${which === "gw" ? `"${gw.url}", "${GW_KEY}", "${GW_SECRET}"` : `"${STORE_URL}", "${STORE_KEY}", "${STORE_SECRET}"`}
-s3 = boto3.client("s3", endpoint_url=ep, region_name="us-east-1", aws_access_key_id=ak, aws_secret_access_key=sk,
-  config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1}))
-def call(name, **kw):
-    try:
-        r = getattr(s3, name)(**kw)
-        r.pop("ResponseMetadata", None)
-        if "Body" in r:
-            r["Body"] = r["Body"].read().decode()
-        return {"ok": r}
-    except ClientError as e:
-        h = e.response["ResponseMetadata"].get("HTTPHeaders", {})
-        return {"err": e.response["Error"].get("Code"), "status": e.response["ResponseMetadata"]["HTTPStatusCode"],
-                "headers": {k: h[k] for k in ("x-amz-delete-marker", "x-amz-version-id") if k in h}}
-def out(v):
-    print(json.dumps(v, default=str))
-${code}`).then((s) => JSON.parse(s));
+/** Run `code` with `s3` the gateway's client (`gw`) or the store's (`st`): see `botoCall`. */
+const boto = (which, code) => botoCall(which === "gw" ? gw.url : null, code);
 
 const both = async (code) => ({ st: await boto("st", code), gw: await boto("gw", code) });
 
