@@ -139,8 +139,15 @@ pub fn precheck(who: &Who, bucket: &BucketConfig, method: Method) -> Result<(), 
 
 /// Bucket-wide requests (ListBuckets, ListMultipartUploads): the gateway's access keys only.
 pub fn authorize_bucket<'a>(who: &Who, bucket: &'a BucketConfig, what: &str) -> Result<Grant<'a>, S3Error> {
+    authorize_gateway(who, what)?;
+    Ok(Grant { bucket, key: String::new(), kind: GrantKind::Bucket })
+}
+
+/// Requests about the gateway itself that name no bucket and send nothing to a store
+/// (ListBuckets lists the configuration): the gateway's access keys only, and no grant.
+pub fn authorize_gateway(who: &Who, what: &str) -> Result<(), S3Error> {
     match who.principal {
-        Principal::AccessKey(_) => Ok(Grant { bucket, key: String::new(), kind: GrantKind::Bucket }),
+        Principal::AccessKey(_) => Ok(()),
         _ => Err(S3Error::access_denied(format!("{what} needs an access key"))),
     }
 }

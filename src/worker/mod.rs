@@ -154,13 +154,13 @@ async fn dispatch(ctx: &Ctx, req: Request, parts: &RequestParts) -> std::result:
     match crate::s3::route::route_with(parts, vbucket.as_deref()) {
         Route::Health => health(ctx).await,
         Route::S3 { op, bucket, key } => {
-            // ListBuckets names no bucket: its grant is bucket-wide on the first (the handler
-            // lists the configuration and sends nothing to a store)
-            let b = match op {
-                crate::s3::route::S3Op::ListBuckets => ctx.cfg.buckets.first(),
-                _ => ctx.cfg.bucket(&bucket),
-            };
-            let b = b.ok_or_else(|| S3Error::no_such_bucket(&bucket))?;
+            if op == crate::s3::route::S3Op::ListBuckets {
+                // names no bucket and sends nothing to a store: an access key, and the configuration
+                let principal = authenticate(parts, &ctx.cfg, &ctx.keys, None, vbucket.as_deref(), ctx.now)?;
+                crate::guard::grant::authorize_gateway(&ctx.who(&principal), "ListBuckets")?;
+                return write::list_buckets(ctx);
+            }
+            let b = ctx.cfg.bucket(&bucket).ok_or_else(|| S3Error::no_such_bucket(&bucket))?;
             let principal = authenticate(parts, &ctx.cfg, &ctx.keys, None, vbucket.as_deref(), ctx.now)?;
             s3::dispatch(ctx, req, parts, &principal, op, b, &key).await
         }

@@ -61,7 +61,10 @@ pub async fn dispatch(
         S3Op::CompleteMultipartUpload => write::complete_s3(ctx, req, parts, principal, g()?, headers).await,
         S3Op::DeleteObject => write::delete(ctx, parts, g()?).await,
         S3Op::DeleteObjects => write::delete_objects(ctx, req, parts, &who, bucket).await,
-        S3Op::ListBuckets => write::list_buckets(ctx, g()?),
+        S3Op::ListBuckets => {
+            g()?;
+            write::list_buckets(ctx)
+        }
         S3Op::ListMultipartUploads => write::list_uploads(ctx, parts, g()?).await,
         S3Op::GetObjectTagging | S3Op::GetObjectAttributes | S3Op::GetObjectAcl => {
             let sub = crate::s3::route::subresource_name(&p.op).unwrap_or_default();

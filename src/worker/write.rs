@@ -146,7 +146,8 @@ pub async fn delete(ctx: &Ctx, parts: &RequestParts, grant: &Grant<'_>) -> Resul
     Ok(bytes_response(204, &write_headers(&from_worker_headers(resp.headers())), Vec::new()))
 }
 
-pub fn list_buckets(ctx: &Ctx, _grant: &Grant<'_>) -> Result<Response, S3Error> {
+/// ListBuckets: the configured buckets (the caller authorised it: `guard::grant::authorize_gateway`).
+pub fn list_buckets(ctx: &Ctx) -> Result<Response, S3Error> {
     xml_response(200, &xml::list_buckets_xml(ctx.cfg.buckets.iter().map(|b| b.name.as_str())))
 }
 
