@@ -11,16 +11,8 @@ use bagroom::auth::verify::{verify, AuthKind, Payload, VerifyOptions};
 use bagroom::http::{Headers, RequestParts};
 use bagroom::time::{amz_date, parse_amz_date};
 
-const AKID: &str = "AKIDEXAMPLE";
-const SECRET: &str = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
-
-fn dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/sigv4/captured-clients")
-}
-
-fn keys() -> Vec<(String, String)> {
-    vec![(AKID.to_string(), SECRET.to_string())]
-}
+mod common;
+use common::{dir, keys, AKID, SECRET};
 
 fn opts<'a>(region: &'a str, now: u64, bucket: Option<&'static str>) -> VerifyOptions<'a> {
     VerifyOptions {

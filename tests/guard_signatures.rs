@@ -4,7 +4,6 @@
 //! Real client requests come from `tests/data/sigv4/captured-clients`.
 
 use std::fs;
-use std::path::{Path, PathBuf};
 
 use bagroom::auth::sigv2;
 use bagroom::auth::verify::{check_buffered_body, verify, AuthKind, Payload, Verified, VerifyOptions};
@@ -14,16 +13,8 @@ use bagroom::sigv4::{canonical_headers, canonical_request, scope, sha256_hex, si
 use bagroom::time::{amz_date, parse_amz_date};
 use bagroom::S3Error;
 
-const AKID: &str = "AKIDEXAMPLE";
-const SECRET: &str = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
-
-fn dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/sigv4/captured-clients")
-}
-
-fn keys() -> Vec<(String, String)> {
-    vec![(AKID.to_string(), SECRET.to_string())]
-}
+mod common;
+use common::{dir, keys, AKID, SECRET};
 
 fn opts(now: u64) -> VerifyOptions<'static> {
     VerifyOptions {

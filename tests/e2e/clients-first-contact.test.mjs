@@ -4,14 +4,12 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import http from "node:http";
-import { spawn } from "node:child_process";
 import { createHash, createHmac, randomBytes } from "node:crypto";
 import { SignatureV4 } from "@smithy/signature-v4";
 import { S3Client, ListBucketsCommand } from "@aws-sdk/client-s3";
 import {
   startGateway, createBucket, uniqueBucket, storeGet, storeKeys, storePut, python, aws, curl,
-  GW_KEY, GW_SECRET, STORE_URL, STORE_KEY, STORE_SECRET,
-} from "./harness.mjs";
+  GW_KEY, GW_SECRET, STORE_URL, STORE_KEY, STORE_SECRET, runTool } from "./harness.mjs";
 
 const bucket = uniqueBucket("first");
 let gw, noV2;
@@ -25,18 +23,7 @@ after(async () => {
   for (const g of [gw, noV2]) if (g) await g.close();
 });
 
-function run(cmd, args, env = {}) {
-  return new Promise((resolve, reject) => {
-    const e = { ...process.env, ...env };
-    delete e.AWS_CA_BUNDLE;
-    const c = spawn(cmd, args, { env: e });
-    let out = "", err = "";
-    c.stdout.on("data", (d) => (out += d));
-    c.stderr.on("data", (d) => (err += d));
-    c.on("error", reject);
-    c.on("close", (status) => resolve({ status, out, err }));
-  });
-}
+const run = runTool;
 
 // ------------------------------------------------------------------------------------------
 // ListBuckets: the worker runs first; the demo page is still served.

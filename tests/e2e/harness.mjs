@@ -202,3 +202,21 @@ def out(v):
 ${code}`);
   return JSON.parse(out);
 }
+
+/**
+ * Run a command-line client asynchronously (the gateway runs in this process: a synchronous
+ * child would block it), with `env` added and `AWS_CA_BUNDLE` removed (rclone fails with this
+ * machine's bundle against plain http). Resolves `{status, out, err}`.
+ */
+export function runTool(cmd, args, env = {}) {
+  return new Promise((resolve, reject) => {
+    const e = { ...process.env, ...env };
+    delete e.AWS_CA_BUNDLE;
+    const c = spawn(cmd, args, { env: e });
+    let out = "", err = "";
+    c.stdout.on("data", (d) => (out += d));
+    c.stderr.on("data", (d) => (err += d));
+    c.on("error", reject);
+    c.on("close", (status) => resolve({ status, out, err }));
+  });
+}

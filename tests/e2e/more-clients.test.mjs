@@ -5,26 +5,14 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
-import { spawn } from "node:child_process";
 import { randomBytes, createHash } from "node:crypto";
-import { startGateway, createBucket, uniqueBucket, storeKeys, storeGet, GW_KEY, GW_SECRET, ROOT } from "./harness.mjs";
+import { startGateway, createBucket, uniqueBucket, storeKeys, storeGet, GW_KEY, GW_SECRET, ROOT, runTool } from "./harness.mjs";
 
 const bucket = uniqueBucket("clients");
 const dir = path.join(ROOT, ".bagroom/tmp", bucket);
 let gw;
 
-function run(cmd, args, env = {}) {
-  return new Promise((resolve, reject) => {
-    const e = { ...process.env, ...env };
-    delete e.AWS_CA_BUNDLE; // rclone fails with this machine's AWS_CA_BUNDLE against plain http
-    const c = spawn(cmd, args, { env: e });
-    let out = "", err = "";
-    c.stdout.on("data", (d) => (out += d));
-    c.stderr.on("data", (d) => (err += d));
-    c.on("error", reject);
-    c.on("close", (status) => resolve({ status, out, err }));
-  });
-}
+const run = runTool;
 
 const rcloneEnv = () => ({
   RCLONE_CONFIG_GW_TYPE: "s3", RCLONE_CONFIG_GW_PROVIDER: "Other", RCLONE_CONFIG_GW_ENDPOINT: gw.url,
