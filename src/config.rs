@@ -44,6 +44,53 @@ pub struct BucketConfig {
     pub store: StoreConfig,
     /// Key prefixes anyone may GET/HEAD without credentials.
     pub public_prefixes: Vec<String>,
+    /// Made from the bucket namespace's rule for this request ([`Namespace`]), not configured.
+    pub in_namespace: bool,
+}
+
+/// Which access keys may use the bucket namespace (`BAGROOM_BUCKET_ADMINS`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BucketAdmins {
+    /// `*`: every access key of the gateway.
+    All,
+    /// These access key ids.
+    Ids(Vec<String>),
+}
+
+/// The bucket namespace (`BAGROOM_BUCKET_NAMESPACE`): bucket names a client uses that are not
+/// configured map to store buckets on the default store by one rule, for the access keys in
+/// `admins` (who may create, use, list and delete them).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Namespace {
+    /// The store bucket is `store_prefix` + the client's name (empty: the same name).
+    pub store_prefix: String,
+    pub admins: BucketAdmins,
+    /// The default store (`STORE_*`), with no bucket: the template every namespace bucket is
+    /// made from, and the target of the store's ListBuckets.
+    pub store: BucketConfig,
+}
+
+impl Namespace {
+    /// The store bucket for a client's bucket name.
+    pub fn store_bucket(&self, name: &str) -> String {
+        format!("{}{name}", self.store_prefix)
+    }
+
+    /// The client's name for a store bucket, if the rule maps one to it.
+    pub fn client_name<'s>(&self, store_bucket: &'s str) -> Option<&'s str> {
+        store_bucket.strip_prefix(self.store_prefix.as_str()).filter(|n| !n.is_empty())
+    }
+
+    /// The bucket a client's `name` stands for under the rule (not checked against the
+    /// configured buckets: see `crate::guard::namespace`).
+    pub fn bucket(&self, name: &str) -> BucketConfig {
+        BucketConfig {
+            name: name.to_string(),
+            store: StoreConfig { bucket: self.store_bucket(name), ..self.store.store.clone() },
+            public_prefixes: Vec::new(),
+            in_namespace: true,
+        }
+    }
 }
 
 /// Everything the gateway needs, read from vars and secrets once per isolate (on its first
@@ -79,6 +126,8 @@ pub struct Config {
     /// active content (HTML, SVG, ...) is served inline (still sandboxed); everywhere else it is
     /// an attachment.
     pub content_origin: Option<String>,
+    /// The bucket namespace, if on (`BAGROOM_BUCKET_NAMESPACE`, `BAGROOM_BUCKET_ADMINS`).
+    pub namespace: Option<Namespace>,
 }
 
 impl std::fmt::Debug for Config {
@@ -89,6 +138,7 @@ impl std::fmt::Debug for Config {
             .field("buckets", &self.buckets)
             .field("access_key_ids", &ids)
             .field("token_keys", &"<redacted>")
+            .field("namespace", &self.namespace.as_ref().map(|n| (&n.store_prefix, &n.admins)))
             .finish_non_exhaustive()
     }
 }
@@ -153,6 +203,20 @@ pub fn parse_key_pairs(name: &str, v: &str) -> Result<Vec<(String, String)>, S3E
         out.push((id.trim().to_string(), secret.trim().to_string()));
     }
     Ok(out)
+}
+
+/// A bucket name as S3 allows new ones (3 to 63 lowercase letters, digits, `-` and `.`, starting
+/// and ending with a letter or digit, no `..`, not an IP address).
+pub fn valid_new_bucket_name(b: &str) -> bool {
+    let alnum = |c: u8| c.is_ascii_lowercase() || c.is_ascii_digit();
+    (3..=63).contains(&b.len())
+        && b.bytes().all(|c| alnum(c) || c == b'-' || c == b'.')
+        && b.bytes().next().is_some_and(alnum)
+        && b.bytes().last().is_some_and(alnum)
+        && !b.contains("..")
+        && !b.contains(".-")
+        && !b.contains("-.")
+        && b.parse::<std::net::Ipv4Addr>().is_err()
 }
 
 fn valid_bucket_name(b: &str) -> bool {
@@ -256,7 +320,48 @@ impl Config {
             public_url,
             virtual_host: opt(get, "BAGROOM_VIRTUAL_HOST").map(|h| h.trim_matches('.').to_ascii_lowercase()),
             content_origin,
+            namespace: Self::namespace(get)?,
         })
+    }
+
+    /// `BAGROOM_BUCKET_NAMESPACE` = `same` | `prefix:<p>`, with `BAGROOM_BUCKET_ADMINS` = `*` |
+    /// access key ids; the store is the default one (`STORE_ENDPOINT` and its credentials).
+    fn namespace(get: Get) -> Result<Option<Namespace>, S3Error> {
+        const NS: &str = "BAGROOM_BUCKET_NAMESPACE";
+        let Some(rule) = opt(get, NS) else { return Ok(None) };
+        let store_prefix = match rule.as_str() {
+            "same" => String::new(),
+            r => match r.strip_prefix("prefix:") {
+                Some(p) if !p.is_empty() && p.len() < 60 && valid_bucket_name(p) => p.to_string(),
+                _ => return Err(S3Error::config(format!("setting {NS} must be same or prefix:<store bucket prefix>, got {rule:?}"))),
+            },
+        };
+        let admins = match opt(get, "BAGROOM_BUCKET_ADMINS").as_deref() {
+            None => {
+                return Err(S3Error::config(format!(
+                    "setting BAGROOM_BUCKET_ADMINS is missing: {NS} needs the access key ids that may use it (or *)"
+                )))
+            }
+            Some("*") => BucketAdmins::All,
+            Some(_) => BucketAdmins::Ids(list(get, "BAGROOM_BUCKET_ADMINS")),
+        };
+        let (scheme, host) = parse_endpoint("STORE_ENDPOINT", &req(get, "STORE_ENDPOINT")?)?;
+        let store = BucketConfig {
+            name: String::new(),
+            store: StoreConfig {
+                scheme,
+                host,
+                region: opt(get, "STORE_REGION").unwrap_or_else(|| "us-east-1".into()),
+                bucket: String::new(),
+                virtual_host: addressing("STORE_ADDRESSING", opt(get, "STORE_ADDRESSING").as_deref())?,
+                credentials: credentials(get, "STORE")?,
+                post_policy: flag(get, "STORE_POST_POLICY", true)?,
+                browser_endpoint: None,
+            },
+            public_prefixes: Vec::new(),
+            in_namespace: true,
+        };
+        Ok(Some(Namespace { store_prefix, admins, store }))
     }
 
     fn single_bucket(get: Get) -> Result<BucketConfig, S3Error> {
@@ -290,6 +395,7 @@ impl Config {
                 browser_endpoint,
             },
             public_prefixes: list(get, "BAGROOM_PUBLIC_PREFIXES"),
+            in_namespace: false,
         })
     }
 
@@ -333,6 +439,7 @@ impl Config {
                 },
                 name: b.name,
                 public_prefixes: b.public_prefixes,
+                in_namespace: false,
             });
         }
         Ok(out)

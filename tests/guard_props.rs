@@ -631,6 +631,8 @@ fn expected_need(op: &S3Op) -> Need {
         S3Op::PutObjectTagging | S3Op::DeleteObjectTagging => Need::AccessKeyOn(Method::Put),
         S3Op::PutObjectAcl | S3Op::PutBucketAcl => Need::Denied(bagroom::guard::table::ACL_WRITE_REFUSED),
         S3Op::PutBucketVersioning => Need::Denied(bagroom::guard::table::VERSIONING_WRITE_REFUSED),
+        // a namespace bucket, by its admins
+        S3Op::CreateBucket | S3Op::DeleteBucket => Need::BucketAdmin,
         S3Op::Unsupported(_) => Need::Refused,
     }
 }
@@ -639,6 +641,8 @@ fn expected_need(op: &S3Op) -> Need {
 fn the_operation_table_says_what_the_threat_model_says() {
     let ops = [
         S3Op::ListBuckets,
+        S3Op::CreateBucket,
+        S3Op::DeleteBucket,
         S3Op::HeadBucket,
         S3Op::ListObjects,
         S3Op::ListMultipartUploads,

@@ -174,8 +174,23 @@ fn handlers(cfg: &Config, who: &Who, parts: &RequestParts, p: &S3Plan, body: &[u
             l.encoding_type_url = true;
             out.push(sent(store::build(g()?, "GET", &l.query_pairs(), &none, EMPTY_SHA256, now)?));
         }
-        S3Op::GetBucketLocation | S3Op::HeadBucket | S3Op::ListBuckets => {
+        S3Op::GetBucketLocation | S3Op::ListBuckets => {
             g()?;
+        }
+        S3Op::HeadBucket => {
+            // a namespace bucket's existence is the store's to tell
+            if p.bucket.in_namespace {
+                out.push(sent(store::build(g()?, "HEAD", &[], &none, EMPTY_SHA256, now)?));
+            } else {
+                g()?;
+            }
+        }
+        S3Op::CreateBucket => out.push(sent(store::build(g()?, "PUT", &[], &none, EMPTY_SHA256, now)?)),
+        S3Op::DeleteBucket => {
+            // is anything left in it (the store stands in with an empty listing)
+            let q = [("versions".to_string(), String::new()), ("max-keys".to_string(), "1".to_string())];
+            out.push(sent(store::build(g()?, "GET", &q, &none, EMPTY_SHA256, now)?));
+            out.push(sent(store::build(g()?, "DELETE", &[], &none, EMPTY_SHA256, now)?));
         }
         S3Op::PutObject | S3Op::UploadPart => {
             let is_part = p.op == S3Op::UploadPart;
@@ -693,6 +708,12 @@ pub fn violations(cfg: &Config, who: &Who, parts: &RequestParts, asked: &Asked, 
             }
             if !may(who, b, m, asked.key) {
                 v.push(format!("served {op:?} on {:?} without {m} there", asked.key));
+            }
+        }
+        Need::BucketAdmin => {
+            let admin = cfg.namespace.as_ref().is_some_and(|ns| super::namespace::is_admin(ns, who.principal));
+            if !(b.in_namespace && admin) {
+                v.push(format!("served {op:?} on {} to a principal that is no admin of its namespace", b.name));
             }
         }
         Need::Denied(_) => v.push(format!("served {op:?}, which nobody is")),

@@ -24,6 +24,10 @@ pub enum GrantKind {
     /// Bucket-wide requests that name no key (list multipart uploads, head bucket): the gateway's
     /// access keys and its own maintenance only.
     Bucket,
+    /// Create or delete the bucket itself: a bucket of the namespace, for its admins only.
+    BucketAdmin,
+    /// The store's own bucket list (ListBuckets), on the namespace's store: its admins only.
+    StoreBuckets,
 }
 
 /// An authorised key (see the module docs). `key` is a prefix for [`GrantKind::List`] and empty
@@ -152,6 +156,40 @@ pub fn authorize_gateway(who: &Who, what: &str) -> Result<(), S3Error> {
     }
 }
 
+/// CreateBucket / DeleteBucket (`op`): only on a bucket of the namespace, by its admins. On a
+/// configured bucket, CreateBucket answers as S3 answers the bucket's owner (409
+/// `BucketAlreadyOwnedByYou`) to access keys, and nobody deletes it through bagroom.
+pub fn authorize_bucket_admin<'a>(
+    who: &Who,
+    cfg: &crate::config::Config,
+    bucket: &'a BucketConfig,
+    op: &crate::s3::route::S3Op,
+) -> Result<Grant<'a>, S3Error> {
+    use crate::s3::route::S3Op;
+    let access_key = matches!(who.principal, Principal::AccessKey(_));
+    if !bucket.in_namespace {
+        return Err(match op {
+            S3Op::CreateBucket if access_key => S3Error::bucket_already_owned(&bucket.name),
+            S3Op::CreateBucket => S3Error::access_denied("CreateBucket needs an access key"),
+            _ => S3Error::access_denied(format!(
+                "{} is one of the gateway's configured buckets: it is not deleted through bagroom",
+                bucket.name
+            )),
+        });
+    }
+    match &cfg.namespace {
+        Some(ns) if super::namespace::is_admin(ns, who.principal) => Ok(Grant { bucket, key: String::new(), kind: GrantKind::BucketAdmin }),
+        _ => Err(S3Error::access_denied(format!("{op:?} needs an access key named in BAGROOM_BUCKET_ADMINS"))),
+    }
+}
+
+/// The store's bucket list, for ListBuckets by an admin of the namespace (`None` for anyone
+/// else, and when there is no namespace: they see the configured buckets only).
+pub fn authorize_store_buckets<'a>(who: &Who, cfg: &'a crate::config::Config) -> Option<Grant<'a>> {
+    let ns = cfg.namespace.as_ref()?;
+    super::namespace::is_admin(ns, who.principal).then(|| Grant { bucket: &ns.store, key: String::new(), kind: GrantKind::StoreBuckets })
+}
+
 /// The key prefix a principal may list: everything for access keys, a token's scope, or the public
 /// prefix the requested one falls under.
 pub fn list_scope(principal: &Principal, bucket: &BucketConfig, requested_prefix: &str) -> String {
@@ -165,15 +203,21 @@ pub fn list_scope(principal: &Principal, bucket: &BucketConfig, requested_prefix
 }
 
 /// A copy source (`x-amz-copy-source`, for CopyObject and UploadPartCopy): the principal must be
-/// able to GET it. Returns the source bucket (one of the gateway's), key, version and its grant.
+/// able to GET it. Returns the source bucket (one of the configured buckets, or the destination
+/// bucket itself), key, version and its grant.
 pub fn authorize_copy_source<'a>(
     who: &Who,
     cfg: &'a crate::config::Config,
-    dest: &BucketConfig,
+    dest: &'a BucketConfig,
     header: &str,
 ) -> Result<(Grant<'a>, Option<String>), S3Error> {
     let src = crate::s3::copy_source::parse(header)?;
-    let sb = cfg.bucket(&src.bucket).ok_or_else(|| S3Error::no_such_bucket(&src.bucket))?;
+    // the destination itself (a namespace bucket is made for this request), or a configured one
+    let sb = match cfg.bucket(&src.bucket) {
+        Some(b) => b,
+        None if src.bucket == dest.name => dest,
+        None => return Err(S3Error::no_such_bucket(&src.bucket)),
+    };
     if sb.store.endpoint() != dest.store.endpoint() {
         return Err(S3Error::not_implemented("copying between different stores"));
     }
@@ -202,6 +246,7 @@ mod tests {
                 browser_endpoint: None,
             },
             public_prefixes: vec!["pub/".into()],
+            in_namespace: false,
         }
     }
 

@@ -10,6 +10,8 @@
 //! - [`headers`]: [`StoreHeaders`], the client headers that may reach the store for one
 //!   operation and principal, by allow-list. The store builder takes only these.
 //!
+//! - [`namespace`]: which bucket a request's bucket name stands for (configured, or made by the
+//!   bucket namespace's rule for its admins), before any of the above.
 //! - [`plan`]: the three above applied to one S3 request, before anything is sent: the shell's
 //!   dispatcher runs it, and so do the property test and the fuzz target.
 //!
@@ -18,6 +20,7 @@
 pub mod check;
 pub mod grant;
 pub mod headers;
+pub mod namespace;
 pub mod plan;
 pub mod table;
 

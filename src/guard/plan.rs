@@ -2,7 +2,7 @@
 //! asked to touch, decided before anything is sent. The shell's dispatcher (`worker::s3`) runs
 //! exactly this and then only moves bytes; the property test and the fuzz target run it too.
 
-use super::grant::{authorize, authorize_bucket, authorize_copy_source, list_scope, precheck, Grant, Who};
+use super::grant::{authorize, authorize_bucket, authorize_bucket_admin, authorize_copy_source, list_scope, precheck, Grant, Who};
 use super::headers::{from_client, PrincipalClass, StoreHeaders};
 use super::table::{rule, HeaderSet, Need, OtherKeys};
 use crate::auth::token::Method;
@@ -73,6 +73,7 @@ pub fn plan<'a>(
         }
         Need::BucketScope => Some(authorize(who, bucket, Method::List, &list_scope(who.principal, bucket, ""))?),
         Need::AccessKey => Some(authorize_bucket(who, bucket, &format!("{op:?}"))?),
+        Need::BucketAdmin => Some(authorize_bucket_admin(who, cfg, bucket, &op)?),
         Need::AnyKey(m) => {
             precheck(who, bucket, m)?;
             None

@@ -20,7 +20,8 @@
 //! | ListParts | PUT | - | - | - |
 //! | ListObjects, ListObjectVersions | LIST on the prefix | - | - | - |
 //! | HeadBucket, GetBucketLocation, GetBucketVersioning | LIST on the credential's scope | - | - | - |
-//! | ListBuckets, ListMultipartUploads | access key only | - | - | - |
+//! | ListBuckets, ListMultipartUploads | access key only (ListBuckets adds the namespace's store buckets for its admins) | - | - | - |
+//! | CreateBucket, DeleteBucket | a namespace bucket, by the access keys in `BAGROOM_BUCKET_ADMINS`; CreateBucket of a configured bucket: 409 `BucketAlreadyOwnedByYou` | - | - | - (the CreateBucketConfiguration is not read) |
 //! | GetObjectTagging, GetObjectAcl | GET | - | - | - |
 //! | GetObjectAttributes | GET | - | the attribute list, max parts, part marker | - |
 //! | PutObjectTagging | access key only, PUT | - | - | XML, capped, tag limits checked |
@@ -55,6 +56,9 @@ pub enum Need {
     FormPolicy(Method),
     /// Only the gateway's access keys.
     AccessKey,
+    /// The bucket itself (create, delete): a bucket of the namespace, by the access keys in
+    /// `BAGROOM_BUCKET_ADMINS` (`super::grant::authorize_bucket_admin`).
+    BucketAdmin,
     /// Only the gateway's access keys, on the key with this method: the operation sets store
     /// attributes (object tags), which share tokens never set.
     AccessKeyOn(Method),
@@ -159,6 +163,7 @@ pub const fn rule(op: &S3Op) -> Rule {
         S3Op::AbortMultipartUpload => row(Key(Method::Put), O::None, H::None, B::None, false),
         S3Op::ListParts => row(Key(Method::Put), O::None, H::None, B::None, false),
         S3Op::ListObjects | S3Op::ListObjectVersions => row(ListPrefix, O::None, H::None, B::None, false),
+        S3Op::CreateBucket | S3Op::DeleteBucket => row(BucketAdmin, O::None, H::None, B::None, false),
         S3Op::HeadBucket | S3Op::GetBucketLocation | S3Op::GetBucketVersioning => row(BucketScope, O::None, H::None, B::None, false),
         S3Op::ListBuckets | S3Op::ListMultipartUploads | S3Op::GetBucketAcl => row(AccessKey, O::None, H::None, B::None, false),
         S3Op::GetObjectTagging | S3Op::GetObjectAcl => row(Key(Method::Get), O::None, H::None, B::None, false),

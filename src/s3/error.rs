@@ -192,6 +192,12 @@ impl S3Error {
     pub fn no_such_bucket(bucket: &str) -> Self {
         Self::of(Code::NoSuchBucket).with("BucketName", bucket)
     }
+    pub fn invalid_bucket_name(bucket: &str) -> Self {
+        Self::of(Code::InvalidBucketName).with("BucketName", bucket)
+    }
+    pub fn bucket_already_owned(bucket: &str) -> Self {
+        Self::of(Code::BucketAlreadyOwnedByYou).with("BucketName", bucket)
+    }
     pub fn invalid_argument(message: impl Into<String>) -> Self {
         Self::with_message(Code::InvalidArgument, message)
     }

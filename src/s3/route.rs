@@ -17,6 +17,10 @@ use crate::http::RequestParts;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum S3Op {
     ListBuckets,
+    /// `PUT /<bucket>`: a bucket of the namespace (see `crate::guard::namespace`).
+    CreateBucket,
+    /// `DELETE /<bucket>`: a bucket of the namespace.
+    DeleteBucket,
     HeadBucket,
     ListObjects,
     ListMultipartUploads,
@@ -232,6 +236,8 @@ fn s3_route(req: &RequestParts, bucket: String, key: String) -> Route {
             "GET" if has("uploads") => S3Op::ListMultipartUploads,
             "GET" => S3Op::ListObjects,
             "HEAD" => S3Op::HeadBucket,
+            "PUT" => S3Op::CreateBucket,
+            "DELETE" => S3Op::DeleteBucket,
             m => S3Op::Unsupported(format!("{m} on a bucket")),
         }
     } else {
@@ -377,6 +383,10 @@ mod tests {
         assert_eq!(op("GET", "/b/"), S3Op::ListObjects);
         assert_eq!(op("GET", "/b?uploads"), S3Op::ListMultipartUploads);
         assert_eq!(op("HEAD", "/b"), S3Op::HeadBucket);
+        assert_eq!(op("PUT", "/b"), S3Op::CreateBucket);
+        assert_eq!(op("DELETE", "/b"), S3Op::DeleteBucket);
+        assert_eq!(op("PUT", "/b?acl"), S3Op::PutBucketAcl);
+        assert_eq!(op("POST", "/b"), S3Op::Unsupported("POST on a bucket".into()));
         assert_eq!(op("GET", "/"), S3Op::ListBuckets);
         assert_eq!(op("GET", "/b/k?cors"), S3Op::Unsupported("cors".into()));
         assert_eq!(op("POST", "/b?delete"), S3Op::DeleteObjects);

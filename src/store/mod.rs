@@ -61,6 +61,12 @@ fn query_allowed(kind: GrantKind, method: &str, names: &[&str]) -> bool {
             "fetch-owner",
         ]),
         (GrantKind::Bucket, "HEAD") => names.is_empty(),
+        // HeadBucket on the credential's scope: whether the bucket exists, nothing in it
+        (GrantKind::List, "HEAD") => names.is_empty(),
+        (GrantKind::BucketAdmin, "PUT" | "DELETE") => names.is_empty(),
+        // before DeleteBucket: is anything (a version, a delete marker) left in it?
+        (GrantKind::BucketAdmin, "GET") => has("versions") && only(&["versions", "max-keys"]),
+        (GrantKind::StoreBuckets, "GET") => names.is_empty(),
         (GrantKind::Bucket, "GET") if has("acl") => only(&["acl"]),
         (GrantKind::Bucket, "GET") => {
             has("uploads") && only(&["uploads", "prefix", "delimiter", "key-marker", "upload-id-marker", "max-uploads", "encoding-type"])
@@ -89,8 +95,8 @@ fn check<'g>(grant: &'g Grant, method: &str, query: &[(String, String)], headers
         return Err(refused("a copy source without a source grant".into()));
     }
     Ok(match grant.kind() {
-        // the versioning state names no key
-        GrantKind::List if names == ["versioning"] => "",
+        // the versioning state and the bucket's existence name no key
+        GrantKind::List if names == ["versioning"] || method == "HEAD" => "",
         GrantKind::List => {
             // a listing stays under the grant's prefix
             let prefix = query.iter().find(|(k, _)| k == "prefix").map(|(_, v)| v.as_str()).unwrap_or("");
@@ -100,6 +106,9 @@ fn check<'g>(grant: &'g Grant, method: &str, query: &[(String, String)], headers
             ""
         }
         GrantKind::Bucket => "",
+        GrantKind::BucketAdmin if grant.bucket().in_namespace && !grant.bucket().store.bucket.is_empty() => "",
+        GrantKind::StoreBuckets if grant.bucket().store.bucket.is_empty() => "",
+        GrantKind::BucketAdmin | GrantKind::StoreBuckets => return Err(refused(format!("a {:?} grant on this bucket", grant.kind()))),
         _ => {
             if grant.key().is_empty() {
                 return Err(refused("an object request without a key".into()));
@@ -271,6 +280,7 @@ mod tests {
                 browser_endpoint: None,
             },
             public_prefixes: vec![],
+            in_namespace: false,
         }
     }
     fn token(scope: &str) -> Principal {

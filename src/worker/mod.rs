@@ -3,6 +3,7 @@
 //! cache and the store. Every decision lives in the core modules.
 
 mod body;
+mod bucket;
 mod convert;
 mod ctx;
 mod demo;
@@ -154,15 +155,15 @@ async fn dispatch(ctx: &Ctx, req: Request, parts: &RequestParts) -> std::result:
     match crate::s3::route::route_with(parts, vbucket.as_deref()) {
         Route::Health => health(ctx).await,
         Route::S3 { op, bucket, key } => {
-            if op == crate::s3::route::S3Op::ListBuckets {
-                // names no bucket and sends nothing to a store: an access key, and the configuration
-                let principal = authenticate(parts, &ctx.cfg, &ctx.keys, None, vbucket.as_deref(), ctx.now)?;
-                crate::guard::grant::authorize_gateway(&ctx.who(&principal), "ListBuckets")?;
-                return write::list_buckets(ctx);
-            }
-            let b = ctx.cfg.bucket(&bucket).ok_or_else(|| S3Error::no_such_bucket(&bucket))?;
             let principal = authenticate(parts, &ctx.cfg, &ctx.keys, None, vbucket.as_deref(), ctx.now)?;
-            s3::dispatch(ctx, req, parts, &principal, op, b, &key).await
+            if op == crate::s3::route::S3Op::ListBuckets {
+                // names no bucket: an access key; the configuration (and the namespace's store buckets)
+                crate::guard::grant::authorize_gateway(&ctx.who(&principal), "ListBuckets")?;
+                return bucket::list_buckets(ctx, &principal).await;
+            }
+            // which bucket the name stands for: configured, or made by the namespace's rule
+            let resolved = crate::guard::namespace::resolve(&ctx.cfg, &principal, &bucket, &op)?;
+            s3::dispatch(ctx, req, parts, &principal, op, resolved.bucket(), &key).await
         }
         Route::Share { token, key } => {
             let principal = authenticate(parts, &ctx.cfg, &ctx.keys, Some(&token), None, ctx.now)?;

@@ -30,7 +30,8 @@ pub async fn share(ctx: &Ctx, parts: &RequestParts, principal: &Principal, key: 
     let Principal::Token(claims, _, _) = principal else {
         return Err(S3Error::access_denied("malformed token"));
     };
-    let bucket = ctx.cfg.token_bucket(&claims.bucket)?;
+    let resolved = crate::guard::namespace::token_bucket(&ctx.cfg, principal, &claims.bucket)?;
+    let bucket = resolved.bucket();
     let key = match (key, &claims.scope) {
         (Some(k), _) => k,
         (None, Scope::Exact(k)) => k.clone(),

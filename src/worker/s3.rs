@@ -2,6 +2,7 @@
 //! and header the request may use; the handlers get only those, so the plan's keys are the only
 //! keys they can send to the store.
 
+use super::bucket;
 use super::convert::bytes_response;
 use super::ctx::Ctx;
 use super::read::{get_bucket_versioning, get_object, list_objects, list_versions};
@@ -43,12 +44,9 @@ pub async fn dispatch(
             h.insert("content-type", "application/xml");
             Ok(bytes_response(200, &h, crate::s3::xml::location_xml(&ctx.cfg.region).into_bytes()))
         }
-        S3Op::HeadBucket => {
-            g()?;
-            let mut h = Headers::new();
-            h.insert("x-amz-bucket-region", ctx.cfg.region.clone());
-            Ok(bytes_response(200, &h, Vec::new()))
-        }
+        S3Op::HeadBucket => bucket::head_bucket(ctx, g()?).await,
+        S3Op::CreateBucket => bucket::create_bucket(ctx, g()?).await,
+        S3Op::DeleteBucket => bucket::delete_bucket(ctx, g()?).await,
         S3Op::PostObject => write::post_object(ctx, req, parts, &who, bucket).await,
         S3Op::PutObject | S3Op::UploadPart => write::put(ctx, req, parts, principal, g()?, headers, p.op == S3Op::UploadPart).await,
         S3Op::CopyObject | S3Op::UploadPartCopy => {
@@ -63,7 +61,7 @@ pub async fn dispatch(
         S3Op::DeleteObjects => write::delete_objects(ctx, req, parts, &who, bucket).await,
         S3Op::ListBuckets => {
             g()?;
-            write::list_buckets(ctx)
+            bucket::list_buckets(ctx, principal).await
         }
         S3Op::ListMultipartUploads => write::list_uploads(ctx, parts, g()?).await,
         S3Op::GetObjectTagging | S3Op::GetObjectAttributes | S3Op::GetObjectAcl => {

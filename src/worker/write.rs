@@ -146,11 +146,6 @@ pub async fn delete(ctx: &Ctx, parts: &RequestParts, grant: &Grant<'_>) -> Resul
     Ok(bytes_response(204, &write_headers(&from_worker_headers(resp.headers())), Vec::new()))
 }
 
-/// ListBuckets: the configured buckets (the caller authorised it: `guard::grant::authorize_gateway`).
-pub fn list_buckets(ctx: &Ctx) -> Result<Response, S3Error> {
-    xml_response(200, &xml::list_buckets_xml(ctx.cfg.buckets.iter().map(|b| b.name.as_str())))
-}
-
 pub async fn list_uploads(ctx: &Ctx, parts: &RequestParts, grant: &Grant<'_>) -> Result<Response, S3Error> {
     let mut q = pass_query(parts, &["prefix", "delimiter", "key-marker", "upload-id-marker", "max-uploads", "encoding-type"]);
     q.push(("uploads".into(), String::new()));

@@ -13,20 +13,35 @@ pub fn location_xml(region: &str) -> String {
     format!("{XML_DECL}<LocationConstraint xmlns=\"{S3_NS}\">{}</LocationConstraint>", escape(r))
 }
 
-/// The creation date ListBuckets reports for every bucket (buckets are configured, not created).
+/// The creation date ListBuckets reports for configured buckets (configured, not created).
 pub const BUCKET_CREATION_DATE: &str = "2026-01-01T00:00:00.000Z";
 
-/// `ListAllMyBucketsResult` (ListBuckets): the buckets `names`, owned by `bagroom`.
-pub fn list_buckets_xml<'a>(names: impl IntoIterator<Item = &'a str>) -> String {
+/// `ListAllMyBucketsResult` (ListBuckets): the buckets `(name, creation date)`, owned by `bagroom`.
+pub fn list_buckets_xml<'a>(buckets: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
     let mut w = XmlWriter::new();
     w.open_ns("ListAllMyBucketsResult", S3_NS);
     w.open("Owner").elem("ID", "bagroom").elem("DisplayName", "bagroom").close("Owner");
     w.open("Buckets");
-    for name in names {
-        w.open("Bucket").elem("Name", name).elem("CreationDate", BUCKET_CREATION_DATE).close("Bucket");
+    for (name, created) in buckets {
+        w.open("Bucket").elem("Name", name).elem("CreationDate", created).close("Bucket");
     }
     w.close("Buckets").close("ListAllMyBucketsResult");
     w.finish()
+}
+
+/// The store's `ListAllMyBucketsResult`: each bucket's name and creation date (as the store
+/// wrote it; [`BUCKET_CREATION_DATE`] where it wrote none).
+pub fn parse_list_buckets(xml: &str) -> Result<Vec<(String, String)>, S3Error> {
+    let root = store_doc(xml, "ListAllMyBucketsResult")?;
+    let Some(buckets) = root.child("Buckets") else { return Ok(Vec::new()) };
+    Ok(buckets
+        .children_named("Bucket")
+        .filter_map(|b| {
+            let name = b.child_text("Name")?.to_string();
+            let created = b.child_text("CreationDate").filter(|d| !d.is_empty()).unwrap_or(BUCKET_CREATION_DATE).to_string();
+            Some((name, created))
+        })
+        .collect())
 }
 
 /// One upload of a `ListMultipartUploadsResult` (key decoded).
@@ -151,7 +166,7 @@ mod tests {
     #[test]
     fn list_buckets() {
         assert_eq!(
-            list_buckets_xml(["photos", "a&b"]),
+            list_buckets_xml([("photos", BUCKET_CREATION_DATE), ("a&b", BUCKET_CREATION_DATE)]),
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ListAllMyBucketsResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Owner><ID>bagroom</ID><DisplayName>bagroom</DisplayName></Owner><Buckets>\
              <Bucket><Name>photos</Name><CreationDate>2026-01-01T00:00:00.000Z</CreationDate></Bucket>\
              <Bucket><Name>a&amp;b</Name><CreationDate>2026-01-01T00:00:00.000Z</CreationDate></Bucket>\
@@ -159,6 +174,20 @@ mod tests {
         );
         let none = list_buckets_xml([]);
         assert!(none.ends_with("<Buckets></Buckets></ListAllMyBucketsResult>"), "{none}");
+    }
+
+    #[test]
+    fn the_stores_bucket_list_is_read() {
+        let xml = r#"<?xml version="1.0" encoding="UTF-8"?>
+<ListAllMyBucketsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Owner><ID>x</ID></Owner><Buckets>
+<Bucket><Name>a&amp;b</Name><CreationDate>2026-11-30T10:00:00Z</CreationDate></Bucket><Bucket><Name>c</Name></Bucket><Bucket></Bucket>
+</Buckets></ListAllMyBucketsResult>"#;
+        assert_eq!(
+            parse_list_buckets(xml).unwrap(),
+            vec![("a&b".to_string(), "2026-11-30T10:00:00Z".to_string()), ("c".to_string(), BUCKET_CREATION_DATE.to_string())]
+        );
+        assert!(parse_list_buckets("<Error><Code>AccessDenied</Code></Error>").is_err());
+        assert!(parse_list_buckets("not xml").is_err());
     }
 
     const STORE_UPLOADS: &str = r#"<?xml version="1.0" encoding="UTF-8"?>

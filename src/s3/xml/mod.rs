@@ -22,8 +22,8 @@ pub mod versions;
 pub mod writer;
 
 pub use self::bucket::{
-    list_buckets_xml, list_multipart_uploads_result_xml, list_multipart_uploads_xml, location_xml, parse_list_multipart_uploads,
-    ListMultipartUploadsResult, UploadInfo, BUCKET_CREATION_DATE,
+    list_buckets_xml, list_multipart_uploads_result_xml, list_multipart_uploads_xml, location_xml, parse_list_buckets,
+    parse_list_multipart_uploads, ListMultipartUploadsResult, UploadInfo, BUCKET_CREATION_DATE,
 };
 pub use self::checksums::CHECKSUM_ELEMENTS;
 pub use self::copy::{copy_object_result_xml, copy_part_result_xml, parse_copy_result, CopyResult};
