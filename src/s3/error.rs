@@ -75,9 +75,11 @@ codes! {
     InvalidRequest = 400, true, "Invalid Request";
     InvalidTag = 400, true, "The Tag value you have provided is invalid";
     KeyTooLongError = 400, true, "Your key is too long.";
+    MalformedPOSTRequest = 400, true, "The body of your POST request is not well-formed multipart/form-data.";
     MalformedTrailerError = 400, false, "The request contained trailing data that was not well-formed or did not conform to our published schema.";
     MalformedXML = 400, true, "The XML you provided was not well-formed or did not validate against our published schema";
     MaxMessageLengthExceeded = 400, false, "Your request was too big.";
+    MaxPostPreDataLengthExceededError = 400, true, "Your POST request fields preceding the upload file were too large.";
     MethodNotAllowed = 405, true, "The specified method is not allowed against this resource.";
     MissingContentLength = 411, true, "You must provide the Content-Length HTTP header.";
     NoSuchBucket = 404, true, "The specified bucket does not exist.";
@@ -366,9 +368,11 @@ mod tests {
         ("InvalidRequest", 400),
         ("InvalidTag", 400),
         ("KeyTooLongError", 400),
+        ("MalformedPOSTRequest", 400),
         ("MalformedTrailerError", 400),
         ("MalformedXML", 400),
         ("MaxMessageLengthExceeded", 400),
+        ("MaxPostPreDataLengthExceededError", 400),
         ("MethodNotAllowed", 405),
         ("MissingContentLength", 411),
         ("NoSuchBucket", 404),
@@ -408,7 +412,9 @@ mod tests {
         "InvalidRequest",
         "InvalidTag",
         "KeyTooLongError",
+        "MalformedPOSTRequest",
         "MalformedXML",
+        "MaxPostPreDataLengthExceededError",
         "MethodNotAllowed",
         "MissingContentLength",
         "NoSuchBucket",

@@ -344,6 +344,68 @@ mod tests {
     }
 
     #[test]
+    fn bucket_admin_grants_create_and_delete_their_namespace_bucket_only() {
+        use crate::auth::verified::{AuthKind, Payload, Verified};
+        use crate::guard::grant::{authorize_bucket_admin, authorize_store_buckets};
+        use crate::s3::route::S3Op;
+        let cfg = crate::config::Config::from_pairs(&[
+            ("STORE_ENDPOINT", "http://127.0.0.1:8333"),
+            ("STORE_BUCKET", "demo"),
+            ("STORE_ACCESS_KEY_ID", "AK"),
+            ("STORE_SECRET_ACCESS_KEY", "SK"),
+            ("BAGROOM_TOKEN_KEYS", "k1:0123456789abcdef0123"),
+            ("BAGROOM_BUCKET_NAMESPACE", "prefix:t-"),
+            ("BAGROOM_BUCKET_ADMINS", "ADMIN"),
+        ])
+        .unwrap();
+        let ns = cfg.namespace.as_ref().unwrap();
+        let scratch = ns.bucket("scratch");
+        let key = |id: &str| {
+            Principal::AccessKey(Box::new(Verified {
+                access_key_id: id.into(),
+                kind: AuthKind::HeaderV4,
+                expires_at: None,
+                payload: Payload::Unsigned,
+                signed_headers: Vec::new(),
+                amz_date: String::new(),
+                scope: String::new(),
+                signature: String::new(),
+                signing_key: [0; 32],
+            }))
+        };
+        let (admin, other) = (key("ADMIN"), key("OTHER"));
+        let none = StoreHeaders::none();
+        let g = authorize_bucket_admin(&who(&admin), &cfg, &scratch, &S3Op::CreateBucket).unwrap();
+        assert_eq!(build(&g, "PUT", &[], &none, EMPTY, 0).unwrap().url, "http://127.0.0.1:8333/t-scratch");
+        assert!(build(&g, "DELETE", &[], &none, EMPTY, 0).is_ok());
+        let look = [("versions".to_string(), String::new()), ("max-keys".to_string(), "1".to_string())];
+        assert!(build(&g, "GET", &look, &none, EMPTY, 0).is_ok());
+        // nothing else: no object, no other sub-resource, no listing of keys
+        assert!(build(&g, "GET", &[], &none, EMPTY, 0).is_err());
+        assert!(build(&g, "PUT", &[("acl".into(), String::new())], &none, EMPTY, 0).is_err());
+        assert!(build(&g, "PUT", &[("policy".into(), String::new())], &none, EMPTY, 0).is_err());
+        assert!(build(&g, "POST", &[("delete".into(), String::new())], &none, EMPTY, 0).is_err());
+        // only admins, only namespace buckets
+        assert_eq!(authorize_bucket_admin(&who(&other), &cfg, &scratch, &S3Op::DeleteBucket).unwrap_err().code, "AccessDenied");
+        let configured = cfg.bucket("demo").unwrap();
+        assert_eq!(authorize_bucket_admin(&who(&admin), &cfg, configured, &S3Op::CreateBucket).unwrap_err().code, "BucketAlreadyOwnedByYou");
+        assert_eq!(authorize_bucket_admin(&who(&admin), &cfg, configured, &S3Op::DeleteBucket).unwrap_err().code, "AccessDenied");
+        assert!(authorize_bucket_admin(&who(&token("")), &cfg, &scratch, &S3Op::CreateBucket).is_err());
+        // the store's bucket list: GET / for admins, nothing more
+        let l = authorize_store_buckets(&who(&admin), &cfg).unwrap();
+        assert_eq!(build(&l, "GET", &[], &none, EMPTY, 0).unwrap().url, "http://127.0.0.1:8333/");
+        assert!(build(&l, "GET", &[("list-type".into(), "2".into())], &none, EMPTY, 0).is_err());
+        assert!(build(&l, "PUT", &[], &none, EMPTY, 0).is_err());
+        assert!(authorize_store_buckets(&who(&other), &cfg).is_none());
+        assert!(authorize_store_buckets(&who(&token("")), &cfg).is_none());
+        // a List grant may ask whether its bucket exists, and nothing more without a prefix
+        let (b, t) = (bucket(false), token("up/"));
+        let list = authorize(&who(&t), &b, Method::List, "up/").unwrap();
+        assert!(build(&list, "HEAD", &[], &none, EMPTY, 0).is_ok());
+        assert!(build(&list, "HEAD", &[("uploads".into(), String::new())], &none, EMPTY, 0).is_err());
+    }
+
+    #[test]
     fn sub_resources_per_grant_kind() {
         let b = bucket(false);
         let p = token("up/");

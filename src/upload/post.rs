@@ -5,7 +5,7 @@
 //! by the dispatcher's handler with `crate::guard::grant::authorize`, like any PUT.
 
 use crate::http::Headers;
-use crate::s3::error::S3Error;
+use crate::s3::error::{Code, S3Error};
 use crate::sigv4::post_policy_verify::{field, verify_post, VerifiedPost, MAX_FORM_FIELDS};
 
 /// S3's largest POST Object file (as its largest PUT).
@@ -38,7 +38,7 @@ pub fn form_boundary(content_type: &str) -> Option<String> {
 }
 
 fn malformed(why: &str) -> S3Error {
-    S3Error::invalid_argument(format!("The body of your POST request is not well-formed multipart/form-data: {why}"))
+    S3Error::with_message(Code::MalformedPOSTRequest, format!("The body of your POST request is not well-formed multipart/form-data: {why}"))
 }
 
 fn find(hay: &[u8], needle: &[u8], from: usize) -> Option<usize> {
@@ -73,8 +73,7 @@ pub fn fields_before_file(body: &[u8], boundary: &str) -> Result<Option<(Vec<(St
     let delim = format!("--{boundary}");
     let sep = format!("\r\n--{boundary}");
     let too_large = || {
-        S3Error::invalid_argument("Your POST request fields preceding the upload file were too large.")
-            .with("MaxPostPreDataLength", MAX_FORM_FIELDS.to_string())
+        S3Error::of(Code::MaxPostPreDataLengthExceededError).with("MaxPostPreDataLength", MAX_FORM_FIELDS.to_string())
     };
     // the fields, their part headers and framing: S3's 20 KiB of fields, plus room for headers
     let prefix_cap = MAX_FORM_FIELDS + 16 * 1024;
@@ -258,8 +257,10 @@ mod tests {
         assert_eq!(parse_form(&b, "XX").unwrap_err().code, "InvalidArgument");
         let big = "x".repeat(MAX_FORM_FIELDS + 1);
         let b = body(&[("x-ignore-a", &big)], b"1", &[]);
-        assert!(parse_form(&b, "XX").unwrap_err().message.contains("too large"));
-        assert!(parse_form(b"garbage", "XX").is_err());
+        let e = parse_form(&b, "XX").unwrap_err();
+        assert_eq!(e.code, "MaxPostPreDataLengthExceededError");
+        assert!(e.message.contains("too large"));
+        assert_eq!(parse_form(b"garbage that is long enough", "XX").unwrap_err().code, "MalformedPOSTRequest");
         // the cap is known once the file starts: the policy's maximum, or the limit
         let b = body(&[("key", "k")], b"12345", &[]);
         let start = parse_form(&b, "XX").unwrap().file.0 as u64;

@@ -13,7 +13,7 @@ mod store_fetch;
 mod subresource;
 mod write;
 
-use crate::auth::{authenticate, Keys};
+use crate::auth::{authenticate, Keys, Principal};
 use crate::config::Config;
 use crate::http::RequestParts;
 use crate::s3::error::S3Error;
@@ -155,6 +155,11 @@ async fn dispatch(ctx: &Ctx, req: Request, parts: &RequestParts) -> std::result:
     match crate::s3::route::route_with(parts, vbucket.as_deref()) {
         Route::Health => health(ctx).await,
         Route::S3 { op, bucket, key } => {
+            if ctx.cfg.namespace.is_none() && op != crate::s3::route::S3Op::ListBuckets {
+                // without a namespace, who asks changes nothing: an unknown bucket answers before
+                // the signature is looked at, as S3 does
+                crate::guard::namespace::resolve(&ctx.cfg, &Principal::Anonymous, &bucket, &op)?;
+            }
             let principal = authenticate(parts, &ctx.cfg, &ctx.keys, None, vbucket.as_deref(), ctx.now)?;
             if op == crate::s3::route::S3Op::ListBuckets {
                 // names no bucket: an access key; the configuration (and the namespace's store buckets)
