@@ -388,7 +388,10 @@ mod tests {
         // only admins, only namespace buckets
         assert_eq!(authorize_bucket_admin(&who(&other), &cfg, &scratch, &S3Op::DeleteBucket).unwrap_err().code, "AccessDenied");
         let configured = cfg.bucket("demo").unwrap();
-        assert_eq!(authorize_bucket_admin(&who(&admin), &cfg, configured, &S3Op::CreateBucket).unwrap_err().code, "BucketAlreadyOwnedByYou");
+        assert_eq!(
+            authorize_bucket_admin(&who(&admin), &cfg, configured, &S3Op::CreateBucket).unwrap_err().code,
+            "BucketAlreadyOwnedByYou"
+        );
         assert_eq!(authorize_bucket_admin(&who(&admin), &cfg, configured, &S3Op::DeleteBucket).unwrap_err().code, "AccessDenied");
         assert!(authorize_bucket_admin(&who(&token("")), &cfg, &scratch, &S3Op::CreateBucket).is_err());
         // the store's bucket list: GET / for admins, nothing more

@@ -38,7 +38,10 @@ pub fn form_boundary(content_type: &str) -> Option<String> {
 }
 
 fn malformed(why: &str) -> S3Error {
-    S3Error::with_message(Code::MalformedPOSTRequest, format!("The body of your POST request is not well-formed multipart/form-data: {why}"))
+    S3Error::with_message(
+        Code::MalformedPOSTRequest,
+        format!("The body of your POST request is not well-formed multipart/form-data: {why}"),
+    )
 }
 
 fn find(hay: &[u8], needle: &[u8], from: usize) -> Option<usize> {
@@ -72,9 +75,7 @@ fn disposition(headers: &str) -> Option<(String, Option<String>)> {
 pub fn fields_before_file(body: &[u8], boundary: &str) -> Result<Option<(Vec<(String, String)>, String, usize)>, S3Error> {
     let delim = format!("--{boundary}");
     let sep = format!("\r\n--{boundary}");
-    let too_large = || {
-        S3Error::of(Code::MaxPostPreDataLengthExceededError).with("MaxPostPreDataLength", MAX_FORM_FIELDS.to_string())
-    };
+    let too_large = || S3Error::of(Code::MaxPostPreDataLengthExceededError).with("MaxPostPreDataLength", MAX_FORM_FIELDS.to_string());
     // the fields, their part headers and framing: S3's 20 KiB of fields, plus room for headers
     let prefix_cap = MAX_FORM_FIELDS + 16 * 1024;
     let more = |len: usize| if len > prefix_cap { Err(too_large()) } else { Ok(None) };
