@@ -93,7 +93,7 @@ async function startWorker(name, kind, vars) {
   for (const [k, v] of Object.entries({
     STORE_ENDPOINT: STORE_URL, STORE_BUCKET: BUCKET, BAGROOM_BUCKET: BUCKET, STORE_REGION: "us-east-1", BAGROOM_REGION: "us-east-1",
     STORE_ACCESS_KEY_ID: STORE_KEY, STORE_SECRET_ACCESS_KEY: STORE_SECRET, BAGROOM_TOKEN_KEYS: TOKEN_KEYS,
-    BAGROOM_CACHE_TTL: "3600", ...vars,
+    BAGROOM_CACHE_TTL: "3600", BAGROOM_CACHE_MODE: "ttl", ...vars, // the hit rows are ttl hits (no store request)
   })) env[k] = text(v);
   const mf = new Miniflare({
     host: "127.0.0.1", port: PORTS[name],

@@ -5,7 +5,7 @@
 //! an error that names the setting (the shell answers 500 with it), never a panic.
 //! Every setting is listed in README.md's configuration table.
 
-use crate::cache::policy::{CacheConfig, PLATFORM_MAX_OBJECT_BYTES};
+use crate::cache::policy::{CacheConfig, DefaultMode, PLATFORM_MAX_OBJECT_BYTES};
 use crate::s3::error::S3Error;
 
 pub use crate::sigv4::Credentials as StoreCredentials;
@@ -108,8 +108,9 @@ pub struct Config {
     /// Revoked token ids, hex (`BAGROOM_REVOKED_TOKENS`).
     pub revoked_tokens: Vec<String>,
     pub allow_sigv2: bool,
-    /// Edge cache: on/off, TTLs (`BAGROOM_CACHE`, `BAGROOM_CACHE_TTL`, `BAGROOM_CACHE_RULES`) and the
-    /// largest object cached (`BAGROOM_CACHE_MAX_OBJECT_BYTES`).
+    /// Edge cache: on/off, consistency modes and TTLs (`BAGROOM_CACHE`, `BAGROOM_CACHE_MODE`,
+    /// `BAGROOM_CACHE_TTL`, `BAGROOM_CACHE_RULES`, `BAGROOM_CACHE_STALE_IF_ERROR`) and the largest
+    /// object cached (`BAGROOM_CACHE_MAX_OBJECT_BYTES`).
     pub cache: CacheConfig,
     pub store_timeout_ms: u64,
     pub max_upload_bytes: u64,
@@ -271,10 +272,15 @@ impl Config {
         let token_keys = req(get, "BAGROOM_TOKEN_KEYS")?;
         let cache = CacheConfig {
             enabled: flag(get, "BAGROOM_CACHE", true)?,
+            mode: match opt(get, "BAGROOM_CACHE_MODE") {
+                Some(m) => DefaultMode::parse(&m).map_err(|e| S3Error::config(format!("setting BAGROOM_CACHE_MODE: {e}")))?,
+                None => DefaultMode::Revalidate,
+            },
             default_ttl: num(get, "BAGROOM_CACHE_TTL", 3600)?,
             rules: CacheConfig::parse_rules(&opt(get, "BAGROOM_CACHE_RULES").unwrap_or_default())
                 .map_err(|e| S3Error::config(format!("setting BAGROOM_CACHE_RULES: {e}")))?,
             max_object_bytes: num(get, "BAGROOM_CACHE_MAX_OBJECT_BYTES", 100 * 1024 * 1024)?.min(PLATFORM_MAX_OBJECT_BYTES),
+            stale_if_error: num(get, "BAGROOM_CACHE_STALE_IF_ERROR", 0)?,
         };
         let public_url = match opt(get, "BAGROOM_PUBLIC_URL") {
             Some(u) => {
@@ -577,5 +583,26 @@ mod tests {
         let mut m = base();
         m.insert("BAGROOM_CACHE_MAX_OBJECT_BYTES".into(), "99999999999".into());
         assert_eq!(load(&m).unwrap().cache.max_object_bytes, PLATFORM_MAX_OBJECT_BYTES);
+    }
+
+    #[test]
+    fn cache_modes_and_stale_if_error() {
+        use crate::cache::policy::Consistency;
+        let c = load(&base()).unwrap().cache;
+        assert_eq!((c.mode, c.stale_if_error, c.consistency_for("k")), (DefaultMode::Revalidate, 0, Consistency::Revalidate));
+        let mut m = base();
+        m.insert("BAGROOM_CACHE_MODE".into(), "ttl".into());
+        m.insert("BAGROOM_CACHE_RULES".into(), "docs/=revalidate,v/=ttl=60".into());
+        m.insert("BAGROOM_CACHE_STALE_IF_ERROR".into(), "30".into());
+        let c = load(&m).unwrap().cache;
+        assert_eq!(c.consistency_for("k"), Consistency::Ttl(3600));
+        assert_eq!(c.consistency_for("docs/k"), Consistency::Revalidate);
+        assert_eq!(c.consistency_for("v/k"), Consistency::Ttl(60));
+        assert_eq!(c.stale_if_error, 30);
+        m.insert("BAGROOM_CACHE_MODE".into(), "sometimes".into());
+        assert!(load(&m).unwrap_err().message.contains("BAGROOM_CACHE_MODE"));
+        m.remove("BAGROOM_CACHE_MODE");
+        m.insert("BAGROOM_CACHE_STALE_IF_ERROR".into(), "1m".into());
+        assert!(load(&m).unwrap_err().message.contains("BAGROOM_CACHE_STALE_IF_ERROR"));
     }
 }

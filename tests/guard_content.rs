@@ -320,8 +320,13 @@ fn if_range_that_does_not_match_answers_the_whole_object() {
 
 #[test]
 fn a_ranged_miss_fills_only_what_the_cache_would_keep() {
-    use bagroom::cache::policy::{fill_after_range, CacheConfig};
-    let cfg = CacheConfig { rules: CacheConfig::parse_rules("tmp/=0").unwrap(), max_object_bytes: 1000, ..CacheConfig::default() };
+    use bagroom::cache::policy::{fill_after_range, CacheConfig, DefaultMode};
+    let cfg = CacheConfig {
+        mode: DefaultMode::Ttl,
+        rules: CacheConfig::parse_rules("tmp/=0").unwrap(),
+        max_object_bytes: 1000,
+        ..CacheConfig::default()
+    };
     let partial = |extra: &[(&str, &str)]| {
         let mut p = h(&[("content-length", "1"), ("content-range", "bytes 0-0/500"), ("etag", "\"e\"")]);
         for (k, v) in extra {

@@ -8,8 +8,17 @@
 use crate::encoding::uri_encode;
 use crate::http::Headers;
 
-/// Debug header on responses: `HIT`, `MISS` or `BYPASS`.
+/// Debug header on responses: [`HIT`], [`REVALIDATED`], [`STALE`], `MISS` or `BYPASS`.
 pub const CACHE_STATUS_HEADER: &str = "x-bagroom-cache";
+/// Served from the edge cache without asking the store (`ttl` mode).
+pub const HIT: &str = "HIT";
+/// Served from the edge cache after the store confirmed the copy (`revalidate` mode, a 304).
+pub const REVALIDATED: &str = "REVALIDATED";
+/// Served from the edge cache because the store could not confirm the copy (`revalidate`
+/// mode within `BAGROOM_CACHE_STALE_IF_ERROR`).
+pub const STALE: &str = "STALE";
+/// Private header on the cached copy: when it was fetched from the store (Unix seconds).
+pub const STORED_AT_HEADER: &str = "x-bagroom-stored-at";
 /// Debug header with the reason a response was not stored (see [`Storable::No`]).
 pub const CACHE_REASON_HEADER: &str = "x-bagroom-cache-reason";
 /// Private header on the cached copy holding the store's own Cache-Control.
@@ -107,57 +116,211 @@ pub fn cache_key(bucket: &str, key: &str, version_id: Option<&str>, overrides: &
     url
 }
 
+/// How the edge cache answers for a key (`BAGROOM_CACHE_MODE`, `BAGROOM_CACHE_RULES`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Consistency {
+    /// A cached copy is served only after the store confirmed it with a conditional request
+    /// (`If-None-Match: <cached ETag>` → 304): read-after-write holds in every data centre, and
+    /// the body's egress is saved. The entry is kept `BAGROOM_CACHE_TTL` seconds.
+    Revalidate,
+    /// A cached copy is served for this many seconds without asking the store: for keys that
+    /// are never rewritten (versioned or content-addressed names). Writes through the gateway
+    /// purge the copy in their own data centre only: elsewhere it lives out its TTL.
+    Ttl(u64),
+    /// Never cached.
+    Bypass,
+}
+
+impl Consistency {
+    /// The name `/healthz` and the README use.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Consistency::Revalidate => "revalidate",
+            Consistency::Ttl(_) => "ttl",
+            Consistency::Bypass => "bypass",
+        }
+    }
+}
+
+/// The mode of keys no rule names (`BAGROOM_CACHE_MODE`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DefaultMode {
+    Revalidate,
+    Ttl,
+}
+
+impl DefaultMode {
+    pub fn parse(s: &str) -> Result<DefaultMode, String> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "revalidate" => Ok(DefaultMode::Revalidate),
+            "ttl" => Ok(DefaultMode::Ttl),
+            other => Err(format!("`{other}` is not a cache mode: revalidate or ttl")),
+        }
+    }
+}
+
+/// One item of `BAGROOM_CACHE_RULES`: keys starting with `prefix` are cached as `consistency` says.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TtlRule {
+pub struct CacheRule {
     pub prefix: String,
-    pub ttl: u64,
+    pub consistency: Consistency,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CacheConfig {
     pub enabled: bool,
+    /// `BAGROOM_CACHE_MODE`: the consistency of keys no rule names.
+    pub mode: DefaultMode,
+    /// `BAGROOM_CACHE_TTL`: how long a `revalidate` entry is kept, and the TTL of keys no rule
+    /// names in `ttl` mode. 0 caches nothing but `ttl=<n>` rules.
     pub default_ttl: u64,
-    /// Longest prefix wins; ttl 0 = bypass.
-    pub rules: Vec<TtlRule>,
+    /// Longest prefix wins.
+    pub rules: Vec<CacheRule>,
     /// Capped at [`PLATFORM_MAX_OBJECT_BYTES`] (see [`CacheConfig::max_bytes`]).
     pub max_object_bytes: u64,
+    /// `BAGROOM_CACHE_STALE_IF_ERROR`: when the store cannot confirm a `revalidate` hit (it is
+    /// unreachable, too slow, or answers 5xx), a cached copy fetched at most this many seconds
+    /// ago is served (`STALE`); 0 (the default) answers the error instead.
+    pub stale_if_error: u64,
 }
 
 impl Default for CacheConfig {
     fn default() -> Self {
-        CacheConfig { enabled: true, default_ttl: 3600, rules: Vec::new(), max_object_bytes: PLATFORM_MAX_OBJECT_BYTES }
+        CacheConfig {
+            enabled: true,
+            mode: DefaultMode::Revalidate,
+            default_ttl: 3600,
+            rules: Vec::new(),
+            max_object_bytes: PLATFORM_MAX_OBJECT_BYTES,
+            stale_if_error: 0,
+        }
+    }
+}
+
+fn seconds(item: &str, s: &str) -> Result<u64, String> {
+    let s = s.trim();
+    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(format!("cache rule `{item}`: `{s}` is not a number of seconds"));
+    }
+    s.parse::<u64>().map_err(|_| format!("cache rule `{item}`: ttl too large"))
+}
+
+fn ttl_or_bypass(n: u64) -> Consistency {
+    if n == 0 {
+        Consistency::Bypass
+    } else {
+        Consistency::Ttl(n)
     }
 }
 
 impl CacheConfig {
-    /// Parse `"images/=86400,tmp/=0"`. Whitespace around items is ignored; the last `=`
-    /// splits prefix from TTL (so a prefix may contain `=`); an empty prefix matches all.
-    pub fn parse_rules(spec: &str) -> Result<Vec<TtlRule>, String> {
+    /// Parse `"images/=86400,tmp/=0,docs/=revalidate,v/=ttl=31536000,scratch/=bypass"`. Each item
+    /// is `prefix=value`, the value one of `revalidate`, `ttl=<seconds>`, `bypass`, or a bare
+    /// number of seconds (the syntax before modes: `ttl=<n>`, `0` = bypass). Whitespace around
+    /// items is ignored; the value is what follows the last `=` (or the last two, for `ttl=<n>`),
+    /// so a prefix may contain `=`; an empty prefix matches all.
+    pub fn parse_rules(spec: &str) -> Result<Vec<CacheRule>, String> {
         let mut rules = Vec::new();
         for item in spec.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-            let (prefix, ttl) = item.rsplit_once('=').ok_or_else(|| format!("cache rule `{item}`: expected prefix=seconds"))?;
-            let ttl = ttl.trim();
-            if ttl.is_empty() || !ttl.bytes().all(|b| b.is_ascii_digit()) {
-                return Err(format!("cache rule `{item}`: `{ttl}` is not a number of seconds"));
-            }
-            let ttl = ttl.parse::<u64>().map_err(|_| format!("cache rule `{item}`: ttl too large"))?;
-            rules.push(TtlRule { prefix: prefix.trim().to_string(), ttl });
+            let (left, value) = item.rsplit_once('=').ok_or_else(|| format!("cache rule `{item}`: expected prefix=mode"))?;
+            let value = value.trim();
+            let (prefix, consistency) = match value.to_ascii_lowercase().as_str() {
+                "revalidate" => (left, Consistency::Revalidate),
+                "bypass" => (left, Consistency::Bypass),
+                _ => {
+                    let n = seconds(item, value)?;
+                    match left.rsplit_once('=').map(|(p, w)| (p, w.trim().to_ascii_lowercase())) {
+                        Some((prefix, w)) if w == "ttl" => (prefix, ttl_or_bypass(n)),
+                        Some((_, w)) if w == "revalidate" || w == "bypass" => {
+                            return Err(format!(
+                                "cache rule `{item}`: `{w}` takes no seconds (revalidate entries are kept BAGROOM_CACHE_TTL)"
+                            ))
+                        }
+                        _ => (left, ttl_or_bypass(n)),
+                    }
+                }
+            };
+            rules.push(CacheRule { prefix: prefix.trim().to_string(), consistency });
         }
         Ok(rules)
     }
 
-    /// TTL for a key: the longest matching rule's, else the default; 0 when caching is off.
-    pub fn ttl_for(&self, key: &str) -> u64 {
+    /// How `key` is cached: the longest matching rule's consistency, else the default mode's;
+    /// `Bypass` when caching is off (and for `revalidate` with a `BAGROOM_CACHE_TTL` of 0).
+    pub fn consistency_for(&self, key: &str) -> Consistency {
         if !self.enabled {
-            return 0;
+            return Consistency::Bypass;
         }
-        self.rules.iter().filter(|r| key.starts_with(r.prefix.as_str())).max_by_key(|r| r.prefix.len()).map_or(self.default_ttl, |r| r.ttl)
+        let rule = self.rules.iter().filter(|r| key.starts_with(r.prefix.as_str())).max_by_key(|r| r.prefix.len());
+        self.in_force(rule.map_or(self.default_consistency(), |r| r.consistency))
+    }
+
+    /// The consistency of keys no rule names (`BAGROOM_CACHE_MODE`).
+    fn default_consistency(&self) -> Consistency {
+        match self.mode {
+            DefaultMode::Revalidate => Consistency::Revalidate,
+            DefaultMode::Ttl => ttl_or_bypass(self.default_ttl),
+        }
+    }
+
+    /// A `revalidate` entry lives `BAGROOM_CACHE_TTL` seconds: with 0, nothing is kept.
+    fn in_force(&self, c: Consistency) -> Consistency {
+        match c {
+            Consistency::Revalidate if self.default_ttl == 0 => Consistency::Bypass,
+            c => c,
+        }
+    }
+
+    /// How long the edge keeps an entry for `key`: the TTL in `ttl` mode, `BAGROOM_CACHE_TTL`
+    /// in `revalidate` mode; 0 when the key is not cached.
+    pub fn ttl_for(&self, key: &str) -> u64 {
+        match self.consistency_for(key) {
+            Consistency::Revalidate => self.default_ttl,
+            Consistency::Ttl(n) => n,
+            Consistency::Bypass => 0,
+        }
     }
 
     /// The effective size limit: `max_object_bytes` capped at the platform limit.
     pub fn max_bytes(&self) -> u64 {
         self.max_object_bytes.min(PLATFORM_MAX_OBJECT_BYTES)
     }
+
+    /// The rules in force, for `/healthz`: the default mode and TTL, each rule, the
+    /// stale-if-error window and the size limit.
+    pub fn summary(&self) -> serde_json::Value {
+        let rule = |c: &Consistency| match c {
+            Consistency::Ttl(n) => serde_json::json!({"mode": "ttl", "ttl": n}),
+            Consistency::Revalidate => serde_json::json!({"mode": "revalidate", "ttl": self.default_ttl}),
+            Consistency::Bypass => serde_json::json!({"mode": "bypass"}),
+        };
+        let rules: Vec<serde_json::Value> = self
+            .rules
+            .iter()
+            .map(|r| {
+                let mut v = rule(&self.in_force(r.consistency));
+                v["prefix"] = serde_json::Value::from(r.prefix.as_str());
+                v
+            })
+            .collect();
+        serde_json::json!({
+            "enabled": self.enabled,
+            "default": rule(&self.in_force(self.default_consistency())),
+            "rules": rules,
+            "stale_if_error": self.stale_if_error,
+            "max_object_bytes": self.max_bytes(),
+        })
+    }
+}
+
+/// The Cache API stores nothing for a Worker reached on `*.workers.dev` (nor in the dashboard
+/// preview): only a custom domain or a route on a zone caches. Given the request's Host, the
+/// reason the edge cache is inactive there, for `/healthz`.
+pub fn inactive_cache_reason(host: Option<&str>) -> Option<&'static str> {
+    let host = host?.trim().trim_end_matches('.').to_ascii_lowercase();
+    let name = host.rsplit_once(':').filter(|(_, p)| p.bytes().all(|b| b.is_ascii_digit())).map_or(host.as_str(), |(h, _)| h);
+    (name == "workers.dev" || name.ends_with(".workers.dev"))
+        .then_some("the Cache API does nothing on *.workers.dev: serve the worker on a custom domain or route to cache")
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -221,6 +384,10 @@ pub fn storable(cfg: &CacheConfig, key: &str, status: u16, store_headers: &Heade
     }
     if store_headers.get_all("vary").any(|v| v.split(',').any(|t| t.trim() == "*")) {
         return Storable::No("vary");
+    }
+    // a copy without an ETag could never be confirmed by the store
+    if cfg.consistency_for(key) == Consistency::Revalidate && store_headers.get("etag").is_none_or(|e| e.trim().is_empty()) {
+        return Storable::No("no-etag");
     }
     match cfg.ttl_for(key) {
         0 => Storable::No("ttl-zero"),
@@ -314,6 +481,14 @@ pub fn cached_headers(store_headers: &Headers, ttl: u64) -> Headers {
     out
 }
 
+/// [`cached_headers`] stamped with the time the copy was fetched from the store
+/// ([`STORED_AT_HEADER`], for `BAGROOM_CACHE_STALE_IF_ERROR`): what the shell puts in the cache.
+pub fn entry_headers(store_headers: &Headers, ttl: u64, now: u64) -> Headers {
+    let mut h = cached_headers(store_headers, ttl);
+    h.insert(STORED_AT_HEADER, now.to_string());
+    h
+}
+
 /// Undo [`cached_headers`] for the client: the edge Cache-Control goes, the store's own
 /// comes back, and no `x-bagroom-*` private header leaks. (The shell adds
 /// [`CACHE_STATUS_HEADER`] afterwards.)
@@ -403,8 +578,8 @@ mod label_tests {
     #[test]
     fn store_answers_are_labelled_as_before() {
         let c = CacheConfig::default();
-        let ok = Headers::from_pairs([("content-length", "5")]);
-        let private = Headers::from_pairs([("content-length", "5"), ("cache-control", "private")]);
+        let ok = Headers::from_pairs([("content-length", "5"), ("etag", "\"e\"")]);
+        let private = Headers::from_pairs([("content-length", "5"), ("etag", "\"e\""), ("cache-control", "private")]);
         let label = |ttl: u64, head: bool, status: u16, h: &Headers| miss_label(ttl, &miss_decision(&c, "k", ttl, head, status, h), status);
         let l = |status, reason| CacheLabel { status, reason };
         // a key the cache never holds
@@ -439,7 +614,7 @@ mod alias_tests {
 
     #[test]
     fn sse_c_objects_and_requests_never_use_the_cache() {
-        let cfg = CacheConfig { enabled: true, default_ttl: 60, rules: Vec::new(), max_object_bytes: 1 << 20 };
+        let cfg = CacheConfig { default_ttl: 60, max_object_bytes: 1 << 20, ..CacheConfig::default() };
         let h = Headers::from_pairs([("content-length", "3"), ("x-amz-server-side-encryption-customer-algorithm", "AES256")]);
         assert_eq!(storable(&cfg, "k", 200, &h), Storable::No("sse-c"));
         assert!(sse_c_request(&Headers::from_pairs([("X-Amz-Server-Side-Encryption-Customer-Key", "k")])));
@@ -495,12 +670,17 @@ mod tests {
     fn rules_and_ttl() {
         let rules = CacheConfig::parse_rules(" images/=86400, tmp/=0,images/raw/=60,,a=b=5").unwrap();
         assert_eq!(rules.len(), 4);
-        assert_eq!(rules[3], TtlRule { prefix: "a=b".into(), ttl: 5 });
+        assert_eq!(rules[3], CacheRule { prefix: "a=b".into(), consistency: Consistency::Ttl(5) });
         let cfg = CacheConfig { rules, ..CacheConfig::default() };
         assert_eq!(cfg.ttl_for("images/x.png"), 86400);
         assert_eq!(cfg.ttl_for("images/raw/x.png"), 60);
         assert_eq!(cfg.ttl_for("tmp/x"), 0);
         assert_eq!(cfg.ttl_for("other"), 3600);
+        // a bare number is today's syntax: ttl mode
+        assert_eq!(cfg.consistency_for("images/x.png"), Consistency::Ttl(86400));
+        assert_eq!(cfg.consistency_for("tmp/x"), Consistency::Bypass);
+        // no rule: the default mode, revalidate
+        assert_eq!(cfg.consistency_for("other"), Consistency::Revalidate);
         assert!(CacheConfig::parse_rules("images/").is_err());
         assert!(CacheConfig::parse_rules("images/=-1").is_err());
         assert!(CacheConfig::parse_rules("images/=1h").is_err());
@@ -508,13 +688,123 @@ mod tests {
         assert_eq!(CacheConfig::parse_rules("").unwrap(), vec![]);
         let off = CacheConfig { enabled: false, ..CacheConfig::default() };
         assert_eq!(off.ttl_for("x"), 0);
+        assert_eq!(off.consistency_for("x"), Consistency::Bypass);
         let big = CacheConfig { max_object_bytes: u64::MAX, ..CacheConfig::default() };
         assert_eq!(big.max_bytes(), PLATFORM_MAX_OBJECT_BYTES);
     }
 
     #[test]
+    fn rule_modes() {
+        let r = |s: &str| CacheConfig::parse_rules(s).unwrap();
+        let one = |prefix: &str, consistency| vec![CacheRule { prefix: prefix.into(), consistency }];
+        assert_eq!(r("docs/=revalidate"), one("docs/", Consistency::Revalidate));
+        assert_eq!(r("docs/ = Revalidate "), one("docs/", Consistency::Revalidate));
+        assert_eq!(r("v/=ttl=31536000"), one("v/", Consistency::Ttl(31_536_000)));
+        assert_eq!(r(" v/ = ttl = 60 "), one("v/", Consistency::Ttl(60)));
+        assert_eq!(r("v/=TTL=60"), one("v/", Consistency::Ttl(60)));
+        assert_eq!(r("v/=ttl=0"), one("v/", Consistency::Bypass));
+        assert_eq!(r("s/=bypass"), one("s/", Consistency::Bypass));
+        assert_eq!(r("s/=0"), one("s/", Consistency::Bypass));
+        // an empty prefix matches every key
+        assert_eq!(r("=ttl=60"), one("", Consistency::Ttl(60)));
+        assert_eq!(r("=revalidate"), one("", Consistency::Revalidate));
+        // a prefix may still contain `=`, and even end in `=ttl` with the old bare-number form
+        assert_eq!(r("a=b=revalidate"), one("a=b", Consistency::Revalidate));
+        assert_eq!(r("ttl=5"), one("ttl", Consistency::Ttl(5)));
+        for bad in ["v/=ttl=", "v/=ttl=x", "v/=ttl", "v/=sometimes", "v/=revalidate=60", "v/=ttl=-1"] {
+            assert!(CacheConfig::parse_rules(bad).is_err(), "{bad}");
+        }
+        assert_eq!(DefaultMode::parse(" TTL "), Ok(DefaultMode::Ttl));
+        assert_eq!(DefaultMode::parse("revalidate"), Ok(DefaultMode::Revalidate));
+        assert!(DefaultMode::parse("always").is_err());
+    }
+
+    #[test]
+    fn the_default_mode_and_its_ttl() {
+        let rules = CacheConfig::parse_rules("v/=ttl=600,docs/=revalidate,tmp/=bypass").unwrap();
+        let rv = CacheConfig { rules: rules.clone(), ..CacheConfig::default() };
+        assert_eq!(rv.consistency_for("a"), Consistency::Revalidate);
+        assert_eq!(rv.ttl_for("a"), 3600, "a revalidate entry is kept BAGROOM_CACHE_TTL");
+        assert_eq!(rv.consistency_for("v/a"), Consistency::Ttl(600));
+        let ttl = CacheConfig { mode: DefaultMode::Ttl, default_ttl: 120, rules: rules.clone(), ..CacheConfig::default() };
+        assert_eq!(ttl.consistency_for("a"), Consistency::Ttl(120));
+        assert_eq!(ttl.consistency_for("docs/a"), Consistency::Revalidate);
+        assert_eq!(ttl.ttl_for("docs/a"), 120);
+        assert_eq!(ttl.consistency_for("tmp/a"), Consistency::Bypass);
+        // BAGROOM_CACHE_TTL=0 keeps nothing but ttl=<n> rules
+        let zero = CacheConfig { default_ttl: 0, rules, ..CacheConfig::default() };
+        assert_eq!(zero.consistency_for("a"), Consistency::Bypass);
+        assert_eq!(zero.consistency_for("docs/a"), Consistency::Bypass);
+        assert_eq!(zero.consistency_for("v/a"), Consistency::Ttl(600));
+        let zero_ttl = CacheConfig { mode: DefaultMode::Ttl, ..zero };
+        assert_eq!(zero_ttl.consistency_for("a"), Consistency::Bypass);
+    }
+
+    #[test]
+    fn the_summary_healthz_reports() {
+        let cfg = CacheConfig {
+            rules: CacheConfig::parse_rules("v/=ttl=600,docs/=revalidate,tmp/=0").unwrap(),
+            stale_if_error: 30,
+            max_object_bytes: 1000,
+            ..CacheConfig::default()
+        };
+        assert_eq!(
+            cfg.summary(),
+            serde_json::json!({
+                "enabled": true,
+                "default": {"mode": "revalidate", "ttl": 3600},
+                "rules": [
+                    {"prefix": "v/", "mode": "ttl", "ttl": 600},
+                    {"prefix": "docs/", "mode": "revalidate", "ttl": 3600},
+                    {"prefix": "tmp/", "mode": "bypass"},
+                ],
+                "stale_if_error": 30,
+                "max_object_bytes": 1000,
+            })
+        );
+        let ttl = CacheConfig { mode: DefaultMode::Ttl, default_ttl: 0, ..cfg };
+        assert_eq!(ttl.summary()["default"], serde_json::json!({"mode": "bypass"}));
+        assert_eq!(ttl.summary()["rules"][1], serde_json::json!({"prefix": "docs/", "mode": "bypass"}));
+        let off = CacheConfig { enabled: false, ..CacheConfig::default() };
+        assert_eq!(off.summary()["enabled"], false);
+    }
+
+    #[test]
+    fn workers_dev_hosts_have_no_cache() {
+        assert!(inactive_cache_reason(Some("bagroom.alice.workers.dev")).is_some());
+        assert!(inactive_cache_reason(Some("Bagroom.Alice.Workers.Dev.")).is_some());
+        assert!(inactive_cache_reason(Some("bagroom.alice.workers.dev:443")).is_some());
+        assert!(inactive_cache_reason(Some("files.example.com")).is_none());
+        assert!(inactive_cache_reason(Some("notworkers.dev")).is_none());
+        assert!(inactive_cache_reason(Some("127.0.0.1:8787")).is_none());
+        assert!(inactive_cache_reason(None).is_none());
+    }
+
+    #[test]
+    fn revalidate_mode_keeps_only_copies_with_an_etag() {
+        let cfg = CacheConfig { rules: CacheConfig::parse_rules("v/=ttl=60").unwrap(), ..CacheConfig::default() };
+        let no_etag = h(&[("content-length", "1")]);
+        assert_eq!(storable(&cfg, "a", 200, &no_etag), Storable::No("no-etag"));
+        assert_eq!(storable(&cfg, "a", 200, &h(&[("content-length", "1"), ("etag", "")])), Storable::No("no-etag"));
+        assert_eq!(storable(&cfg, "a", 200, &h(&[("content-length", "1"), ("etag", "\"e\"")])), Storable::Yes { ttl: 3600 });
+        assert_eq!(storable(&cfg, "v/a", 200, &no_etag), Storable::Yes { ttl: 60 });
+        // a ranged miss of a copy without an ETag does not fill the cache either
+        assert!(!fill_after_range(&cfg, "a", &h(&[("content-length", "1"), ("content-range", "bytes 0-0/10")])));
+        assert!(fill_after_range(&cfg, "a", &h(&[("content-length", "1"), ("content-range", "bytes 0-0/10"), ("etag", "\"e\"")])));
+        let e = entry_headers(&h(&[("content-length", "1"), ("etag", "\"e\"")]), 60, 1234);
+        assert_eq!(e.get(STORED_AT_HEADER), Some("1234"));
+        assert_eq!(client_headers(&e).get(STORED_AT_HEADER), None, "the stamp never reaches a client");
+    }
+
+    #[test]
     fn storable_decisions() {
-        let cfg = CacheConfig { rules: CacheConfig::parse_rules("tmp/=0").unwrap(), max_object_bytes: 100, ..CacheConfig::default() };
+        // (ttl mode: revalidate mode also needs an ETag, see revalidate_mode_keeps_only_copies_with_an_etag)
+        let cfg = CacheConfig {
+            mode: DefaultMode::Ttl,
+            rules: CacheConfig::parse_rules("tmp/=0").unwrap(),
+            max_object_bytes: 100,
+            ..CacheConfig::default()
+        };
         let ok = h(&[("content-length", "10"), ("cache-control", "max-age=60")]);
         assert_eq!(storable(&cfg, "a", 200, &ok), Storable::Yes { ttl: 3600 });
         assert_eq!(storable(&cfg, "tmp/a", 200, &ok), Storable::No("ttl-zero"));
@@ -542,7 +832,7 @@ mod tests {
 
     #[test]
     fn fill_after_range_judges_the_whole_object() {
-        let cfg = CacheConfig { max_object_bytes: 100, ..CacheConfig::default() };
+        let cfg = CacheConfig { mode: DefaultMode::Ttl, max_object_bytes: 100, ..CacheConfig::default() };
         assert!(fill_after_range(
             &cfg,
             "a",

@@ -1,5 +1,6 @@
-//! GET, HEAD and listings: authorise, answer from the edge cache when it holds the object,
-//! else stream from the store (and fill the cache in the background).
+//! GET, HEAD and listings: authorise, answer from the edge cache when it holds the object (in
+//! `revalidate` mode once the store confirmed it: `cache::revalidate`), else stream from the
+//! store (and fill the cache in the background).
 
 use super::convert::{bytes_response, from_worker_headers, stream_response};
 use super::ctx::Ctx;
@@ -7,8 +8,10 @@ use super::store_fetch::{self, send, store_error};
 use crate::auth::token::{Method, Scope};
 use crate::auth::Principal;
 use crate::cache::policy::{
-    cache_key, cached_headers, miss_decision, miss_label, not_modified_label, passthrough_response_headers, storable, Storable,
+    cache_key, entry_headers, miss_decision, miss_label, not_modified_label, passthrough_response_headers, storable, Consistency, Storable,
+    HIT, REVALIDATED, STALE,
 };
+use crate::cache::revalidate::{self, After, StoreAnswer};
 use crate::config::BucketConfig;
 use crate::guard::grant::authorize;
 use crate::guard::{headers::from_client, Grant, HeaderSet, PrincipalClass, StoreHeaders};
@@ -83,49 +86,72 @@ pub async fn get_object(
     let cacheable = crate::cache::policy::cacheable_key(key)
         && crate::cache::policy::cacheable_version(version_id.as_deref())
         && !crate::cache::policy::sse_c_request(&parts.headers);
+    let consistency = if cacheable { ccfg.consistency_for(key) } else { Consistency::Bypass };
     let ttl = if cacheable { ccfg.ttl_for(key) } else { 0 };
     let ckey = cache_key(&bucket.name, key, version_id.as_deref(), &[]);
     let cache = Cache::default();
+    // The store's answer to a revalidation, when it is the client's own (`After::UseAnswer`).
+    let mut answered: Option<Response> = None;
 
     if ttl > 0 {
         if let Ok(Some(hit)) = cache.get(ckey.as_str(), true).await {
             let cached = from_worker_headers(hit.headers());
-            match plan_hit(&parts.method, &parts.headers, &cached) {
-                HitPlan::NotModified(mut h) => {
-                    finish_download_headers(&mut h, &[], "HIT", &answer(304));
-                    return Ok(bytes_response(304, &h, Vec::new()));
+            let label = match consistency {
+                Consistency::Revalidate => {
+                    let (label, store_answer) = confirm(ctx, parts, grant, version_id.as_deref(), headers, &cached).await?;
+                    if label.is_none() {
+                        // changed, gone, or not confirmable: the copy goes (a miss may store the new one)
+                        let _ = cache.delete(ckey.as_str(), true).await;
+                    }
+                    answered = store_answer;
+                    label
                 }
-                HitPlan::Error(e) => return Err(e),
-                HitPlan::Full(mut h) => {
-                    finish_download_headers(&mut h, &ovr, "HIT", &answer(200));
-                    safe(&mut h);
-                    let (_, body) = hit.into_parts();
-                    return Ok(stream_response(200, &h, body, head));
-                }
-                HitPlan::Partial { range, headers: mut h } => {
-                    let rh = worker::Headers::new();
-                    let _ = rh.set("range", &range);
-                    let mut init = RequestInit::new();
-                    init.with_headers(rh);
-                    if let Ok(r) = Request::new_with_init(&ckey, &init) {
-                        if let Ok(Some(part)) = cache.get(&r, true).await {
-                            if part.status_code() == 206 {
-                                finish_download_headers(&mut h, &ovr, "HIT", &answer(206));
-                                safe(&mut h);
-                                let (_, body) = part.into_parts();
-                                return Ok(stream_response(206, &h, body, head));
+                _ => Some(HIT),
+            };
+            if let Some(label) = label {
+                match plan_hit(&parts.method, &parts.headers, &cached) {
+                    HitPlan::NotModified(mut h) => {
+                        finish_download_headers(&mut h, &[], label, &answer(304));
+                        return Ok(bytes_response(304, &h, Vec::new()));
+                    }
+                    HitPlan::Error(e) => return Err(e),
+                    HitPlan::Full(mut h) => {
+                        finish_download_headers(&mut h, &ovr, label, &answer(200));
+                        safe(&mut h);
+                        let (_, body) = hit.into_parts();
+                        return Ok(stream_response(200, &h, body, head));
+                    }
+                    HitPlan::Partial { range, headers: mut h } => {
+                        let rh = worker::Headers::new();
+                        let _ = rh.set("range", &range);
+                        let mut init = RequestInit::new();
+                        init.with_headers(rh);
+                        if let Ok(r) = Request::new_with_init(&ckey, &init) {
+                            if let Ok(Some(part)) = cache.get(&r, true).await {
+                                if part.status_code() == 206 {
+                                    finish_download_headers(&mut h, &ovr, label, &answer(206));
+                                    safe(&mut h);
+                                    let (_, body) = part.into_parts();
+                                    return Ok(stream_response(206, &h, body, head));
+                                }
                             }
                         }
+                        // the cache could not serve the range: fall through to the store
                     }
-                    // the cache could not serve the range: fall through to the store
                 }
             }
         }
     }
 
-    // MISS (or BYPASS): ask the store, passing the client's range and conditions on.
-    let sreq = crate::store::object_read(grant, &parts.method, version_id.as_deref(), headers, ctx.now)?;
-    let mut resp = send(&sreq, None, ctx.cfg.store_timeout_ms).await?;
+    // MISS (or BYPASS): ask the store, passing the client's range and conditions on (unless a
+    // revalidation already brought the store's answer to exactly that request).
+    let mut resp = match answered {
+        Some(r) => r,
+        None => {
+            let sreq = crate::store::object_read(grant, &parts.method, version_id.as_deref(), headers, ctx.now)?;
+            send(&sreq, None, ctx.cfg.store_timeout_ms).await?
+        }
+    };
     // (only a ranged miss with If-Range converts the store's headers for this check)
     if resp.status_code() == 206
         && parts.headers.get("if-range").is_some()
@@ -176,7 +202,7 @@ pub async fn get_object(
     if let Storable::Yes { ttl } = decision {
         // Tee the body: one branch to the client, one into the cache.
         if let Ok(copy) = client.cloned() {
-            let ch = cached_headers(&store_h, ttl);
+            let ch = entry_headers(&store_h, ttl, ctx.now);
             let (_, cbody) = copy.into_parts();
             let cresp = stream_response(200, &ch, cbody, false);
             let k = ckey.clone();
@@ -204,13 +230,59 @@ pub async fn get_object(
                     let fh = from_worker_headers(full.headers());
                     if let Storable::Yes { ttl } = storable(&cfg, &key, full.status_code(), &fh) {
                         let (_, b) = full.into_parts();
-                        let _ = Cache::default().put(k.as_str(), stream_response(200, &cached_headers(&fh, ttl), b, false)).await;
+                        let _ = Cache::default().put(k.as_str(), stream_response(200, &entry_headers(&fh, ttl, now), b, false)).await;
                     }
                 }
             });
         }
     }
     Ok(client)
+}
+
+/// `revalidate` mode: ask the store whether the copy with stored headers `cached` is current
+/// (`cache::revalidate` decides; this sends). The label to serve the copy with (`REVALIDATED`, or
+/// `STALE` when the store failed within `BAGROOM_CACHE_STALE_IF_ERROR`), or `None` when it may not
+/// be served, with the store's answer when that is the client's own (`After::UseAnswer`); the
+/// store's error when it failed and no stale copy may be served.
+async fn confirm(
+    ctx: &Ctx,
+    parts: &RequestParts,
+    grant: &Grant<'_>,
+    version_id: Option<&str>,
+    headers: &StoreHeaders,
+    cached: &Headers,
+) -> Result<(Option<&'static str>, Option<Response>), S3Error> {
+    // a copy without an ETag (cached before such copies were refused): answered as a miss
+    let Some(rv) = revalidate::request(&parts.method, &parts.headers, cached) else { return Ok((None, None)) };
+    // the client's read headers (for a conditional request, without its conditions and range)
+    // and the copy's ETag; a GET or HEAD under the request's own Read grant, with no body
+    let mut h = headers.clone();
+    if !rv.exact {
+        for name in revalidate::LEFT_OUT {
+            h.remove(name);
+        }
+    }
+    h.set("if-none-match", rv.if_none_match.clone());
+    let sreq = crate::store::object_read(grant, rv.method, version_id, &h, ctx.now)?;
+    let sent = send(&sreq, None, ctx.cfg.store_timeout_ms).await;
+    let answer_h = sent.as_ref().map(|r| from_worker_headers(r.headers())).unwrap_or_default();
+    let answer = match &sent {
+        Ok(r) => StoreAnswer::Status(r.status_code(), &answer_h),
+        Err(_) => StoreAnswer::Failed,
+    };
+    let stale_ok = revalidate::stale_allowed(&ctx.cfg.cache, cached, ctx.now);
+    Ok(match revalidate::after(&rv, answer, cached, stale_ok) {
+        After::Serve => (Some(REVALIDATED), None),
+        After::Stale => (Some(STALE), None),
+        After::Fail => {
+            return Err(match sent {
+                Ok(mut r) => store_error(&mut r).await,
+                Err(e) => e,
+            })
+        }
+        After::UseAnswer => (None, sent.ok()),
+        After::AskAgain => (None, None),
+    })
 }
 
 /// The error answer for a delete marker, with the store's `x-amz-delete-marker`,

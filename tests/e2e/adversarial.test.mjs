@@ -359,12 +359,12 @@ function startProxy() {
   })));
 }
 
-/** GET until the cache answers HIT. */
-async function untilHit(url, init = {}) {
+/** GET until the cache answers `label` (HIT: a ttl hit; REVALIDATED: a hit the store confirmed). */
+async function untilHit(url, init = {}, label = "HIT") {
   let last;
   for (let i = 0; i < 40; i++) {
     last = await req(url, init);
-    if (last.headers.get("x-bagroom-cache") === "HIT") return last;
+    if (last.headers.get("x-bagroom-cache") === label) return last;
     await sleep(100);
   }
   return last;
@@ -383,6 +383,9 @@ before(async () => {
   const vars = {
     BAGROOM_PUBLIC_PREFIXES: "pub/", BAGROOM_REVOKED_TOKENS: REVOKED_ID,
     BAGROOM_MAX_UPLOAD_BYTES: String(MAX_UPLOAD), BAGROOM_CACHE_MAX_OBJECT_BYTES: String(CACHE_MAX),
+    // the cache attacks are about what a hit served without the store serves and what a write
+    // purges: ttl mode; rv/ is revalidate (the default) for the attacks run in both modes
+    BAGROOM_CACHE_MODE: "ttl", BAGROOM_CACHE_RULES: "rv/=revalidate",
   };
   gw = await startGateway({ bucket: B, vars });
   gwRot = await startGateway({ bucket: B, vars: { ...vars, BAGROOM_REVOKED_TOKENS: ROT_REVOKED_ID }, secrets: { BAGROOM_TOKEN_KEYS: ONLY_T1 } });
@@ -696,23 +699,25 @@ describe("3. uploaded content must not run on the gateway's origin", () => {
     const ct = g.headers.get("content-type") || "";
     assertInert(g, `GET (stored as ${ct})`, { attachment: /html|xml|svg/i.test(ct) });
   });
-  test("html put straight into the store, read through the gateway: MISS, HIT, HEAD, 206, share link", async () => {
-    const key = "up3/direct.html";
-    await storePut(B, key, HTML, { ContentType: "text/html" });
-    const t = tok({ key, methods: "GET,HEAD" });
-    const miss = await req(u(key, `?token=${t}`));
-    assertInert(miss, `first GET (${miss.headers.get("x-bagroom-cache")})`);
-    const hit = await untilHit(u(key, `?token=${t}`));
-    assert.equal(hit.headers.get("x-bagroom-cache"), "HIT");
-    assertInert(hit, "GET from the cache (HIT)");
-    assertInert(await req(u(key, `?token=${t}`), { method: "HEAD" }), "HEAD");
-    const part = await req(u(key, `?token=${t}`), { headers: { range: "bytes=0-5" } });
-    assert.equal(part.status, 206);
-    assertInert(part, "206 from the cache");
-    const s = await req(raw(`/s/${t}`));
-    assert.equal(s.status, 200);
-    assertInert(s, "share link /s/<token>");
-  });
+  for (const [label, key] of [["HIT", "up3/direct.html"], ["REVALIDATED", "rv/up3/direct.html"]]) {
+    test(`html put straight into the store, read through the gateway: MISS, ${label}, HEAD, 206, share link`, async () => {
+      await storePut(B, key, HTML, { ContentType: "text/html" });
+      const t = tok({ key, methods: "GET,HEAD" });
+      const miss = await req(u(key, `?token=${t}`));
+      assertInert(miss, `first GET (${miss.headers.get("x-bagroom-cache")})`);
+      const hit = await untilHit(u(key, `?token=${t}`), {}, label);
+      assert.equal(hit.headers.get("x-bagroom-cache"), label);
+      assertInert(hit, `GET from the cache (${label})`);
+      assertInert(await req(u(key, `?token=${t}`), { method: "HEAD" }), "HEAD");
+      const part = await req(u(key, `?token=${t}`), { headers: { range: "bytes=0-5" } });
+      assert.equal(part.status, 206);
+      assert.equal(part.headers.get("x-bagroom-cache"), label);
+      assertInert(part, "206 from the cache");
+      const s = await req(raw(`/s/${t}`));
+      assert.equal(s.status, 200);
+      assertInert(s, "share link /s/<token>");
+    });
+  }
   test("html in the public prefix, anonymous GET", async () => {
     await storePut(B, "pub/page.html", HTML, { ContentType: "text/html" });
     const g = await req(u("pub/page.html"));
@@ -1607,45 +1612,53 @@ describe("11. ranged misses do not amplify; If-Range", () => {
     await storePut(B, "r11/big.bin", randomBytes(CACHE_MAX + 50_000));
     assert.equal(await rangedBurst("r11/big.bin"), 0);
   });
-  test("Range: bytes=0-0 on a cacheable object: once filled, later ranges start no fetch", async () => {
-    await storePut(B, "r11/ok.bin", randomBytes(50_000));
-    const t = tok({ key: "r11/ok.bin", methods: "GET,HEAD" });
-    assert.equal((await req(u("r11/ok.bin", `?token=${t}`, gwProxy), { headers: { range: "bytes=0-0" } })).status, 206);
-    await sleep(800);
-    const from = proxy.log.length;
-    for (let i = 0; i < 4; i++) await req(u("r11/ok.bin", `?token=${t}`, gwProxy), { headers: { range: "bytes=0-0" } });
-    await sleep(500);
-    assert.equal(fullFetches("r11/ok.bin", from), 0);
-  });
+  for (const key of ["r11/ok.bin", "rv/r11/ok.bin"]) {
+    test(`Range: bytes=0-0 on a cacheable object: once filled, later ranges start no fetch (${key})`, async () => {
+      await storePut(B, key, randomBytes(50_000));
+      const t = tok({ key, methods: "GET,HEAD" });
+      assert.equal((await req(u(key, `?token=${t}`, gwProxy), { headers: { range: "bytes=0-0" } })).status, 206);
+      await sleep(800);
+      const from = proxy.log.length;
+      for (let i = 0; i < 4; i++) {
+        const r = await req(u(key, `?token=${t}`, gwProxy), { headers: { range: "bytes=0-0" } });
+        assert.equal(r.headers.get("x-bagroom-cache"), key.startsWith("rv/") ? "REVALIDATED" : "HIT");
+      }
+      await sleep(500);
+      assert.equal(fullFetches(key, from), 0);
+    });
+  }
 
-  for (const where of ["MISS", "HIT"]) {
+  // REVALIDATED: a revalidate-mode hit (rv/), confirmed by the store before it is served
+  const ifRangeKey = (name, where) => `${where === "REVALIDATED" ? "rv/" : ""}r11/${name}-${where}.bin`;
+  for (const where of ["MISS", "HIT", "REVALIDATED"]) {
+    const warm = (key, t) => untilHit(u(key, `?token=${t}`), {}, where);
     test(`If-Range with a non-matching ETag returns the whole object (${where})`, async () => {
-      const key = `r11/ifrange-${where}.bin`;
+      const key = ifRangeKey("ifrange", where);
       const body = randomBytes(2000);
       await storePut(B, key, body);
       const t = tok({ key, methods: "GET,HEAD" });
-      if (where === "HIT") assert.equal((await untilHit(u(key, `?token=${t}`))).headers.get("x-bagroom-cache"), "HIT");
+      if (where !== "MISS") assert.equal((await warm(key, t)).headers.get("x-bagroom-cache"), where);
       const r = await req(u(key, `?token=${t}`), { headers: { range: "bytes=0-9", "if-range": '"00000000000000000000000000000000"' } });
       assert.equal(r.status, 200, `status ${r.status} (${r.headers.get("x-bagroom-cache")})`);
       assert.ok(r.body.equals(body));
     });
     test(`If-Range with the matching ETag returns the range (${where})`, async () => {
-      const key = `r11/ifrange-ok-${where}.bin`;
+      const key = ifRangeKey("ifrange-ok", where);
       const body = randomBytes(2000);
       await storePut(B, key, body);
       const t = tok({ key, methods: "GET,HEAD" });
       const etag = (await storeHead(B, key)).ETag;
-      if (where === "HIT") assert.equal((await untilHit(u(key, `?token=${t}`))).headers.get("x-bagroom-cache"), "HIT");
+      if (where !== "MISS") assert.equal((await warm(key, t)).headers.get("x-bagroom-cache"), where);
       const r = await req(u(key, `?token=${t}`), { headers: { range: "bytes=0-9", "if-range": etag } });
       assert.equal(r.status, 206);
       assert.ok(r.body.equals(body.subarray(0, 10)));
     });
     test(`If-Range with an old date returns the whole object (${where})`, async () => {
-      const key = `r11/ifrange-date-${where}.bin`;
+      const key = ifRangeKey("ifrange-date", where);
       const body = randomBytes(2000);
       await storePut(B, key, body);
       const t = tok({ key, methods: "GET,HEAD" });
-      if (where === "HIT") assert.equal((await untilHit(u(key, `?token=${t}`))).headers.get("x-bagroom-cache"), "HIT");
+      if (where !== "MISS") assert.equal((await warm(key, t)).headers.get("x-bagroom-cache"), where);
       const r = await req(u(key, `?token=${t}`), { headers: { range: "bytes=0-9", "if-range": "Sun, 06 Nov 1994 08:49:37 GMT" } });
       assert.equal(r.status, 200, `status ${r.status}`);
       assert.ok(r.body.equals(body));

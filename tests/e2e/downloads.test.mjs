@@ -1,9 +1,10 @@
 // Edge downloads, end to end: every credential a real client makes (boto3 SigV4/SigV2 presigned
 // URLs, aws-cli presign, header-signed boto3 and JS SDK calls, share tokens in all four places)
 // downloads the exact bytes through the worker under workerd from the real store; refusals carry
-// the right S3 code; the edge cache serves HITs, never caches errors and follows writes; ranges and
-// conditions behave the same from the store and from the cache; large objects stream in flat
-// memory; listings are scoped; a dead, slow or failing store is a 502/504.
+// the right S3 code; the edge cache serves HITs (`ttl` mode) and REVALIDATED hits (`revalidate`
+// mode, the default), never caches errors and follows writes; ranges and conditions behave the
+// same from the store and from the cache; large objects stream in flat memory; listings are
+// scoped; a dead, slow or failing store is a 502/504.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { randomBytes, createHash } from "node:crypto";
@@ -23,7 +24,7 @@ const SPECIAL = "dir/a b+c~!'()*=&?.txt";
 const KEYS = [SPECIAL, "sp ace/file name.bin", "plus+sign/a+b=c.bin", "uni/héllo wörld 日本.txt", "plain/report.bin"];
 const BODIES = Object.fromEntries(KEYS.map((k) => [k, randomBytes(30_000 + Math.floor(Math.random() * 5000))]));
 const META = { ContentType: "application/x-bagroom-test", Metadata: { owner: "alice" } };
-let gw; // caching on (the default)
+let gw; // caching on, in ttl mode (hits served without asking the store) but for rv/ (revalidate)
 let nc; // BAGROOM_CACHE=false
 
 /** S3's path encoding: every byte but unreserved, `/` kept between segments. */
@@ -67,12 +68,12 @@ const AWS_ENV = { AWS_CA_BUNDLE: undefined };
 /** A label the cache gives a response that came from the store. */
 const FROM_STORE = /^(MISS|BYPASS)$/;
 
-/** GET until the cache answers HIT (the fill runs in the background after the first response). */
-async function untilHit(url, init = {}) {
+/** GET until the cache answers `label` (the fill runs in the background after the first response). */
+async function untilHit(url, init = {}, label = "HIT") {
   let last;
   for (let i = 0; i < 50; i++) {
     last = await get(url, init);
-    if (last.headers.get("x-bagroom-cache") === "HIT") return last;
+    if (last.headers.get("x-bagroom-cache") === label) return last;
     await sleep(100);
   }
   return last;
@@ -81,7 +82,7 @@ async function untilHit(url, init = {}) {
 before(async () => {
   await createBucket(bucket);
   for (const k of KEYS) await storePut(bucket, k, BODIES[k], META);
-  gw = await startGateway({ bucket });
+  gw = await startGateway({ bucket, vars: { BAGROOM_CACHE_MODE: "ttl", BAGROOM_CACHE_RULES: "rv/=revalidate" } });
   nc = await startGateway({ bucket, vars: { BAGROOM_CACHE: "false" } });
 });
 after(async () => {
@@ -427,7 +428,7 @@ async function rangeAndConditions(g, k, body, t, expectCache) {
   const n = body.length;
   const label = (r, what) => {
     const l = r.headers.get("x-bagroom-cache");
-    if (expectCache === "HIT") assert.equal(l, "HIT", `${what}: x-bagroom-cache`);
+    if (expectCache === "HIT" || expectCache === "REVALIDATED") assert.equal(l, expectCache, `${what}: x-bagroom-cache`);
     else assert.match(l ?? "", FROM_STORE, `${what}: x-bagroom-cache`);
   };
   const full = await get(url);
@@ -558,6 +559,16 @@ test("ranges and conditional GET/HEAD from the cache (HIT)", async () => {
   await rangeAndConditions(gw, k, body, t, "HIT");
 });
 
+test("ranges and conditional GET/HEAD from the cache after the store confirmed the copy (revalidate: REVALIDATED)", async () => {
+  const k = "rv/cached.bin";
+  const body = randomBytes(6000);
+  await storePut(bucket, k, body, { ContentType: "application/octet-stream" });
+  const t = mint(["--bucket", bucket, "--prefix", "rv/", "--methods", "GET,HEAD"]);
+  const warm = await untilHit(objUrl(gw, k, `?token=${t}`), {}, "REVALIDATED");
+  assert.equal(warm.headers.get("x-bagroom-cache"), "REVALIDATED");
+  await rangeAndConditions(gw, k, body, t, "REVALIDATED");
+});
+
 // ---------------------------------------------------------------------------------------------
 // Large objects stream in flat memory
 
@@ -618,7 +629,7 @@ test("a 50 MiB object streams through with flat memory (caching off, then on)", 
   for (const [name, vars, expect] of [
     ["caching off (BAGROOM_CACHE=false)", { BAGROOM_CACHE: "false" }, "BYPASS"],
     ["caching bypassed by rule (big/=0)", { BAGROOM_CACHE_RULES: "big/=0" }, "BYPASS"],
-    ["caching on", {}, "MISS"],
+    ["caching on (revalidate, the default)", {}, "MISS"],
   ]) {
     const { g, pids } = await bigGateway(vars);
     try {
@@ -633,11 +644,11 @@ test("a 50 MiB object streams through with flat memory (caching off, then on)", 
       assert.equal(m.label, expect);
       assert.ok(m.growth < RSS_LIMIT, `${name}: workerd RSS grew ${mib(m.growth)} MiB for a ${mib(BIG)} MiB object`);
       if (expect === "MISS") {
-        const r = await untilHit(objUrl(g, "big/fifty.bin", `?token=${t}`), { method: "HEAD" });
-        assert.equal(r.headers.get("x-bagroom-cache"), "HIT", "the 50 MiB object was cached");
+        const r = await untilHit(objUrl(g, "big/fifty.bin", `?token=${t}`), { method: "HEAD" }, "REVALIDATED");
+        assert.equal(r.headers.get("x-bagroom-cache"), "REVALIDATED", "the 50 MiB object was cached");
         const m2 = await measureDownload(g, pids, objUrl(g, "big/fifty.bin", `?token=${t}`));
-        console.log(`# 50 MiB download, cache HIT: workerd RSS ${mib(m2.base)} -> peak ${mib(m2.peak)} MiB, growth ${mib(m2.growth)} MiB`);
-        assert.equal(m2.label, "HIT");
+        console.log(`# 50 MiB download, cache hit (REVALIDATED): workerd RSS ${mib(m2.base)} -> peak ${mib(m2.peak)} MiB, growth ${mib(m2.growth)} MiB`);
+        assert.equal(m2.label, "REVALIDATED");
         assert.equal(m2.sha, bigSha);
         assert.ok(m2.growth < RSS_LIMIT, `cache HIT: workerd RSS grew ${mib(m2.growth)} MiB`);
       }
