@@ -1,7 +1,9 @@
 //! Writes through the edge: PUT (streamed), copy, multipart (create, part, part copy, list,
 //! complete, abort), DELETE and DeleteObjects, and the access-key bucket listings. Each handler
-//! gets its grants from the dispatcher (`super::s3`); every successful write purges the object
-//! from the edge cache and, for new objects, posts an upload-complete event in the background.
+//! gets its grants from the dispatcher (`super::s3`); every write that may have happened (a
+//! success, and a timeout, network error or 5xx whose outcome is unknown) purges the object
+//! from this data centre's edge cache before answering, and a successful write of a new object
+//! posts an upload-complete event in the background.
 
 use super::body::{filter, fixed_length, read_capped, Deadline, ErrorSlot};
 use super::convert::{bytes_response, from_worker_headers};
@@ -218,12 +220,13 @@ pub async fn put(
     });
     deadline.clear();
     drop(keep);
+    if !is_part {
+        // purge whatever the outcome: a write whose result is unknown (a timeout, a network
+        // error, a 5xx, a body cut short by the filter) may have happened
+        purge(bucket, key).await;
+    }
     if let Some(e) = slot.borrow_mut().take() {
         return Err(e);
-    }
-    if !is_part {
-        // purge whatever the outcome: a write whose result is unknown may have happened
-        purge(bucket, key).await;
     }
     let mut resp = sent?;
     if resp.status_code() >= 300 {
@@ -401,8 +404,8 @@ pub async fn complete(
 
 /// DeleteObjects: the body is read (capped) only after the credential proved it may delete
 /// something here; keys it may not delete are reported as errors in the result (as S3 does per
-/// key); the others go to the store in one request written from their grants, and each deleted
-/// key is purged.
+/// key); the others go to the store in one request written from their grants, and each of them
+/// is purged.
 pub async fn delete_objects(
     ctx: &Ctx,
     req: Request,
@@ -423,16 +426,13 @@ pub async fn delete_objects(
     if !allowed.is_empty() {
         let (r, doc) = crate::store::delete_objects(&allowed, ctx.now)?;
         let sent = document(&r, Some(JsValue::from_str(&doc)), ctx.cfg.store_timeout_ms, &[]).await;
-        if sent.is_err() {
-            // the outcome is unknown: purge every key that may have gone
-            for (g, v) in &allowed {
-                super::read::purge_version(bucket, g.key(), v.as_deref()).await;
-            }
+        // purge every key sent, whatever the outcome: deleted, failed with an unknown outcome
+        // (a timeout, a 5xx, an unreadable answer, a per-key InternalError) or not deleted
+        // (purging that costs one miss)
+        for (g, v) in &allowed {
+            super::read::purge_version(bucket, g.key(), v.as_deref()).await;
         }
         let done = xml::parse_delete_result(&sent?)?;
-        for d in &done.deleted {
-            super::read::purge_version(bucket, &d.key, d.version_id.as_deref()).await;
-        }
         result.deleted.extend(done.deleted);
         result.errors.extend(done.errors);
     }
