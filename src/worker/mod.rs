@@ -153,7 +153,7 @@ async fn scheduled(_event: worker::ScheduledEvent, env: Env, _ctx: worker::Sched
 async fn dispatch(ctx: &Ctx, req: Request, parts: &RequestParts) -> std::result::Result<Response, S3Error> {
     let vbucket = crate::s3::route::virtual_host_bucket(parts, ctx.cfg.virtual_host.as_deref());
     match crate::s3::route::route_with(parts, vbucket.as_deref()) {
-        Route::Health => health(ctx).await,
+        Route::Health => health(ctx, parts).await,
         Route::S3 { op, bucket, key } => {
             if ctx.cfg.namespace.is_none() && op != crate::s3::route::S3Op::ListBuckets {
                 // without a namespace, who asks changes nothing: an unknown bucket answers before
@@ -181,7 +181,10 @@ async fn dispatch(ctx: &Ctx, req: Request, parts: &RequestParts) -> std::result:
     }
 }
 
-async fn health(ctx: &Ctx) -> std::result::Result<Response, S3Error> {
+/// `/healthz`: the version, whether each store answers, and the edge cache's consistency rules
+/// in force (for every bucket), with a warning when the request came through `*.workers.dev`,
+/// where the Cache API stores nothing.
+async fn health(ctx: &Ctx, parts: &RequestParts) -> std::result::Result<Response, S3Error> {
     let mut stores = Vec::new();
     for b in &ctx.cfg.buckets {
         let grant = crate::guard::Grant::maintenance(b, "", crate::guard::GrantKind::Bucket);
@@ -194,12 +197,19 @@ async fn health(ctx: &Ctx) -> std::result::Result<Response, S3Error> {
         stores.push(serde_json::json!({"bucket": b.name, "ok": ok, "status": status, "ms": (js_sys::Date::now() - t0) as u64}));
     }
     let ok = stores.iter().all(|s| s["ok"] == true);
+    let mut cache = ctx.cfg.cache.summary();
+    let inactive = crate::cache::policy::inactive_cache_reason(parts.headers.get("host"));
+    cache["edge_cache"] = serde_json::Value::from(inactive.is_none());
+    if let Some(why) = inactive {
+        cache["warning"] = serde_json::Value::from(why);
+    }
     let v = serde_json::json!({
         "service": "bagroom",
         "version": crate::VERSION,
         "commit": option_env!("BAGROOM_GIT_COMMIT").unwrap_or("unknown"),
         "ok": ok,
         "stores": stores,
+        "cache": cache,
     });
     Ok(json_response(if ok { 200 } else { 503 }, &v))
 }
