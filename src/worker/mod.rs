@@ -100,7 +100,7 @@ async fn fetch(req: Request, env: Env, wait: Context) -> Result<Response> {
         Err(e) => return Ok(with_common_headers(error_response(&e, style, &parts.path, &rid, head), &rid)),
     };
     let client_ip = parts.headers.get("cf-connecting-ip").map(str::to_string);
-    let origin = req.url().map(|u| u.origin().ascii_serialization()).unwrap_or_else(|_| "http://localhost".into());
+    let origin = crate::http::url_origin(&req.inner().url()).unwrap_or_else(|| "http://localhost".into());
     let ctx = Ctx { cfg, keys, now: now_secs(), client_ip, origin, wait };
     let resp = match dispatch(&ctx, req, &parts).await {
         Ok(r) => r,
