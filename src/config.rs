@@ -129,6 +129,8 @@ pub struct Config {
     pub content_origin: Option<String>,
     /// The bucket namespace, if on (`BAGROOM_BUCKET_NAMESPACE`, `BAGROOM_BUCKET_ADMINS`).
     pub namespace: Option<Namespace>,
+    /// One JSON access line per request on the console (`BAGROOM_ACCESS_LOG`, default on).
+    pub access_log: bool,
 }
 
 impl std::fmt::Debug for Config {
@@ -327,6 +329,7 @@ impl Config {
             virtual_host: opt(get, "BAGROOM_VIRTUAL_HOST").map(|h| h.trim_matches('.').to_ascii_lowercase()),
             content_origin,
             namespace: Self::namespace(get)?,
+            access_log: flag(get, "BAGROOM_ACCESS_LOG", true)?,
         })
     }
 
@@ -511,6 +514,10 @@ mod tests {
         assert_eq!(c.access_keys, vec![("GWKEY".into(), "gwsecret".into()), ("GW2".into(), "s2".into())]);
         assert!(c.allow_sigv2);
         assert_eq!(c.multipart_max_age_secs, 24 * 3600);
+        assert!(c.access_log);
+        let mut m = base();
+        m.insert("BAGROOM_ACCESS_LOG".into(), "false".into());
+        assert!(!load(&m).unwrap().access_log);
     }
 
     #[test]
@@ -531,6 +538,7 @@ mod tests {
             ("STORE_ENDPOINT", "http://"),
             ("STORE_ADDRESSING", "sideways"),
             ("BAGROOM_ALLOW_SIGV2", "maybe"),
+            ("BAGROOM_ACCESS_LOG", "verbose"),
             ("BAGROOM_CACHE_TTL", "-1"),
             ("BAGROOM_ACCESS_KEYS", "nocolon"),
             ("BAGROOM_BUCKETS", "{not json"),

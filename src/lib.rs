@@ -6,6 +6,8 @@
 //! that translates between `worker::Request`/`Response` and the core; it is compiled
 //! only for wasm32. `docs/architecture.md` follows a request through the modules.
 
+/// Structured access logs (one JSON line per request) and the report over them.
+pub mod access_log;
 /// The demo page's JSON API and the Uppy Companion routes, as pure decisions.
 pub mod api;
 /// Who is asking: SigV4 and SigV2 verification, share tokens, the principal.

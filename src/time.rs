@@ -86,6 +86,12 @@ pub fn iso8601_millis(t: u64) -> String {
     format!("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.000Z", u.year, u.month, u.day, u.hour, u.minute, u.second)
 }
 
+/// `2013-05-24T00:00:00.123Z` for unix milliseconds (RFC 3339, UTC): access log times.
+pub fn rfc3339_millis(ms: u64) -> String {
+    let u = Utc::from_unix(ms / 1000);
+    format!("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", u.year, u.month, u.day, u.hour, u.minute, u.second, ms % 1000)
+}
+
 fn digits(s: &str) -> Option<u32> {
     if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
         return None;
@@ -198,6 +204,8 @@ mod tests {
         assert_eq!(parse_amz_date("20130524T000000Z"), Some(1369353600));
         assert_eq!(amz_date(1369353600), "20130524T000000Z");
         assert_eq!(short_date(1369353600), "20130524");
+        assert_eq!(rfc3339_millis(1_369_353_600_007), "2013-05-24T00:00:00.007Z");
+        assert_eq!(rfc3339_millis(0), "1970-01-01T00:00:00.000Z");
         assert_eq!(http_date(784111777), "Sun, 06 Nov 1994 08:49:37 GMT");
         assert_eq!(parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT"), Some(784111777));
         assert_eq!(parse_http_date("Sunday, 06-Nov-94 08:49:37 GMT"), Some(784111777));

@@ -16,11 +16,18 @@ pub struct Ctx {
     /// header such as `X-Forwarded-Proto`): the base of links the gateway returns.
     pub origin: String,
     pub wait: Context,
+    /// What the access log line will say (`super::access`): handlers add the principal.
+    pub log: super::access::Facts,
 }
 
 impl Ctx {
     /// The principal with what the authorisation checks need besides it.
     pub fn who<'a>(&'a self, principal: &'a Principal) -> Who<'a> {
         Who { principal, revoked: &self.keys.revoked, client_ip: self.client_ip.as_deref(), now: self.now }
+    }
+
+    /// The verified principal, for the access log (its kind and public id only).
+    pub fn log_principal(&self, principal: &Principal) {
+        self.log.borrow_mut().principal(principal);
     }
 }

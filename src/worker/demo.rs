@@ -60,6 +60,7 @@ fn signer<'a>(ctx: &'a Ctx, bucket: &'a BucketConfig) -> Signer<'a> {
 /// `/api/<rest>`.
 pub async fn api(ctx: &Ctx, req: Request, parts: &RequestParts, rest: &str) -> Result<Response, S3Error> {
     let principal = authenticate(parts, &ctx.cfg, &ctx.keys, None, None, ctx.now)?;
+    ctx.log_principal(&principal);
     let (claims, _raw, bucket) = token_bucket(ctx, &principal)?;
     let who = ctx.who(&principal);
     match (parts.method.as_str(), rest) {
@@ -114,6 +115,7 @@ fn link_base(ctx: &Ctx, _parts: &RequestParts) -> String {
 /// `/s3/<rest>` and `/t/<token>/s3/<rest>`.
 pub async fn uppy(ctx: &Ctx, req: Request, parts: &RequestParts, token: Option<&str>, rest: &str) -> Result<Response, S3Error> {
     let principal = authenticate(parts, &ctx.cfg, &ctx.keys, token, None, ctx.now)?;
+    ctx.log_principal(&principal);
     let (claims, raw, bucket) = token_bucket(ctx, &principal)?;
     let op = uppy_op(&parts.method, rest).ok_or_else(|| S3Error::not_found(format!("no S3 signing route {} /s3/{rest}", parts.method)))?;
     let q = parts.query_pairs();

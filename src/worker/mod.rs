@@ -2,6 +2,7 @@
 //! configuration, asks the core what to do, and moves bytes between the client, the edge
 //! cache and the store. Every decision lives in the core modules.
 
+mod access;
 mod body;
 mod bucket;
 mod convert;
@@ -20,6 +21,7 @@ use crate::s3::error::S3Error;
 use crate::s3::route::Route;
 use convert::{error_response, error_style, json_response, request_parts};
 use ctx::Ctx;
+use std::cell::RefCell;
 use std::rc::Rc;
 use worker::{event, Context, Env, Request, Response, Result};
 
@@ -85,28 +87,45 @@ fn is_static_page(parts: &RequestParts, loaded: &std::result::Result<(Rc<Config>
 
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, wait: Context) -> Result<Response> {
+    let started = js_sys::Date::now();
     let parts = request_parts(&req);
     let config = loaded(&env);
+    // the access line: on unless BAGROOM_ACCESS_LOG=false (also for a broken configuration)
+    let facts: access::Facts = Rc::new(RefCell::new(crate::access_log::RequestFacts::claimed(&parts)));
+    let log = |resp: &Response, rid: &str| {
+        if config.as_ref().map_or(true, |(c, _)| c.access_log) {
+            access::emit(&facts, rid, &parts.method, resp, started);
+        }
+    };
+    let rid = request_id();
     if is_static_page(&parts, &config) {
         if let Ok(assets) = env.assets("ASSETS") {
-            return assets.fetch_request(req).await;
+            let resp = assets.fetch_request(req).await?;
+            facts.borrow_mut().operation = "Static".into();
+            log(&resp, &rid);
+            return Ok(resp);
         }
     }
-    let rid = request_id();
     let style = error_style(&parts);
     let head = parts.method == "HEAD";
-    let (cfg, keys) = match config {
-        Ok(v) => v,
-        Err(e) => return Ok(with_common_headers(error_response(&e, style, &parts.path, &rid, head), &rid)),
+    let (cfg, keys) = match &config {
+        Ok(v) => v.clone(),
+        Err(e) => {
+            let resp = with_common_headers(error_response(e, style, &parts.path, &rid, head), &rid);
+            log(&resp, &rid);
+            return Ok(resp);
+        }
     };
     let client_ip = parts.headers.get("cf-connecting-ip").map(str::to_string);
     let origin = crate::http::url_origin(&req.inner().url()).unwrap_or_else(|| "http://localhost".into());
-    let ctx = Ctx { cfg, keys, now: now_secs(), client_ip, origin, wait };
-    let resp = match dispatch(&ctx, req, &parts).await {
+    let ctx = Ctx { cfg, keys, now: now_secs(), client_ip, origin, wait, log: facts.clone() };
+    let resp = match access::scoped(facts.clone(), dispatch(&ctx, req, &parts)).await {
         Ok(r) => r,
         Err(e) => error_response(&e, style, &parts.path, &rid, head),
     };
-    Ok(with_common_headers(resp, &rid))
+    let resp = with_common_headers(resp, &rid);
+    log(&resp, &rid);
+    Ok(resp)
 }
 
 /// Headers every answer carries, set in this one place: the request id, and CORS. Every answer may
@@ -152,7 +171,9 @@ async fn scheduled(_event: worker::ScheduledEvent, env: Env, _ctx: worker::Sched
 
 async fn dispatch(ctx: &Ctx, req: Request, parts: &RequestParts) -> std::result::Result<Response, S3Error> {
     let vbucket = crate::s3::route::virtual_host_bucket(parts, ctx.cfg.virtual_host.as_deref());
-    match crate::s3::route::route_with(parts, vbucket.as_deref()) {
+    let route = crate::s3::route::route_with(parts, vbucket.as_deref());
+    ctx.log.borrow_mut().route(&route);
+    match route {
         Route::Health => health(ctx, parts).await,
         Route::S3 { op, bucket, key } => {
             if ctx.cfg.namespace.is_none() && op != crate::s3::route::S3Op::ListBuckets {
@@ -161,6 +182,7 @@ async fn dispatch(ctx: &Ctx, req: Request, parts: &RequestParts) -> std::result:
                 crate::guard::namespace::resolve(&ctx.cfg, &Principal::Anonymous, &bucket, &op)?;
             }
             let principal = authenticate(parts, &ctx.cfg, &ctx.keys, None, vbucket.as_deref(), ctx.now)?;
+            ctx.log_principal(&principal);
             if op == crate::s3::route::S3Op::ListBuckets {
                 // names no bucket: an access key; the configuration (and the namespace's store buckets)
                 crate::guard::grant::authorize_gateway(&ctx.who(&principal), "ListBuckets")?;
@@ -172,6 +194,7 @@ async fn dispatch(ctx: &Ctx, req: Request, parts: &RequestParts) -> std::result:
         }
         Route::Share { token, key } => {
             let principal = authenticate(parts, &ctx.cfg, &ctx.keys, Some(&token), None, ctx.now)?;
+            ctx.log_principal(&principal);
             read::share(ctx, parts, &principal, key).await
         }
         Route::Preflight => Ok(read::preflight()),

@@ -36,11 +36,15 @@ pub async fn fetch_with(r: &StoreRequest, body: Option<JsValue>, signal: &web_sy
         let _ = set("encodeResponseBody", &JsValue::from_str("manual"));
     }
     let global: web_sys::WorkerGlobalScope = js_sys::global().unchecked_into();
+    // the access log counts this round trip for the request being answered (if any)
+    let (facts, t0) = (super::access::current(), js_sys::Date::now());
     let fetched = global.fetch_with_request_and_init(req.inner(), fetch_init.unchecked_ref());
-    match wasm_bindgen_futures::JsFuture::from(fetched).await.and_then(|v| v.dyn_into::<web_sys::Response>()) {
+    let answer = match wasm_bindgen_futures::JsFuture::from(fetched).await.and_then(|v| v.dyn_into::<web_sys::Response>()) {
         Ok(resp) => Ok(Response::from(resp)),
         Err(e) => Err(S3Error::bad_gateway(format!("the store could not be reached: {}", worker::Error::from(e)))),
-    }
+    };
+    super::access::store_round_trip(facts.as_ref(), js_sys::Date::now() - t0, &r.method, answer.as_ref().ok());
+    answer
 }
 
 /// Send a request whose answer is a small document: any status but 2xx (or one of `also_ok`)

@@ -612,6 +612,8 @@ pub async fn post_object(ctx: &Ctx, req: Request, parts: &RequestParts, who: &Wh
     let f = crate::guard::plan::plan_form(&ctx.cfg, who, bucket, &ct, &body)?;
     let file = &body[f.file.0..f.file.1];
     let key = f.grant.key().to_string();
+    ctx.log_principal(&f.signer);
+    ctx.log.borrow_mut().key(&key);
     let r = build(&f.grant, "PUT", &[], &f.headers, &sha256_hex(file), ctx.now)?;
     let sent = send(&r, Some(js_sys::Uint8Array::from(file).into()), ctx.cfg.store_timeout_ms).await;
     // purge whatever the outcome: a write whose result is unknown may have happened
