@@ -24,7 +24,7 @@ fi
 
 if [ "$what" = all ] || [ "$what" = e2e ] || [ "$what" = browser ]; then
   say "build the worker (release wasm, wrangler deploy --dry-run)"
-  cargo build --quiet --bin bagroom-token
+  cargo build --quiet --bin bagroom-token --bin bagroom-report
   rm -rf .bagroom/worker-out
   wrangler deploy --dry-run --outdir .bagroom/worker-out >.bagroom/build.log 2>&1 || { tail -n 40 .bagroom/build.log; exit 1; }
   # The test store: its own ports (18333..) and data, fresh every run.
@@ -36,9 +36,14 @@ if [ "$what" = all ] || [ "$what" = e2e ] || [ "$what" = browser ]; then
   say "start the test store (SeaweedFS on 127.0.0.1:$BAGROOM_TEST_STORE_PORT)"
   scripts/store.sh start test "$BAGROOM_TEST_STORE_PORT"
   mkdir -p tests/artifacts
+  # every gateway the suites start appends the worker's console output here (tests/e2e/harness.mjs)
+  export BAGROOM_E2E_CONSOLE_LOG="$ROOT/tests/artifacts/e2e-console.log"
+  rm -f "$BAGROOM_E2E_CONSOLE_LOG"
   if [ "$what" != browser ]; then
     say "end-to-end suite (node --test tests/e2e)"
     node --test --test-concurrency=1 --test-timeout=300000 'tests/e2e/*.test.mjs'
+    say "bagroom-report over the e2e run's access log ($BAGROOM_E2E_CONSOLE_LOG)"
+    target/debug/bagroom-report "$BAGROOM_E2E_CONSOLE_LOG"
   fi
   if [ "$what" != e2e ] && [ -d tests/browser ]; then
     say "browser suite (Chromium via playwright-core)"

@@ -14,6 +14,7 @@
 //!  "error":null,"store_ms":0,"total_ms":3}
 //! ```
 
+pub mod report;
 
 use crate::auth::token::Scope;
 use crate::auth::verified::AuthKind;

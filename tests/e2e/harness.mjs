@@ -62,7 +62,7 @@ export function mint(args, keys = TOKEN_KEYS) {
 
 /**
  * Start a gateway for `bucket` (public name = store name unless `publicName`), with extra vars.
- * Returns { url, close }.
+ * Returns { url, server, accessLines (the access log lines it wrote so far), close }.
  */
 export async function startGateway({ bucket, vars = {}, secrets = {} }) {
   const server = createTestHarness({
@@ -82,7 +82,34 @@ export async function startGateway({ bucket, vars = {}, secrets = {} }) {
   });
   const { url } = await server.listen();
   const base = url.href.replace(/\/$/, "");
-  return { url: base, server, close: () => server.close() };
+  let saved = false;
+  const close = async () => {
+    if (!saved) {
+      saved = true;
+      saveConsole(server.getLogs());
+    }
+    return server.close();
+  };
+  return { url: base, server, accessLines: () => accessLines(server.getLogs()), close };
+}
+
+/**
+ * The worker's console output of the whole e2e run (every gateway appends its own when closed):
+ * one message a line, the access log's JSON lines among them. scripts/test.sh empties it first
+ * and runs `bagroom-report` over it at the end. Git-ignored (tests/artifacts/).
+ */
+export const CONSOLE_LOG = process.env.BAGROOM_E2E_CONSOLE_LOG || path.join(ROOT, "tests/artifacts/e2e-console.log");
+export const REPORT_BIN = path.join(ROOT, "target/debug/bagroom-report");
+
+function saveConsole(logs) {
+  if (logs.length === 0) return;
+  fs.mkdirSync(path.dirname(CONSOLE_LOG), { recursive: true });
+  fs.appendFileSync(CONSOLE_LOG, logs.map((l) => `${l.message}\n`).join(""));
+}
+
+/** The access log lines among a gateway's console messages. */
+export function accessLines(logs) {
+  return logs.map((l) => l.message).filter((m) => m.startsWith('{"log":"bagroom.access"'));
 }
 
 // NOTE: the gateway's listening socket is served by THIS node process (wrangler's test harness),
