@@ -5,6 +5,7 @@
 // through presigned URLs. CPU per request is the workerd process's utime+stime over the measured
 // run divided by the requests; RSS is sampled from /proc. Only same-run ratios mean anything.
 import { Miniflare } from "miniflare";
+import { startDelayProxy } from "./delay-proxy.mjs";
 import { AwsClient } from "aws4fetch";
 import { spawn, execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -29,7 +30,13 @@ const CONNS = Number(process.env.BENCH_CONNS || 4);
 const BIG = Number(process.env.BENCH_BIG_BYTES || 1024 ** 3);
 const ONLY = process.env.BENCH_ONLY ? new RegExp(process.env.BENCH_ONLY) : null;
 const TICK = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim());
-const PORTS = { bagroom: 28791, "bagroom-nocache": 28792, peer: 28793, "peer-nocache": 28794, "bagroom-manykeys": 28795 };
+const PORT_BASE = Number(process.env.BENCH_PORT_BASE || 28791);
+const PORTS = Object.fromEntries(["bagroom", "bagroom-nocache", "peer", "peer-nocache", "bagroom-manykeys",
+  "far-ttl", "far-revalidate", "far-miss", "delay-proxy", "bagroom-nolog"].map((n, i) => [n, PORT_BASE + i]));
+// The distance scenarios (a store DISTANCE_MS away each way): `BENCH_ONLY=distance` runs only them.
+const DISTANCE_MS = Number(process.env.BENCH_DISTANCE_MS || 40);
+const RUN_MAIN = process.env.BENCH_ONLY !== "distance";
+const RUN_DISTANCE = !ONLY || ONLY.test("distance");
 fs.mkdirSync(OUT, { recursive: true });
 
 const log = (...a) => console.error("[bench]", ...a);
@@ -97,6 +104,8 @@ async function startWorker(name, kind, vars) {
   })) env[k] = text(v);
   const mf = new Miniflare({
     host: "127.0.0.1", port: PORTS[name],
+    // the workers write their logs (bagroom's access lines) as deployed; the bench drops them here
+    handleStructuredLogs: () => {},
     workers: [{ config: { name: name.replace(/[^a-z]/g, ""), compatibilityDate: "2026-11-01", manifest: { mainModule: main, modules }, env } }],
   });
   const url = (await mf.ready).href.replace(/\/$/, "");
@@ -161,14 +170,14 @@ const presignedDirect = async (method, key, ttl = 3600) => {
   return (await store.sign(u.toString(), { method, aws: { signQuery: true } })).url;
 };
 
-async function untilCached(url, header) {
+async function untilCached(url, header, label = "HIT") {
   for (let i = 0; i < 50; i++) {
     const r = await fetch(url);
     await r.arrayBuffer();
-    if (r.headers.get(header) === "HIT") return;
+    if (r.headers.get(header) === label) return;
     await sleep(100);
   }
-  throw new Error(`${url} never became a cache HIT (${header})`);
+  throw new Error(`${url} never became a cache ${label} (${header})`);
 }
 
 function curlPut(url, file, headers = []) {
@@ -188,9 +197,23 @@ function curlPut(url, file, headers = []) {
 
 // ---------- main ----------
 async function main() {
+  const result = { when: new Date().toISOString(), duration_s: DURATION, warmup_s: WARMUP, conns: CONNS };
+  await store.fetch(`${STORE_URL}/${BUCKET}`, { method: "PUT" }); // 200 or 409: either is fine
+  if (RUN_MAIN) {
+    Object.assign(result, await mainScenarios(), { big_bytes: BIG });
+    fs.writeFileSync(path.join(OUT, "results.json"), JSON.stringify(result, null, 2));
+    log(`wrote ${path.join(OUT, "results.json")}`);
+  }
+  if (RUN_DISTANCE) {
+    const d = { when: new Date().toISOString(), duration_s: DURATION, warmup_s: WARMUP, conns: CONNS, ...(await distanceScenarios()) };
+    fs.writeFileSync(path.join(OUT, "distance.json"), JSON.stringify(d, null, 2));
+    log(`wrote ${path.join(OUT, "distance.json")}`);
+  }
+}
+
+async function mainScenarios() {
   const info = {};
   // Objects in the store.
-  await store.fetch(`${STORE_URL}/${BUCKET}`, { method: "PUT" }); // 200 or 409: either is fine
   const objs = { "obj-1k": randomBytes(1024), "obj-1m": randomBytes(1024 * 1024), "pub/obj-1k": randomBytes(1024) };
   for (const [k, v] of Object.entries(objs)) await ok(await store.fetch(`${STORE_URL}/${BUCKET}/${k}`, { method: "PUT", body: v }), `store put ${k}`);
   const put1m = path.join(OUT, "put-1m.bin");
@@ -289,7 +312,7 @@ async function main() {
     const t = T[targetName];
     log(`profile: ${scenario} / ${targetName} ...`);
     const r = await measure(t, url, opts, expectErrors);
-    prof.push({ scenario, target: targetName.replace(/-nocache|-manykeys/, ""), ...r });
+    prof.push({ scenario, target: targetName.replace(/-nocache|-manykeys|-nolog/, ""), ...r });
     log(`  ${r.rps.toFixed(0)} req/s cpu ${r.cpu_ms?.toFixed(3)} ms/req errors ${r.errors}`);
   };
   await runP("GET 1 KiB miss, token", "bagroom-nocache", obj(T["bagroom-nocache"], "obj-1k", tok.k1));
@@ -304,6 +327,10 @@ async function main() {
     const acc = Array.from({ length: 16 }, (_, i) => `BENCHKEY${String(i).padStart(12, "0")}:bench/secret/${i}/0123456789abcdefghij`).join(",");
     T["bagroom-manykeys"] = await startWorker("bagroom-manykeys", "bagroom", { BAGROOM_CACHE: "false", BAGROOM_TOKEN_KEYS: `${TOKEN_KEYS},${many}`, BAGROOM_ACCESS_KEYS: acc });
     await runP("unknown bucket, 16 token keys + 16 access keys configured", "bagroom-manykeys", `${T["bagroom-manykeys"].url}/nosuchbucket/x`, {}, true);
+    // what the access line costs: the same probes without it
+    T["bagroom-nolog"] = await startWorker("bagroom-nolog", "bagroom", { ...pub, BAGROOM_CACHE: "false", BAGROOM_ACCESS_LOG: "false" });
+    await runP("unknown bucket, BAGROOM_ACCESS_LOG=false", "bagroom-nolog", `${T["bagroom-nolog"].url}/nosuchbucket/x`, {}, true);
+    await runP("GET 1 KiB miss, token, BAGROOM_ACCESS_LOG=false", "bagroom-nolog", obj(T["bagroom-nolog"], "obj-1k", tok.k1));
   }
   await runP("unknown bucket (config load + route + error, no store fetch)", "peer-nocache", `${T["peer-nocache"].url}/nosuchbucket/x`, {}, true);
 
@@ -342,9 +369,82 @@ async function main() {
   }
 
   for (const t of Object.values(T)) await t.mf.dispose();
-  const result = { when: new Date().toISOString(), duration_s: DURATION, warmup_s: WARMUP, conns: CONNS, big_bytes: BIG, rows, prof, big, info };
-  fs.writeFileSync(path.join(OUT, "results.json"), JSON.stringify(result, null, 2));
-  log(`wrote ${path.join(OUT, "results.json")}`);
+  return { rows, prof, big, info };
+}
+
+// ---------- distance: the store far away ----------
+// A user next to the edge, the store DISTANCE_MS away each way (bench/delay-proxy.mjs between the
+// worker and the store, and between the user and the store for the direct baseline). GET 1 MiB as
+// a `ttl` hit (no store request), a `revalidate` hit (a conditional request, 304), a miss (cache
+// off) and direct (a presigned URL through the same proxy). Store bytes per request are counted at
+// the proxy (everything the store sent, headers included).
+async function distanceScenarios() {
+  const key = "far/obj-1m";
+  const body = randomBytes(1024 * 1024);
+  await ok(await store.fetch(`${STORE_URL}/${BUCKET}/${key}`, { method: "PUT", body }), `store put ${key}`);
+  const proxy = await startDelayProxy({ port: PORTS["delay-proxy"], target: { host: "127.0.0.1", port: STORE_PORT }, delayMs: DISTANCE_MS });
+  log(`delay proxy ${proxy.url} -> ${STORE_URL}, ${DISTANCE_MS} ms each way`);
+  const far = { STORE_ENDPOINT: proxy.url };
+  const tk = mint(["--key", key, "--methods", "GET,HEAD"]);
+  const T = {};
+  // `revalidate` and `ttl=<s>` modes (BAGROOM_CACHE_RULES); a gateway without them refuses `=revalidate`
+  T["far-revalidate"] = await startWorker("far-revalidate", "bagroom", { ...far, BAGROOM_CACHE_RULES: "=revalidate" });
+  const probe = await fetch(`${T["far-revalidate"].url}/${BUCKET}/${key}?token=${tk}`);
+  await probe.arrayBuffer();
+  const modes = probe.status === 200;
+  if (!modes) {
+    log(`this bagroom has no cache modes (=revalidate: ${probe.status}): no revalidate row, ttl is the bare-seconds rule`);
+    await T["far-revalidate"].mf.dispose();
+    delete T["far-revalidate"];
+  }
+  T["far-ttl"] = await startWorker("far-ttl", "bagroom", { ...far, BAGROOM_CACHE_RULES: modes ? "=ttl=3600" : "=3600" });
+  T["far-miss"] = await startWorker("far-miss", "bagroom", { ...far, BAGROOM_CACHE: "false" });
+  const u = new URL(`${proxy.url}/${BUCKET}/${key}`);
+  u.searchParams.set("X-Amz-Expires", "3600");
+  const direct = (await store.sign(u.toString(), { method: "GET", aws: { signQuery: true } })).url;
+  const url = (t) => `${T[t].url}/${BUCKET}/${key}?token=${tk}`;
+  for (const [name, u2] of [["direct", direct], ...Object.keys(T).map((t) => [t, url(t)])]) {
+    const b = Buffer.from(await (await ok(await fetch(u2), `${name} GET ${key}`)).arrayBuffer());
+    if (!b.equals(body)) throw new Error(`${name} GET ${key}: wrong body (${b.length} bytes)`);
+  }
+  await untilCached(url("far-ttl"), "x-bagroom-cache", "HIT");
+  if (T["far-revalidate"]) await untilCached(url("far-revalidate"), "x-bagroom-cache", "REVALIDATED");
+  log("distance: sanity checks passed");
+
+  const rows = [];
+  const scenarios = [
+    ["GET 1 MiB ttl hit", "far-ttl", "HIT"],
+    ["GET 1 MiB revalidate hit", "far-revalidate", "REVALIDATED"],
+    ["GET 1 MiB miss (cache off)", "far-miss", "BYPASS"],
+    ["GET 1 MiB direct", null, null],
+  ];
+  for (const [scenario, t, label] of scenarios) {
+    if (t && !T[t]) continue;
+    const target = t ? T[t] : null;
+    const u2 = t ? url(t) : direct;
+    log(`distance: ${scenario} ...`);
+    await runWrk(u2, { seconds: WARMUP });
+    // what the answers say before and after the measured run (the run's own are not read)
+    const before = t ? (await fetch(u2).then(async (r) => (await r.arrayBuffer(), r.headers.get("x-bagroom-cache")))) : null;
+    proxy.reset();
+    const c0 = cpuTicks(target?.pids || []);
+    const r = await runWrk(u2, { seconds: DURATION });
+    const c1 = cpuTicks(target?.pids || []);
+    const st = { ...proxy.stats };
+    const secs = r.duration_us / 1e6;
+    const errors = r.errors.status + r.errors.read + r.errors.write + r.errors.timeout + r.errors.connect;
+    const row = {
+      scenario, target: t ? "bagroom" : "direct", label: before, expected: label, rps: r.requests / secs, requests: r.requests,
+      p50: r.p50_us / 1000, p99: r.p99_us / 1000, store_bytes_per_req: r.requests ? st.down / r.requests : null,
+      store_connections: st.connections, cpu_ms: target && r.requests ? ((c1 - c0) / TICK) * 1000 / r.requests : null, errors,
+    };
+    rows.push(row);
+    log(`  ${row.rps.toFixed(0)} req/s p50 ${row.p50.toFixed(1)} ms p99 ${row.p99.toFixed(1)} ms, store ${row.store_bytes_per_req?.toFixed(0)} B/req, ` +
+      `${st.connections} store connections, label ${before ?? "-"}, errors ${errors}`);
+  }
+  for (const t of Object.values(T)) await t.mf.dispose();
+  await proxy.close();
+  return { delay_ms: DISTANCE_MS, object_bytes: body.length, modes, rows };
 }
 
 main().catch((e) => { console.error(e); process.exit(1); });

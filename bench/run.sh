@@ -4,15 +4,19 @@
 #   BENCH_DURATION=3 BENCH_WARMUP=1 BENCH_BIG_BYTES=67108864 bench/run.sh   a quick run
 #   BENCH_ONLY='GET 1 KiB' bench/run.sh   only the scenarios whose name matches (regex)
 #   BENCH_SKIP_NATIVE=1     skip the criterion benches (native µs/op)
-# Ports: store 28333 (+7..+21 for its other services), workers 28791-28794: they collide with
-# neither dev (8333/8787) nor tests (18333). Raw outputs go to bench/out/ (git-ignored).
+#   bench/run.sh distance   only the distance scenarios (BENCH_ONLY=distance): the store
+#                           BENCH_DISTANCE_MS (40) away each way, through bench/delay-proxy.mjs
+# Ports: store 28333 (+7..+21 for its other services), workers and the delay proxy 28791-28800:
+# they collide with neither dev (8333/8787) nor tests (18333). BENCH_STORE_PORT and
+# BENCH_PORT_BASE move them (two benches at once). Raw outputs go to bench/out/ (git-ignored).
 set -euo pipefail
 source "$(dirname "$0")/../scripts/env.sh"
 cd "$ROOT"
 say() { printf '\033[1;35m[bench]\033[0m %s\n' "$*" >&2; }
 OUT="$ROOT/bench/out"
 mkdir -p "$OUT"
-export BENCH_OUT="$OUT" BENCH_STORE_PORT=28333
+if [ "${1:-}" = distance ]; then export BENCH_ONLY=distance BENCH_SKIP_NATIVE=1; fi
+export BENCH_OUT="$OUT" BENCH_STORE_PORT="${BENCH_STORE_PORT:-28333}"
 export STORE_ACCESS_KEY_ID=bagroom-store-bench STORE_SECRET_ACCESS_KEY=bagroom-store-bench-secret-0123456789
 
 # Load generator: wrk (Debian).
