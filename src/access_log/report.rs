@@ -312,12 +312,17 @@ pub fn render(s: &Summary) -> String {
     );
     line("  by status", counts(&s.status));
     line("  by credential", counts(&s.credentials));
-    line("cacheable GET/HEAD", format!("{} ({})", s.cacheable, counts(&s.cache)));
+    line("GET/HEAD by cache", counts(&s.cache));
     line(
         "hit ratio",
         match s.hit_ratio {
-            Some(r) => format!("{:.1}% ({} of {} served by the edge: HIT, REVALIDATED, STALE)", r * 100.0, s.edge_answers, s.cacheable),
-            None => "- (no cacheable request)".into(),
+            Some(r) => format!(
+                "{:.1}% ({} of {} cacheable answers from the edge: HIT, REVALIDATED, STALE)",
+                r * 100.0,
+                s.edge_answers,
+                s.cacheable
+            ),
+            None => "- (no cacheable request: every GET/HEAD was BYPASS or unlabelled)".into(),
         },
     );
     line(
@@ -505,7 +510,8 @@ mod tests {
         assert_eq!(dollars(0.0), "$0");
         let s = summarise(&parse(&lines(&sample())), Prices::default());
         let text = render(&s);
-        assert!(text.contains("hit ratio               66.7% (4 of 6"), "{text}");
+        assert!(text.contains("hit ratio               66.7% (4 of 6 cacheable"), "{text}");
+        assert!(text.contains("GET/HEAD by cache       BYPASS 1, HIT 2, MISS 2, REVALIDATED 1, STALE 1\n"), "{text}");
         assert!(text.contains("6 made, 2 avoided"), "{text}");
         // --json: the same sums
         let v = serde_json::to_value(&s).unwrap();

@@ -29,13 +29,16 @@ const secrets = new Set([GW_SECRET, STORE_SECRET, ...TOKEN_KEYS.split(",").map((
 
 function run(cmd, args, input) {
   return new Promise((resolve, reject) => {
-    const c = spawn(cmd, args, { stdio: ["pipe", "pipe", "pipe"] });
+    const c = spawn(cmd, args, { stdio: [input === undefined ? "ignore" : "pipe", "pipe", "pipe"] });
     let out = "", err = "";
     c.stdout.on("data", (d) => (out += d));
     c.stderr.on("data", (d) => (err += d));
     c.on("error", reject);
     c.on("close", (status) => resolve({ status, out, err }));
-    c.stdin.end(input ?? "");
+    if (input !== undefined) {
+      c.stdin.on("error", reject);
+      c.stdin.end(input);
+    }
   });
 }
 
