@@ -41,6 +41,13 @@ pub fn is_admin(ns: &Namespace, principal: &Principal) -> bool {
     }
 }
 
+/// May `principal` reach the namespace bucket `name` at all: an admin, or a share token naming
+/// it (whose own checks still run on every key). For a POST form, the principal is the form's
+/// signer (`super::plan::plan_form`), not the request's credential.
+pub fn reaches(ns: &Namespace, principal: &Principal, name: &str) -> bool {
+    is_admin(ns, principal) || matches!(principal, Principal::Token(c, _, _) if c.bucket == name)
+}
+
 /// Does the store bucket `store_bucket` of the namespace's store belong to a configured bucket?
 fn configured_store_bucket<'a>(cfg: &'a Config, ns: &Namespace, store_bucket: &str) -> Option<&'a BucketConfig> {
     cfg.buckets.iter().find(|b| b.store.bucket == store_bucket && b.store.endpoint() == ns.store.store.endpoint())
@@ -63,8 +70,7 @@ pub fn resolve<'a>(cfg: &'a Config, principal: &Principal, name: &str, op: &S3Op
     if !valid_new_bucket_name(name) {
         return Err(S3Error::invalid_bucket_name(name));
     }
-    let allowed = is_admin(ns, principal) || matches!(principal, Principal::Token(c, _, _) if c.bucket == name);
-    if !allowed {
+    if !reaches(ns, principal, name) {
         return Err(S3Error::access_denied(format!(
             "bucket {name} is not one of the gateway's configured buckets, and only the access keys in BAGROOM_BUCKET_ADMINS \
              (or a share token naming it) reach the bucket namespace"

@@ -144,6 +144,14 @@ pub fn plan_form<'a>(cfg: &Config, who: &Who, bucket: &'a BucketConfig, content_
         signature: post.verified.signature.clone(),
         signing_key: [0; 32],
     }));
+    // the request's credential let the name resolve; a namespace bucket takes forms signed by
+    // its admins only (another access key's form, posted with a token naming the bucket, is not one)
+    if bucket.in_namespace && !cfg.namespace.as_ref().is_some_and(|ns| super::namespace::reaches(ns, &signer, &bucket.name)) {
+        return Err(S3Error::access_denied(format!(
+            "bucket {} is in the bucket namespace: a form posted to it must be signed by an access key in BAGROOM_BUCKET_ADMINS",
+            bucket.name
+        )));
+    }
     let signer_who = Who { principal: &signer, ..*who };
     let grant = authorize(&signer_who, bucket, method, &post.key)?;
     let mut headers = from_client(HeaderSet::Put, PrincipalClass::AccessKey, &post.headers)?;
@@ -211,5 +219,53 @@ mod tests {
         let ak = Principal::Anonymous;
         let who = Who { principal: &ak, revoked: &[], client_ip: None, now: 1 };
         assert!(check_part_count(&who, &S3Op::UploadPart, &part(10_000)).is_ok(), "only tokens with max_bytes are bound here");
+    }
+
+    fn ns_config() -> Config {
+        Config::from_pairs(&[
+            ("STORE_ENDPOINT", "http://127.0.0.1:8333"),
+            ("STORE_ACCESS_KEY_ID", "AK"),
+            ("STORE_SECRET_ACCESS_KEY", "SK"),
+            ("BAGROOM_TOKEN_KEYS", "k1:0123456789abcdef0123"),
+            ("BAGROOM_BUCKETS", r#"[{"name":"demo"}]"#),
+            ("BAGROOM_ACCESS_KEYS", "ADMIN:adminsecret,OTHER:othersecret"),
+            ("BAGROOM_BUCKET_NAMESPACE", "prefix:ns-"),
+            ("BAGROOM_BUCKET_ADMINS", "ADMIN"),
+        ])
+        .unwrap()
+    }
+
+    fn form(signer: &str, secret: &str, bucket: &str, now: u64) -> Vec<u8> {
+        use crate::sigv4::post_policy::{post_form, PostPolicy};
+        let policy = PostPolicy { bucket: bucket.into(), key_starts_with: Some("up/".into()), expires_at: now + 60, ..Default::default() };
+        let fields =
+            post_form(&policy, &format!("http://gw/{bucket}"), &crate::sigv4::Credentials::new(signer, secret), "us-east-1", now).fields;
+        let mut b = Vec::new();
+        for (k, v) in &fields {
+            b.extend_from_slice(format!("--BB\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n").as_bytes());
+        }
+        b.extend_from_slice(b"--BB\r\nContent-Disposition: form-data; name=\"file\"; filename=\"f.txt\"\r\n\r\nhello\r\n--BB--\r\n");
+        b
+    }
+
+    #[test]
+    fn a_form_reaches_a_namespace_bucket_only_when_an_admin_signed_it() {
+        let cfg = ns_config();
+        let now = 1_700_000_000;
+        // the request carries a (read-only, even expired) token naming the namespace bucket: the
+        // name resolves, but the form is worth what its signer may do
+        let mut c = Claims::new("k1", now - 1, Methods::GET, "scratch", Scope::Prefix(String::new()));
+        c.nbf = 0;
+        let tok = Principal::Token(Box::new(c), "t".into(), TokenSource::Query);
+        let resolved = crate::guard::namespace::resolve(&cfg, &tok, "scratch", &S3Op::PostObject).unwrap();
+        let who = Who { principal: &tok, revoked: &[], client_ip: None, now };
+        let ct = "multipart/form-data; boundary=BB";
+        let e = plan_form(&cfg, &who, resolved.bucket(), ct, &form("OTHER", "othersecret", "scratch", now)).unwrap_err();
+        assert_eq!(e.code, "AccessDenied", "{e:?}");
+        let f = plan_form(&cfg, &who, resolved.bucket(), ct, &form("ADMIN", "adminsecret", "scratch", now)).unwrap();
+        assert_eq!((f.grant.bucket().store.bucket.as_str(), f.grant.key()), ("ns-scratch", "up/f.txt"));
+        // a configured bucket: any access key's form, as before
+        let demo = cfg.bucket("demo").unwrap();
+        assert!(plan_form(&cfg, &who, demo, ct, &form("OTHER", "othersecret", "demo", now)).is_ok());
     }
 }
