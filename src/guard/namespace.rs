@@ -48,9 +48,12 @@ pub fn reaches(ns: &Namespace, principal: &Principal, name: &str) -> bool {
     is_admin(ns, principal) || matches!(principal, Principal::Token(c, _, _) if c.bucket == name)
 }
 
-/// Does the store bucket `store_bucket` of the namespace's store belong to a configured bucket?
-fn configured_store_bucket<'a>(cfg: &'a Config, ns: &Namespace, store_bucket: &str) -> Option<&'a BucketConfig> {
-    cfg.buckets.iter().find(|b| b.store.bucket == store_bucket && b.store.endpoint() == ns.store.store.endpoint())
+/// Does the store bucket `store_bucket` belong to a configured bucket? Any configured bucket with
+/// that store bucket counts, whatever its endpoint: one store has many spellings
+/// (`http://localhost:8333`, `http://127.0.0.1:8333`, `http://LOCALHOST:8333/`), and a name lost
+/// to the namespace is cheaper than a configured bucket reached (or deleted) under another name.
+fn configured_store_bucket<'a>(cfg: &'a Config, store_bucket: &str) -> Option<&'a BucketConfig> {
+    cfg.buckets.iter().find(|b| b.store.bucket.eq_ignore_ascii_case(store_bucket))
 }
 
 /// The bucket `name` stands for, for `principal`. The principal's own checks (a token's
@@ -77,7 +80,7 @@ pub fn resolve<'a>(cfg: &'a Config, principal: &Principal, name: &str, op: &S3Op
         )));
     }
     let store_bucket = ns.store_bucket(name);
-    if let Some(b) = configured_store_bucket(cfg, ns, &store_bucket) {
+    if let Some(b) = configured_store_bucket(cfg, &store_bucket) {
         return Err(S3Error::access_denied(format!("the store bucket for {name} is the gateway's bucket {}: use that name", b.name)));
     }
     Ok(Resolved::Namespace(Box::new(ns.bucket(name))))
@@ -99,7 +102,7 @@ pub fn listed<'s>(cfg: &Config, ns: &Namespace, store_buckets: &'s [(String, Str
     let mut out: Vec<(&str, &str)> = Vec::new();
     for (store_bucket, created) in store_buckets {
         let Some(name) = ns.client_name(store_bucket) else { continue };
-        if cfg.bucket(name).is_some() || configured_store_bucket(cfg, ns, store_bucket).is_some() || !valid_new_bucket_name(name) {
+        if cfg.bucket(name).is_some() || configured_store_bucket(cfg, store_bucket).is_some() || !valid_new_bucket_name(name) {
             continue;
         }
         if !out.iter().any(|(n, _)| *n == name) {
@@ -165,6 +168,29 @@ mod tests {
         let c = cfg("same", "*");
         assert_eq!(resolve(&c, &key("ANY"), "tenant-media", &S3Op::GetObject).unwrap_err().code, "AccessDenied");
         assert_eq!(resolve(&c, &key("ANY"), "other", &S3Op::GetObject).unwrap().bucket().store.bucket, "other");
+    }
+
+    #[test]
+    fn a_configured_store_bucket_is_no_namespace_bucket_however_its_endpoint_is_spelled() {
+        for endpoint in ["http://localhost:8333", "http://LOCALHOST:8333/", "HTTP://127.0.0.1:8333", "http://127.0.0.1:80"] {
+            let buckets = format!(r#"[{{"name":"demo"}},{{"name":"media","store_bucket":"tenant-media","endpoint":"{endpoint}"}}]"#);
+            let c = Config::from_pairs(&[
+                ("STORE_ENDPOINT", "http://127.0.0.1:8333"),
+                ("STORE_ACCESS_KEY_ID", "AK"),
+                ("STORE_SECRET_ACCESS_KEY", "SK"),
+                ("BAGROOM_TOKEN_KEYS", "k1:0123456789abcdef0123"),
+                ("BAGROOM_BUCKETS", &buckets),
+                ("BAGROOM_BUCKET_NAMESPACE", "same"),
+                ("BAGROOM_BUCKET_ADMINS", "*"),
+            ])
+            .unwrap();
+            for op in [S3Op::GetObject, S3Op::DeleteBucket, S3Op::PutObject] {
+                assert_eq!(resolve(&c, &key("ANY"), "tenant-media", &op).unwrap_err().code, "AccessDenied", "{endpoint} {op:?}");
+            }
+            let ns = c.namespace.as_ref().unwrap();
+            let store = vec![("tenant-media".to_string(), String::new()), ("free".to_string(), String::new())];
+            assert_eq!(listed(&c, ns, &store), vec![("free", "")], "{endpoint}");
+        }
     }
 
     #[test]
