@@ -12,12 +12,15 @@ use std::collections::BTreeMap;
 use bagroom::auth::token::{self, Claims, IpNet, Method, Methods, Scope};
 use bagroom::auth::verify::{AuthKind, Payload, Verified};
 use bagroom::auth::{authenticate, Keys, Principal, TokenSource};
+use bagroom::config::valid_new_bucket_name;
 use bagroom::config::Config;
-use bagroom::guard::check::{s3_outcome, share_outcome, violations, Asked, Outcome, Sent};
+use bagroom::guard::check::{
+    dispatch_outcome, dispatch_violations, s3_outcome, share_outcome, violations, Asked, Outcome, Sent, FIXTURE_ADMIN, FIXTURE_NON_ADMIN,
+};
 use bagroom::guard::{rule, Grant, GrantKind, Need, OtherKeys, StoreHeaders, Who};
 use bagroom::http::{Headers, RequestParts};
 use bagroom::s3::route::{route_with, virtual_host_bucket, Route, S3Op};
-use bagroom::sigv4::sha256_hex;
+use bagroom::sigv4::{sha256_hex, EMPTY_SHA256 as EMPTY};
 use proptest::prelude::*;
 use proptest::test_runner::{Config as PropConfig, TestRunner};
 
@@ -30,8 +33,15 @@ fn config() -> Config {
 }
 
 fn access_key(payload: Payload) -> Principal {
+    access_key_as("GWKEY", payload)
+}
+
+/// The access keys of the fixture: `GWKEY` and `NSUSER` are no admins of the namespace, `NSADMIN` is.
+const ACCESS_KEY_IDS: [&str; 3] = ["GWKEY", FIXTURE_NON_ADMIN.0, FIXTURE_ADMIN.0];
+
+fn access_key_as(id: &str, payload: Payload) -> Principal {
     Principal::AccessKey(Box::new(Verified {
-        access_key_id: "GWKEY".into(),
+        access_key_id: id.into(),
         kind: AuthKind::HeaderV4,
         expires_at: None,
         payload,
@@ -50,6 +60,8 @@ enum Cred {
     /// Built directly (a real signature is `guard_signatures.rs`'s and the fuzz target's business).
     AccessKey {
         sha256_body: bool,
+        /// Which of [`ACCESS_KEY_IDS`].
+        id: usize,
     },
     Anonymous,
     /// A minted token and where the request carries it: 0 `?token=`, 1 Bearer, 2 cookie, 3 a share link.
@@ -75,7 +87,7 @@ fn claims() -> impl Strategy<Value = Claims> {
             Scope::Exact("up/src.txt".into()),
             Scope::Prefix("pub/".into()),
         ]),
-        prop::sample::select(vec!["demo", "demo", "demo", "demo", "demo", "", "other", "vh"]),
+        prop::sample::select(vec!["demo", "demo", "demo", "demo", "demo", "", "other", "vh", "scratch", "scratch", "scratch", "taken"]),
         prop::sample::select(vec![NOW + 3600, NOW + 3600, NOW + 3600, NOW + 3600, NOW + 3600, NOW, NOW - 1]),
         (any::<bool>(), 0u8..12, 0u8..10, 0u8..8, 0u8..12),
     )
@@ -107,7 +119,7 @@ fn claims() -> impl Strategy<Value = Claims> {
 
 fn cred() -> impl Strategy<Value = Cred> {
     prop_oneof![
-        3 => any::<bool>().prop_map(|sha256_body| Cred::AccessKey { sha256_body }),
+        3 => (any::<bool>(), prop::sample::select(vec![0usize, 0, 1, 2, 2])).prop_map(|(sha256_body, id)| Cred::AccessKey { sha256_body, id }),
         2 => Just(Cred::Anonymous),
         6 => (claims(), prop::sample::select(vec![0u8, 0, 0, 1, 1, 1, 2, 3])).prop_map(|(c, place)| Cred::Token { claims: Box::new(c), place }),
         1 => (0u8..4).prop_map(|place| Cred::Garbage { place }),
@@ -191,6 +203,9 @@ const HEADERS: &[(&str, &str)] = &[
     ("x-amz-copy-source", "/demo/"),
     ("x-amz-copy-source", "/demo/up/x%2F..%2F..%2Fprivate"),
     ("x-amz-copy-source", "/demo/up/a"),
+    ("x-amz-copy-source", "/scratch/up/src.txt"),
+    ("x-amz-copy-source", "/ns-scratch/up/src.txt"),
+    ("x-amz-copy-source", "/taken/up/a"),
     ("x-amz-acl", "private"),
     ("x-amz-acl", "public-read"),
     ("x-amz-acl", "bucket-owner-full-control"),
@@ -239,6 +254,7 @@ const HEADERS: &[(&str, &str)] = &[
     ("host", "evil.example"),
     ("host", "vh.s3.gw.test"),
     ("host", "demo.s3.gw.test"),
+    ("host", "scratch.s3.gw.test"),
     ("x-amz-unknown", "1"),
     ("X-Amz-Meta-Upper", "2"),
     ("expect", "100-continue"),
@@ -298,6 +314,8 @@ const SHAPES: &[(&str, bool, &[&str])] = &[
     ("HEAD", false, &[]),
     ("GET", false, &["uploads"]),
     ("GET", false, &["location"]),
+    ("PUT", false, &[]),
+    ("DELETE", false, &[]),
 ];
 const COPY_SOURCES: &[&str] = &[
     "/demo/up/src.txt",
@@ -308,6 +326,12 @@ const COPY_SOURCES: &[&str] = &[
     "/other/up/a",
     "/demo/private/secret",
     "/far/up/a",
+    "/scratch/up/src.txt",
+    "/scratch/up/a",
+    "/taken/up/a",
+    "/other-spelling/up/a",
+    "/alias/up/a",
+    "/ns-scratch/up/a",
 ];
 
 fn shape() -> impl Strategy<Value = (&'static str, bool, Vec<String>, Option<&'static str>)> {
@@ -340,10 +364,25 @@ struct Case {
     client_ip: bool,
 }
 
+/// Bucket names of the namespace's (`scratch`; `taken`, whose store bucket is `alias`'s; names
+/// nobody made), and names that are no bucket's at all (or none: ListBuckets).
+const NAMESPACE_NAMES: &[&str] =
+    &["scratch", "scratch", "scratch", "scratch", "scr%61tch", "taken", "other-spelling", "ns-scratch", "nope"];
+const NO_BUCKET_NAMES: &[&str] = &["DEMO", "Scratch", "de%6Do", "s%2Fx", "", ""];
+
+/// Requests to the configured buckets mostly, and to the namespace's and to none.
 fn case() -> impl Strategy<Value = Case> {
+    case_in(prop_oneof![
+        7 => prop::sample::select(vec!["demo", "demo", "demo", "demo", "demo", "demo", "other", "vh", "far", "alias"]),
+        2 => prop::sample::select(NAMESPACE_NAMES),
+        1 => prop::sample::select(NO_BUCKET_NAMES),
+    ])
+}
+
+fn case_in(buckets: impl Strategy<Value = &'static str>) -> impl Strategy<Value = Case> {
     (
         shape(),
-        prop::sample::select(vec!["demo", "demo", "demo", "demo", "demo", "demo", "other", "vh", "far", "nope", "DEMO", "de%6Do", ""]),
+        buckets,
         prop::bool::weighted(0.15),
         raw_key(),
         query(),
@@ -445,8 +484,9 @@ fn request(c: &Case, keys: &token::TokenKeys) -> (RequestParts, Vec<u8>, Option<
     } else {
         COMPLETE_DOC.to_string()
     };
-    if let Cred::AccessKey { sha256_body } = &c.cred {
-        direct = Some(access_key(if *sha256_body { Payload::Sha256(sha256_hex(body.as_bytes())) } else { Payload::Unsigned }));
+    if let Cred::AccessKey { sha256_body, id } = &c.cred {
+        let payload = if *sha256_body { Payload::Sha256(sha256_hex(body.as_bytes())) } else { Payload::Unsigned };
+        direct = Some(access_key_as(ACCESS_KEY_IDS[*id], payload));
     }
     let parts = RequestParts::new(c.method, &path, &query.join("&"), Headers::from_pairs(headers));
     (parts, body.into_bytes(), direct)
@@ -462,6 +502,13 @@ struct Stats {
     served_by: BTreeMap<&'static str, u32>,
     served_ops: BTreeMap<String, u32>,
     denied_codes: BTreeMap<&'static str, u32>,
+    /// Requests naming a bucket the namespace's rule would take (not configured, a valid name).
+    s3_namespace: u32,
+    /// Served on a bucket of the namespace, by principal and operation.
+    served_namespace_by: BTreeMap<&'static str, u32>,
+    served_namespace_ops: BTreeMap<String, u32>,
+    /// ListBuckets answered, with the store's list (admins) or without.
+    list_buckets: (u32, u32),
     /// Why share tokens were refused (the first words of the message).
     token_refusals: BTreeMap<String, u32>,
     other_routes: u32,
@@ -526,17 +573,47 @@ fn run_case(cfg: &Config, keys: &Keys, c: &Case, stats: &mut Stats) -> Result<()
     };
     match route_with(&parts, vb.as_deref()) {
         Route::S3 { op, bucket, key } => {
-            let Some(b) = cfg.bucket(&bucket) else { return Ok(()) };
-            stats.s3_known_bucket += 1;
+            // a name that stands for a bucket: configured, or one the namespace's rule takes
+            let configured = cfg.bucket(&bucket).is_some();
+            let known = configured || (op != S3Op::ListBuckets && valid_new_bucket_name(&bucket));
+            if configured {
+                stats.s3_known_bucket += 1;
+            } else if known {
+                stats.s3_namespace += 1;
+            }
             let Some(principal) = authenticated(None, vb.as_deref())? else {
                 *stats.denied_codes.entry("(authentication)").or_default() += 1;
                 return Ok(());
             };
             let who = Who { principal: &principal, revoked: &keys.revoked, client_ip, now: NOW };
-            let asked = Asked { op: &op, bucket: b, key: &key, body: &body };
-            let out = s3_outcome(cfg, &who, &parts, &asked);
-            let v = violations(cfg, &who, &parts, &asked, &out);
+            let (out, resolved) = dispatch_outcome(cfg, &who, &parts, &op, &bucket, &key, &body);
+            let v = dispatch_violations(cfg, &who, &parts, &op, &bucket, &key, &body, resolved.as_ref(), &out);
             prop_assert!(v.is_empty(), "violations: {v:#?}\nrequest: {parts:#?}\nprincipal: {principal:#?}\nop: {op:?} bucket {bucket:?} key {key:?}\noutcome: {out:#?}");
+            if op == S3Op::ListBuckets {
+                if out.is_served() {
+                    if out.sent().is_empty() {
+                        stats.list_buckets.1 += 1;
+                    } else {
+                        stats.list_buckets.0 += 1;
+                    }
+                }
+                return Ok(());
+            }
+            if !known {
+                prop_assert!(!out.is_served(), "served a name that stands for no bucket: {out:?}");
+                return Ok(());
+            }
+            if resolved.as_ref().is_some_and(|r| r.bucket().in_namespace) {
+                if out.is_served() {
+                    *stats.served_namespace_by.entry(principal_label(&principal)).or_default() += 1;
+                    *stats.served_namespace_ops.entry(format!("{op:?}")).or_default() += 1;
+                }
+                return Ok(());
+            }
+            if !configured {
+                prop_assert!(!out.is_served(), "served a name that resolved to no bucket: {out:?}");
+                return Ok(());
+            }
             record(stats, &principal, &op, &out);
         }
         Route::Share { token, key } => {
@@ -550,7 +627,10 @@ fn run_case(cfg: &Config, keys: &Keys, c: &Case, stats: &mut Stats) -> Result<()
             let op = if parts.method == "HEAD" { S3Op::HeadObject } else { S3Op::GetObject };
             match asked_for {
                 Some((b, key)) => {
-                    let asked = Asked { op: &op, bucket: b, key: &key, body: &body };
+                    if b.bucket().in_namespace && out.is_served() {
+                        *stats.served_namespace_by.entry("token (share link)").or_default() += 1;
+                    }
+                    let asked = Asked { op: &op, bucket: b.bucket(), key: &key, body: &body };
                     let v = violations(cfg, &who, &parts, &asked, &out);
                     prop_assert!(v.is_empty(), "violations: {v:#?}\nrequest: {parts:#?}\nprincipal: {principal:#?}\noutcome: {out:#?}");
                 }
@@ -563,17 +643,49 @@ fn run_case(cfg: &Config, keys: &Keys, c: &Case, stats: &mut Stats) -> Result<()
     Ok(())
 }
 
-#[test]
-fn every_store_request_stays_within_the_principals_rights() {
+/// Run `cases` cases of `strategy` through the shell's model and the oracle; the statistics.
+fn run_property(strategy: impl Strategy<Value = Case>, cases: u32) -> Stats {
     let cfg = config();
     let keys = Keys::from_config(&cfg).unwrap();
     let stats = RefCell::new(Stats::default());
-    let mut runner = TestRunner::new(PropConfig { cases: CASES, failure_persistence: None, ..PropConfig::default() });
-    let result = runner.run(&case(), |c| run_case(&cfg, &keys, &c, &mut stats.borrow_mut()));
+    let mut runner = TestRunner::new(PropConfig { cases, failure_persistence: None, ..PropConfig::default() });
+    let result = runner.run(&strategy, |c| run_case(&cfg, &keys, &c, &mut stats.borrow_mut()));
     let s = stats.into_inner();
     if let Err(e) = result {
         panic!("{e}\n{s:#?}");
     }
+    s
+}
+
+#[test]
+fn every_store_request_on_a_namespace_bucket_stays_within_the_principals_rights() {
+    let s = run_property(case_in(prop::sample::select(NAMESPACE_NAMES)), CASES);
+    eprintln!("{:#?}\n{:#?}", s.served_namespace_by, s.served_namespace_ops);
+    // the namespace's buckets are served, to its admin and to tokens naming them (share links
+    // too), across the operations; everyone else is refused (the oracle checks each)
+    for (who, least) in [("access key", 300), ("token", 30), ("token (share link)", 20)] {
+        assert!(s.served_namespace_by.get(who).copied().unwrap_or(0) >= least, "{who}: {s:#?}");
+    }
+    for op in [
+        "CreateBucket",
+        "DeleteBucket",
+        "HeadBucket",
+        "GetObject",
+        "PutObject",
+        "CopyObject",
+        "UploadPartCopy",
+        "CreateMultipartUpload",
+        "DeleteObjects",
+        "ListObjects",
+    ] {
+        assert!(s.served_namespace_ops.get(op).copied().unwrap_or(0) >= 20, "{op} served too rarely on the namespace: {s:#?}");
+    }
+    assert!(s.denied_codes.get("AccessDenied").copied().unwrap_or(0) >= 1000, "{s:#?}");
+}
+
+#[test]
+fn every_store_request_stays_within_the_principals_rights() {
+    let s = run_property(case(), CASES);
     // the generator is no trivially-denied one: a good share of requests is served, by every
     // kind of principal, across the operations that name keys
     let served = s.served as f64 / s.s3_known_bucket.max(1) as f64;
@@ -585,6 +697,8 @@ fn every_store_request_stays_within_the_principals_rights() {
     for who in ["access key", "token", "token (cookie)", "token (share link)", "anonymous"] {
         assert!(s.served_by.get(who).copied().unwrap_or(0) >= 40, "{who}: {s:#?}");
     }
+    // ListBuckets: with the store's list (the namespace's admin) and without (other access keys)
+    assert!(s.list_buckets.0 >= 20 && s.list_buckets.1 >= 20, "{s:#?}");
     for op in [
         "GetObject",
         "HeadObject",
@@ -842,4 +956,119 @@ fn tags_are_an_access_keys_to_write_and_acls_nobodys() {
             assert!(msg.contains("private"), "{msg}");
         }
     }
+}
+
+// ------------------------------------------------------------- the namespace, attacked
+
+fn form_body(fields: &[(String, String)]) -> Vec<u8> {
+    let mut b = Vec::new();
+    for (k, v) in fields {
+        b.extend_from_slice(format!("--BB\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n").as_bytes());
+    }
+    b.extend_from_slice(b"--BB\r\nContent-Disposition: form-data; name=\"file\"; filename=\"f.txt\"\r\n\r\nhello\r\n--BB--\r\n");
+    b
+}
+
+#[test]
+fn the_oracle_knows_who_reaches_the_namespace() {
+    use bagroom::guard::namespace::resolve;
+    use bagroom::sigv4::post_policy::{post_form, PostPolicy};
+    let cfg = config();
+    let ns = cfg.namespace.as_ref().unwrap();
+    let scratch = ns.bucket("scratch");
+    let none = StoreHeaders::none();
+    let admin = access_key_as(FIXTURE_ADMIN.0, Payload::Unsigned);
+    let other = access_key_as(FIXTURE_NON_ADMIN.0, Payload::Unsigned);
+    let tok = Principal::Token(
+        Box::new(Claims::new("k1", NOW + 3600, Methods::ALL, "scratch", Scope::Prefix("up/".into()))),
+        "t".into(),
+        TokenSource::Query,
+    );
+    fn who(p: &Principal) -> Who<'_> {
+        Who { principal: p, revoked: &[], client_ip: None, now: NOW }
+    }
+    fn asked<'a>(op: &'a S3Op, bucket: &'a bagroom::config::BucketConfig, key: &'a str, body: &'a [u8]) -> Asked<'a> {
+        Asked { op, bucket, key, body }
+    }
+    let gw = access_key(Payload::Unsigned);
+    let get = RequestParts::from_target("GET", "/scratch/up/a", Headers::new());
+    let r = bagroom::store::object_read(&Grant::maintenance(&scratch, "up/a", GrantKind::Read), "GET", None, &none, NOW).unwrap();
+    let served = Outcome::Served(vec![sent(r)]);
+    // the admin and a token naming the bucket read it; a non-admin access key does not
+    for (p, ok) in [(&admin, true), (&tok, true), (&other, false), (&gw, false), (&Principal::Anonymous, false)] {
+        let v = violations(&cfg, &who(p), &get, &asked(&S3Op::GetObject, &scratch, "up/a", b""), &served);
+        assert_eq!(v.is_empty(), ok, "{p:?}: {v:?}");
+    }
+    // a token for any bucket names no namespace bucket
+    let any = Principal::Token(
+        Box::new(Claims::new("k1", NOW + 3600, Methods::ALL, "", Scope::Prefix("".into()))),
+        "t".into(),
+        TokenSource::Query,
+    );
+    assert!(!violations(&cfg, &who(&any), &get, &asked(&S3Op::GetObject, &scratch, "up/a", b""), &served).is_empty());
+    // a namespace bucket the rule does not make: `taken` is `alias`'s store bucket, even for the admin
+    let taken = ns.bucket("taken");
+    let r = bagroom::store::object_read(&Grant::maintenance(&taken, "up/a", GrantKind::Read), "GET", None, &none, NOW).unwrap();
+    let get_taken = RequestParts::from_target("GET", "/taken/up/a", Headers::new());
+    let v = violations(&cfg, &who(&admin), &get_taken, &asked(&S3Op::GetObject, &taken, "up/a", b""), &Outcome::Served(vec![sent(r)]));
+    assert!(v.iter().any(|m| m.contains("rule does not make")), "{v:?}");
+    assert_eq!(resolve(&cfg, &admin, "taken", &S3Op::GetObject).unwrap_err().code, "AccessDenied");
+
+    // CreateBucket / DeleteBucket: the admin's; never a token's, even naming the bucket
+    let put = RequestParts::from_target("PUT", "/scratch", Headers::new());
+    let r = bagroom::store::build(&Grant::maintenance(&scratch, "", GrantKind::BucketAdmin), "PUT", &[], &none, EMPTY, NOW).unwrap();
+    let create = Outcome::Served(vec![sent(r)]);
+    assert_eq!(violations(&cfg, &who(&admin), &put, &asked(&S3Op::CreateBucket, &scratch, "", b""), &create), Vec::<String>::new());
+    assert!(!violations(&cfg, &who(&tok), &put, &asked(&S3Op::CreateBucket, &scratch, "", b""), &create).is_empty());
+    // ... and a CreateBucket sent for another operation is one too
+    assert!(!violations(&cfg, &who(&admin), &put, &asked(&S3Op::PutObject, &scratch, "", b""), &create).is_empty());
+
+    // a copy from another namespace bucket than the destination: no source the gateway names
+    let elsewhere = ns.bucket("elsewhere");
+    let src = Grant::maintenance(&elsewhere, "up/src.txt", GrantKind::Read);
+    let w = Grant::maintenance(&scratch, "up/a", GrantKind::Write);
+    let copy = RequestParts::from_target("PUT", "/scratch/up/a", Headers::from_pairs([("x-amz-copy-source", "/elsewhere/up/src.txt")]));
+    let r = bagroom::store::copy(&w, &src, None, &[], &none, NOW).unwrap();
+    let v = violations(&cfg, &who(&admin), &copy, &asked(&S3Op::CopyObject, &scratch, "up/a", b""), &Outcome::Served(vec![sent(r)]));
+    assert!(!v.is_empty(), "{v:?}");
+    // from the destination itself: fine
+    let copy = RequestParts::from_target("PUT", "/scratch/up/a", Headers::from_pairs([("x-amz-copy-source", "/scratch/up/src.txt")]));
+    let src = Grant::maintenance(&scratch, "up/src.txt", GrantKind::Read);
+    let r = bagroom::store::copy(&w, &src, None, &[], &none, NOW).unwrap();
+    let v = violations(&cfg, &who(&admin), &copy, &asked(&S3Op::CopyObject, &scratch, "up/a", b""), &Outcome::Served(vec![sent(r)]));
+    assert_eq!(v, Vec::<String>::new());
+
+    // ListBuckets: the store's list for the admin only
+    let root = Grant::maintenance(&ns.store, "", GrantKind::StoreBuckets);
+    let r = bagroom::store::build(&root, "GET", &[], &none, EMPTY, NOW).unwrap();
+    let lb = RequestParts::from_target("GET", "/", Headers::new());
+    let listed = Outcome::Served(vec![sent(r)]);
+    let lv = |p: &Principal| dispatch_violations(&cfg, &who(p), &lb, &S3Op::ListBuckets, "", "", b"", None, &listed);
+    assert_eq!(lv(&admin), Vec::<String>::new());
+    assert!(!lv(&other).is_empty() && !lv(&tok).is_empty());
+
+    // a POST form signed by a non-admin key, posted with a token naming the bucket: the name
+    // resolves for the token, the form is the signer's, who does not reach the namespace
+    let form = |id: &str, secret: &str| {
+        let policy =
+            PostPolicy { bucket: "scratch".into(), key_starts_with: Some("up/".into()), expires_at: NOW + 60, ..Default::default() };
+        form_body(&post_form(&policy, "http://gw/scratch", &bagroom::sigv4::Credentials::new(id, secret), "us-east-1", NOW).fields)
+    };
+    let post = RequestParts::from_target("POST", "/scratch", Headers::from_pairs([("content-type", "multipart/form-data; boundary=BB")]));
+    let body = form(FIXTURE_NON_ADMIN.0, FIXTURE_NON_ADMIN.1);
+    let w = Grant::maintenance(&scratch, "up/f.txt", GrantKind::Write);
+    let mut h = StoreHeaders::none();
+    h.set("content-length", "5");
+    let r = bagroom::store::build(&w, "PUT", &[], &h, &sha256_hex(b"hello"), NOW).unwrap();
+    let v = violations(&cfg, &who(&tok), &post, &asked(&S3Op::PostObject, &scratch, "", &body), &Outcome::Served(vec![sent(r.clone())]));
+    assert!(v.iter().any(|m| m.contains("does not reach")), "{v:?}");
+    let (out, resolved) = dispatch_outcome(&cfg, &who(&tok), &post, &S3Op::PostObject, "scratch", "", &body);
+    assert!(matches!(&out, Outcome::Denied(e) if e.code == "AccessDenied"), "{out:?}");
+    assert!(resolved.is_some(), "the name resolved for the token");
+    // the admin's form, posted the same way, is served and passes
+    let body = form(FIXTURE_ADMIN.0, FIXTURE_ADMIN.1);
+    let (out, resolved) = dispatch_outcome(&cfg, &who(&tok), &post, &S3Op::PostObject, "scratch", "", &body);
+    assert_eq!(out.sent().len(), 1, "{out:?}");
+    let v = dispatch_violations(&cfg, &who(&tok), &post, &S3Op::PostObject, "scratch", "", &body, resolved.as_ref(), &out);
+    assert_eq!(v, Vec::<String>::new());
 }

@@ -6,7 +6,8 @@
 //!
 //! Input layout: byte 0 says how the request is credentialed (bits 0-1: 0 as it is, 1 signed
 //! with the gateway's access key in the `Authorization` header, 2 presigned with it, 3 a share
-//! token minted from bytes 1-4; bit 2: the edge reports a client IP). Bytes 1-4 describe the
+//! token minted from bytes 1-4; bit 2: the edge reports a client IP; bit 3: the access key is the
+//! admin of the fixture's bucket namespace). Bytes 1-4 describe the
 //! token (methods; scope; bucket; where it goes, no-overwrite, expiry, IP range). The rest is
 //! text: the method, the raw path and the raw query on one line each (the query line may be
 //! empty), then `name: value` header lines up to an empty line, then the body. Seeds:
@@ -18,7 +19,7 @@ use std::sync::OnceLock;
 use bagroom::auth::token::{self, Claims, IpNet, Methods, Scope};
 use bagroom::auth::{authenticate, Keys, Principal};
 use bagroom::config::Config;
-use bagroom::guard::check::{s3_outcome, share_outcome, violations, Asked};
+use bagroom::guard::check::{dispatch_outcome, dispatch_violations, share_outcome, violations, Asked, FIXTURE_ADMIN};
 use bagroom::guard::Who;
 use bagroom::http::{Headers, RequestParts};
 use bagroom::s3::route::{route_with, virtual_host_bucket, Route, S3Op};
@@ -40,7 +41,7 @@ fn fixture() -> &'static (Config, Keys) {
 }
 
 const SCOPES: [(&str, bool); 6] = [("up/", true), ("", true), ("up/a", false), ("pub/", true), ("up", true), ("up/src.txt", false)];
-const TOKEN_BUCKETS: [&str; 4] = ["demo", "", "other", "vh"];
+const TOKEN_BUCKETS: [&str; 5] = ["demo", "", "other", "vh", "scratch"];
 
 fn claims(b: &[u8; 4]) -> Claims {
     let (value, prefix) = SCOPES[b[1] as usize % SCOPES.len()];
@@ -49,7 +50,7 @@ fn claims(b: &[u8; 4]) -> Claims {
         0 => NOW - 1,
         _ => NOW + 3600,
     };
-    let mut c = Claims::new("k1", exp, Methods::from_bits(b[0] & 127).unwrap_or(Methods::ALL), TOKEN_BUCKETS[b[2] as usize % 4], scope);
+    let mut c = Claims::new("k1", exp, Methods::from_bits(b[0] & 127).unwrap_or(Methods::ALL), TOKEN_BUCKETS[b[2] as usize % TOKEN_BUCKETS.len()], scope);
     c.no_overwrite = b[3] & 4 != 0;
     c.ip = match b[3] >> 5 {
         1 => Some(IpNet::parse("203.0.113.0/24").unwrap()),
@@ -105,6 +106,7 @@ fuzz_target!(|data: &[u8]| {
     let mut headers =
         Headers::from_pairs(head.split('\n').filter_map(|l| l.split_once(':')).map(|(k, v)| (k.trim().to_string(), v.trim().to_string())));
     let client_ip = (mode & 4 != 0).then_some("203.0.113.9");
+    let (key_id, key_secret) = if mode & 8 != 0 { FIXTURE_ADMIN } else { (GW_KEY, GW_SECRET) };
     if mode & 3 != 0 && mode & 3 != 3 && headers.get("host").is_none() {
         headers.insert("host", "gw.example.test");
     }
@@ -116,7 +118,7 @@ fuzz_target!(|data: &[u8]| {
             let payload = headers.get("x-amz-content-sha256").filter(|v| payload_hash_is_valid(v)).unwrap_or(UNSIGNED_PAYLOAD).to_string();
             let pairs = RequestParts::new(method, &path, &query, Headers::new()).query_pairs();
             let t = Target { method: &method.to_ascii_uppercase(), scheme: "https", host: &host, path: &path, query: &pairs };
-            for (k, v) in sign_headers(&t, &headers, &payload, &Credentials::new(GW_KEY, GW_SECRET), &cfg.region, NOW) {
+            for (k, v) in sign_headers(&t, &headers, &payload, &Credentials::new(key_id, key_secret), &cfg.region, NOW) {
                 headers.insert(&k, v);
             }
         }
@@ -125,7 +127,7 @@ fuzz_target!(|data: &[u8]| {
             let host = headers.get("host").unwrap_or("gw.example.test").to_string();
             let pairs = RequestParts::new(method, &path, &query, Headers::new()).query_pairs();
             let t = Target { method: &method.to_ascii_uppercase(), scheme: "https", host: &host, path: &path, query: &pairs };
-            let url = bagroom::sigv4::presign::presign(&t, &Headers::new(), &Credentials::new(GW_KEY, GW_SECRET), &cfg.region, NOW, 3600);
+            let url = bagroom::sigv4::presign::presign(&t, &Headers::new(), &Credentials::new(key_id, key_secret), &cfg.region, NOW, 3600);
             query = url.split_once('?').map(|(_, q)| q.to_string()).unwrap_or_default();
         }
         3 => {
@@ -160,15 +162,14 @@ fuzz_target!(|data: &[u8]| {
     };
     match route_with(&parts, vb.as_deref()) {
         Route::S3 { op, bucket, key } => {
-            let Some(b) = cfg.bucket(&bucket) else { return };
             let Some(principal) = auth(None, vb.as_deref()) else { return };
             let who = Who { principal: &principal, revoked: &keys.revoked, client_ip, now: NOW };
-            let asked = Asked { op: &op, bucket: b, key: &key, body: &body };
-            let out = s3_outcome(cfg, &who, &parts, &asked);
+            // the bucket the name stands for (configured, or the namespace's), then the plan
+            let (out, resolved) = dispatch_outcome(cfg, &who, &parts, &op, &bucket, &key, &body);
             if trace() {
                 eprintln!("{op:?} {bucket}/{key:?} by {}: {}", principal.label(), summary(&out));
             }
-            fail(violations(cfg, &who, &parts, &asked, &out), &principal, &out);
+            fail(dispatch_violations(cfg, &who, &parts, &op, &bucket, &key, &body, resolved.as_ref(), &out), &principal, &out);
         }
         Route::Share { token, key } => {
             let Some(principal) = auth(Some(&token), None) else { return };
@@ -180,7 +181,7 @@ fuzz_target!(|data: &[u8]| {
             let op = if parts.method == "HEAD" { S3Op::HeadObject } else { S3Op::GetObject };
             match asked_for {
                 Some((b, key)) => {
-                    let asked = Asked { op: &op, bucket: b, key: &key, body: &body };
+                    let asked = Asked { op: &op, bucket: b.bucket(), key: &key, body: &body };
                     fail(violations(cfg, &who, &parts, &asked, &out), &principal, &out);
                 }
                 None => assert!(!out.is_served(), "a share link served without a bucket and key: {out:?}"),

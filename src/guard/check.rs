@@ -1,8 +1,9 @@
 //! A checker for the guard, shared by the property test (`tests/guard_props.rs`) and the fuzz
 //! target (`fuzz/fuzz_targets/guard.rs`). Nothing in the gateway calls it.
 //!
-//! - [`s3_outcome`] and [`share_outcome`]: what the shell does with a routed, authenticated
-//!   request: [`plan`](super::plan), then every store request its handler builds
+//! - [`dispatch_outcome`] (the bucket a name stands for, `super::namespace::resolve`, or
+//!   ListBuckets), [`s3_outcome`] and [`share_outcome`]: what the shell does with a routed,
+//!   authenticated request: [`plan`](super::plan), then every store request its handler builds
 //!   (`worker::s3`, `worker::upload`, `worker::download`), modelled with the same builders in the
 //!   same order. What the store answers in between is replaced by fixed stand-ins
 //!   ([`STORE_ETAG`], [`STORE_SOURCE_TYPE`], [`STORE_SOURCE_SIZE`]; a listing of one part; no
@@ -11,7 +12,9 @@
 //!   principal and the store requests alone (their URLs, `x-amz-copy-source` headers and
 //!   DeleteObjects documents, read as a store reads them) it checks that every key the store is
 //!   asked to touch is one the principal may touch with the method that store request needs and
-//!   the operation's table row names ([`may`]); that every header is a signing header, one the
+//!   the operation's table row names ([`may`]: a bucket of the namespace only for its admins and
+//!   the tokens naming it, and only as its rule makes it, never a configured bucket's store
+//!   bucket; [`dispatch_violations`] checks what a name stood for); that every header is a signing header, one the
 //!   gateway sets itself, or a client header the operation allows the principal's class (the
 //!   table of `guard/headers.rs`, restated here); and that refusals are S3 errors.
 //!
@@ -19,6 +22,7 @@
 //! same request here, or the property test and the fuzz target stop seeing it.
 
 use super::grant::{authorize, Who};
+use super::namespace::Resolved;
 use super::plan::{plan, S3Plan};
 use super::table::{rule, Need, OtherKeys, MAX_COMPLETE_XML, MAX_DELETE_XML, MAX_TAGGING_XML};
 use super::StoreHeaders;
@@ -26,13 +30,14 @@ use crate::auth::token::policy::check_access;
 use crate::auth::token::{Access, Method, Scope};
 use crate::auth::verify::Payload;
 use crate::auth::{Principal, TokenSource};
-use crate::config::{BucketConfig, Config};
+use crate::config::{BucketAdmins, BucketConfig, Config};
 use crate::encoding::{parse_query, percent_decode_bytes};
 use crate::http::RequestParts;
 use crate::s3::error::S3Error;
 use crate::s3::route::S3Op;
 use crate::sigv4::{sha256_hex, EMPTY_SHA256, UNSIGNED_PAYLOAD};
 use crate::store::{self, StoreRequest};
+use std::borrow::Cow;
 
 /// The ETag the modelled store reports for a copy source.
 pub const STORE_ETAG: &str = "\"5d41402abc4b2a76b9719d911017c592\"";
@@ -112,21 +117,62 @@ pub fn s3_outcome(cfg: &Config, who: &Who, parts: &RequestParts, asked: &Asked) 
     }
 }
 
-/// A share link (`worker::download::share`): the token's bucket, the key (the token's exact key
-/// when the link names none), GET or HEAD only. Also returns the bucket and key it asked for.
+/// `worker::dispatch` for an authenticated S3 route: ListBuckets (`worker::bucket::list_buckets`),
+/// else the bucket the client's `name` stands for (`namespace::resolve`: configured, or a bucket
+/// of the namespace) and [`s3_outcome`] on it. Also returns that bucket (`None` for ListBuckets
+/// and for a name that stands for none), for [`dispatch_violations`].
+pub fn dispatch_outcome<'c>(
+    cfg: &'c Config,
+    who: &Who,
+    parts: &RequestParts,
+    op: &S3Op,
+    name: &str,
+    key: &str,
+    body: &[u8],
+) -> (Outcome, Option<Resolved<'c>>) {
+    if *op == S3Op::ListBuckets {
+        return (list_buckets_outcome(cfg, who), None);
+    }
+    let resolved = match super::namespace::resolve(cfg, who.principal, name, op) {
+        Ok(r) => r,
+        Err(e) => return (Outcome::Denied(e), None),
+    };
+    let out = s3_outcome(cfg, who, parts, &Asked { op, bucket: resolved.bucket(), key, body });
+    (out, Some(resolved))
+}
+
+/// `worker::bucket::list_buckets`: an access key; the store's own bucket list for the admins of
+/// the namespace (the configured buckets are the gateway's to list).
+fn list_buckets_outcome(cfg: &Config, who: &Who) -> Outcome {
+    if let Err(e) = super::grant::authorize_gateway(who, "ListBuckets") {
+        return Outcome::Denied(e);
+    }
+    match super::grant::authorize_store_buckets(who, cfg) {
+        None => Outcome::Served(Vec::new()),
+        Some(g) => match store::build(&g, "GET", &[], &StoreHeaders::none(), EMPTY_SHA256, who.now) {
+            Ok(r) => Outcome::Served(vec![sent(r)]),
+            Err(e) => Outcome::Denied(e),
+        },
+    }
+}
+
+/// A share link (`worker::download::share`): the token's bucket (configured, or the namespace
+/// bucket it names), the key (the token's exact key when the link names none), GET or HEAD only.
+/// Also returns the bucket and key it asked for.
 pub fn share_outcome<'c>(
     cfg: &'c Config,
     who: &Who,
     parts: &RequestParts,
     key: Option<String>,
-) -> (Outcome, Option<(&'c BucketConfig, String)>) {
+) -> (Outcome, Option<(Resolved<'c>, String)>) {
     let Principal::Token(claims, _, _) = who.principal else {
         return (Outcome::Denied(S3Error::access_denied("malformed token")), None);
     };
-    let bucket = match cfg.token_bucket(&claims.bucket) {
+    let resolved = match super::namespace::token_bucket(cfg, who.principal, &claims.bucket) {
         Ok(b) => b,
         Err(e) => return (Outcome::Denied(e), None),
     };
+    let bucket = resolved.bucket();
     let key = match (key, &claims.scope) {
         (Some(k), _) => k,
         (None, Scope::Exact(k)) => k.clone(),
@@ -146,7 +192,7 @@ pub fn share_outcome<'c>(
         Ok(v) => Outcome::Served(v),
         Err(e) => Outcome::Denied(e),
     };
-    (outcome, Some((bucket, key)))
+    (outcome, Some((resolved, key)))
 }
 
 /// `worker::download::get_object` on a cache miss, and the whole-object fill after a ranged GET.
@@ -342,12 +388,48 @@ fn in_scope(scope: &Scope, method: Method, key: &str) -> bool {
     }
 }
 
+/// Is `p` an admin of the bucket namespace (`BAGROOM_BUCKET_ADMINS`)?
+fn ns_admin(cfg: &Config, p: &Principal) -> bool {
+    let (Some(ns), Principal::AccessKey(v)) = (&cfg.namespace, p) else { return false };
+    match &ns.admins {
+        BucketAdmins::All => true,
+        BucketAdmins::Ids(ids) => ids.contains(&v.access_key_id),
+    }
+}
+
+/// May `p` reach the namespace bucket `name` at all: its admins, and share tokens naming exactly
+/// it (a token for any bucket names none of the namespace's).
+fn ns_reaches(cfg: &Config, p: &Principal, name: &str) -> bool {
+    ns_admin(cfg, p) || matches!(p, Principal::Token(c, _, _) if !c.bucket.is_empty() && c.bucket == name)
+}
+
+/// Is `b` a namespace bucket as the rule makes it: a name that is no configured bucket's, on the
+/// namespace's store, its store bucket the rule's prefix and the name, and that store bucket no
+/// configured bucket's (on any store: one store has many spellings)?
+fn ns_made_by_the_rule(cfg: &Config, b: &BucketConfig) -> bool {
+    let Some(ns) = &cfg.namespace else { return false };
+    let s = &ns.store.store;
+    b.in_namespace
+        && cfg.bucket(&b.name).is_none()
+        && b.store.scheme == s.scheme
+        && b.store.host == s.host
+        && b.store.virtual_host == s.virtual_host
+        && b.store.credentials == s.credentials
+        && b.store.bucket == format!("{}{}", ns.store_prefix, b.name)
+        && !cfg.buckets.iter().any(|c| c.store.bucket.eq_ignore_ascii_case(&b.store.bucket))
+        && b.public_prefixes.is_empty()
+}
+
 /// May `who` make the store do `method` on `key` (for LIST: list under the prefix `key`) of
-/// `bucket`? From the rules, not from `grant::authorize`: the gateway's access keys anything;
+/// `bucket`? From the rules, not from `grant::authorize`: a bucket of the namespace only for the
+/// principals that reach it (`ns_reaches`), and only as the rule makes it; then the gateway's access keys anything;
 /// a share token what `token::policy::check_access` allows (and its scope, checked here again),
 /// HEAD being allowed by GET, and the share cookie only reading; anonymous callers GET and HEAD
 /// (keys without dot segments) and LIST under a public prefix, nothing else.
-pub fn may(who: &Who, bucket: &BucketConfig, method: Method, key: &str) -> bool {
+pub fn may(cfg: &Config, who: &Who, bucket: &BucketConfig, method: Method, key: &str) -> bool {
+    if bucket.in_namespace && !(ns_reaches(cfg, who.principal, &bucket.name) && ns_made_by_the_rule(cfg, bucket)) {
+        return false;
+    }
     match who.principal {
         Principal::AccessKey(_) => true,
         Principal::Token(c, _, source) => {
@@ -374,11 +456,11 @@ pub fn may(who: &Who, bucket: &BucketConfig, method: Method, key: &str) -> bool 
 }
 
 /// May `who` see the bucket itself (HeadBucket, GetBucketLocation): LIST on all it can list.
-fn may_bucket(who: &Who, bucket: &BucketConfig) -> bool {
+fn may_bucket(cfg: &Config, who: &Who, bucket: &BucketConfig) -> bool {
     match who.principal {
         Principal::AccessKey(_) => true,
-        Principal::Token(c, _, _) => may(who, bucket, Method::List, c.scope.value()),
-        Principal::Anonymous => may(who, bucket, Method::List, ""),
+        Principal::Token(c, _, _) => may(cfg, who, bucket, Method::List, c.scope.value()),
+        Principal::Anonymous => may(cfg, who, bucket, Method::List, ""),
     }
 }
 
@@ -587,6 +669,10 @@ enum Kind {
     Versioning,
     /// A listing of object versions.
     ListVersions,
+    /// PUT of a bucket: CreateBucket.
+    CreateBucket,
+    /// DELETE of a bucket: DeleteBucket.
+    DeleteBucket,
 }
 
 const LIST_PARAMS: &[&str] =
@@ -621,13 +707,17 @@ fn classify(method: &str, key_level: bool, names: &[&str]) -> Option<Kind> {
         (false, "GET") => only(LIST_PARAMS).then_some(Kind::List)?,
         (false, "POST") if exactly("delete") => Kind::DeleteMany,
         (false, "HEAD") if names.is_empty() => Kind::HeadBucket,
+        (false, "PUT") if names.is_empty() => Kind::CreateBucket,
+        (false, "DELETE") if names.is_empty() => Kind::DeleteBucket,
         _ => return None,
     })
 }
 
-/// The bucket (of `cfg`) a store URL addresses, and the raw (still encoded) key part: `None`
-/// for bucket-level requests.
-fn locate<'c>(cfg: &'c Config, scheme: &str, host: &str, path: &str) -> Option<(&'c BucketConfig, Option<String>)> {
+/// The bucket (of `cfg`, or of its namespace) a store URL addresses, and the raw (still encoded)
+/// key part: `None` for bucket-level requests. A store bucket a configured bucket uses is that
+/// bucket; any other on the namespace's store that starts with the rule's prefix is the namespace
+/// bucket named by the rest.
+fn locate<'c>(cfg: &'c Config, scheme: &str, host: &str, path: &str) -> Option<(Cow<'c, BucketConfig>, Option<String>)> {
     for b in &cfg.buckets {
         let s = &b.store;
         if !s.scheme.eq_ignore_ascii_case(scheme) {
@@ -636,25 +726,126 @@ fn locate<'c>(cfg: &'c Config, scheme: &str, host: &str, path: &str) -> Option<(
         if s.virtual_host {
             if host.eq_ignore_ascii_case(&format!("{}.{}", s.bucket, s.host)) {
                 let k = path.strip_prefix('/')?;
-                return Some((b, (!k.is_empty()).then(|| k.to_string())));
+                return Some((Cow::Borrowed(b), (!k.is_empty()).then(|| k.to_string())));
             }
         } else if host.eq_ignore_ascii_case(&s.host) {
             let p = format!("/{}", s.bucket);
             if path == p {
-                return Some((b, None));
+                return Some((Cow::Borrowed(b), None));
             }
             if let Some(k) = path.strip_prefix(&format!("{p}/")) {
-                return Some((b, Some(k.to_string())));
+                return Some((Cow::Borrowed(b), Some(k.to_string())));
             }
         }
     }
-    None
+    let ns = cfg.namespace.as_ref()?;
+    let s = &ns.store.store;
+    if !s.scheme.eq_ignore_ascii_case(scheme) {
+        return None;
+    }
+    let (store_bucket, key) = if s.virtual_host {
+        let b = host.to_ascii_lowercase().strip_suffix(&format!(".{}", s.host.to_ascii_lowercase()))?.to_string();
+        let k = path.strip_prefix('/')?;
+        (b, (!k.is_empty()).then(|| k.to_string()))
+    } else {
+        if !host.eq_ignore_ascii_case(&s.host) {
+            return None;
+        }
+        let rest = path.strip_prefix('/')?;
+        match rest.split_once('/') {
+            Some((b, k)) => (b.to_string(), Some(k.to_string())),
+            None => (rest.to_string(), None),
+        }
+    };
+    let name = store_bucket.strip_prefix(ns.store_prefix.as_str()).filter(|n| !n.is_empty())?.to_string();
+    let store = crate::config::StoreConfig { bucket: store_bucket, ..s.clone() };
+    Some((Cow::Owned(BucketConfig { name, store, public_prefixes: Vec::new(), in_namespace: true }), key))
 }
 
-/// The client's copy source, read independently: (gateway bucket, key, version).
-fn client_copy_source<'c>(cfg: &'c Config, parts: &RequestParts) -> Option<(&'c BucketConfig, String, Option<String>)> {
+/// The client's copy source, read independently: (gateway bucket, key, version). A configured
+/// bucket, or the destination `dest` itself when it is a namespace bucket (no other namespace
+/// bucket is a source).
+fn client_copy_source<'c>(
+    cfg: &'c Config,
+    dest: &'c BucketConfig,
+    parts: &RequestParts,
+) -> Option<(&'c BucketConfig, String, Option<String>)> {
     let (b, k, v) = read_copy_source(parts.headers.get("x-amz-copy-source")?)?;
-    Some((cfg.bucket(&b)?, k, v))
+    let sb = cfg.bucket(&b).or_else(|| (dest.in_namespace && dest.name == b).then_some(dest))?;
+    Some((sb, k, v))
+}
+
+/// What is wrong with a refusal: it must be an S3 error, and no builder's internal one.
+fn refusal_violations(e: &S3Error) -> Vec<String> {
+    let mut v = Vec::new();
+    if !(400..600).contains(&e.status) || e.code.is_empty() {
+        v.push(format!("a refusal that is no S3 error: {} {:?}", e.status, e.code));
+    }
+    if e.code == "InternalError" {
+        v.push(format!("500 InternalError (a builder refused what the plan allowed?): {}", e.message));
+    }
+    v
+}
+
+/// Everything wrong with a [`dispatch_outcome`] for the client's bucket `name`: the bucket it
+/// stood for must be the configured one of that name, or else the namespace bucket the rule makes
+/// of it; then [`violations`] on that bucket. ListBuckets: an access key's, and the store's bucket
+/// list only for the namespace's admins.
+#[allow(clippy::too_many_arguments)]
+pub fn dispatch_violations(
+    cfg: &Config,
+    who: &Who,
+    parts: &RequestParts,
+    op: &S3Op,
+    name: &str,
+    key: &str,
+    body: &[u8],
+    resolved: Option<&Resolved>,
+    outcome: &Outcome,
+) -> Vec<String> {
+    if *op == S3Op::ListBuckets {
+        return list_buckets_violations(cfg, who, outcome);
+    }
+    let Some(r) = resolved else {
+        return match outcome {
+            Outcome::Denied(e) => refusal_violations(e),
+            Outcome::Served(_) => vec![format!("served {op:?} on {name:?} without a bucket")],
+        };
+    };
+    let b = r.bucket();
+    let mut v = Vec::new();
+    match cfg.bucket(name) {
+        Some(c) if c != b => v.push(format!("{name:?} is configured, but stood for {b:?}")),
+        Some(_) => {}
+        None if !b.in_namespace || b.name != name => v.push(format!("{name:?} is not configured, but stood for {b:?}")),
+        None => {}
+    }
+    v.extend(violations(cfg, who, parts, &Asked { op, bucket: b, key, body }, outcome));
+    v
+}
+
+/// ListBuckets: served to access keys only; a store request only for the namespace's admins,
+/// and only the store's bucket list (`GET /` on the namespace's store, nothing else).
+fn list_buckets_violations(cfg: &Config, who: &Who, outcome: &Outcome) -> Vec<String> {
+    let sents = match outcome {
+        Outcome::Denied(e) => return refusal_violations(e),
+        Outcome::Served(s) => s,
+    };
+    let mut v = Vec::new();
+    if !matches!(who.principal, Principal::AccessKey(_)) {
+        v.push("served ListBuckets to a principal that is no access key".into());
+    }
+    for s in sents {
+        let what = format!("{} {}", s.req.method, s.req.url);
+        let root = cfg.namespace.as_ref().map(|ns| format!("{}/", ns.store.store.endpoint()));
+        if s.req.method != "GET" || root.as_deref() != Some(s.req.url.as_str()) {
+            v.push(format!("{what}: ListBuckets sends nothing but the store's bucket list"));
+        }
+        if !ns_admin(cfg, who.principal) {
+            v.push(format!("{what}: the store's bucket list for a principal that is no admin of the namespace"));
+        }
+    }
+    v
 }
 
 /// Everything wrong with `outcome` for this request and principal (empty: nothing).
@@ -662,15 +853,7 @@ pub fn violations(cfg: &Config, who: &Who, parts: &RequestParts, asked: &Asked, 
     let mut v = Vec::new();
     let ak = matches!(who.principal, Principal::AccessKey(_));
     let sents = match outcome {
-        Outcome::Denied(e) => {
-            if !(400..600).contains(&e.status) || e.code.is_empty() {
-                v.push(format!("a refusal that is no S3 error: {} {:?}", e.status, e.code));
-            }
-            if e.code == "InternalError" {
-                v.push(format!("500 InternalError (a builder refused what the plan allowed?): {}", e.message));
-            }
-            return v;
-        }
+        Outcome::Denied(e) => return refusal_violations(e),
         Outcome::Served(s) => s,
     };
     if *asked.op == S3Op::PostObject {
@@ -678,6 +861,14 @@ pub fn violations(cfg: &Config, who: &Who, parts: &RequestParts, asked: &Asked, 
     }
     let op = asked.op;
     let b = asked.bucket;
+    if b.in_namespace {
+        if !ns_made_by_the_rule(cfg, b) {
+            v.push(format!("served {op:?} on {:?}, a namespace bucket the rule does not make ({})", b.name, b.store.bucket));
+        }
+        if !ns_reaches(cfg, who.principal, &b.name) {
+            v.push(format!("served {op:?} on the namespace bucket {} to a principal that does not reach it", b.name));
+        }
+    }
     for (name, value) in parts.headers.iter() {
         let name = name.to_ascii_lowercase();
         if refused_header(ak, &name, value) {
@@ -688,12 +879,12 @@ pub fn violations(cfg: &Config, who: &Who, parts: &RequestParts, asked: &Asked, 
     match row.need {
         Need::Refused => v.push(format!("served an unsupported operation {op:?}")),
         Need::Key(m) => {
-            if !may(who, b, m, asked.key) {
+            if !may(cfg, who, b, m, asked.key) {
                 v.push(format!("served {op:?} on {:?} without {m} there", asked.key));
             }
         }
         Need::BucketScope => {
-            if !may_bucket(who, b) {
+            if !may_bucket(cfg, who, b) {
                 v.push(format!("served {op:?} to a principal that may not list its scope"));
             }
         }
@@ -706,13 +897,12 @@ pub fn violations(cfg: &Config, who: &Who, parts: &RequestParts, asked: &Asked, 
             if !ak {
                 v.push(format!("served {op:?} (store attributes) to a principal that is no access key"));
             }
-            if !may(who, b, m, asked.key) {
+            if !may(cfg, who, b, m, asked.key) {
                 v.push(format!("served {op:?} on {:?} without {m} there", asked.key));
             }
         }
         Need::BucketAdmin => {
-            let admin = cfg.namespace.as_ref().is_some_and(|ns| super::namespace::is_admin(ns, who.principal));
-            if !(b.in_namespace && admin) {
+            if !(b.in_namespace && ns_admin(cfg, who.principal)) {
                 v.push(format!("served {op:?} on {} to a principal that is no admin of its namespace", b.name));
             }
         }
@@ -721,9 +911,9 @@ pub fn violations(cfg: &Config, who: &Who, parts: &RequestParts, asked: &Asked, 
         Need::FormPolicy(_) => v.push(format!("{op:?}: a form checked as another operation")),
     }
     let source = if row.other_keys == OtherKeys::CopySource {
-        match client_copy_source(cfg, parts) {
+        match client_copy_source(cfg, b, parts) {
             Some((sb, sk, sv)) => {
-                if !may(who, sb, Method::Get, &sk) {
+                if !may(cfg, who, sb, Method::Get, &sk) {
                     v.push(format!("served a copy from {}/{sk:?} without GET there", sb.name));
                 }
                 if !sents.iter().any(|s| s.req.headers.iter().any(|(k, _)| k == "x-amz-copy-source")) {
@@ -821,9 +1011,13 @@ fn check_sent(
     let pairs = parse_query(query);
     let names: Vec<&str> = pairs.iter().map(|(k, _)| k.as_str()).collect();
     let Some((sb, raw_key)) = locate(cfg, scheme, host, path) else {
-        v.push(format!("{what}: addresses no configured store bucket"));
+        v.push(format!("{what}: addresses no store bucket of the gateway's (configured, or its namespace's)"));
         return;
     };
+    let sb: &BucketConfig = &sb;
+    if sb.in_namespace && !ns_reaches(cfg, who.principal, &sb.name) {
+        v.push(format!("{what}: the namespace bucket {} for a principal that does not reach it", sb.name));
+    }
     let key = match &raw_key {
         Some(k) => match String::from_utf8(percent_decode_bytes(k)) {
             Ok(k) => Some(k),
@@ -882,14 +1076,14 @@ fn check_sent(
                     Kind::Delete => Method::Delete,
                     _ => Method::Put,
                 };
-                if !may(who, sb, need, key) {
+                if !may(cfg, who, sb, need, key) {
                     v.push(format!("{what}: {need} on {key:?} is not allowed to this principal"));
                 }
             } else if src && !own {
                 if !matches!(kind, Kind::Head | Kind::Read) {
                     v.push(format!("{what}: the copy source is only read, this is a {kind:?}"));
                 }
-                if !may(who, sb, Method::Get, key) {
+                if !may(cfg, who, sb, Method::Get, key) {
                     v.push(format!("{what}: GET on the copy source {key:?} is not allowed to this principal"));
                 }
             } else {
@@ -901,13 +1095,34 @@ fn check_sent(
                 v.push(format!("{what}: another bucket than the request's"));
             }
             match kind {
+                Kind::ListVersions if *op == S3Op::DeleteBucket => {
+                    // is anything left in it, before it goes
+                    if !(sb.in_namespace && ns_admin(cfg, who.principal)) {
+                        v.push(format!("{what}: DeleteBucket's look at {} for a principal that is no admin of its namespace", sb.name));
+                    }
+                }
+                Kind::CreateBucket | Kind::DeleteBucket => {
+                    let expected = if kind == Kind::CreateBucket { S3Op::CreateBucket } else { S3Op::DeleteBucket };
+                    if *op != expected {
+                        v.push(format!("{what}: a {kind:?} for {op:?}"));
+                    }
+                    if !(sb.in_namespace && ns_admin(cfg, who.principal)) {
+                        v.push(format!("{what}: a {kind:?} of {}, which is no namespace bucket, or for no admin of it", sb.name));
+                    }
+                }
+                Kind::HeadBucket if *op == S3Op::HeadBucket && sb.in_namespace => {
+                    // a namespace bucket's existence is the store's to tell, to whoever may see the bucket
+                    if !may_bucket(cfg, who, sb) {
+                        v.push(format!("{what}: HeadBucket of {} for a principal that may not list its scope", sb.name));
+                    }
+                }
                 Kind::List | Kind::ListVersions => {
                     let expected = if kind == Kind::List { S3Op::ListObjects } else { S3Op::ListObjectVersions };
                     if *op != expected {
                         v.push(format!("{what}: a {kind:?} for {op:?}"));
                     }
                     let prefix = pairs.iter().find(|(k, _)| k == "prefix").map(|(_, p)| p.as_str()).unwrap_or("");
-                    if !may(who, sb, Method::List, prefix) {
+                    if !may(cfg, who, sb, Method::List, prefix) {
                         v.push(format!("{what}: LIST of {prefix:?} is not allowed to this principal"));
                     }
                 }
@@ -929,7 +1144,7 @@ fn check_sent(
                                 if !asked_keys.contains(&k) {
                                     v.push(format!("{what}: deletes {k:?}, which the client did not name"));
                                 }
-                                if !may(who, sb, Method::Delete, &k) {
+                                if !may(cfg, who, sb, Method::Delete, &k) {
                                     v.push(format!("{what}: deletes {k:?} without DELETE there"));
                                 }
                             }
@@ -937,7 +1152,7 @@ fn check_sent(
                     }
                 }
                 Kind::Versioning => {
-                    if *op != S3Op::GetBucketVersioning || !may_bucket(who, sb) {
+                    if *op != S3Op::GetBucketVersioning || !may_bucket(cfg, who, sb) {
                         v.push(format!("{what}: the versioning state for {op:?}, or for a principal that may not list its scope"));
                     }
                 }
@@ -1020,7 +1235,7 @@ fn check_headers(
             "x-amz-security-token" => creds.session_token.as_deref() == Some(value.as_str()),
             "x-amz-copy-source" => {
                 if copy_op && matches!(kind, Kind::Put | Kind::PartPut) {
-                    check_copy_header(cfg, who, parts, sb, value, v, what);
+                    check_copy_header(cfg, who, parts, asked.bucket, sb, value, v, what);
                     true
                 } else {
                     false
@@ -1055,21 +1270,34 @@ fn check_headers(
     }
 }
 
-fn check_copy_header(cfg: &Config, who: &Who, parts: &RequestParts, dest: &BucketConfig, value: &str, v: &mut Vec<String>, what: &str) {
+#[allow(clippy::too_many_arguments)]
+fn check_copy_header(
+    cfg: &Config,
+    who: &Who,
+    parts: &RequestParts,
+    asked_bucket: &BucketConfig,
+    dest: &BucketConfig,
+    value: &str,
+    v: &mut Vec<String>,
+    what: &str,
+) {
     let Some((store_bucket, key, version)) = read_copy_source(value) else {
         v.push(format!("{what}: x-amz-copy-source {value:?} names no bucket and key"));
         return;
     };
+    // the configured buckets, and the request's own bucket when it is a namespace bucket
+    let own = asked_bucket.in_namespace.then_some(asked_bucket);
     let same_store: Vec<&BucketConfig> = cfg
         .buckets
         .iter()
+        .chain(own)
         .filter(|b| b.store.bucket == store_bucket && b.store.scheme == dest.store.scheme && b.store.host == dest.store.host)
         .collect();
     if same_store.is_empty() {
         v.push(format!("{what}: x-amz-copy-source {value:?} names a store bucket the gateway does not expose on this store"));
         return;
     }
-    match client_copy_source(cfg, parts) {
+    match client_copy_source(cfg, asked_bucket, parts) {
         Some((cb, ck, cv)) => {
             if !same_store.iter().any(|b| b.name == cb.name) || ck != key || cv.filter(|v| !v.is_empty()) != version {
                 v.push(format!("{what}: x-amz-copy-source {value:?} is not the client's source {}/{ck:?}", cb.name));
@@ -1077,15 +1305,25 @@ fn check_copy_header(cfg: &Config, who: &Who, parts: &RequestParts, dest: &Bucke
         }
         None => v.push(format!("{what}: x-amz-copy-source {value:?} sent for a client that named no source")),
     }
-    if !same_store.iter().any(|b| may(who, b, Method::Get, &key)) {
+    if !same_store.iter().any(|b| may(cfg, who, b, Method::Get, &key)) {
         v.push(format!("{what}: x-amz-copy-source {value:?}: GET there is not allowed to this principal"));
     }
 }
 
+/// The access key of [`fixture_config`] that administers its bucket namespace.
+pub const FIXTURE_ADMIN: (&str, &str) = ("NSADMIN", "nsadminsecret");
+/// An access key of [`fixture_config`] that is no admin of its namespace (as `GWKEY`).
+pub const FIXTURE_NON_ADMIN: (&str, &str) = ("NSUSER", "nsusersecret");
+
 /// The configuration the property test and the fuzz target check plans against: a path-style
 /// bucket with a public prefix, a second bucket, a virtual-hosted one and one on another store,
-/// an access key, a revoked token id. `token_keys` are the share-token keys (`kid:secret`).
+/// one whose store bucket (`ns-taken`) is what the namespace's rule would make of `taken`, and
+/// one on the default store spelled otherwise whose store bucket is the rule's `other-spelling`; a
+/// bucket namespace (`prefix:ns-` on the default store) administered by [`FIXTURE_ADMIN`]; the
+/// access keys `GWKEY` and [`FIXTURE_NON_ADMIN`] (no admins) and the admin; a revoked token id.
+/// `token_keys` are the share-token keys (`kid:secret`).
 pub fn fixture_config(token_keys: &str) -> Config {
+    let access_keys = format!("GWKEY:gwsecret,{}:{},{}:{}", FIXTURE_ADMIN.0, FIXTURE_ADMIN.1, FIXTURE_NON_ADMIN.0, FIXTURE_NON_ADMIN.1);
     Config::from_pairs(&[
         ("STORE_ENDPOINT", "http://127.0.0.1:8333"),
         ("STORE_ACCESS_KEY_ID", "STOREAK"),
@@ -1093,10 +1331,12 @@ pub fn fixture_config(token_keys: &str) -> Config {
         ("STORE_SESSION_TOKEN", "store-session"),
         (
             "BAGROOM_BUCKETS",
-            r#"[{"name":"demo","public_prefixes":["pub/"]},{"name":"other"},{"name":"vh","store_bucket":"vh-store","addressing":"virtual"},{"name":"far","endpoint":"http://10.0.0.2:9000"}]"#,
+            r#"[{"name":"demo","public_prefixes":["pub/"]},{"name":"other"},{"name":"vh","store_bucket":"vh-store","addressing":"virtual"},{"name":"far","endpoint":"http://10.0.0.2:9000"},{"name":"alias","store_bucket":"ns-taken"},{"name":"spelled","store_bucket":"ns-other-spelling","endpoint":"http://LOCALHOST:8333/"}]"#,
         ),
         ("BAGROOM_TOKEN_KEYS", token_keys),
-        ("BAGROOM_ACCESS_KEYS", "GWKEY:gwsecret"),
+        ("BAGROOM_ACCESS_KEYS", &access_keys),
+        ("BAGROOM_BUCKET_NAMESPACE", "prefix:ns-"),
+        ("BAGROOM_BUCKET_ADMINS", FIXTURE_ADMIN.0),
         ("BAGROOM_REVOKED_TOKENS", "dead"),
         ("BAGROOM_VIRTUAL_HOST", "s3.gw.test"),
     ])
