@@ -1460,20 +1460,7 @@ mod tests {
         let who = Who { principal: &anon, revoked: &[], client_ip: None, now };
         let asked = Asked { op: &S3Op::PostObject, bucket, key: "", body: &body };
         let g = authorize(
-            &Who {
-                principal: &crate::auth::Principal::AccessKey(Box::new(crate::auth::verify::Verified {
-                    access_key_id: "GWKEY".into(),
-                    kind: crate::auth::verified::AuthKind::PostPolicy,
-                    expires_at: None,
-                    payload: Payload::Unsigned,
-                    signed_headers: Vec::new(),
-                    amz_date: String::new(),
-                    scope: String::new(),
-                    signature: String::new(),
-                    signing_key: [0; 32],
-                })),
-                ..who
-            },
+            &Who { principal: &crate::auth::Principal::access_key_named("GWKEY", crate::auth::verified::AuthKind::PostPolicy), ..who },
             bucket,
             Method::Put,
             "other/k",

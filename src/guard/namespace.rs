@@ -116,7 +116,7 @@ pub fn listed<'s>(cfg: &Config, ns: &Namespace, store_buckets: &'s [(String, Str
 mod tests {
     use super::*;
     use crate::auth::token::{Claims, Methods, Scope};
-    use crate::auth::verified::{AuthKind, Payload, Verified};
+    use crate::auth::verified::AuthKind;
     use crate::auth::TokenSource;
 
     fn cfg(rule: &str, admins: &str) -> Config {
@@ -132,18 +132,21 @@ mod tests {
         .unwrap()
     }
 
+    /// The single-bucket configuration `demo`, with `extra` settings.
+    fn single(extra: &[(&str, &str)]) -> Result<Config, S3Error> {
+        let mut pairs = vec![
+            ("STORE_ENDPOINT", "http://127.0.0.1:8333"),
+            ("STORE_BUCKET", "demo"),
+            ("STORE_ACCESS_KEY_ID", "AK"),
+            ("STORE_SECRET_ACCESS_KEY", "SK"),
+            ("BAGROOM_TOKEN_KEYS", "k1:0123456789abcdef0123"),
+        ];
+        pairs.extend_from_slice(extra);
+        Config::from_pairs(&pairs)
+    }
+
     fn key(id: &str) -> Principal {
-        Principal::AccessKey(Box::new(Verified {
-            access_key_id: id.into(),
-            kind: AuthKind::HeaderV4,
-            expires_at: None,
-            payload: Payload::Unsigned,
-            signed_headers: Vec::new(),
-            amz_date: String::new(),
-            scope: String::new(),
-            signature: String::new(),
-            signing_key: [0; 32],
-        }))
+        Principal::access_key_named(id, AuthKind::HeaderV4)
     }
 
     fn token(bucket: &str) -> Principal {
@@ -207,14 +210,7 @@ mod tests {
 
     #[test]
     fn without_a_namespace_unknown_buckets_do_not_exist() {
-        let c = Config::from_pairs(&[
-            ("STORE_ENDPOINT", "http://127.0.0.1:8333"),
-            ("STORE_BUCKET", "demo"),
-            ("STORE_ACCESS_KEY_ID", "AK"),
-            ("STORE_SECRET_ACCESS_KEY", "SK"),
-            ("BAGROOM_TOKEN_KEYS", "k1:0123456789abcdef0123"),
-        ])
-        .unwrap();
+        let c = single(&[]).unwrap();
         assert_eq!(resolve(&c, &key("ANY"), "scratch", &S3Op::GetObject).unwrap_err().code, "NoSuchBucket");
         assert_eq!(resolve(&c, &key("ANY"), "scratch", &S3Op::CreateBucket).unwrap_err().code, "AccessDenied");
     }
@@ -233,27 +229,10 @@ mod tests {
 
     #[test]
     fn the_namespace_needs_its_admins_named() {
-        let e = Config::from_pairs(&[
-            ("STORE_ENDPOINT", "http://127.0.0.1:8333"),
-            ("STORE_BUCKET", "demo"),
-            ("STORE_ACCESS_KEY_ID", "AK"),
-            ("STORE_SECRET_ACCESS_KEY", "SK"),
-            ("BAGROOM_TOKEN_KEYS", "k1:0123456789abcdef0123"),
-            ("BAGROOM_BUCKET_NAMESPACE", "same"),
-        ])
-        .unwrap_err();
+        let e = single(&[("BAGROOM_BUCKET_NAMESPACE", "same")]).unwrap_err();
         assert!(e.message.contains("BAGROOM_BUCKET_ADMINS"), "{}", e.message);
         for bad in ["prefix:", "prefix:UPPER", "everything"] {
-            let e = Config::from_pairs(&[
-                ("STORE_ENDPOINT", "http://127.0.0.1:8333"),
-                ("STORE_BUCKET", "demo"),
-                ("STORE_ACCESS_KEY_ID", "AK"),
-                ("STORE_SECRET_ACCESS_KEY", "SK"),
-                ("BAGROOM_TOKEN_KEYS", "k1:0123456789abcdef0123"),
-                ("BAGROOM_BUCKET_NAMESPACE", bad),
-                ("BAGROOM_BUCKET_ADMINS", "*"),
-            ])
-            .unwrap_err();
+            let e = single(&[("BAGROOM_BUCKET_NAMESPACE", bad), ("BAGROOM_BUCKET_ADMINS", "*")]).unwrap_err();
             assert!(e.message.contains("BAGROOM_BUCKET_NAMESPACE"), "{bad}: {}", e.message);
         }
     }

@@ -345,7 +345,7 @@ mod tests {
 
     #[test]
     fn bucket_admin_grants_create_and_delete_their_namespace_bucket_only() {
-        use crate::auth::verified::{AuthKind, Payload, Verified};
+        use crate::auth::verified::AuthKind;
         use crate::guard::grant::{authorize_bucket_admin, authorize_store_buckets};
         use crate::s3::route::S3Op;
         let cfg = crate::config::Config::from_pairs(&[
@@ -360,19 +360,7 @@ mod tests {
         .unwrap();
         let ns = cfg.namespace.as_ref().unwrap();
         let scratch = ns.bucket("scratch");
-        let key = |id: &str| {
-            Principal::AccessKey(Box::new(Verified {
-                access_key_id: id.into(),
-                kind: AuthKind::HeaderV4,
-                expires_at: None,
-                payload: Payload::Unsigned,
-                signed_headers: Vec::new(),
-                amz_date: String::new(),
-                scope: String::new(),
-                signature: String::new(),
-                signing_key: [0; 32],
-            }))
-        };
+        let key = |id: &str| Principal::access_key_named(id, AuthKind::HeaderV4);
         let (admin, other) = (key("ADMIN"), key("OTHER"));
         let none = StoreHeaders::none();
         let g = authorize_bucket_admin(&who(&admin), &cfg, &scratch, &S3Op::CreateBucket).unwrap();

@@ -16,13 +16,12 @@ import {
   S3Client, PutObjectCommand, CopyObjectCommand, CreateMultipartUploadCommand, UploadPartCommand, CompleteMultipartUploadCommand,
   DeleteObjectCommand, DeleteObjectsCommand, PutObjectTaggingCommand, DeleteObjectTaggingCommand, GetObjectCommand,
 } from "@aws-sdk/client-s3";
-import { startGateway, createBucket, storePut, store, uniqueBucket, mint, xmlField, GW_KEY, GW_SECRET } from "./harness.mjs";
+import { startGateway, createBucket, storePut, store, uniqueBucket, mint, xmlField, GW_KEY, GW_SECRET, untilLabel } from "./harness.mjs";
 import { startStoreProxy } from "./store-proxy.mjs";
 
 const bucket = uniqueBucket("consist");
 const TIMEOUT_MS = 1500;
 let proxy, T, S, t, s3;
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const md5 = (b) => `"${createHash("md5").update(b).digest("hex")}"`;
 
 before(async () => {
@@ -53,15 +52,7 @@ async function get(g, key, init = {}) {
   return { status: r.status, headers: r.headers, body, label: r.headers.get("x-bagroom-cache"), code: xmlField(body.toString(), "Code") };
 }
 
-async function until(g, key, label) {
-  let last;
-  for (let i = 0; i < 50; i++) {
-    last = await get(g, key);
-    if (last.label === label) return last;
-    await sleep(100);
-  }
-  assert.fail(`${g.name} ${key}: never ${label} (last ${last.status} ${last.label})`);
-}
+const until = (g, key, label) => untilLabel(get, g, key, label);
 
 /** What the store itself holds at `key`: status, bytes, tag count. */
 async function inStore(key) {

@@ -247,3 +247,17 @@ export function runTool(cmd, args, env = {}) {
     c.on("close", (status) => resolve({ status, out, err }));
   });
 }
+
+/**
+ * Call `get(g, key)` (resolving `{status, label}`, label = x-bagroom-cache) until the label is
+ * `label`: a cache fill runs in the background after the answer. Fails after 50 tries 100 ms apart.
+ */
+export async function untilLabel(get, g, key, label) {
+  let last;
+  for (let i = 0; i < 50; i++) {
+    last = await get(g, key);
+    if (last.label === label) return last;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${g.name} ${key}: never ${label} (last ${last.status} ${last.label})`);
+}

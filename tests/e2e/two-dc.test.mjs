@@ -9,13 +9,12 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { randomBytes, createHash } from "node:crypto";
-import { startGateway, createBucket, storePut, store, uniqueBucket, mint, xmlField } from "./harness.mjs";
+import { startGateway, createBucket, storePut, store, uniqueBucket, mint, xmlField, untilLabel } from "./harness.mjs";
 import { startStoreProxy } from "./store-proxy.mjs";
 import { DeleteObjectCommand } from "@aws-sdk/client-s3";
 
 const bucket = uniqueBucket("2dc");
 let proxy, A, B, t;
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const md5 = (b) => `"${createHash("md5").update(b).digest("hex")}"`;
 
 before(async () => {
@@ -43,15 +42,7 @@ async function get(g, key, init = {}) {
 }
 
 /** GET until the label is `label` (a fill runs in the background after the answer). */
-async function until(g, key, label) {
-  let last;
-  for (let i = 0; i < 50; i++) {
-    last = await get(g, key);
-    if (last.label === label) return last;
-    await sleep(100);
-  }
-  assert.fail(`${g.name} ${key}: never ${label} (last ${last.status} ${last.label})`);
-}
+const until = (g, key, label) => untilLabel(get, g, key, label);
 
 async function put(g, key, body) {
   const r = await fetch(url(g, key), { method: "PUT", body });
