@@ -54,11 +54,13 @@ pub fn session(claims: &Claims, bucket: &BucketConfig, cfg: &Config) -> Value {
         "max_bytes": claims.max_bytes,
         "content_types": claims.content_types,
         "no_overwrite": claims.no_overwrite,
-        "post_policy": bucket.store.post_policy,
+        "post_policy": bucket.store.post_policy && bucket.store.direct_uploads(),
+        // false for an R2 binding without R2's S3 API keys: every upload goes through the gateway
+        "direct_uploads": bucket.store.direct_uploads(),
         "part_size": cfg.multipart_part_size,
         "multipart_threshold": cfg.multipart_part_size * 2,
         "max_upload_bytes": cfg.max_upload_bytes,
-        "store_url": browser_endpoint(bucket),
+        "store_url": if bucket.store.direct_uploads() { Value::from(browser_endpoint(bucket)) } else { Value::Null },
     })
 }
 
@@ -273,7 +275,7 @@ impl Signer<'_> {
         if upload_id.is_empty() {
             return Err(bad("uploadId is required"));
         }
-        let Some(n) = size else { return Ok(PartUrl::ViaGateway) };
+        let Some(n) = size.filter(|_| self.bucket.store.direct_uploads()) else { return Ok(PartUrl::ViaGateway) };
         let limit = self.limit(claims);
         if n > limit {
             return Err(S3Error::entity_too_large(limit));

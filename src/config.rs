@@ -27,12 +27,53 @@ pub struct StoreConfig {
     pub post_policy: bool,
     /// Endpoint a browser uses for direct uploads, if it differs (`scheme://host[:port]`).
     pub browser_endpoint: Option<String>,
+    /// The store is an R2 bucket reached through this Workers binding (`STORE_R2_BINDING`,
+    /// `"r2_binding"` in `BAGROOM_BUCKETS`), not over HTTP: no signing, no subrequest. `scheme`,
+    /// `host` and `credentials` then name R2's S3 API if they are set (for presigned browser
+    /// uploads only), else `r2://<binding>` with no credentials.
+    pub r2_binding: Option<String>,
 }
 
 impl StoreConfig {
-    /// `scheme://host` as seen by the gateway.
+    /// `scheme://host` as seen by the gateway (`r2://<binding>` for an R2 binding: two buckets
+    /// are on the same store when their endpoints are equal).
     pub fn endpoint(&self) -> String {
-        format!("{}://{}", self.scheme, self.host)
+        match &self.r2_binding {
+            Some(b) => format!("r2://{b}"),
+            None => format!("{}://{}", self.scheme, self.host),
+        }
+    }
+
+    /// A browser may upload to the store directly (presigned PUT, POST policy, part URLs): the
+    /// store is reached over HTTP with credentials (an R2 binding needs R2's S3 API keys too).
+    pub fn direct_uploads(&self) -> bool {
+        self.scheme != "r2" && !self.credentials.access_key_id.is_empty()
+    }
+}
+
+/// `name` is a valid Workers binding name (a JavaScript identifier of ASCII letters, digits, `_`).
+fn valid_binding_name(name: &str) -> bool {
+    !name.is_empty() && !name.starts_with(|c: char| c.is_ascii_digit()) && name.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_')
+}
+
+/// The store of an R2-binding bucket: R2's S3 API (`endpoint` and credentials) if given, for
+/// presigned browser uploads; `post_policy` is off (R2 takes no POST policy forms).
+fn r2_store(binding: &str, bucket: String, endpoint: Option<(String, String)>, credentials: Option<StoreCredentials>) -> StoreConfig {
+    let (scheme, host) = endpoint.unwrap_or_else(|| ("r2".into(), binding.to_string()));
+    StoreConfig {
+        scheme,
+        host,
+        region: "auto".into(),
+        bucket,
+        virtual_host: false,
+        credentials: credentials.unwrap_or(StoreCredentials {
+            access_key_id: String::new(),
+            secret_access_key: String::new(),
+            session_token: None,
+        }),
+        post_policy: false,
+        browser_endpoint: None,
+        r2_binding: Some(binding.to_string()),
     }
 }
 
@@ -257,6 +298,9 @@ struct BucketJson {
     public_prefixes: Vec<String>,
     post_policy: Option<bool>,
     browser_endpoint: Option<String>,
+    /// An R2 binding instead of `endpoint` (and credentials, which then are optional: R2's S3 API
+    /// keys, for presigned browser uploads).
+    r2_binding: Option<String>,
 }
 
 impl Config {
@@ -366,6 +410,7 @@ impl Config {
                 credentials: credentials(get, "STORE")?,
                 post_policy: flag(get, "STORE_POST_POLICY", true)?,
                 browser_endpoint: None,
+                r2_binding: None,
             },
             public_prefixes: Vec::new(),
             in_namespace: true,
@@ -374,6 +419,9 @@ impl Config {
     }
 
     fn single_bucket(get: Get) -> Result<BucketConfig, S3Error> {
+        if let Some(binding) = opt(get, "STORE_R2_BINDING") {
+            return Self::single_r2_bucket(get, &binding);
+        }
         let endpoint = req(get, "STORE_ENDPOINT")?;
         let (scheme, host) = parse_endpoint("STORE_ENDPOINT", &endpoint)?;
         let store_bucket = req(get, "STORE_BUCKET")?;
@@ -402,7 +450,33 @@ impl Config {
                 credentials: credentials(get, "STORE")?,
                 post_policy: flag(get, "STORE_POST_POLICY", true)?,
                 browser_endpoint,
+                r2_binding: None,
             },
+            public_prefixes: list(get, "BAGROOM_PUBLIC_PREFIXES"),
+            in_namespace: false,
+        })
+    }
+
+    /// The single bucket on an R2 binding (`STORE_R2_BINDING`): `BAGROOM_BUCKET` names it
+    /// (default `STORE_BUCKET`, else the binding's name in lower case); `STORE_ENDPOINT` with
+    /// the store credentials, if set, is R2's S3 API for presigned browser uploads.
+    fn single_r2_bucket(get: Get, binding: &str) -> Result<BucketConfig, S3Error> {
+        if !valid_binding_name(binding) {
+            return Err(S3Error::config(format!("setting STORE_R2_BINDING is not a binding name: {binding:?}")));
+        }
+        let store_bucket = opt(get, "STORE_BUCKET").unwrap_or_else(|| binding.to_ascii_lowercase().replace('_', "-"));
+        let name = opt(get, "BAGROOM_BUCKET").unwrap_or_else(|| store_bucket.clone());
+        if !valid_bucket_name(&name) {
+            return Err(S3Error::config(format!("setting BAGROOM_BUCKET is not a valid bucket name: {name:?}")));
+        }
+        let s3_api = match opt(get, "STORE_ENDPOINT") {
+            Some(e) => Some((parse_endpoint("STORE_ENDPOINT", &e)?, credentials(get, "STORE")?)),
+            None => None,
+        };
+        let (endpoint, creds) = s3_api.map_or((None, None), |(e, c)| (Some(e), Some(c)));
+        Ok(BucketConfig {
+            name,
+            store: r2_store(binding, store_bucket, endpoint, creds),
             public_prefixes: list(get, "BAGROOM_PUBLIC_PREFIXES"),
             in_namespace: false,
         })
@@ -421,6 +495,26 @@ impl Config {
             }
             if out.iter().any(|o| o.name == b.name) {
                 return Err(S3Error::config(format!("setting BAGROOM_BUCKETS names bucket {:?} twice", b.name)));
+            }
+            if let Some(binding) = &b.r2_binding {
+                if !valid_binding_name(binding) {
+                    return Err(S3Error::config(format!("setting BAGROOM_BUCKETS: r2_binding {binding:?} is not a binding name")));
+                }
+                let s3_api = match &b.endpoint {
+                    Some(e) => Some((
+                        parse_endpoint("BAGROOM_BUCKETS.endpoint", e)?,
+                        credentials(get, b.credentials.as_deref().unwrap_or("STORE"))?,
+                    )),
+                    None => None,
+                };
+                let (endpoint, creds) = s3_api.map_or((None, None), |(e, c)| (Some(e), Some(c)));
+                out.push(BucketConfig {
+                    store: r2_store(binding, b.store_bucket.unwrap_or_else(|| b.name.clone()), endpoint, creds),
+                    name: b.name,
+                    public_prefixes: b.public_prefixes,
+                    in_namespace: false,
+                });
+                continue;
             }
             let endpoint = match b.endpoint {
                 Some(e) => e,
@@ -445,6 +539,7 @@ impl Config {
                     credentials: credentials(get, &cred_prefix)?,
                     post_policy: b.post_policy.unwrap_or(true),
                     browser_endpoint,
+                    r2_binding: None,
                 },
                 name: b.name,
                 public_prefixes: b.public_prefixes,

@@ -244,6 +244,7 @@ mod tests {
                 credentials: Credentials::new("AK", "SK"),
                 post_policy: true,
                 browser_endpoint: None,
+                r2_binding: None,
             },
             public_prefixes: vec!["pub/".into()],
             in_namespace: false,

@@ -13,17 +13,10 @@ use crate::s3::error::S3Error;
 use crate::sigv4::sign::{object_path, sign_headers, store_host, Target};
 use crate::sigv4::UNSIGNED_PAYLOAD;
 
-/// A request ready to send: method, absolute URL and every header (signature included).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StoreRequest {
-    pub method: String,
-    pub url: String,
-    pub headers: Vec<(String, String)>,
-    /// Take the answer's body exactly as the store sends it, never decoded by its
-    /// `Content-Encoding`: an object's bytes are the object (a gzip-encoded object is served
-    /// gzip bytes, with its length, and ranges count those bytes), as S3 does.
-    pub raw_body: bool,
-}
+pub mod r2;
+mod request;
+
+pub use request::StoreRequest;
 
 /// Query parameters (names) each kind of grant may send, per method.
 fn query_allowed(kind: GrantKind, method: &str, names: &[&str]) -> bool {
@@ -142,6 +135,9 @@ fn sign(
     now: u64,
 ) -> StoreRequest {
     let store = &grant.bucket().store;
+    if let Some(binding) = &store.r2_binding {
+        return r2_request(binding, method, key, query, headers);
+    }
     let host = store_host(&store.host, &store.bucket, store.virtual_host);
     let path = object_path(&store.bucket, key, store.virtual_host);
     let target = Target { method, scheme: &store.scheme, host: &host, path: &path, query };
@@ -158,6 +154,21 @@ fn sign(
     let mut all: Vec<(String, String)> = headers.headers().iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
     all.extend(auth);
     StoreRequest { method: method.to_string(), url, headers: all, raw_body: false }
+}
+
+/// The same request for a bucket behind an R2 binding: `r2://<binding>/<key>?<query>` with the
+/// allowed client headers and nothing signed; `crate::store::r2` reads it back as an operation
+/// and the shell carries that out on the binding.
+fn r2_request(binding: &str, method: &str, key: &str, query: &[(String, String)], headers: &StoreHeaders) -> StoreRequest {
+    let mut url = format!("{}{binding}/{}", r2::SCHEME, crate::encoding::uri_encode(key, false));
+    for (i, (k, v)) in query.iter().enumerate() {
+        url.push(if i == 0 { '?' } else { '&' });
+        url.push_str(&crate::encoding::uri_encode(k, true));
+        url.push('=');
+        url.push_str(&crate::encoding::uri_encode(v, true));
+    }
+    let headers = headers.headers().iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    StoreRequest { method: method.to_string(), url, headers, raw_body: true }
 }
 
 /// A GET/HEAD of an object (its bytes taken as stored); `headers` are the allowed read headers.
@@ -218,6 +229,11 @@ pub fn presign_put(
     }
     let key = check(grant, "PUT", query, &StoreHeaders::none())?;
     let store = &grant.bucket().store;
+    if !store.direct_uploads() {
+        return Err(S3Error::not_implemented(
+            "this bucket is an R2 binding without R2's S3 API credentials: uploads go through the gateway, not straight to the store",
+        ));
+    }
     let (scheme, ep_host) = endpoint.split_once("://").unwrap_or(("https", endpoint));
     let host = store_host(ep_host, &store.bucket, store.virtual_host);
     let path = object_path(&store.bucket, key, store.virtual_host);
@@ -278,6 +294,7 @@ mod tests {
                 credentials: Credentials::new("AK", "SK"),
                 post_policy: true,
                 browser_endpoint: None,
+                r2_binding: None,
             },
             public_prefixes: vec![],
             in_namespace: false,

@@ -129,9 +129,10 @@ pub async fn uppy(ctx: &Ctx, req: Request, parts: &RequestParts, token: Option<&
             let key = key_for_upload(&claims.scope, &filename)?;
             let method = if bucket.store.post_policy && !claims.no_overwrite { "POST" } else { "PUT" };
             let size = get("size").and_then(|s| s.parse().ok());
-            if method == "PUT" && size.is_none() {
-                // a presigned PUT must bind its length: without one, the upload goes through the
-                // gateway, which counts it against the token's limits
+            if method == "PUT" && (size.is_none() || !bucket.store.direct_uploads()) {
+                // a presigned PUT must bind its length: without one (or without a store the
+                // browser can reach: an R2 binding), the upload goes through the gateway, which
+                // counts it against the token's limits
                 put_grant(&key)?;
                 let url = format!("{}/{}/{}?token={raw}", link_base(ctx, parts), bucket.name, crate::encoding::uri_encode(&key, true));
                 let mut headers = serde_json::Map::new();

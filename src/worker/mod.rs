@@ -8,6 +8,7 @@ mod bucket;
 mod convert;
 mod ctx;
 mod demo;
+mod r2;
 mod read;
 mod s3;
 mod store_fetch;
@@ -88,6 +89,7 @@ fn is_static_page(parts: &RequestParts, loaded: &std::result::Result<(Rc<Config>
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, wait: Context) -> Result<Response> {
     let started = js_sys::Date::now();
+    r2::set_env(&env);
     let parts = request_parts(&req);
     let config = loaded(&env);
     // the access line: on unless BAGROOM_ACCESS_LOG=false (also for a broken configuration)
@@ -153,6 +155,7 @@ fn with_common_headers(mut resp: Response, rid: &str) -> Response {
 /// S3's lifecycle rule for incomplete uploads.
 #[event(scheduled)]
 async fn scheduled(_event: worker::ScheduledEvent, env: Env, _ctx: worker::ScheduleContext) {
+    r2::set_env(&env);
     let (cfg, _) = match load(&env) {
         Ok(v) => v,
         Err(e) => {
