@@ -349,26 +349,18 @@ pub async fn complete(
     // Multipart objects may exceed a single PUT's 5 GiB: only the configured and token limits apply.
     let limit = upload_limit(ctx, principal);
     // Sizes of the uploaded parts, from the store (every page: an upload may have 10,000 parts).
+    // A store that cannot list parts (an R2 binding) leaves the limit to the check of the
+    // assembled object's size below.
     let listed = match list_all_parts(ctx, grant, upload_id).await {
-        Ok(listed) => listed,
-        // (only for a credential that may read the key: the answer says what the object is)
-        Err(e) if e.code == crate::s3::error::Code::NoSuchUpload && may_read(principal) => {
-            // A retried completion (the client lost the first answer): the store answers it
-            // with success when the object is the one these parts assembled. Nothing is
-            // written here: the answer is the object's, when its ETag is exactly theirs.
-            let head = stored_head(ctx, grant).await?;
-            let Some(etag) = crate::upload::already_completed(parts_list, head.as_ref().and_then(|h| h.get("etag"))) else {
-                return Err(e);
-            };
-            let h = head.unwrap_or_default();
-            let result = xml::CompleteMultipartUploadResult { etag, ..Default::default() };
-            return Ok(Completed { result, size: size_of(&h).unwrap_or(0), headers: Headers::new() });
-        }
+        Ok(listed) => Some(listed),
+        Err(e) if e.code == crate::s3::error::Code::NotImplemented => None,
+        Err(e) if e.code == crate::s3::error::Code::NoSuchUpload => return retried_completion(ctx, principal, grant, parts_list, e).await,
         Err(e) => return Err(e),
     };
-    let total = match crate::upload::check_listed_total(parts_list, &listed, limit) {
-        Ok(total) => total,
-        Err(e) => {
+    let total = match listed.map(|listed| crate::upload::check_listed_total(parts_list, &listed, limit)) {
+        None => 0,
+        Some(Ok(total)) => total,
+        Some(Err(e)) => {
             let _ = abort_multipart(ctx, grant, upload_id, true).await;
             return Err(e);
         }
@@ -380,7 +372,10 @@ pub async fn complete(
     // S3 may answer 200 with an <Error> body: the parser turns that into an error.
     let done = document_and_headers(&r, Some(JsValue::from_str(&body)), ctx.cfg.store_timeout_ms).await;
     purge(bucket, key).await;
-    let (done, done_headers) = done?;
+    let (done, done_headers) = match done {
+        Err(e) if e.code == crate::s3::error::Code::NoSuchUpload => return retried_completion(ctx, principal, grant, parts_list, e).await,
+        r => r?,
+    };
     let done = xml::parse_complete_multipart_upload_result(&done)?;
     let stored = match crate::upload::check_stored_size(stored_size(ctx, grant).await?, total, limit) {
         Ok(stored) => stored,
@@ -400,6 +395,30 @@ pub async fn complete(
         UploadEvent { bucket: &bucket.name, key, size: Some(stored), etag: &done.etag, via: "multipart", ..Default::default() },
     );
     Ok(Completed { result: done, size: stored, headers: done_headers })
+}
+
+/// A completion the store no longer knows the upload of (`e`, NoSuchUpload) may be a retry of one
+/// that happened (the client lost the first answer): S3 answers it with success when the object
+/// is the one these parts assembled. Nothing is written here: the answer is the object's, when
+/// its ETag is exactly theirs, and only for a credential that may read the key (the answer says
+/// what the object is).
+async fn retried_completion(
+    ctx: &Ctx,
+    principal: &Principal,
+    grant: &Grant<'_>,
+    parts_list: &[xml::CompletedPart],
+    e: S3Error,
+) -> Result<Completed, S3Error> {
+    if !may_read(principal) {
+        return Err(e);
+    }
+    let head = stored_head(ctx, grant).await?;
+    let Some(etag) = crate::upload::already_completed(parts_list, head.as_ref().and_then(|h| h.get("etag"))) else {
+        return Err(e);
+    };
+    let h = head.unwrap_or_default();
+    let result = xml::CompleteMultipartUploadResult { etag, ..Default::default() };
+    Ok(Completed { result, size: size_of(&h).unwrap_or(0), headers: Headers::new() })
 }
 
 /// DeleteObjects: the body is read (capped) only after the credential proved it may delete
