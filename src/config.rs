@@ -673,6 +673,37 @@ mod tests {
     }
 
     #[test]
+    fn r2_binding_buckets_need_no_endpoint_and_mix_with_s3_ones() {
+        let c =
+            Config::from_pairs(&[("STORE_R2_BINDING", "FILES"), ("BAGROOM_BUCKET", "demo"), ("BAGROOM_TOKEN_KEYS", "k1:0123456789abcdef")])
+                .unwrap();
+        let b = &c.buckets[0];
+        assert_eq!((b.name.as_str(), b.store.r2_binding.as_deref(), b.store.endpoint().as_str()), ("demo", Some("FILES"), "r2://FILES"));
+        assert!(!b.store.direct_uploads() && !b.store.post_policy);
+        // with R2's S3 API beside the binding: presigned browser uploads become possible
+        let c = Config::from_pairs(&[
+            ("STORE_R2_BINDING", "FILES"),
+            ("STORE_ENDPOINT", "https://acc.r2.example"),
+            ("STORE_ACCESS_KEY_ID", "AK"),
+            ("STORE_SECRET_ACCESS_KEY", "SK"),
+            ("BAGROOM_TOKEN_KEYS", "k1:0123456789abcdef"),
+        ])
+        .unwrap();
+        assert!(c.buckets[0].store.direct_uploads());
+        assert_eq!(c.buckets[0].store.endpoint(), "r2://FILES");
+        let mut m = base();
+        m.insert("BAGROOM_BUCKETS".into(), r#"[{"name":"media","r2_binding":"MEDIA"},{"name":"logs","store_bucket":"logs-prod"}]"#.into());
+        let c = load(&m).unwrap();
+        assert_eq!(c.buckets[0].store.r2_binding.as_deref(), Some("MEDIA"));
+        assert_eq!(c.buckets[1].store.r2_binding, None);
+        assert_eq!(c.buckets[1].store.endpoint(), "http://127.0.0.1:8333");
+        for bad in ["1X", "A-B", "a b"] {
+            let e = Config::from_pairs(&[("STORE_R2_BINDING", bad), ("BAGROOM_TOKEN_KEYS", "k1:0123456789abcdef")]);
+            assert!(e.unwrap_err().message.contains("STORE_R2_BINDING"), "{bad:?}");
+        }
+    }
+
+    #[test]
     fn debug_never_prints_secrets() {
         let c = load(&base()).unwrap();
         let s = format!("{c:?}");
