@@ -275,11 +275,11 @@ impl Signer<'_> {
         if upload_id.is_empty() {
             return Err(bad("uploadId is required"));
         }
-        let Some(n) = size.filter(|_| self.bucket.store.direct_uploads()) else { return Ok(PartUrl::ViaGateway) };
         let limit = self.limit(claims);
-        if n > limit {
+        if size.is_some_and(|n| n > limit) {
             return Err(S3Error::entity_too_large(limit));
         }
+        let Some(n) = size.filter(|_| self.bucket.store.direct_uploads()) else { return Ok(PartUrl::ViaGateway) };
         let mut h = crate::http::Headers::new();
         h.insert("content-length", n.to_string());
         if let Some(c) = sha256_b64 {
@@ -556,5 +556,24 @@ mod tests {
         assert_eq!(v["headers"]["x-amz-checksum-sha256"], "abc=");
         assert!(s.part(&claims(), "up/big.bin", "UP1", 0, None, None).is_err());
         assert_eq!(s.part(&claims(), "elsewhere", "UP1", 1, None, None).unwrap_err().status, 403);
+    }
+
+    #[test]
+    fn an_r2_binding_without_s3_keys_hands_out_gateway_urls_within_the_same_limits() {
+        let c = Config::from_pairs(&[
+            ("STORE_R2_BINDING", "FILES"),
+            ("BAGROOM_BUCKET", "demo"),
+            ("BAGROOM_TOKEN_KEYS", "k1:0123456789abcdef0123"),
+        ])
+        .unwrap();
+        let s = signer(&c);
+        assert_eq!(s.part_url(&claims(), "up/big.bin", "UP1", 1, Some(100), None).unwrap(), PartUrl::ViaGateway);
+        // a part over the token's max_bytes is refused here as for a presigned one
+        assert_eq!(s.part_url(&claims(), "up/big.bin", "UP1", 1, Some(1001), None).unwrap_err().code, Code::EntityTooLarge);
+        let r =
+            PresignRequest { key: "up/a.txt".into(), content_type: Some("text/plain".into()), size: Some(10), method: Some("PUT".into()) };
+        assert_eq!(s.upload(&claims(), &r).unwrap_err().code, Code::NotImplemented);
+        let v = session(&claims(), &c.buckets[0], &c);
+        assert_eq!((v["direct_uploads"].as_bool(), v["post_policy"].as_bool(), v["store_url"].is_null()), (Some(false), Some(false), true));
     }
 }

@@ -264,18 +264,21 @@ fn hex_to_base64(hex: &str) -> Option<String> {
     Some(base64::Engine::encode(&base64::engine::general_purpose::STANDARD, bytes?))
 }
 
-/// R2 digests a PutObject can check (`md5`, `sha1`, `sha256`, ...) from the request's
-/// `content-md5` / `x-amz-checksum-*` (base64), as hex, with R2's option names.
-pub fn put_checksums(h: &Headers) -> Vec<(&'static str, String)> {
+/// R2 digests a PutObject can check (`md5`, `sha1`, `sha256`) from the request's `content-md5` /
+/// `x-amz-checksum-*` (base64), as hex, with R2's option names. A `Content-MD5` that is not the
+/// base64 of 16 bytes is S3's 400 `InvalidDigest` (R2 would store the object unchecked).
+pub fn put_checksums(h: &Headers) -> Result<Vec<(&'static str, String)>, S3Error> {
     let mut out = Vec::new();
     let b64 = |v: &str| base64::Engine::decode(&base64::engine::general_purpose::STANDARD, v.trim()).ok();
     let hex = |b: Vec<u8>| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
     for (header, opt, len) in [("content-md5", "md5", 16), ("x-amz-checksum-sha1", "sha1", 20), ("x-amz-checksum-sha256", "sha256", 32)] {
-        if let Some(b) = h.get(header).and_then(b64).filter(|b| b.len() == len) {
-            out.push((opt, hex(b)));
+        match (h.get(header).map(|v| b64(v).filter(|b| b.len() == len)), header) {
+            (Some(Some(b)), _) => out.push((opt, hex(b))),
+            (Some(None), "content-md5") => return Err(S3Error::of(Code::InvalidDigest)),
+            _ => {}
         }
     }
-    out
+    Ok(out)
 }
 
 /// One page of the binding's `list()`.
@@ -544,6 +547,10 @@ mod tests {
     #[test]
     fn request_checksums_become_binding_digests() {
         let h = Headers::from_pairs([("content-md5", "1B2M2Y8AsgTpgAmY7PhCfg=="), ("x-amz-checksum-sha256", "bad")]);
-        assert_eq!(put_checksums(&h), vec![("md5", "d41d8cd98f00b204e9800998ecf8427e".to_string())]);
+        assert_eq!(put_checksums(&h).unwrap(), vec![("md5", "d41d8cd98f00b204e9800998ecf8427e".to_string())]);
+        for garbage in ["not base64!", "AAAA"] {
+            let e = put_checksums(&Headers::from_pairs([("content-md5", garbage)])).unwrap_err();
+            assert_eq!(e.code, Code::InvalidDigest);
+        }
     }
 }

@@ -205,7 +205,7 @@ async fn run(req: &R2Request, body: Option<JsValue>) -> Result<Response, S3Error
             let meta = core::metadata_of(h);
             let (http, custom) = metadata_options(&meta);
             let mut opts = vec![("httpMetadata", http), ("customMetadata", custom)];
-            for (name, hex) in core::put_checksums(h) {
+            for (name, hex) in core::put_checksums(h)? {
                 opts.push((name, JsValue::from_str(&hex)));
             }
             if let Some(c) = conditions(h, &["if-match", "if-none-match"]) {
