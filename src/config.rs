@@ -465,6 +465,11 @@ impl Config {
             return Err(S3Error::config(format!("setting STORE_R2_BINDING is not a binding name: {binding:?}")));
         }
         let store_bucket = opt(get, "STORE_BUCKET").unwrap_or_else(|| binding.to_ascii_lowercase().replace('_', "-"));
+        // the name CopyObject's source is written with (`/<store bucket>/<key>`): a `/` in it
+        // would make the copy read another key
+        if store_bucket.contains(['/', '?']) {
+            return Err(S3Error::config(format!("setting STORE_BUCKET is not a valid bucket name: {store_bucket:?}")));
+        }
         let name = opt(get, "BAGROOM_BUCKET").unwrap_or_else(|| store_bucket.clone());
         if !valid_bucket_name(&name) {
             return Err(S3Error::config(format!("setting BAGROOM_BUCKET is not a valid bucket name: {name:?}")));
@@ -508,8 +513,12 @@ impl Config {
                     None => None,
                 };
                 let (endpoint, creds) = s3_api.map_or((None, None), |(e, c)| (Some(e), Some(c)));
+                let store_bucket = b.store_bucket.unwrap_or_else(|| b.name.clone());
+                if store_bucket.is_empty() || store_bucket.contains(['/', '?']) {
+                    return Err(S3Error::config(format!("setting BAGROOM_BUCKETS: store_bucket {store_bucket:?} is not a bucket name")));
+                }
                 out.push(BucketConfig {
-                    store: r2_store(binding, b.store_bucket.unwrap_or_else(|| b.name.clone()), endpoint, creds),
+                    store: r2_store(binding, store_bucket, endpoint, creds),
                     name: b.name,
                     public_prefixes: b.public_prefixes,
                     in_namespace: false,

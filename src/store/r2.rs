@@ -105,6 +105,7 @@ pub fn parse(r: &StoreRequest) -> Result<R2Request, S3Error> {
     let get = |n: &str| q.iter().find(|(k, _)| k == n).map(|(_, v)| v.as_str());
     let has = |n: &str| q.iter().any(|(k, _)| k == n);
     let headers = Headers::from_pairs(r.headers.iter().map(|(k, v)| (k.as_str(), v.clone())));
+    refuse_dropped_headers(&headers)?;
     let version = get("versionId").filter(|v| *v != "null");
     let op = match (r.method.as_str(), key.is_empty()) {
         (_, false) if version.is_some() => return Err(unsupported("an object version (R2 keeps no versions)")),
@@ -125,9 +126,17 @@ pub fn parse(r: &StoreRequest) -> Result<R2Request, S3Error> {
         }
         ("PUT", false) => match headers.get("x-amz-copy-source") {
             Some(src) => Op::Copy { key, source: copy_source_key(src)? },
-            None => Op::Put { key },
+            None => {
+                check_put_digests(&headers)?;
+                Op::Put { key }
+            }
         },
         ("POST", false) if has("uploads") => Op::CreateMultipart { key },
+        // R2's complete() takes no conditions: a token's no_overwrite (If-None-Match: *) or a
+        // client's If-Match would be ignored and the object overwritten
+        ("POST", false) if has("uploadId") && (headers.get("if-match").is_some() || headers.get("if-none-match").is_some()) => {
+            return Err(unsupported("a conditional CompleteMultipartUpload (If-Match / If-None-Match, or a token's no_overwrite)"))
+        }
         ("POST", false) if has("uploadId") => Op::Complete { key, upload_id: get("uploadId").unwrap_or_default().to_string() },
         ("DELETE", false) if has("uploadId") => Op::Abort { key, upload_id: get("uploadId").unwrap_or_default().to_string() },
         ("DELETE", false) => Op::Delete { key },
@@ -148,6 +157,48 @@ pub fn parse(r: &StoreRequest) -> Result<R2Request, S3Error> {
     Ok(R2Request { binding: binding.to_string(), op, headers })
 }
 
+/// Headers the operation table lets an access key send that the binding has no place for: the
+/// executor would drop them silently (an SSE-C object stored and served in the clear, an object
+/// lock or legal hold not kept, tags, a website redirect, another storage class). Refused, as
+/// S3 refuses what it cannot do.
+fn refuse_dropped_headers(h: &Headers) -> Result<(), S3Error> {
+    for (k, v) in h.iter() {
+        let k = k.to_ascii_lowercase();
+        let v = v.trim();
+        let dropped = k.starts_with("x-amz-server-side-encryption-customer-")
+            || k.starts_with("x-amz-copy-source-server-side-encryption-customer-")
+            || k.starts_with("x-amz-object-lock-")
+            || k == "x-amz-tagging"
+            || k == "x-amz-website-redirect-location"
+            || (k == "x-amz-storage-class" && !v.eq_ignore_ascii_case("STANDARD"))
+            || (k == "x-amz-server-side-encryption" && !v.eq_ignore_ascii_case("AES256"))
+            || (k.starts_with("x-amz-server-side-encryption-") && !k.starts_with("x-amz-server-side-encryption-customer-"));
+        if dropped {
+            return Err(unsupported(&format!("header {k}")));
+        }
+    }
+    Ok(())
+}
+
+/// A PutObject digest the client sent is either one the binding checks ([`put_checksums`]) or an
+/// error: a malformed one was dropped, and the object stored unchecked.
+fn check_put_digests(h: &Headers) -> Result<(), S3Error> {
+    let b64 = |v: &str| base64::Engine::decode(&base64::engine::general_purpose::STANDARD, v.trim()).ok();
+    if let Some(v) = h.get("content-md5") {
+        if b64(v).is_none_or(|b| b.len() != 16) {
+            return Err(S3Error::of(Code::InvalidDigest));
+        }
+    }
+    for (header, len) in [("x-amz-checksum-sha1", 20), ("x-amz-checksum-sha256", 32)] {
+        if let Some(v) = h.get(header) {
+            if b64(v).is_none_or(|b| b.len() != len) {
+                return Err(S3Error::invalid_request(format!("Value for {header} header is invalid.")));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// The source key of `x-amz-copy-source: /<store bucket>/<encoded key>` (the store layer wrote
 /// it from a Read grant on the same binding).
 fn copy_source_key(v: &str) -> Result<String, S3Error> {
@@ -155,7 +206,9 @@ fn copy_source_key(v: &str) -> Result<String, S3Error> {
         return Err(unsupported("copying an object version"));
     }
     let v = v.split_once('?').map_or(v, |(p, _)| p);
-    let key = v.trim_start_matches('/').split_once('/').map(|(_, k)| k).unwrap_or("");
+    // exactly one leading `/`, then the store bucket up to the next `/` (an empty store bucket
+    // name must not make the key's first segment the bucket)
+    let key = v.strip_prefix('/').and_then(|v| v.split_once('/')).map(|(_, k)| k).unwrap_or("");
     if key.is_empty() {
         return Err(S3Error::internal("a copy source without a key"));
     }
@@ -405,7 +458,7 @@ mod tests {
     use super::*;
     use crate::guard::StoreHeaders;
 
-    fn req(method: &str, url: &str, headers: &[(&str, &str)]) -> StoreRequest {
+    pub(super) fn req(method: &str, url: &str, headers: &[(&str, &str)]) -> StoreRequest {
         StoreRequest {
             method: method.into(),
             url: url.into(),
@@ -552,5 +605,180 @@ mod tests {
             let e = put_checksums(&Headers::from_pairs([("content-md5", garbage)])).unwrap_err();
             assert_eq!(e.code, Code::InvalidDigest);
         }
+    }
+}
+
+#[cfg(test)]
+mod attacks {
+    //! Attacks on the R2-binding path: what the executor acts on must be exactly what the grant
+    //! and the operation table allowed.
+    use super::tests::req;
+    use super::*;
+    use crate::auth::verified::AuthKind;
+    use crate::auth::Principal;
+    use crate::config::Config;
+    use crate::guard::grant::{authorize, Who};
+    use crate::guard::{Grant, StoreHeaders};
+
+    fn cfg(pairs: &[(&str, &str)]) -> Config {
+        let mut all = vec![("BAGROOM_TOKEN_KEYS", "k1:0123456789abcdef0123456789abcdef")];
+        all.extend_from_slice(pairs);
+        Config::from_pairs(&all).unwrap()
+    }
+
+    fn grant<'a>(c: &'a Config, m: crate::auth::token::Method, key: &str) -> Grant<'a> {
+        let p = Principal::access_key_named("AK", AuthKind::HeaderV4);
+        let who = Who { principal: &p, revoked: &[], client_ip: None, now: 0 };
+        authorize(&who, &c.buckets[0], m, key).unwrap()
+    }
+
+    fn with_grant<T>(c: &Config, m: crate::auth::token::Method, key: &str, f: impl FnOnce(&Grant) -> T) -> T {
+        f(&grant(c, m, key))
+    }
+
+    const NASTY: &[&str] = &[
+        "a b/c+d",
+        "/lead/slash",
+        "//double",
+        "q?uploadId=x&partNumber=1",
+        "h#frag",
+        "amp&eq=v",
+        "pct%2Fslash",
+        "pct%252F",
+        "plus+%2B",
+        "uni/ü/日本/😀",
+        "empty//seg/",
+        "trail/",
+        "x?versionId=abc",
+        "r2:/B/other",
+        "\u{0}nul\r\n",
+    ];
+
+    /// Every key the grant covers is the key the executor reads (and nothing else: binding, op).
+    #[test]
+    fn any_key_reads_back_as_itself() {
+        let c = cfg(&[("STORE_R2_BINDING", "FILES"), ("BAGROOM_BUCKET", "demo")]);
+        for key in NASTY {
+            with_grant(&c, crate::auth::token::Method::Get, key, |g| {
+                let r = crate::store::object_read(g, "GET", None, &StoreHeaders::none(), 0).unwrap();
+                let back = parse(&r).unwrap();
+                assert_eq!(back.binding, "FILES", "{key:?}");
+                assert_eq!(back.op, Op::Get { key: key.to_string(), head: false }, "{key:?} via {}", r.url);
+            });
+            with_grant(&c, crate::auth::token::Method::Put, key, |g| {
+                let q = [("partNumber".to_string(), "2".to_string()), ("uploadId".to_string(), "u&partNumber=3?=+ %2F".to_string())];
+                let r = crate::store::build(g, "PUT", &q, &StoreHeaders::none(), "UNSIGNED-PAYLOAD", 0).unwrap();
+                let back = parse(&r).unwrap();
+                assert_eq!(back.op, Op::UploadPart { key: key.to_string(), upload_id: q[1].1.clone(), part: 2 }, "{key:?}");
+            });
+        }
+    }
+
+    /// CopyObject reads exactly the source key the Read grant covers, whatever the store bucket
+    /// is called (`STORE_BUCKET` of an R2 binding is a label, checked nowhere).
+    #[test]
+    fn copy_reads_the_granted_source_key() {
+        // an empty store bucket name ("//<key>") made the key's first segment the bucket
+        assert_eq!(copy_source_key("//a b/c%2Bd").unwrap(), "a b/c+d");
+        assert_eq!(copy_source_key("///lead").unwrap(), "/lead");
+        assert!(Config::from_pairs(&[
+            ("BAGROOM_TOKEN_KEYS", "k1:0123456789abcdef0123456789abcdef"),
+            ("BAGROOM_BUCKETS", r#"[{"name":"media","r2_binding":"MEDIA","store_bucket":""}]"#)
+        ])
+        .is_err());
+        for store_bucket in [None, Some("media-prod")] {
+            let json = match store_bucket {
+                None => r#"[{"name":"media","r2_binding":"MEDIA"}]"#.to_string(),
+                Some(s) => format!(r#"[{{"name":"media","r2_binding":"MEDIA","store_bucket":"{s}"}}]"#),
+            };
+            let c = cfg(&[("BAGROOM_BUCKETS", json.as_str())]);
+            for key in NASTY {
+                let src = grant(&c, crate::auth::token::Method::Get, key);
+                let r = with_grant(&c, crate::auth::token::Method::Put, "dst", |d| {
+                    crate::store::copy(d, &src, None, &[], &StoreHeaders::none(), 0).unwrap()
+                });
+                let got = parse(&r).map(|b| b.op);
+                assert_eq!(got, Ok(Op::Copy { key: "dst".into(), source: key.to_string() }), "{store_bucket:?} {key:?}");
+            }
+        }
+    }
+
+    /// A `/` in STORE_BUCKET of an R2 binding made the copy read another key than the grant's.
+    #[test]
+    fn a_store_bucket_with_a_slash_is_refused_for_a_binding() {
+        for bad in ["a/b", "", "x?y"] {
+            let e = Config::from_pairs(&[
+                ("BAGROOM_TOKEN_KEYS", "k1:0123456789abcdef0123456789abcdef"),
+                ("STORE_R2_BINDING", "FILES"),
+                ("STORE_BUCKET", bad),
+                ("BAGROOM_BUCKET", "demo"),
+            ]);
+            // "" is unset (the default label): fine
+            if bad.is_empty() {
+                assert!(e.is_ok());
+                continue;
+            }
+            assert!(e.is_err(), "{bad:?}");
+        }
+        let j = r#"[{"name":"media","r2_binding":"MEDIA","store_bucket":"a/b"}]"#;
+        assert!(Config::from_pairs(&[("BAGROOM_TOKEN_KEYS", "k1:0123456789abcdef0123456789abcdef"), ("BAGROOM_BUCKETS", j)]).is_err());
+    }
+
+    /// A token's `no_overwrite` (and a client's If-Match / If-None-Match) on
+    /// CompleteMultipartUpload: R2's `complete()` takes no conditions, so the executor would
+    /// overwrite an existing object. Refused rather than ignored.
+    #[test]
+    fn a_conditional_completion_is_not_ignored() {
+        for (h, v) in [("if-none-match", "*"), ("if-match", "\"e\"")] {
+            let e = parse(&req("POST", "r2://B/k?uploadId=u", &[(h, v)]));
+            assert!(e.is_err(), "{h}: {e:?}");
+        }
+        let c = cfg(&[("STORE_R2_BINDING", "FILES"), ("BAGROOM_BUCKET", "demo")]);
+        with_grant(&c, crate::auth::token::Method::Put, "k", |g| {
+            let h = crate::upload::complete_headers(StoreHeaders::none(), true);
+            let q = [("uploadId".to_string(), "u".to_string())];
+            let r = crate::store::build(g, "POST", &q, &h, "x", 0).unwrap();
+            assert!(parse(&r).is_err(), "no_overwrite completion read back as {:?}", parse(&r));
+        });
+        assert!(parse(&req("POST", "r2://B/k?uploadId=u", &[("content-type", "application/xml")])).is_ok());
+    }
+
+    /// Headers the operation table lets an access key send, which the binding would silently
+    /// drop: SSE-C (the object would be stored and served in the clear), object lock, tagging,
+    /// website redirects, other storage classes.
+    #[test]
+    fn store_attributes_the_binding_drops_are_refused() {
+        for (m, url, h, v) in [
+            ("PUT", "r2://B/k", "x-amz-server-side-encryption-customer-key", "a2V5"),
+            ("PUT", "r2://B/k", "x-amz-server-side-encryption-customer-algorithm", "AES256"),
+            ("POST", "r2://B/k?uploads=", "x-amz-server-side-encryption-customer-key", "a2V5"),
+            ("PUT", "r2://B/k?partNumber=1&uploadId=u", "x-amz-server-side-encryption-customer-key", "a2V5"),
+            ("GET", "r2://B/k", "x-amz-server-side-encryption-customer-key", "a2V5"),
+            ("PUT", "r2://B/k", "x-amz-object-lock-mode", "COMPLIANCE"),
+            ("PUT", "r2://B/k", "x-amz-object-lock-legal-hold", "ON"),
+            ("PUT", "r2://B/k", "x-amz-tagging", "a=b"),
+            ("PUT", "r2://B/k", "x-amz-website-redirect-location", "/x"),
+            ("PUT", "r2://B/k", "x-amz-storage-class", "GLACIER"),
+            ("PUT", "r2://B/k", "x-amz-server-side-encryption", "aws:kms"),
+            ("POST", "r2://B/k?uploads=", "x-amz-object-lock-mode", "GOVERNANCE"),
+        ] {
+            let e = parse(&req(m, url, &[(h, v)]));
+            assert!(e.is_err(), "{m} {url} {h}: {e:?}");
+        }
+        for (h, v) in [("x-amz-storage-class", "STANDARD"), ("x-amz-server-side-encryption", "AES256")] {
+            assert!(parse(&req("PUT", "r2://B/k", &[(h, v)])).is_ok(), "{h}");
+        }
+    }
+
+    /// A digest the client sent that the binding cannot check must not pass as checked: a
+    /// malformed Content-MD5 / x-amz-checksum-sha256 was dropped (S3: InvalidDigest /
+    /// InvalidRequest) and the executor echoes x-amz-checksum-* back as if stored.
+    #[test]
+    fn malformed_digests_are_refused_not_dropped() {
+        for (h, v) in [("content-md5", "bad"), ("content-md5", "AAAA"), ("x-amz-checksum-sha256", "bad"), ("x-amz-checksum-sha1", "AAAA")] {
+            let e = parse(&req("PUT", "r2://B/k", &[(h, v)]));
+            assert!(e.is_err(), "{h}: {v}");
+        }
+        assert!(parse(&req("PUT", "r2://B/k", &[("content-md5", "1B2M2Y8AsgTpgAmY7PhCfg==")])).is_ok());
     }
 }
