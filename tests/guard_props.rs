@@ -87,7 +87,9 @@ fn claims() -> impl Strategy<Value = Claims> {
             Scope::Exact("up/src.txt".into()),
             Scope::Prefix("pub/".into()),
         ]),
-        prop::sample::select(vec!["demo", "demo", "demo", "demo", "demo", "", "other", "vh", "scratch", "scratch", "scratch", "taken"]),
+        prop::sample::select(vec![
+            "demo", "demo", "demo", "demo", "demo", "", "other", "vh", "scratch", "scratch", "scratch", "taken", "files", "files",
+        ]),
         prop::sample::select(vec![NOW + 3600, NOW + 3600, NOW + 3600, NOW + 3600, NOW + 3600, NOW, NOW - 1]),
         (any::<bool>(), 0u8..12, 0u8..10, 0u8..8, 0u8..12),
     )
@@ -206,6 +208,8 @@ const HEADERS: &[(&str, &str)] = &[
     ("x-amz-copy-source", "/scratch/up/src.txt"),
     ("x-amz-copy-source", "/ns-scratch/up/src.txt"),
     ("x-amz-copy-source", "/taken/up/a"),
+    ("x-amz-copy-source", "/files/up/src.txt"),
+    ("x-amz-copy-source", "/files/private/secret"),
     ("x-amz-acl", "private"),
     ("x-amz-acl", "public-read"),
     ("x-amz-acl", "bucket-owner-full-control"),
@@ -332,6 +336,9 @@ const COPY_SOURCES: &[&str] = &[
     "/other-spelling/up/a",
     "/alias/up/a",
     "/ns-scratch/up/a",
+    "/files/up/src.txt",
+    "/files/private/secret",
+    "/files//up/a",
 ];
 
 fn shape() -> impl Strategy<Value = (&'static str, bool, Vec<String>, Option<&'static str>)> {
@@ -373,7 +380,7 @@ const NO_BUCKET_NAMES: &[&str] = &["DEMO", "Scratch", "de%6Do", "s%2Fx", "", ""]
 /// Requests to the configured buckets mostly, and to the namespace's and to none.
 fn case() -> impl Strategy<Value = Case> {
     case_in(prop_oneof![
-        7 => prop::sample::select(vec!["demo", "demo", "demo", "demo", "demo", "demo", "other", "vh", "far", "alias"]),
+        7 => prop::sample::select(vec!["demo", "demo", "demo", "demo", "demo", "demo", "other", "vh", "far", "alias", "files", "files", "files"]),
         2 => prop::sample::select(NAMESPACE_NAMES),
         1 => prop::sample::select(NO_BUCKET_NAMES),
     ])
