@@ -215,6 +215,26 @@ fn copy_source_key(v: &str) -> Result<String, S3Error> {
     Ok(crate::s3::listing::s3_url_decode(key))
 }
 
+/// DeleteObjects on a binding: the keys to delete and the answer. R2 keeps no versions, so an
+/// object named with a version other than `null` is that version's `NoSuchVersion` (S3 on an
+/// unversioned bucket), never a delete of the live object (the binding's `delete()` takes keys
+/// only).
+pub fn delete_many(doc: &str) -> Result<(bool, Vec<String>, crate::s3::xml::DeleteResult), S3Error> {
+    let (quiet, objects) = crate::s3::xml::parse_delete_request(doc)?;
+    let mut result = crate::s3::xml::DeleteResult { deleted: Vec::new(), errors: Vec::new() };
+    let mut keys = Vec::new();
+    for o in objects {
+        if o.version_id.as_deref().is_some_and(|v| v != "null") {
+            let e = S3Error::of(Code::NoSuchVersion);
+            result.errors.push((o, e.code.to_string(), e.message));
+        } else {
+            keys.push(o.key.clone());
+            result.deleted.push(o);
+        }
+    }
+    Ok((quiet, keys, result))
+}
+
 /// R2's `httpMetadata` fields, by the header that carries each.
 pub const HTTP_METADATA: &[(&str, &str)] = &[
     ("content-type", "contentType"),
@@ -768,6 +788,26 @@ mod attacks {
         for (h, v) in [("x-amz-storage-class", "STANDARD"), ("x-amz-server-side-encryption", "AES256")] {
             assert!(parse(&req("PUT", "r2://B/k", &[(h, v)])).is_ok(), "{h}");
         }
+    }
+
+    /// DeleteObjects naming a version: the executor handed every key to `delete()`, so a
+    /// request to delete version `v1` of `up/a` (refused as NotImplemented for a single
+    /// DeleteObject) deleted the live object. `delete_many` answers NoSuchVersion instead.
+    #[test]
+    fn delete_many_never_deletes_the_live_object_for_a_version() {
+        let c = cfg(&[("STORE_R2_BINDING", "FILES"), ("BAGROOM_BUCKET", "demo")]);
+        let (a, b, n) = (
+            grant(&c, crate::auth::token::Method::Delete, "up/a"),
+            grant(&c, crate::auth::token::Method::Delete, "up/b"),
+            grant(&c, crate::auth::token::Method::Delete, "up/n"),
+        );
+        let (r, doc) = crate::store::delete_objects(&[(a, Some("v1".into())), (b, None), (n, Some("null".into()))], 0).unwrap();
+        assert_eq!(parse(&r).unwrap().op, Op::DeleteMany);
+        let (_, keys, result) = delete_many(&doc).unwrap();
+        assert_eq!(keys, vec!["up/b".to_string(), "up/n".to_string()]);
+        assert_eq!(result.errors.len(), 1);
+        assert_eq!((result.errors[0].0.key.as_str(), result.errors[0].1.as_str()), ("up/a", "NoSuchVersion"));
+        assert!(parse(&req("DELETE", "r2://B/up%2Fa?versionId=v1", &[])).is_err());
     }
 
     /// A digest the client sent that the binding cannot check must not pass as checked: a
