@@ -16,6 +16,8 @@ pub struct BodyFilter {
     count: u64,
     sha256: Option<(Sha256, String)>,
     trailer: Option<(String, Check)>,
+    /// A checksum header to check over the body: (name, base64 the client sent, running value).
+    header: Option<(String, String, Check)>,
     scratch: Vec<u8>,
     /// The bytes that complete the declared length, held back until [`BodyFilter::finish`] has
     /// checked everything: the store never sees a whole body that fails a check.
@@ -55,6 +57,7 @@ impl BodyFilter {
             count: 0,
             sha256: plan.sha256.clone().map(|h| (Sha256::new(), h)),
             trailer,
+            header: plan.header_checksum.as_ref().and_then(|(n, v)| Check::new(n).map(|c| (n.clone(), v.clone(), c))),
             scratch: Vec::new(),
             held: Vec::new(),
         })
@@ -86,6 +89,9 @@ impl BodyFilter {
             h.update(payload);
         }
         if let Some((_, c)) = self.trailer.as_mut() {
+            c.update(payload);
+        }
+        if let Some((_, _, c)) = self.header.as_mut() {
             c.update(payload);
         }
         if self.length == Some(self.count) && !payload.is_empty() {
@@ -126,6 +132,14 @@ impl BodyFilter {
                     ))
                 }
                 None => return Err(S3Error::of(Code::MalformedTrailerError)),
+            }
+        }
+        if let Some((name, sent, c)) = self.header.take() {
+            if c.finish_b64() != sent {
+                return Err(S3Error::with_message(
+                    Code::BadDigest,
+                    format!("The {name} you specified did not match the calculated checksum."),
+                ));
             }
         }
         Ok(std::mem::take(&mut self.held))
@@ -237,5 +251,20 @@ mod tests {
             let p = plan_put(&h, Some(&Payload::Streaming { signed: false, trailer: true }), None, 1 << 30, false).unwrap();
             assert_eq!(run(&p, &chunked(b"abc", Some((name, &expected))), 2).unwrap(), b"abc", "{name}");
         }
+    }
+
+    #[test]
+    fn a_checksum_header_is_checked_over_a_plain_body_when_the_store_would_not() {
+        let h = Headers::from_pairs([("content-length", "12"), ("x-amz-checksum-crc32", "rwg7LQ==")]);
+        let mut p = plan_put(&h, None, None, 1 << 30, false).unwrap();
+        assert!(!p.needs_filter(), "an S3 store checks the header itself");
+        p.check_header_checksum();
+        assert!(p.needs_filter());
+        assert_eq!(run(&p, b"hello world\n", 5).unwrap(), b"hello world\n");
+        assert_eq!(run(&p, b"hello world!", 5).unwrap_err().code, "BadDigest");
+        let none = plan_put(&Headers::from_pairs([("content-length", "3")]), None, None, 1 << 30, false).unwrap();
+        let mut none2 = none.clone();
+        none2.check_header_checksum();
+        assert_eq!(none2, none);
     }
 }

@@ -37,6 +37,9 @@ pub struct PutPlan {
     pub sha256: Option<String>,
     /// Checksum algorithm announced for a trailer (`x-amz-trailer`), e.g. `x-amz-checksum-crc32`.
     pub trailer_checksum: Option<String>,
+    /// A checksum header (`x-amz-checksum-<algo>`, base64) the gateway checks itself over the
+    /// body, for a store that would not ([`PutPlan::check_header_checksum`]).
+    pub header_checksum: Option<(String, String)>,
     /// Headers for the store request (the client headers the operation table allows: content
     /// metadata, checksums, conditions; signed by the gateway).
     pub store_headers: StoreHeaders,
@@ -45,7 +48,16 @@ pub struct PutPlan {
 impl PutPlan {
     /// Must the body pass through [`BodyFilter`]? (Otherwise it is handed to the store as is.)
     pub fn needs_filter(&self) -> bool {
-        self.framing != Framing::Raw || self.sha256.is_some() || self.length.is_none()
+        self.framing != Framing::Raw || self.sha256.is_some() || self.length.is_none() || self.header_checksum.is_some()
+    }
+    /// The store does not check `x-amz-checksum-*` request headers (an R2 binding checks only
+    /// MD5, SHA-1 and SHA-256, and echoing an unchecked one would say it was): the gateway checks
+    /// the one the request carries over the body it passes on (400 `BadDigest` on a mismatch,
+    /// before the store sees the whole body).
+    pub fn check_header_checksum(&mut self) {
+        self.header_checksum = crate::upload::checksum::SUPPORTED_CHECKSUMS
+            .iter()
+            .find_map(|n| self.store_headers.headers().iter().find(|(k, _)| k == n).map(|(k, v)| (k.to_string(), v.trim().to_string())));
     }
     /// The payload length (always known: [`plan_put`] refuses bodies without one).
     pub fn len(&self) -> u64 {
@@ -171,7 +183,7 @@ pub fn plan_put_with(
     if claims.is_some_and(|c| c.no_overwrite) && !multipart_part {
         h.set("if-none-match", "*");
     }
-    Ok(PutPlan { framing, length, limit, sha256, trailer_checksum, store_headers: h })
+    Ok(PutPlan { framing, length, limit, sha256, trailer_checksum, header_checksum: None, store_headers: h })
 }
 
 /// What a share token's copy (CopyObject or UploadPartCopy) must respect beyond the copy itself.

@@ -230,10 +230,11 @@ async fn run(req: &R2Request, body: Option<JsValue>) -> Result<Response, S3Error
         }
         Op::DeleteMany => {
             let doc = body_text(body).await?;
-            let (quiet, objects) = crate::s3::xml::parse_delete_request(&doc)?;
-            let keys: Array = objects.iter().map(|o| JsValue::from_str(&o.key)).collect();
-            call(&b, "delete", &[keys.into()]).await?;
-            let result = crate::s3::xml::DeleteResult { deleted: objects, errors: Vec::new() };
+            let (quiet, keys, result) = core::delete_many(&doc)?;
+            if !keys.is_empty() {
+                let keys: Array = keys.iter().map(|k| JsValue::from_str(k)).collect();
+                call(&b, "delete", &[keys.into()]).await?;
+            }
             xml(200, crate::s3::xml::delete_result_xml(&result, quiet))
         }
         Op::List(lr) => {

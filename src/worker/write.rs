@@ -168,7 +168,10 @@ pub async fn put(
 ) -> Result<Response, S3Error> {
     let (bucket, key) = (grant.bucket(), grant.key());
     let claims = principal.claims();
-    let plan = plan_put_with(headers, &parts.headers, principal.payload(), claims, ctx.cfg.max_upload_bytes, is_part)?;
+    let mut plan = plan_put_with(headers, &parts.headers, principal.payload(), claims, ctx.cfg.max_upload_bytes, is_part)?;
+    if bucket.store.r2_binding.is_some() {
+        plan.check_header_checksum();
+    }
     let query = if is_part { pass_query(parts, &["partNumber", "uploadId"]) } else { Vec::new() };
     let r = build(grant, "PUT", &query, &plan.store_headers, UNSIGNED_PAYLOAD, ctx.now)?;
     let slot: ErrorSlot = Default::default();
