@@ -475,6 +475,12 @@ impl Config {
             return Err(S3Error::config(format!("setting BAGROOM_BUCKET is not a valid bucket name: {name:?}")));
         }
         let s3_api = match opt(get, "STORE_ENDPOINT") {
+            // presigned URLs name the store bucket: it must be the binding's own, said outright
+            Some(_) if opt(get, "STORE_BUCKET").is_none() => {
+                return Err(S3Error::config(
+                    "setting STORE_BUCKET is required with STORE_R2_BINDING and STORE_ENDPOINT: the R2 bucket the binding names, which browser uploads are presigned for",
+                ))
+            }
             Some(e) => Some((parse_endpoint("STORE_ENDPOINT", &e)?, credentials(get, "STORE")?)),
             None => None,
         };
@@ -506,6 +512,12 @@ impl Config {
                     return Err(S3Error::config(format!("setting BAGROOM_BUCKETS: r2_binding {binding:?} is not a binding name")));
                 }
                 let s3_api = match &b.endpoint {
+                    Some(_) if b.store_bucket.is_none() => {
+                        return Err(S3Error::config(format!(
+                            "setting BAGROOM_BUCKETS: bucket {:?} has r2_binding and endpoint but no store_bucket (the R2 bucket the binding names, which browser uploads are presigned for)",
+                            b.name
+                        )))
+                    }
                     Some(e) => Some((
                         parse_endpoint("BAGROOM_BUCKETS.endpoint", e)?,
                         credentials(get, b.credentials.as_deref().unwrap_or("STORE"))?,
@@ -692,6 +704,7 @@ mod tests {
         // with R2's S3 API beside the binding: presigned browser uploads become possible
         let c = Config::from_pairs(&[
             ("STORE_R2_BINDING", "FILES"),
+            ("STORE_BUCKET", "files"),
             ("STORE_ENDPOINT", "https://acc.r2.example"),
             ("STORE_ACCESS_KEY_ID", "AK"),
             ("STORE_SECRET_ACCESS_KEY", "SK"),
@@ -700,6 +713,15 @@ mod tests {
         .unwrap();
         assert!(c.buckets[0].store.direct_uploads());
         assert_eq!(c.buckets[0].store.endpoint(), "r2://FILES");
+        // without naming the R2 bucket, presigned uploads could go to another bucket the keys reach
+        let e = Config::from_pairs(&[
+            ("STORE_R2_BINDING", "FILES"),
+            ("STORE_ENDPOINT", "https://acc.r2.example"),
+            ("STORE_ACCESS_KEY_ID", "AK"),
+            ("STORE_SECRET_ACCESS_KEY", "SK"),
+            ("BAGROOM_TOKEN_KEYS", "k1:0123456789abcdef"),
+        ]);
+        assert!(e.unwrap_err().message.contains("STORE_BUCKET"));
         let mut m = base();
         m.insert("BAGROOM_BUCKETS".into(), r#"[{"name":"media","r2_binding":"MEDIA"},{"name":"logs","store_bucket":"logs-prod"}]"#.into());
         let c = load(&m).unwrap();

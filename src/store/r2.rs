@@ -367,7 +367,14 @@ pub struct ListPage {
 /// startAfter, limit). V2's continuation token is R2's cursor; V1's marker and V2's start-after
 /// are R2's startAfter.
 pub fn list_options(r: &ListRequest) -> (String, Option<String>, Option<String>, Option<String>, u32) {
-    let start_after = if r.v2 { r.start_after.clone() } else { r.marker.clone() }.filter(|s| !s.is_empty());
+    let mut start_after = if r.v2 { r.start_after.clone() } else { r.marker.clone() }.filter(|s| !s.is_empty());
+    // V1's NextMarker may be a common prefix (`a/`): S3 goes on after every key it rolls up, so
+    // the next page starts past them all (else the same prefix would come back on every page)
+    if let (false, Some(m), Some(d)) = (r.v2, start_after.as_mut(), r.delimiter.as_deref().filter(|d| !d.is_empty())) {
+        if m.ends_with(d) && m.starts_with(r.prefix.as_str()) {
+            m.push(char::MAX);
+        }
+    }
     let cursor = if r.v2 { r.continuation_token.clone().filter(|c| !c.is_empty()) } else { None };
     (r.prefix.clone(), r.delimiter.clone().filter(|d| !d.is_empty()), cursor, start_after, r.max_keys.clamp(1, 1000))
 }
@@ -589,6 +596,8 @@ mod tests {
         assert_eq!(list_options(&v2), ("a/".into(), Some("/".into()), Some("CUR".into()), None, 2));
         let v1 = q(&[("marker", "a/b")]);
         assert_eq!(list_options(&v1).3.as_deref(), Some("a/b"));
+        let v1_prefix_marker = q(&[("marker", "a/"), ("delimiter", "/")]);
+        assert_eq!(list_options(&v1_prefix_marker).3, Some(format!("a/{}", char::MAX)));
         let page = ListPage {
             objects: vec![ObjectInfo { key: "a/1".into(), size: 1, etag: "\"x\"".into(), ..Default::default() }],
             prefixes: vec!["a/d/".into()],
