@@ -1,9 +1,14 @@
 # bagroom: the two commands. Both install whatever is missing first (idempotent, pinned).
-.PHONY: dev test setup build lint test-core test-e2e test-browser bench clean
+# `BAGROOM_BACKEND=r2 make dev` (or `make dev-r2`): the same demo on wrangler's local R2.
+.PHONY: dev dev-r2 test setup build lint test-core test-e2e test-browser bench clean
 
 dev:
 	@BAGROOM_SKIP_BROWSER=1 scripts/setup.sh
 	@scripts/dev.sh
+
+dev-r2:
+	@BAGROOM_SKIP_BROWSER=1 scripts/setup.sh
+	@BAGROOM_BACKEND=r2 scripts/dev.sh
 
 test: setup
 	@scripts/test.sh
