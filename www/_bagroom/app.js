@@ -78,10 +78,23 @@ function describeLimits() {
 // ---------------------------------------------------------------------------------------------
 // Upload options
 
-function route() { return document.querySelector('input[name="route"]:checked').value; }
+/** Can the browser send bytes straight to the store? Not when the gateway's store has no S3
+ * endpoint to presign for (an R2 binding): the session says `direct_uploads: false`. */
+function directOk() { return session.direct_uploads !== false; }
+
+function route() { return directOk() ? document.querySelector('input[name="route"]:checked').value : "edge"; }
 function kind() { return document.querySelector('input[name="kind"]:checked').value; }
 
 function syncOptions() {
+  if (!directOk()) {
+    const direct = document.querySelector('input[name="route"][value="direct"]');
+    direct.disabled = true;
+    direct.checked = false;
+    document.querySelector('input[name="route"][value="edge"]').checked = true;
+    $("#route-direct-label").classList.add("disabled");
+    $("#route-note").textContent = "This gateway keeps files in a storage binding the browser cannot reach: every upload goes through the edge.";
+    $("#route-note").hidden = false;
+  }
   const post = document.querySelector('input[name="kind"][value="post"]');
   const postOk = route() === "direct" && session.post_policy;
   post.disabled = !postOk;

@@ -81,6 +81,7 @@ function etagOf(xhr) {
 
 /** route: "edge" | "direct"; kind: "auto" | "put" | "post" | "multipart". */
 export function resolveMethod(session, route, kind, size) {
+  if (session.direct_uploads === false) route = "edge"; // nothing to presign (an R2 binding)
   if (kind === "auto") {
     if (size > session.multipart_threshold) kind = "multipart";
     else kind = route === "direct" && session.post_policy ? "post" : "put";
