@@ -46,8 +46,24 @@ if [ "$what" = all ] || [ "$what" = e2e ] || [ "$what" = browser ]; then
     target/debug/bagroom-report "$BAGROOM_E2E_CONSOLE_LOG"
   fi
   if [ "$what" != e2e ] && [ -d tests/browser ]; then
-    say "browser suite (Chromium via playwright-core)"
-    node --test --test-concurrency=1 --test-timeout=300000 'tests/browser/*.test.mjs'
+    # Once per backend: the S3 test store, then the R2 binding (the gateway built for
+    # wrangler.toml's [env.r2], Miniflare's local R2; tests/browser/lib.mjs BAGROOM_BROWSER_BACKEND).
+    say "build the worker for the R2 binding (wrangler deploy --dry-run --env r2)"
+    rm -rf .bagroom/worker-out-r2
+    wrangler deploy --dry-run --env r2 --outdir .bagroom/worker-out-r2 >.bagroom/build-r2.log 2>&1 || { tail -n 40 .bagroom/build-r2.log; exit 1; }
+    browser_rc=0; counts=""
+    for backend in s3 r2; do
+      say "browser suite on the $backend backend (Chromium via playwright-core)"
+      tap="tests/artifacts/browser-$backend.tap"
+      BAGROOM_BROWSER_BACKEND=$backend node --test --test-concurrency=1 --test-timeout=300000 \
+        --test-reporter=spec --test-reporter-destination=stdout --test-reporter=tap --test-reporter-destination="$tap" \
+        'tests/browser/*.test.mjs' || browser_rc=1
+      n() { awk -v k="$1" '$1 == "#" && $2 == k { v = $3 } END { print v + 0 }' "$tap"; }
+      counts="$counts  $backend: $(n tests) tests, $(n pass) pass, $(n fail) fail, $(n skipped) skipped"$'\n'
+    done
+    say "browser suite per backend:"
+    printf '%s' "$counts"
+    [ "$browser_rc" = 0 ] || exit 1
   fi
 fi
 say "done in $(( $(date +%s) - t0 ))s"

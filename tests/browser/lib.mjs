@@ -1,11 +1,20 @@
 // Shared helpers for the browser suite: Debian's Chromium via playwright-core, a tiny static
 // server, console-error capture, and an optional dev override (BAGROOM_BROWSER_URL +
 // BAGROOM_BROWSER_BUCKET run the suite against an already running gateway instead of a fresh one).
+// BAGROOM_BROWSER_BACKEND=r2 runs the suite on the gateway built for wrangler.toml's [env.r2]
+// (.bagroom/worker-out-r2, its store the R2 binding BAGROOM_R2 in Miniflare's local R2) instead
+// of the S3 test store; scripts/test.sh browser runs it once per backend.
 import { chromium } from "playwright-core";
+import { createTestHarness } from "wrangler";
 import http from "node:http";
 import fs from "node:fs";
 import path from "node:path";
-import { startGateway } from "../e2e/harness.mjs";
+import { startGateway, createBucket, storeGet, ROOT, GW_KEY, GW_SECRET, TOKEN_KEYS } from "../e2e/harness.mjs";
+
+/** "s3" (the SeaweedFS test store) or "r2" (the R2 binding). */
+export const BACKEND = process.env.BAGROOM_BROWSER_BACKEND || "s3";
+if (!["s3", "r2"].includes(BACKEND)) throw new Error(`BAGROOM_BROWSER_BACKEND must be s3 or r2, not ${BACKEND}`);
+export const R2_WORKER_DIR = "./.bagroom/worker-out-r2";
 
 export const CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
   "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-quic"];
@@ -14,10 +23,45 @@ export function launch() {
   return chromium.launch({ executablePath: process.env.BAGROOM_CHROMIUM || "/usr/bin/chromium", args: CHROMIUM_ARGS });
 }
 
-/** A gateway for `bucket` (or the dev override). */
+/** A gateway for `bucket` (or the dev override), on the suite's backend. */
 export async function gateway(bucket, vars = {}) {
   if (process.env.BAGROOM_BROWSER_URL) return { url: process.env.BAGROOM_BROWSER_URL.replace(/\/$/, ""), close: async () => {} };
-  return startGateway({ bucket, vars });
+  return BACKEND === "r2" ? startR2Gateway({ bucket, vars }) : startGateway({ bucket, vars });
+}
+
+/**
+ * The gateway of wrangler.toml's [env.r2] (prebuilt by `wrangler deploy --dry-run --env r2
+ * --outdir .bagroom/worker-out-r2`): public bucket `bucket` on the binding BAGROOM_R2, the test
+ * suite's access key and token keys. `r2()` is the binding itself (to check what was stored).
+ */
+export async function startR2Gateway({ bucket, vars = {}, secrets = {} }) {
+  if (!fs.existsSync(path.join(ROOT, R2_WORKER_DIR, "index.js"))) {
+    throw new Error(`no R2 build: run npx wrangler deploy --dry-run --env r2 --outdir ${R2_WORKER_DIR}`);
+  }
+  const server = createTestHarness({
+    root: ROOT,
+    workers: [{
+      configPath: "./wrangler.toml", env: "r2", prebuiltWorkerDir: R2_WORKER_DIR,
+      vars: { BAGROOM_BUCKET: bucket, BAGROOM_REGION: "us-east-1", ...vars },
+      secrets: { BAGROOM_ACCESS_KEYS: `${GW_KEY}:${GW_SECRET}`, BAGROOM_TOKEN_KEYS: TOKEN_KEYS, ...secrets },
+    }],
+  });
+  const { url } = await server.listen();
+  const r2 = async () => (await server.getWorker().getEnv()).BAGROOM_R2;
+  return { url: url.href.replace(/\/$/, ""), server, backend: "r2", r2, close: () => server.close() };
+}
+
+/** Make `bucket` on the backend (R2: nothing to make, the binding is the bucket). */
+export async function makeBucket(bucket) {
+  if (BACKEND === "s3") await createBucket(bucket);
+}
+
+/** The bytes the backend holds for `key` (S3: the test store's `bucket`; R2: through the binding of `gw`). */
+export async function objectBytes(gw, bucket, key) {
+  if (BACKEND === "s3") return storeGet(bucket, key);
+  const o = await (await gw.r2()).get(key);
+  if (!o) throw new Error(`R2: no object ${key}`);
+  return Buffer.from(await o.arrayBuffer());
 }
 
 export function testBucket(fallback) {
