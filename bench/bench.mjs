@@ -16,6 +16,11 @@ import path from "node:path";
 const ROOT = path.resolve(import.meta.dirname, "..");
 const OUT = process.env.BENCH_OUT || path.join(ROOT, "bench/out");
 const WORKER_DIR = process.env.BENCH_WORKER_DIR || path.join(ROOT, ".bagroom/bench-worker");
+// the same gateway built for wrangler.toml's [env.r2] (the R2 binding instead of an S3 endpoint)
+const WORKER_DIR_R2 = process.env.BENCH_WORKER_DIR_R2 || path.join(ROOT, ".bagroom/bench-worker-r2");
+const R2_PERSIST = process.env.BENCH_R2_PERSIST || path.join(ROOT, ".bagroom/bench-r2");
+const R2_BUCKET = "bagroom-bench";
+const RUN_R2 = process.env.BENCH_SKIP_R2 !== "1" && fs.existsSync(path.join(WORKER_DIR_R2, "index.js"));
 const PEER_BUNDLE = process.env.BENCH_PEER_BUNDLE || path.join(OUT, "peer/worker.js");
 const STORE_PORT = Number(process.env.BENCH_STORE_PORT || 28333);
 const STORE_URL = `http://127.0.0.1:${STORE_PORT}`;
@@ -32,7 +37,7 @@ const ONLY = process.env.BENCH_ONLY ? new RegExp(process.env.BENCH_ONLY) : null;
 const TICK = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim());
 const PORT_BASE = Number(process.env.BENCH_PORT_BASE || 28791);
 const PORTS = Object.fromEntries(["bagroom", "bagroom-nocache", "peer", "peer-nocache", "bagroom-manykeys",
-  "far-ttl", "far-revalidate", "far-miss", "delay-proxy", "bagroom-nolog"].map((n, i) => [n, PORT_BASE + i]));
+  "far-ttl", "far-revalidate", "far-miss", "delay-proxy", "bagroom-nolog", "bagroom-r2", "bagroom-r2-nocache"].map((n, i) => [n, PORT_BASE + i]));
 // The distance scenarios (a store DISTANCE_MS away each way): `BENCH_ONLY=distance` runs only them.
 const DISTANCE_MS = Number(process.env.BENCH_DISTANCE_MS || 40);
 const RUN_MAIN = process.env.BENCH_ONLY !== "distance";
@@ -87,23 +92,30 @@ const text = (v) => ({ type: "text", value: v });
 async function startWorker(name, kind, vars) {
   const before = workerdPids();
   let modules, main;
-  if (kind === "bagroom") {
-    const wasm = fs.readdirSync(WORKER_DIR).filter((f) => f.endsWith(".wasm"));
+  if (kind === "bagroom" || kind === "bagroom-r2") {
+    const dir = kind === "bagroom" ? WORKER_DIR : WORKER_DIR_R2;
+    const wasm = fs.readdirSync(dir).filter((f) => f.endsWith(".wasm"));
     main = "index.js";
-    modules = { "index.js": { type: "esm", contents: fs.readFileSync(path.join(WORKER_DIR, "index.js"), "utf8") } };
-    for (const w of wasm) modules[w] = { type: "wasm", contents: new Uint8Array(fs.readFileSync(path.join(WORKER_DIR, w))) };
+    modules = { "index.js": { type: "esm", contents: fs.readFileSync(path.join(dir, "index.js"), "utf8") } };
+    for (const w of wasm) modules[w] = { type: "wasm", contents: new Uint8Array(fs.readFileSync(path.join(dir, w))) };
   } else {
     main = "worker.js";
     modules = { "worker.js": { type: "esm", contents: fs.readFileSync(PEER_BUNDLE, "utf8") } };
   }
   const env = {};
+  const store = kind === "bagroom-r2"
+    // the R2 binding (Miniflare's local R2, blobs on disk under R2_PERSIST), no store endpoint or credentials
+    ? { STORE_R2_BINDING: "BAGROOM_R2" }
+    : { STORE_ENDPOINT: STORE_URL, STORE_BUCKET: BUCKET, STORE_REGION: "us-east-1", STORE_ACCESS_KEY_ID: STORE_KEY, STORE_SECRET_ACCESS_KEY: STORE_SECRET };
   for (const [k, v] of Object.entries({
-    STORE_ENDPOINT: STORE_URL, STORE_BUCKET: BUCKET, BAGROOM_BUCKET: BUCKET, STORE_REGION: "us-east-1", BAGROOM_REGION: "us-east-1",
-    STORE_ACCESS_KEY_ID: STORE_KEY, STORE_SECRET_ACCESS_KEY: STORE_SECRET, BAGROOM_TOKEN_KEYS: TOKEN_KEYS,
+    ...store, BAGROOM_BUCKET: BUCKET, BAGROOM_REGION: "us-east-1", BAGROOM_TOKEN_KEYS: TOKEN_KEYS,
     BAGROOM_CACHE_TTL: "3600", BAGROOM_CACHE_MODE: "ttl", ...vars, // the hit rows are ttl hits (no store request)
   })) env[k] = text(v);
+  if (kind === "bagroom-r2") env.BAGROOM_R2 = { type: "r2", name: R2_BUCKET };
   const mf = new Miniflare({
     host: "127.0.0.1", port: PORTS[name],
+    // each R2 instance its own local R2 on disk (two workerd processes must not share one)
+    ...(kind === "bagroom-r2" ? { resourcePersistencePath: path.join(R2_PERSIST, name) } : {}),
     // the workers write their logs (bagroom's access lines) as deployed; the bench drops them here
     handleStructuredLogs: () => {},
     workers: [{ config: { name: name.replace(/[^a-z]/g, ""), compatibilityDate: "2026-11-01", manifest: { mainModule: main, modules }, env } }],
@@ -233,6 +245,16 @@ async function mainScenarios() {
   T["bagroom-nocache"] = await startWorker("bagroom-nocache", "bagroom", { ...pub, BAGROOM_CACHE: "false" });
   T.peer = await startWorker("peer", "peer", { PEER_CACHE: "true" });
   T["peer-nocache"] = await startWorker("peer-nocache", "peer", { PEER_CACHE: "false" });
+  if (RUN_R2) {
+    // bagroom on the R2 binding: the same objects, put straight into each instance's local R2
+    fs.rmSync(R2_PERSIST, { recursive: true, force: true });
+    T["bagroom-r2"] = await startWorker("bagroom-r2", "bagroom-r2", { ...pub });
+    T["bagroom-r2-nocache"] = await startWorker("bagroom-r2-nocache", "bagroom-r2", { ...pub, BAGROOM_CACHE: "false" });
+    for (const t of [T["bagroom-r2"], T["bagroom-r2-nocache"]]) {
+      const r2 = await t.mf.getR2Bucket("BAGROOM_R2");
+      for (const [k, v] of Object.entries(objs)) await r2.put(k, v);
+    }
+  } else log(`no R2 rows (${process.env.BENCH_SKIP_R2 === "1" ? "BENCH_SKIP_R2=1" : `no ${WORKER_DIR_R2}/index.js`})`);
 
   const direct = {
     k1: await presignedDirect("GET", "obj-1k"), m1: await presignedDirect("GET", "obj-1m"), h1: await presignedDirect("HEAD", "obj-1k"),
@@ -266,8 +288,8 @@ async function mainScenarios() {
       method: "POST", headers: { authorization: `Bearer ${tok.put}`, "content-type": "application/json" }, body }), "presign")).json();
     return p.url;
   };
-  for (const t of [T.bagroom, T.peer]) {
-    const h = t.kind === "bagroom" ? "x-bagroom-cache" : "x-peer-cache";
+  for (const t of [T.bagroom, T.peer, T["bagroom-r2"]].filter(Boolean)) {
+    const h = t.kind === "peer" ? "x-peer-cache" : "x-bagroom-cache";
     await untilCached(obj(t, "obj-1k", tok.k1), h);
     await untilCached(obj(t, "obj-1m", tok.m1), h);
   }
@@ -277,6 +299,7 @@ async function mainScenarios() {
   const rows = [];
   const run = async (scenario, targetName, url, opts = {}) => {
     if (ONLY && !ONLY.test(scenario)) return;
+    if (targetName && !T[targetName]) return;
     const t = T[targetName];
     log(`${scenario} / ${targetName || "direct"} ...`);
     const r = await measure(t, url, opts);
@@ -287,11 +310,14 @@ async function mainScenarios() {
   const putH = ["Content-Type: application/octet-stream"].join("|");
   const presH = [`Authorization: Bearer ${tok.put}`, "Content-Type: application/json"].join("|");
 
+  const objR2 = (t, key, token) => (T[t] ? obj(T[t], key, token) : null);
   for (const [size, key, tk, d] of [["1 KiB", "obj-1k", tok.k1, direct.k1], ["1 MiB", "obj-1m", tok.m1, direct.m1]]) {
     await run(`GET ${size} miss`, "bagroom-nocache", obj(T["bagroom-nocache"], key, tk));
+    await run(`GET ${size} miss`, "bagroom-r2-nocache", objR2("bagroom-r2-nocache", key, tk));
     await run(`GET ${size} miss`, "peer-nocache", obj(T["peer-nocache"], key, tk));
     await run(`GET ${size} miss`, null, d);
     await run(`GET ${size} hit`, "bagroom", obj(T.bagroom, key, tk));
+    await run(`GET ${size} hit`, "bagroom-r2", objR2("bagroom-r2", key, tk));
     await run(`GET ${size} hit`, "peer", obj(T.peer, key, tk));
     await run(`GET ${size} hit`, null, d);
   }
@@ -301,6 +327,7 @@ async function mainScenarios() {
   await run("presign (POST /api/presign)", "bagroom-nocache", `${T["bagroom-nocache"].url}/api/presign`, { method: "POST", bodyFile: presignBody, headers: presH });
   await run("presign (POST /api/presign)", "peer-nocache", `${T["peer-nocache"].url}/api/presign`, { method: "POST", bodyFile: presignBody, headers: presH });
   await run("PUT 1 MiB", "bagroom-nocache", obj(T["bagroom-nocache"], "up/put-1m.bin", tok.put), { method: "PUT", bodyFile: put1m, headers: putH });
+  await run("PUT 1 MiB", "bagroom-r2-nocache", objR2("bagroom-r2-nocache", "up/put-1m.bin", tok.put), { method: "PUT", bodyFile: put1m, headers: putH });
   await run("PUT 1 MiB", "peer-nocache", obj(T["peer-nocache"], "up/put-1m.bin", tok.put), { method: "PUT", bodyFile: put1m, headers: putH });
   await run("PUT 1 MiB", null, await directPut("up/put-1m.bin", 1048576), { method: "PUT", bodyFile: put1m, headers: putH });
 
@@ -347,6 +374,7 @@ async function mainScenarios() {
     const bigKey = "up/big.bin";
     for (const [who, tn, url] of [
       ["bagroom", "bagroom-nocache", obj(T["bagroom-nocache"], bigKey, tok.put)],
+      ...(T["bagroom-r2-nocache"] ? [["bagroom-r2", "bagroom-r2-nocache", obj(T["bagroom-r2-nocache"], bigKey, tok.put)]] : []),
       ["peer", "peer-nocache", obj(T["peer-nocache"], bigKey, tok.put)],
       ["direct", null, await directPut(bigKey, BIG)],
     ]) {
@@ -358,13 +386,15 @@ async function mainScenarios() {
       const r = await curlPut(url, bigFile);
       const peak = stop();
       const c1 = cpuTicks(pids);
-      const head = await store.fetch(`${STORE_URL}/${BUCKET}/${bigKey}`, { method: "HEAD" });
-      const stored = Number(head.headers.get("content-length"));
+      const r2 = who === "bagroom-r2" ? await T[tn].mf.getR2Bucket("BAGROOM_R2") : null;
+      const stored = r2 ? (await r2.head(bigKey))?.size
+        : Number((await store.fetch(`${STORE_URL}/${BUCKET}/${bigKey}`, { method: "HEAD" })).headers.get("content-length"));
       if (r.status !== 200 || stored !== BIG) throw new Error(`big PUT via ${who}: HTTP ${r.status}, stored ${stored} bytes ${r.err}`);
       big.push({ target: who, secs: r.secs, mibps: BIG / 1048576 / r.secs, rss0: tn ? rss0 : null, rssPeak: tn ? peak : null,
         growth: tn ? peak - rss0 : null, cpu_s: tn ? (c1 - c0) / TICK : null });
       log(`  ${(BIG / 1048576 / r.secs).toFixed(0)} MiB/s, RSS ${tn ? ((peak - rss0) / 1048576).toFixed(1) + " MiB growth" : "-"}`);
-      await store.fetch(`${STORE_URL}/${BUCKET}/${bigKey}`, { method: "DELETE" });
+      if (r2) await r2.delete(bigKey);
+      else await store.fetch(`${STORE_URL}/${BUCKET}/${bigKey}`, { method: "DELETE" });
     }
   }
 

@@ -4,9 +4,10 @@
 #   BENCH_DURATION=3 BENCH_WARMUP=1 BENCH_BIG_BYTES=67108864 bench/run.sh   a quick run
 #   BENCH_ONLY='GET 1 KiB' bench/run.sh   only the scenarios whose name matches (regex)
 #   BENCH_SKIP_NATIVE=1     skip the criterion benches (native µs/op)
+#   BENCH_SKIP_R2=1         skip the R2-binding rows (bagroom built for [env.r2], Miniflare's local R2)
 #   bench/run.sh distance   only the distance scenarios (BENCH_ONLY=distance): the store
 #                           BENCH_DISTANCE_MS (40) away each way, through bench/delay-proxy.mjs
-# Ports: store 28333 (+7..+21 for its other services), workers and the delay proxy 28791-28800:
+# Ports: store 28333 (+7..+21 for its other services), workers and the delay proxy 28791-28802:
 # they collide with neither dev (8333/8787) nor tests (18333). BENCH_STORE_PORT and
 # BENCH_PORT_BASE move them (two benches at once). Raw outputs go to bench/out/ (git-ignored).
 set -euo pipefail
@@ -35,6 +36,15 @@ wasm="$(grep -o '[0-9a-f]*-index_bg.wasm' .bagroom/bench-worker/index.js | head 
 find .bagroom/bench-worker -name '*.wasm' ! -name "$wasm" -delete
 grep -E "Total Upload" "$OUT/build.log" | tail -1 > "$OUT/bundle.txt"
 say "bundle: $(cat "$OUT/bundle.txt")"
+# the same gateway for wrangler.toml's [env.r2] (an R2 binding instead of the S3 endpoint): the
+# "bagroom (R2)" rows (BENCH_SKIP_R2=1 leaves them out)
+rm -rf .bagroom/bench-worker-r2
+if [ "${BENCH_SKIP_R2:-}" != 1 ] && [ "${BENCH_ONLY:-}" != distance ]; then
+  say "build bagroom for the R2 binding (wrangler deploy --dry-run --env r2)"
+  wrangler deploy --dry-run --env r2 --outdir .bagroom/bench-worker-r2 >"$OUT/build-r2.log" 2>&1 || { tail -n 40 "$OUT/build-r2.log"; exit 1; }
+  wasm="$(grep -o '[0-9a-f]*-index_bg.wasm' .bagroom/bench-worker-r2/index.js | head -1)"
+  find .bagroom/bench-worker-r2 -name '*.wasm' ! -name "$wasm" -delete
+fi
 
 # The peer: bundled the way wrangler would (esbuild), aws4fetch from node_modules.
 say "build the JS peer (esbuild bench/peer-js/worker.mjs)"
