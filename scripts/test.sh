@@ -55,7 +55,7 @@ if [ "$what" = all ] || [ "$what" = e2e ] || [ "$what" = browser ]; then
     for backend in s3 r2; do
       say "browser suite on the $backend backend (Chromium via playwright-core)"
       tap="tests/artifacts/browser-$backend.tap"
-      BAGROOM_BROWSER_BACKEND=$backend node --test --test-concurrency=1 --test-timeout=300000 \
+      BAGROOM_BROWSER_BACKEND=$backend BAGROOM_TEST_BACKEND=$backend node --test --test-concurrency=1 --test-timeout=300000 \
         --test-reporter=spec --test-reporter-destination=stdout --test-reporter=tap --test-reporter-destination="$tap" \
         'tests/browser/*.test.mjs' || browser_rc=1
       n() { awk -v k="$1" '$1 == "#" && $2 == k { v = $3 } END { print v + 0 }' "$tap"; }

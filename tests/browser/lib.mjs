@@ -9,12 +9,16 @@ import { createTestHarness } from "wrangler";
 import http from "node:http";
 import fs from "node:fs";
 import path from "node:path";
+import * as harness from "../e2e/harness.mjs";
 import { startGateway, createBucket, storeGet, ROOT, GW_KEY, GW_SECRET, TOKEN_KEYS } from "../e2e/harness.mjs";
 
 /** "s3" (the SeaweedFS test store) or "r2" (the R2 binding). */
 export const BACKEND = process.env.BAGROOM_BROWSER_BACKEND || "s3";
 if (!["s3", "r2"].includes(BACKEND)) throw new Error(`BAGROOM_BROWSER_BACKEND must be s3 or r2, not ${BACKEND}`);
 export const R2_WORKER_DIR = "./.bagroom/worker-out-r2";
+// When the e2e harness runs on R2 itself (BAGROOM_TEST_BACKEND=r2, which scripts/test.sh sets
+// alongside), its startGateway/createBucket/storeGet already are the R2 ones: use them.
+const HARNESS_R2 = BACKEND === "r2" && harness.BACKEND === "r2";
 
 export const CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
   "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-quic"];
@@ -26,7 +30,7 @@ export function launch() {
 /** A gateway for `bucket` (or the dev override), on the suite's backend. */
 export async function gateway(bucket, vars = {}) {
   if (process.env.BAGROOM_BROWSER_URL) return { url: process.env.BAGROOM_BROWSER_URL.replace(/\/$/, ""), close: async () => {} };
-  return BACKEND === "r2" ? startR2Gateway({ bucket, vars }) : startGateway({ bucket, vars });
+  return BACKEND === "r2" && !HARNESS_R2 ? startR2Gateway({ bucket, vars }) : startGateway({ bucket, vars });
 }
 
 /**
@@ -53,12 +57,12 @@ export async function startR2Gateway({ bucket, vars = {}, secrets = {} }) {
 
 /** Make `bucket` on the backend (R2: nothing to make, the binding is the bucket). */
 export async function makeBucket(bucket) {
-  if (BACKEND === "s3") await createBucket(bucket);
+  if (BACKEND === "s3" || HARNESS_R2) await createBucket(bucket);
 }
 
 /** The bytes the backend holds for `key` (S3: the test store's `bucket`; R2: through the binding of `gw`). */
 export async function objectBytes(gw, bucket, key) {
-  if (BACKEND === "s3") return storeGet(bucket, key);
+  if (BACKEND === "s3" || HARNESS_R2) return storeGet(bucket, key);
   const o = await (await gw.r2()).get(key);
   if (!o) throw new Error(`R2: no object ${key}`);
   return Buffer.from(await o.arrayBuffer());

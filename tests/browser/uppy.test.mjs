@@ -7,8 +7,8 @@ import { randomBytes, createHash } from "node:crypto";
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
-import { createBucket, storeGet, uniqueBucket, mint, tmpFile, ROOT } from "../e2e/harness.mjs";
-import { launch, gateway, testBucket, watchConsole, serveDir } from "./lib.mjs";
+import { uniqueBucket, mint, tmpFile, ROOT } from "../e2e/harness.mjs";
+import { launch, gateway, testBucket, watchConsole, serveDir, makeBucket, objectBytes } from "./lib.mjs";
 
 const MiB = 1024 * 1024;
 const bucket = testBucket(uniqueBucket("uppy"));
@@ -23,7 +23,7 @@ before(async () => {
     "--loader:.svg=dataurl", "--loader:.woff=dataurl", "--loader:.woff2=dataurl",
   ], { cwd: ROOT, stdio: "inherit" });
   fs.copyFileSync(path.join(ROOT, "tests/uppy/index.html"), path.join(PAGE_DIR, "index.html"));
-  if (!process.env.BAGROOM_BROWSER_BUCKET) await createBucket(bucket);
+  if (!process.env.BAGROOM_BROWSER_BUCKET) await makeBucket(bucket);
   gw = await gateway(bucket);
   site = await serveDir(PAGE_DIR);
   browser = await launch();
@@ -53,7 +53,7 @@ test("stock Uppy uploads a multipart file through bagroom's signing routes, byte
   assert.equal(result.successful.length, 1);
   assert.ok(signing.some((s) => s === "POST /t/…/s3/multipart"), signing.join("\n"));
   assert.ok(signing.some((s) => /\/complete$/.test(s)), signing.join("\n"));
-  const got = await storeGet(bucket, "uploads/uppy-multipart.bin");
+  const got = await objectBytes(gw, bucket, "uploads/uppy-multipart.bin");
   assert.equal(got.length, bytes.length);
   assert.equal(createHash("sha256").update(got).digest("hex"), createHash("sha256").update(bytes).digest("hex"));
   assert.deepEqual(errors, []);
