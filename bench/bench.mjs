@@ -37,7 +37,7 @@ const ONLY = process.env.BENCH_ONLY ? new RegExp(process.env.BENCH_ONLY) : null;
 const TICK = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim());
 const PORT_BASE = Number(process.env.BENCH_PORT_BASE || 28791);
 const PORTS = Object.fromEntries(["bagroom", "bagroom-nocache", "peer", "peer-nocache", "bagroom-manykeys",
-  "far-ttl", "far-revalidate", "far-miss", "delay-proxy", "bagroom-nolog", "bagroom-r2", "bagroom-r2-nocache"].map((n, i) => [n, PORT_BASE + i]));
+  "far-ttl", "far-revalidate", "far-miss", "delay-proxy", "bagroom-nolog", "bagroom-r2", "bagroom-r2-nocache", "r2-bare"].map((n, i) => [n, PORT_BASE + i]));
 // The distance scenarios (a store DISTANCE_MS away each way): `BENCH_ONLY=distance` runs only them.
 const DISTANCE_MS = Number(process.env.BENCH_DISTANCE_MS || 40);
 const RUN_MAIN = process.env.BENCH_ONLY !== "distance";
@@ -98,12 +98,16 @@ async function startWorker(name, kind, vars) {
     main = "index.js";
     modules = { "index.js": { type: "esm", contents: fs.readFileSync(path.join(dir, "index.js"), "utf8") } };
     for (const w of wasm) modules[w] = { type: "wasm", contents: new Uint8Array(fs.readFileSync(path.join(dir, w))) };
+  } else if (kind === "r2-bare") {
+    main = "worker.mjs";
+    modules = { "worker.mjs": { type: "esm", contents: fs.readFileSync(path.join(ROOT, "bench/r2-bare/worker.mjs"), "utf8") } };
   } else {
     main = "worker.js";
     modules = { "worker.js": { type: "esm", contents: fs.readFileSync(PEER_BUNDLE, "utf8") } };
   }
   const env = {};
-  const store = kind === "bagroom-r2"
+  const r2Kind = kind === "bagroom-r2" || kind === "r2-bare";
+  const store = r2Kind
     // the R2 binding (Miniflare's local R2, blobs on disk under R2_PERSIST), no store endpoint or credentials
     ? { STORE_R2_BINDING: "BAGROOM_R2" }
     : { STORE_ENDPOINT: STORE_URL, STORE_BUCKET: BUCKET, STORE_REGION: "us-east-1", STORE_ACCESS_KEY_ID: STORE_KEY, STORE_SECRET_ACCESS_KEY: STORE_SECRET };
@@ -111,11 +115,11 @@ async function startWorker(name, kind, vars) {
     ...store, BAGROOM_BUCKET: BUCKET, BAGROOM_REGION: "us-east-1", BAGROOM_TOKEN_KEYS: TOKEN_KEYS,
     BAGROOM_CACHE_TTL: "3600", BAGROOM_CACHE_MODE: "ttl", ...vars, // the hit rows are ttl hits (no store request)
   })) env[k] = text(v);
-  if (kind === "bagroom-r2") env.BAGROOM_R2 = { type: "r2", name: R2_BUCKET };
+  if (r2Kind) env.BAGROOM_R2 = { type: "r2", name: R2_BUCKET };
   const mf = new Miniflare({
     host: "127.0.0.1", port: PORTS[name],
     // each R2 instance its own local R2 on disk (two workerd processes must not share one)
-    ...(kind === "bagroom-r2" ? { resourcePersistencePath: path.join(R2_PERSIST, name) } : {}),
+    ...(r2Kind ? { resourcePersistencePath: path.join(R2_PERSIST, name) } : {}),
     // the workers write their logs (bagroom's access lines) as deployed; the bench drops them here
     handleStructuredLogs: () => {},
     workers: [{ config: { name: name.replace(/[^a-z]/g, ""), compatibilityDate: "2026-11-01", manifest: { mainModule: main, modules }, env } }],
@@ -250,7 +254,9 @@ async function mainScenarios() {
     fs.rmSync(R2_PERSIST, { recursive: true, force: true });
     T["bagroom-r2"] = await startWorker("bagroom-r2", "bagroom-r2", { ...pub });
     T["bagroom-r2-nocache"] = await startWorker("bagroom-r2-nocache", "bagroom-r2", { ...pub, BAGROOM_CACHE: "false" });
-    for (const t of [T["bagroom-r2"], T["bagroom-r2-nocache"]]) {
+    // the R2 rows' baseline: a bare worker on the same kind of binding (no gateway)
+    T["r2-bare"] = await startWorker("r2-bare", "r2-bare", {});
+    for (const t of [T["bagroom-r2"], T["bagroom-r2-nocache"], T["r2-bare"]]) {
       const r2 = await t.mf.getR2Bucket("BAGROOM_R2");
       for (const [k, v] of Object.entries(objs)) await r2.put(k, v);
     }
@@ -303,7 +309,7 @@ async function mainScenarios() {
     const t = T[targetName];
     log(`${scenario} / ${targetName || "direct"} ...`);
     const r = await measure(t, url, opts);
-    const who = targetName ? targetName.replace("-nocache", "") : "direct";
+    const who = targetName ? targetName.replace("-nocache", "").replace("r2-bare", "r2-direct") : "direct";
     rows.push({ scenario, target: who, ...r });
     log(`  ${r.rps.toFixed(0)} req/s p50 ${r.p50.toFixed(2)} ms p99 ${r.p99.toFixed(2)} ms cpu ${r.cpu_ms?.toFixed(3) ?? "-"} ms/req errors ${r.errors}`);
   };
@@ -314,6 +320,7 @@ async function mainScenarios() {
   for (const [size, key, tk, d] of [["1 KiB", "obj-1k", tok.k1, direct.k1], ["1 MiB", "obj-1m", tok.m1, direct.m1]]) {
     await run(`GET ${size} miss`, "bagroom-nocache", obj(T["bagroom-nocache"], key, tk));
     await run(`GET ${size} miss`, "bagroom-r2-nocache", objR2("bagroom-r2-nocache", key, tk));
+    await run(`GET ${size} miss`, "r2-bare", objR2("r2-bare", key, ""));
     await run(`GET ${size} miss`, "peer-nocache", obj(T["peer-nocache"], key, tk));
     await run(`GET ${size} miss`, null, d);
     await run(`GET ${size} hit`, "bagroom", obj(T.bagroom, key, tk));
@@ -328,6 +335,7 @@ async function mainScenarios() {
   await run("presign (POST /api/presign)", "peer-nocache", `${T["peer-nocache"].url}/api/presign`, { method: "POST", bodyFile: presignBody, headers: presH });
   await run("PUT 1 MiB", "bagroom-nocache", obj(T["bagroom-nocache"], "up/put-1m.bin", tok.put), { method: "PUT", bodyFile: put1m, headers: putH });
   await run("PUT 1 MiB", "bagroom-r2-nocache", objR2("bagroom-r2-nocache", "up/put-1m.bin", tok.put), { method: "PUT", bodyFile: put1m, headers: putH });
+  await run("PUT 1 MiB", "r2-bare", objR2("r2-bare", "up/put-1m.bin", ""), { method: "PUT", bodyFile: put1m, headers: putH });
   await run("PUT 1 MiB", "peer-nocache", obj(T["peer-nocache"], "up/put-1m.bin", tok.put), { method: "PUT", bodyFile: put1m, headers: putH });
   await run("PUT 1 MiB", null, await directPut("up/put-1m.bin", 1048576), { method: "PUT", bodyFile: put1m, headers: putH });
 
@@ -374,7 +382,8 @@ async function mainScenarios() {
     const bigKey = "up/big.bin";
     for (const [who, tn, url] of [
       ["bagroom", "bagroom-nocache", obj(T["bagroom-nocache"], bigKey, tok.put)],
-      ...(T["bagroom-r2-nocache"] ? [["bagroom-r2", "bagroom-r2-nocache", obj(T["bagroom-r2-nocache"], bigKey, tok.put)]] : []),
+      ...(T["bagroom-r2-nocache"] ? [["bagroom-r2", "bagroom-r2-nocache", obj(T["bagroom-r2-nocache"], bigKey, tok.put)],
+        ["r2-direct", "r2-bare", obj(T["r2-bare"], bigKey, "")]] : []),
       ["peer", "peer-nocache", obj(T["peer-nocache"], bigKey, tok.put)],
       ["direct", null, await directPut(bigKey, BIG)],
     ]) {
@@ -386,7 +395,7 @@ async function mainScenarios() {
       const r = await curlPut(url, bigFile);
       const peak = stop();
       const c1 = cpuTicks(pids);
-      const r2 = who === "bagroom-r2" ? await T[tn].mf.getR2Bucket("BAGROOM_R2") : null;
+      const r2 = who === "bagroom-r2" || who === "r2-direct" ? await T[tn].mf.getR2Bucket("BAGROOM_R2") : null;
       const stored = r2 ? (await r2.head(bigKey))?.size
         : Number((await store.fetch(`${STORE_URL}/${BUCKET}/${bigKey}`, { method: "HEAD" })).headers.get("content-length"));
       if (r.status !== 200 || stored !== BIG) throw new Error(`big PUT via ${who}: HTTP ${r.status}, stored ${stored} bytes ${r.err}`);

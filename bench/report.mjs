@@ -81,7 +81,7 @@ if (RUN_DISTANCE) {
 }
 
 function label(t) {
-  return { bagroom: "**bagroom**", "bagroom-r2": "**bagroom (R2)**" }[t] || t;
+  return { bagroom: "**bagroom**", "bagroom-r2": "**bagroom (R2)**", "r2-direct": "R2 direct (bare worker)" }[t] || t;
 }
 
 function mainBlock(R) {
@@ -96,29 +96,34 @@ L.push(`Load: ${R.duration_s} s per target after ${R.warmup_s} s warm-up, ${R.co
   "CPU/req = workerd utime+stime over the measured run / requests (it includes Miniflare's own entry worker and cache simulator, for both workers alike). " +
   "RSS = peak sampled VmRSS of that workerd process. `direct` = presigned URLs straight to SeaweedFS. " +
   "`bagroom (R2)` = the same gateway built for `[env.r2]` on an R2 binding (Miniflare's local R2, in the same workerd process, blobs on disk): " +
-  "its store is not SeaweedFS, so compare it with the S3 rows as a whole path, not as the gateway's own cost.", "");
+  "its store is not SeaweedFS, so compare it with the S3 rows as a whole path, not as the gateway's own cost; its `req/s vs direct` is against " +
+  "`R2 direct` = a bare worker (bench/r2-bare/worker.mjs: `env.BAGROOM_R2.get/put`, no auth, no cache) on the same kind of binding.", "");
 L.push("| scenario | target | req/s | p50 ms | p99 ms | CPU ms/req | peak RSS MiB | req/s vs peer | CPU vs peer | req/s vs direct |");
 L.push("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
 for (const s of scenarios) {
   const peer = get(s, "peer"), direct = get(s, "direct");
-  for (const t of ["bagroom", "bagroom-r2", "peer", "direct"]) {
+  for (const t of ["bagroom", "peer", "direct", "bagroom-r2", "r2-direct"]) {
     const r = get(s, t);
     if (!r) continue;
     const flag = r.errors ? ` (${r.errors} errors!)` : "";
     const ours = t.startsWith("bagroom");
+    // the R2 rows' "direct" is the bare worker on the binding (r2-direct), when the scenario has one
+    const base = t === "bagroom-r2" ? get(s, "r2-direct") : t === "r2-direct" ? null : direct;
     L.push(`| ${s} | ${label(t)} | ${f(r.rps)}${flag} | ${f(r.p50, 2)} | ${f(r.p99, 2)} | ${f(r.cpu_ms, 3)} | ${r.rss ? f(r.rss / MiB, 0) : "–"} | ` +
-      `${ours ? x(r.rps, peer?.rps) : ""} | ${ours ? x(r.cpu_ms, peer?.cpu_ms) : ""} | ${t !== "direct" ? x(r.rps, direct?.rps) : ""} |`);
+      `${ours ? x(r.rps, peer?.rps) : ""} | ${ours ? x(r.cpu_ms, peer?.cpu_ms) : ""} | ${t !== "direct" && base ? x(r.rps, base.rps) : ""} |`);
   }
 }
 L.push("");
 if (R.big.length) {
   const d = R.big.find((b) => b.target === "direct");
-  L.push(`One proxied PUT of ${(R.big_bytes / MiB).toFixed(0)} MiB (curl -T, Content-Length), RSS of the worker's workerd process sampled every 50 ms:`, "");
+  L.push(`One proxied PUT of ${(R.big_bytes / MiB).toFixed(0)} MiB (curl -T, Content-Length), RSS of the worker's workerd process sampled every 50 ms` +
+    (R.big.some((b) => b.target === "bagroom-r2") ? " (on the R2 rows that process also runs the local R2 the bytes go to; `R2 direct` = the bare worker's `put` of the request body)" : "") + ":", "");
   L.push("| target | MiB/s | seconds | workerd RSS before MiB | peak MiB | growth MiB | workerd CPU s | MiB/s vs direct |");
   L.push("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
   for (const b of R.big) {
+    const base = b.target === "bagroom-r2" ? R.big.find((c) => c.target === "r2-direct") : b.target === "r2-direct" ? null : d;
     L.push(`| ${label(b.target)} | ${f(b.mibps)} | ${f(b.secs, 1)} | ${b.rss0 ? f(b.rss0 / MiB, 0) : "–"} | ${b.rssPeak ? f(b.rssPeak / MiB, 0) : "–"} | ` +
-      `${b.growth !== null ? f(b.growth / MiB, 1) : "–"} | ${f(b.cpu_s, 2)} | ${b.target !== "direct" ? x(b.mibps, d?.mibps) : ""} |`);
+      `${b.growth !== null ? f(b.growth / MiB, 1) : "–"} | ${f(b.cpu_s, 2)} | ${b.target !== "direct" && base ? x(b.mibps, base.mibps) : ""} |`);
   }
   L.push("");
 }
