@@ -119,10 +119,11 @@ for (const route of ["direct", "edge"]) {
       const entry = pending.find((e) => e.name === name);
       assert.ok(entry, "the unfinished upload is remembered across the reload");
       await new Promise((r) => setTimeout(r, 500)); // let the aborted parts settle in the store
-      // What the gateway lists (the page's view): whole parts only, each part once.
+      // What the gateway lists (the page's view): whole parts only, each part once. An R2 binding
+      // cannot list an upload's parts (501 NotImplemented): there the page goes by the parts it noted.
       const lr = await fetch(`${gw.url}/s3/multipart/${encodeURIComponent(entry.uploadId)}?${new URLSearchParams({ key: entry.key })}`, { headers: { Authorization: `Bearer ${token}` } });
-      assert.equal(lr.status, 200);
-      const listed = await lr.json();
+      assert.equal(lr.status, R2 ? 501 : 200);
+      const listed = R2 ? Object.entries(entry.parts || {}).map(([n, x]) => ({ PartNumber: n, Size: x.size })) : await lr.json();
       const sizeOf = (n) => Math.min(PART_SIZE, bytes.length - (n - 1) * PART_SIZE);
       const have = new Set(listed.filter((x) => Number(x.Size) === sizeOf(Number(x.PartNumber))).map((x) => Number(x.PartNumber))).size;
       if (!R2) { // (an R2 binding cannot list an upload's parts: the gateway's listing above is all there is)

@@ -1,7 +1,7 @@
 // The demo page: session summary, uploads (drop or pick, many at once), resume after reload,
 // the files in the token's scope with share links, downloads and previews.
 import { api, token, authHeaders, errorFrom, plainMessage, fmtBytes, fmtDuration, fmtDate, keyPath, typeOf, previewKind, ApiError } from "./api.js";
-import { Upload, resolveMethod, METHOD_LABEL, pendingUploads, dropPending, sameFile, PARALLEL_PARTS } from "./transfer.js";
+import { Upload, resolveMethod, METHOD_LABEL, pendingUploads, dropPending, sameFile, listedParts, PARALLEL_PARTS } from "./transfer.js";
 
 const $ = (sel, root = document) => root.querySelector(sel);
 let session = null;
@@ -255,7 +255,7 @@ async function offerResume() {
         h("label.btn.small.primary.file-btn", { for: id }, `Resume: choose ${p.name} again`, input),
         discard));
     list.append(li);
-    api(`/s3/multipart/${encodeURIComponent(p.uploadId)}?${new URLSearchParams({ key: p.key })}`).then((parts) => {
+    listedParts(session, p).then((parts) => {
       const total = Math.max(1, Math.ceil(p.size / p.partSize));
       const bytes = parts.reduce((a, x) => a + Number(x.Size || 0), 0);
       info.textContent = `${parts.length} of ${total} parts (${fmtBytes(bytes)}) are already in the store · started ${fmtDate(p.created)}`;

@@ -37,6 +37,36 @@ function allPending() {
   }
 }
 
+/** Note a finished part in its pending entry (the store may not be able to list them: R2's binding). */
+function rememberPart(uploadId, n, etag, size) {
+  const all = allPending();
+  const e = all.find((p) => p.uploadId === uploadId);
+  if (!e || !etag) return;
+  e.parts = { ...(e.parts || {}), [n]: { etag, size } };
+  try { localStorage.setItem(STORE_KEY, JSON.stringify(all)); } catch { /* ignore */ }
+}
+
+/**
+ * The parts of a pending upload already in the store: the gateway's listing, or, where the
+ * store cannot list an upload's parts (an R2 binding: the session says `list_parts: false`, or
+ * `direct_uploads: false` without that field; or the listing answers NotImplemented), the ones
+ * this browser sent and noted. Resolves to [{ PartNumber, ETag, Size }].
+ */
+export async function listedParts(session, { uploadId, key }, signal) {
+  const remembered = () => {
+    const entry = allPending().find((p) => p.uploadId === uploadId);
+    return Object.entries(entry?.parts || {}).map(([n, p]) => ({ PartNumber: Number(n), ETag: p.etag, Size: p.size }));
+  };
+  const canList = session.list_parts ?? session.direct_uploads !== false;
+  if (!canList) return remembered();
+  try {
+    return await api(`/s3/multipart/${encodeURIComponent(uploadId)}?${new URLSearchParams({ key })}`, { signal });
+  } catch (e) {
+    if (e instanceof ApiError && e.code === "NotImplemented") return remembered();
+    throw e;
+  }
+}
+
 export function sameFile(entry, file) {
   return entry.name === file.name && entry.size === file.size && entry.lastModified === file.lastModified;
 }
@@ -257,7 +287,7 @@ export class Upload {
       this.uploadId = r.uploadId;
       this.key = r.key;
       partSize = r.partSize || partSize;
-      const listed = await api(`/s3/multipart/${encodeURIComponent(this.uploadId)}?${new URLSearchParams({ key: this.key })}`, { signal });
+      const listed = await listedParts(this.session, { uploadId: this.uploadId, key: this.key }, signal);
       for (const p of listed) done.set(Number(p.PartNumber), { etag: p.ETag, size: Number(p.Size) });
     } else {
       const c = await api("/s3/multipart", { method: "POST", body: { filename: file.name, type: this.contentType(), metadata: {} }, signal });
@@ -299,6 +329,7 @@ export class Upload {
         try {
           const xhr = await send({ method: "PUT", url, headers, body, signal, onProgress: (b) => { inflight.set(n, b); report(); } });
           done.set(n, { etag: etagOf(xhr), size: sizeOf(n) });
+          rememberPart(this.uploadId, n, etagOf(xhr), sizeOf(n));
         } finally {
           inflight.delete(n);
         }
@@ -317,7 +348,7 @@ export class Upload {
 
     // A store that does not expose ETag to the page: ask for the parts' ETags instead.
     if ([...done.values()].some((p) => !p.etag)) {
-      const listed = await api(`/s3/multipart/${encodeURIComponent(this.uploadId)}?${new URLSearchParams({ key: this.key })}`, { signal });
+      const listed = await listedParts(this.session, { uploadId: this.uploadId, key: this.key }, signal);
       for (const p of listed) if (done.has(Number(p.PartNumber))) done.get(Number(p.PartNumber)).etag = p.ETag;
     }
     this.set("completing");
