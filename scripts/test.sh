@@ -48,9 +48,12 @@ if [ "$what" = all ] || [ "$what" = e2e ] || [ "$what" = browser ]; then
   if [ "$what" != e2e ] && [ -d tests/browser ]; then
     # Once per backend: the S3 test store, then the R2 binding (the gateway built for
     # wrangler.toml's [env.r2], Miniflare's local R2; tests/browser/lib.mjs BAGROOM_BROWSER_BACKEND).
-    say "build the worker for the R2 binding (wrangler deploy --dry-run --env r2)"
-    rm -rf .bagroom/worker-out-r2
-    wrangler deploy --dry-run --env r2 --outdir .bagroom/worker-out-r2 >.bagroom/build-r2.log 2>&1 || { tail -n 40 .bagroom/build-r2.log; exit 1; }
+    # (unless this run built it already: newer than this run's S3 build log)
+    if ! [ .bagroom/worker-out-r2/index.js -nt .bagroom/build.log ]; then
+      say "build the worker for the R2 binding (wrangler deploy --dry-run --env r2)"
+      rm -rf .bagroom/worker-out-r2
+      wrangler deploy --dry-run --env r2 --outdir .bagroom/worker-out-r2 >.bagroom/build-r2.log 2>&1 || { tail -n 40 .bagroom/build-r2.log; exit 1; }
+    fi
     browser_rc=0; counts=""
     for backend in s3 r2; do
       say "browser suite on the $backend backend (Chromium via playwright-core)"
