@@ -57,6 +57,8 @@ pub fn session(claims: &Claims, bucket: &BucketConfig, cfg: &Config) -> Value {
         "post_policy": bucket.store.post_policy && bucket.store.direct_uploads(),
         // false for an R2 binding without R2's S3 API keys: every upload goes through the gateway
         "direct_uploads": bucket.store.direct_uploads(),
+        // the store lists an upload's parts (a resumed upload asks which it has): not an R2 binding
+        "list_parts": bucket.store.r2_binding.is_none(),
         "part_size": cfg.multipart_part_size,
         "multipart_threshold": cfg.multipart_part_size * 2,
         "max_upload_bytes": cfg.max_upload_bytes,
@@ -575,5 +577,7 @@ mod tests {
         assert_eq!(s.upload(&claims(), &r).unwrap_err().code, Code::NotImplemented);
         let v = session(&claims(), &c.buckets[0], &c);
         assert_eq!((v["direct_uploads"].as_bool(), v["post_policy"].as_bool(), v["store_url"].is_null()), (Some(false), Some(false), true));
+        assert_eq!(v["list_parts"].as_bool(), Some(false));
+        assert_eq!(session(&claims(), &cfg().buckets[0], &cfg())["list_parts"].as_bool(), Some(true));
     }
 }
