@@ -2,7 +2,13 @@
 // workerd via wrangler's test harness, in front of the real test store (SeaweedFS, started by
 // scripts/test.sh), with real clients. Each suite gets its own bucket so suites never see each
 // other's objects, and a gateway whose vars point at it.
+//
+// Two backends (BAGROOM_TEST_BACKEND): "s3" (the default) as above, and "r2": the same worker built
+// for wrangler.toml's [env.r2] on an R2 binding, the bucket in Miniflare's local R2
+// (tests/e2e/r2-local.mjs). createBucket/storePut/storeGet/storeKeys work in both; `store` (the S3
+// client on the test store) and STORE_URL mean the S3 store only, so tests using them are S3-only.
 import { createTestHarness } from "wrangler";
+import { after } from "node:test";
 import { S3Client, CreateBucketCommand, PutObjectCommand, GetObjectCommand, ListObjectsV2Command, PutBucketCorsCommand } from "@aws-sdk/client-s3";
 import { execFileSync, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -19,6 +25,13 @@ export const GW_SECRET = "bagroom/test+secret/0123456789abcdefghij";
 export const TOKEN_KEYS = "t1:test-token-key-one-0123456789,t0:test-token-key-old-0123456789";
 export const TOKEN_BIN = path.join(ROOT, "target/debug/bagroom-token");
 export const PYENV = process.env.BAGROOM_PYENV;
+/** The backend the gateways run on: "s3" (the test store) or "r2" (an R2 binding, local R2). */
+export const BACKEND = process.env.BAGROOM_TEST_BACKEND || "s3";
+if (BACKEND !== "s3" && BACKEND !== "r2") throw new Error(`BAGROOM_TEST_BACKEND=${BACKEND}: "s3" or "r2"`);
+/** `{ skip }` for a test the R2 backend cannot run or answers otherwise by design: `test(name, onlyS3("why"), fn)`. */
+export const onlyS3 = (why) => ({ skip: BACKEND === "r2" ? `S3 backend only: ${why}` : false });
+const r2 = BACKEND === "r2" ? await import("./r2-local.mjs") : null;
+if (r2) after(() => r2.disposeAll((g) => saveConsole(g.logs)));
 
 export const store = new S3Client({
   endpoint: STORE_URL, region: "us-east-1", forcePathStyle: true,
@@ -30,22 +43,52 @@ export function uniqueBucket(tag) {
 }
 
 export async function createBucket(name) {
+  if (r2) return void (await r2.helper(ROOT, name));
   await store.send(new CreateBucketCommand({ Bucket: name }));
   await store.send(new PutBucketCorsCommand({ Bucket: name, CORSConfiguration: { CORSRules: [{
     AllowedOrigins: ["*"], AllowedMethods: ["GET", "HEAD", "PUT", "POST"], AllowedHeaders: ["*"], ExposeHeaders: ["ETag"], MaxAgeSeconds: 600 }] } }));
 }
 
 export async function storePut(bucket, key, body, extra = {}) {
+  if (r2) return r2Put(bucket, key, body, extra);
   return store.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ...extra }));
 }
 
+/** storePut on R2: PutObject's fields as the binding's httpMetadata/customMetadata. */
+async function r2Put(bucket, key, body, extra) {
+  const { ContentType, CacheControl, ContentDisposition, ContentEncoding, ContentLanguage, Expires, Metadata, ...rest } = extra;
+  if (Object.keys(rest).length) throw new Error(`storePut on R2: no mapping for ${Object.keys(rest).join(", ")}`);
+  const httpMetadata = Object.fromEntries(Object.entries({
+    contentType: ContentType, cacheControl: CacheControl, contentDisposition: ContentDisposition,
+    contentEncoding: ContentEncoding, contentLanguage: ContentLanguage, cacheExpiry: Expires && new Date(Expires),
+  }).filter(([, v]) => v !== undefined));
+  const bucketObj = await r2.r2Bucket(ROOT, bucket);
+  const o = await bucketObj.put(key, typeof body === "string" ? body : new Uint8Array(body), { httpMetadata, customMetadata: Metadata || {} });
+  return { ETag: `"${o.etag}"` };
+}
+
 export async function storeGet(bucket, key) {
+  if (r2) {
+    const o = await (await r2.r2Bucket(ROOT, bucket)).get(key);
+    if (!o) throw Object.assign(new Error(`NoSuchKey: ${key}`), { name: "NoSuchKey" });
+    return Buffer.from(await o.arrayBuffer());
+  }
   const r = await store.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
   return Buffer.from(await r.Body.transformToByteArray());
 }
 
 export async function storeKeys(bucket, prefix = "") {
   const out = [];
+  if (r2) {
+    const b = await r2.r2Bucket(ROOT, bucket);
+    let cursor;
+    do {
+      const r = await b.list({ prefix, cursor });
+      for (const o of r.objects) out.push(o.key);
+      cursor = r.truncated ? r.cursor : undefined;
+    } while (cursor);
+    return out;
+  }
   let token;
   do {
     const r = await store.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
@@ -65,6 +108,7 @@ export function mint(args, keys = TOKEN_KEYS) {
  * Returns { url, server, accessLines (the access log lines it wrote so far), close }.
  */
 export async function startGateway({ bucket, vars = {}, secrets = {} }) {
+  if (r2) return startR2Gateway({ bucket, vars, secrets });
   const server = createTestHarness({
     root: ROOT,
     workers: [{
@@ -91,6 +135,29 @@ export async function startGateway({ bucket, vars = {}, secrets = {} }) {
     return server.close();
   };
   return { url: base, server, accessLines: () => accessLines(server.getLogs()), close };
+}
+
+/**
+ * startGateway on the R2 backend: wrangler.toml's [env.r2] (STORE_R2_BINDING=BAGROOM_R2, no
+ * STORE_ENDPOINT, no store credentials) with the binding on `bucket`. `server` offers what tests
+ * use of wrangler's harness: getLogs() and getWorker() (scheduled events).
+ */
+async function startR2Gateway({ bucket, vars, secrets }) {
+  const g = await r2.startR2Gateway(ROOT, {
+    bucket,
+    vars: { STORE_R2_BINDING: r2.R2_BINDING, BAGROOM_BUCKET: bucket, BAGROOM_REGION: "us-east-1", ...vars },
+    secrets: { BAGROOM_ACCESS_KEYS: `${GW_KEY}:${GW_SECRET}`, BAGROOM_TOKEN_KEYS: TOKEN_KEYS, ...secrets },
+  });
+  let saved = false;
+  const close = async () => {
+    if (!saved) {
+      saved = true;
+      saveConsole(g.logs);
+    }
+    return g.close();
+  };
+  const server = { getLogs: () => g.logs, getWorker: () => g.mf.getWorker(), mf: g.mf };
+  return { url: g.url, server, accessLines: () => accessLines(g.logs), close };
 }
 
 /**
