@@ -25,8 +25,10 @@ fi
 if [ "$what" = all ] || [ "$what" = e2e ] || [ "$what" = browser ]; then
   say "build the worker (release wasm, wrangler deploy --dry-run)"
   cargo build --quiet --bin bagroom-token --bin bagroom-report
-  rm -rf .bagroom/worker-out
+  rm -rf .bagroom/worker-out .bagroom/worker-out-r2
   wrangler deploy --dry-run --outdir .bagroom/worker-out >.bagroom/build.log 2>&1 || { tail -n 40 .bagroom/build.log; exit 1; }
+  # the same worker for wrangler.toml's [env.r2] (the R2 binding): the e2e suite's second backend
+  wrangler deploy --dry-run --env r2 --outdir .bagroom/worker-out-r2 >.bagroom/build-r2.log 2>&1 || { tail -n 40 .bagroom/build-r2.log; exit 1; }
   # The test store: its own ports (18333..) and data, fresh every run.
   export STORE_ACCESS_KEY_ID=bagroom-store-test STORE_SECRET_ACCESS_KEY=bagroom-store-test-secret-0123456789
   export BAGROOM_TEST_STORE_PORT="${BAGROOM_TEST_STORE_PORT:-18333}"
@@ -40,8 +42,27 @@ if [ "$what" = all ] || [ "$what" = e2e ] || [ "$what" = browser ]; then
   export BAGROOM_E2E_CONSOLE_LOG="$ROOT/tests/artifacts/e2e-console.log"
   rm -f "$BAGROOM_E2E_CONSOLE_LOG"
   if [ "$what" != browser ]; then
-    say "end-to-end suite (node --test tests/e2e)"
-    node --test --test-concurrency=1 --test-timeout=300000 'tests/e2e/*.test.mjs'
+    # Two backends (tests/e2e/harness.mjs, BAGROOM_TEST_BACKEND): the whole suite on the S3 store,
+    # then the backend-neutral files (a `// backends: s3 r2` line) on the R2 binding. Each run's
+    # TAP goes to .bagroom/e2e-<backend>.tap too, for the counts at the end.
+    e2e_rc=0
+    e2e() { # backend, files...
+      local b="$1"; shift
+      BAGROOM_TEST_BACKEND="$b" node --test --test-concurrency=1 --test-timeout=300000 \
+        --test-reporter=spec --test-reporter-destination=stdout \
+        --test-reporter=tap --test-reporter-destination=".bagroom/e2e-$b.tap" "$@" || e2e_rc=1
+    }
+    counts() { # backend: "tests N, pass N, fail N, skipped N" from its TAP summary
+      awk '/^# (tests|pass|fail|cancelled|skipped|todo) [0-9]+$/ { printf "%s%s %s", sep, $2, $3; sep=", " } END { print "" }' ".bagroom/e2e-$1.tap"
+    }
+    say "end-to-end suite, S3 backend (node --test tests/e2e)"
+    e2e s3 'tests/e2e/*.test.mjs'
+    mapfile -t neutral < <(grep -l '^// backends: .*\br2\b' tests/e2e/*.test.mjs)
+    say "end-to-end suite, R2 backend: the backend-neutral files (${#neutral[@]})"
+    e2e r2 "${neutral[@]}"
+    say "e2e S3 backend: $(counts s3)"
+    say "e2e R2 backend: $(counts r2)"
+    [ "$e2e_rc" = 0 ] || { say "end-to-end suite failed"; exit 1; }
     say "bagroom-report over the e2e run's access log ($BAGROOM_E2E_CONSOLE_LOG)"
     target/debug/bagroom-report "$BAGROOM_E2E_CONSOLE_LOG"
   fi
