@@ -93,12 +93,15 @@ export async function startR2Gateway(ROOT, { bucket, vars, secrets }) {
     throw new Error(`no prebuilt r2 worker at ${main}: run \`npx wrangler deploy --dry-run --env r2 --outdir ${R2_WORKER_DIR}\``);
   }
   const prev = process.cwd();
+  const logLevel = process.env.WRANGLER_LOG;
   let wo;
   try {
     process.chdir(ROOT);
+    process.env.WRANGLER_LOG = "error"; // not the warning that [env.r2] does not repeat the S3 vars
     ({ workerOptions: wo } = unstable_getMiniflareWorkerOptions(path.join(ROOT, "wrangler.toml"), "r2"));
   } finally {
     process.chdir(prev);
+    if (logLevel === undefined) delete process.env.WRANGLER_LOG; else process.env.WRANGLER_LOG = logLevel;
   }
   const name = `gw-${seq++}`;
   const logs = [];
@@ -108,8 +111,7 @@ export async function startR2Gateway(ROOT, { bucket, vars, secrets }) {
     name,
     rootPath: dir,
     // the prebuilt directory's modules as they are: index.js and its wasm
-    modules: fs.readdirSync(dir).filter((f) => /\.(js|mjs|wasm)$/.test(f)).sort((x, y) => (x === "index.js" ? -1 : y === "index.js" ? 1 : 0))
-      .map((f) => ({ type: f.endsWith(".wasm") ? "CompiledWasm" : "ESModule", path: path.join(dir, f) })),
+    modules: prebuiltModules(dir),
     modulesRoot: dir,
     bindings: { ...wo.bindings, ...vars, ...secrets },
     r2Buckets: { ...wo.r2Buckets, [R2_BINDING]: bucket },
@@ -131,6 +133,15 @@ export async function startR2Gateway(ROOT, { bucket, vars, secrets }) {
   };
   gateways.add(g);
   return g;
+}
+
+/** index.js and the modules it imports from the directory (older builds' wasm files stay there). */
+function prebuiltModules(dir) {
+  const main = fs.readFileSync(path.join(dir, "index.js"), "utf8");
+  const wanted = [...main.matchAll(/from\s+"\.\/([^"]+)"/g)].map((m) => m[1]);
+  return ["index.js", ...new Set(wanted)].map((f) => ({
+    type: f.endsWith(".wasm") ? "CompiledWasm" : "ESModule", path: path.join(dir, f),
+  }));
 }
 
 /** Stop every gateway still open, then the helpers (the storage owner among them) last. */
