@@ -1,5 +1,6 @@
 // Bucket-level operations clients use for housekeeping: DeleteObjects (boto3, `aws s3 rm
 // --recursive`, and a token whose scope covers only some of the keys) and GetBucketLocation.
+// backends: s3 r2
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { startGateway, createBucket, storePut, storeKeys, uniqueBucket, python, aws, mint, GW_KEY, GW_SECRET } from "./harness.mjs";

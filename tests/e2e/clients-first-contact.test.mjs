@@ -1,6 +1,7 @@
 // The first things S3 clients do, through bagroom as against the store: `aws s3 ls` and boto3's
 // list_buckets (a signed `GET /`, which the demo page must not answer), header-signed SigV2
 // (boto3 `signature_version='s3'`), and `Transfer-Encoding: chunked` PUTs without a length.
+// backends: s3 r2
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import http from "node:http";
@@ -9,7 +10,7 @@ import { SignatureV4 } from "@smithy/signature-v4";
 import { S3Client, ListBucketsCommand } from "@aws-sdk/client-s3";
 import {
   startGateway, createBucket, uniqueBucket, storeGet, storeKeys, storePut, python, aws, curl,
-  GW_KEY, GW_SECRET, STORE_URL, STORE_KEY, STORE_SECRET, runTool } from "./harness.mjs";
+  GW_KEY, GW_SECRET, STORE_URL, STORE_KEY, STORE_SECRET, runTool, BACKEND, r2Todo, R2_COMPLETE_LISTS } from "./harness.mjs";
 
 const bucket = uniqueBucket("first");
 let gw, noV2;
@@ -40,7 +41,8 @@ test("aws s3 ls (aws-cli v1 and v2) and s3api list-buckets list the bucket", asy
   const v2 = await run("/usr/bin/aws", ["--endpoint-url", gw.url, "--region", "us-east-1", "s3", "ls"], env);
   assert.equal(v2.status, 0, v2.err);
   assert.match(v2.out, new RegExp(`\\s${bucket}\\s*$`, "m"));
-  // the same command against the store lists the bucket too
+  // the same command against the store lists the bucket too (an S3 store: not on the R2 backend)
+  if (BACKEND === "r2") return;
   const st = await aws(["s3", "ls"], STORE_URL, { AWS_ACCESS_KEY_ID: STORE_KEY, AWS_SECRET_ACCESS_KEY: STORE_SECRET });
   assert.equal(st.status, 0, st.stderr);
   assert.match(st.stdout, new RegExp(`\\s${bucket}\\s*$`, "m"));
@@ -98,7 +100,7 @@ s3 = boto3.client("s3", endpoint_url="${url}", aws_access_key_id="${GW_KEY}", aw
                   region_name="us-east-1", config=botocore.config.Config(signature_version="s3", s3={"addressing_style": "path"}))
 `;
 
-test("boto3 signature_version='s3': put, head, get, list, copy, multipart, delete", async () => {
+test("boto3 signature_version='s3': put, head, get, list, copy, multipart, delete", r2Todo(R2_COMPLETE_LISTS), async () => {
   const out = await python(v2client(gw.url) + `
 import json
 B = "${bucket}"
@@ -113,7 +115,9 @@ r["list2"] = [o["Key"] for o in s3.list_objects_v2(Bucket=B, Prefix="v2/")["Cont
 u = s3.create_multipart_upload(Bucket=B, Key="v2/mp.bin")["UploadId"]
 p1 = s3.upload_part(Bucket=B, Key="v2/mp.bin", UploadId=u, PartNumber=1, Body=b"a" * (5 * 1024 * 1024))
 p2 = s3.upload_part(Bucket=B, Key="v2/mp.bin", UploadId=u, PartNumber=2, Body=b"b" * 10)
-r["parts"] = [p["PartNumber"] for p in s3.list_parts(Bucket=B, Key="v2/mp.bin", UploadId=u)["Parts"]]
+# ListParts: an R2 binding has none (S3 backend only)
+if ${BACKEND === "s3" ? "True" : "False"}:
+    r["parts"] = [p["PartNumber"] for p in s3.list_parts(Bucket=B, Key="v2/mp.bin", UploadId=u)["Parts"]]
 s3.complete_multipart_upload(Bucket=B, Key="v2/mp.bin", UploadId=u,
     MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": p1["ETag"]}, {"PartNumber": 2, "ETag": p2["ETag"]}]})
 s3.delete_object(Bucket=B, Key="v2/copy.txt")
@@ -124,7 +128,7 @@ print(json.dumps(r))
   assert.equal(r.get, "hello sigv2");
   assert.deepEqual(r.list, ["v2/a b+c.txt", "v2/copy.txt"]);
   assert.deepEqual(r.list2, r.list);
-  assert.deepEqual(r.parts, [1, 2]);
+  if (BACKEND === "s3") assert.deepEqual(r.parts, [1, 2]);
   // what the store holds
   assert.equal((await storeGet(bucket, "v2/a b+c.txt")).toString(), "hello sigv2");
   assert.equal((await storeGet(bucket, "v2/mp.bin")).length, 5 * 1024 * 1024 + 10);
@@ -207,9 +211,12 @@ async function chunkedPut(base, keyId, secret, path, chunks, headers = {}, cut =
 test("a chunked PUT without a length: the store takes it; bagroom answers 411", { timeout: 60_000 }, async () => {
   const chunks = [randomBytes(300), randomBytes(70000), randomBytes(5)];
   const whole = Buffer.concat(chunks);
-  let r = await chunkedPut(STORE_URL, STORE_KEY, STORE_SECRET, `/${bucket}/te/store.bin`, chunks);
-  assert.equal(r.status, 200, r.body);
-  assert.deepEqual(await storeGet(bucket, "te/store.bin"), whole);
+  let r;
+  if (BACKEND === "s3") { // (the store's side needs an S3 store)
+    r = await chunkedPut(STORE_URL, STORE_KEY, STORE_SECRET, `/${bucket}/te/store.bin`, chunks);
+    assert.equal(r.status, 200, r.body);
+    assert.deepEqual(await storeGet(bucket, "te/store.bin"), whole);
+  }
   // through bagroom: 411, nothing stored, an existing object untouched
   await storePut(bucket, "te/keep.bin", "previous");
   for (const key of ["te/gw.bin", "te/keep.bin"]) {

@@ -5,6 +5,7 @@
 // mode, the default), never caches errors and follows writes; ranges and conditions behave the
 // same from the store and from the cache; large objects stream in flat memory; listings are
 // scoped; a dead, slow or failing store is a 502/504.
+// backends: s3 r2
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { randomBytes, createHash } from "node:crypto";
@@ -16,7 +17,7 @@ import { S3Client, GetObjectCommand, HeadObjectCommand } from "@aws-sdk/client-s
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
 import {
   startGateway, createBucket, storePut, storeKeys, uniqueBucket, mint, xmlField, python, aws,
-  GW_KEY, GW_SECRET, ROOT, workerdPids, rssBytes,
+  GW_KEY, GW_SECRET, ROOT, workerdPids, rssBytes, onlyS3,
 } from "./harness.mjs";
 
 const bucket = uniqueBucket("dl");
@@ -759,7 +760,7 @@ async function closedPort() {
   return port;
 }
 
-test("the store down is a 502 with an S3 error body", async () => {
+test("the store down is a 502 with an S3 error body", onlyS3("a store endpoint that refuses connections (STORE_ENDPOINT); an R2 binding has none"), async () => {
   const g = await startGateway({ bucket, vars: { STORE_ENDPOINT: `http://127.0.0.1:${await closedPort()}` } });
   try {
     const t = mint(["--bucket", bucket, "--prefix", "", "--methods", "GET,HEAD,LIST"]);
@@ -780,7 +781,7 @@ test("the store down is a 502 with an S3 error body", async () => {
   }
 });
 
-test("a slow store is a 504, a store 5xx is a 502, and neither is cached", async () => {
+test("a slow store is a 504, a store 5xx is a 502, and neither is cached", onlyS3("a fake store behind STORE_ENDPOINT that hangs or answers 500; an R2 binding cannot be made to"), async () => {
   const fake = await fakeStore();
   const g = await startGateway({ bucket, vars: { STORE_ENDPOINT: fake.url, BAGROOM_STORE_TIMEOUT_MS: "500" } });
   try {

@@ -1,5 +1,6 @@
 // Foundation slice: healthz, token-authorised GET/HEAD streamed from the store, S3-style errors,
 // configuration errors that name the setting.
+// backends: s3 r2
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";

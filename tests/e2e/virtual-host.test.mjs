@@ -1,6 +1,7 @@
 // Virtual-hosted requests (`<bucket>.<gateway host>/<key>`), routed when BAGROOM_VIRTUAL_HOST names
 // the gateway's hostname: boto3 presigns in virtual style (SigV4 and SigV2) and curl fetches the
 // URL with the hostname resolved to the test gateway.
+// backends: s3 r2
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
