@@ -4,6 +4,7 @@
 // its counts are the ones the client saw in the answers, and no token, signature or secret is in
 // any line. Also: the same report from `wrangler tail --format json` events on stdin, and no line
 // at all with BAGROOM_ACCESS_LOG=false.
+// backends: s3 r2
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
