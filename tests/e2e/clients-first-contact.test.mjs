@@ -10,7 +10,7 @@ import { SignatureV4 } from "@smithy/signature-v4";
 import { S3Client, ListBucketsCommand } from "@aws-sdk/client-s3";
 import {
   startGateway, createBucket, uniqueBucket, storeGet, storeKeys, storePut, python, aws, curl,
-  GW_KEY, GW_SECRET, STORE_URL, STORE_KEY, STORE_SECRET, runTool, BACKEND, r2Todo, R2_COMPLETE_LISTS } from "./harness.mjs";
+  GW_KEY, GW_SECRET, STORE_URL, STORE_KEY, STORE_SECRET, runTool, BACKEND } from "./harness.mjs";
 
 const bucket = uniqueBucket("first");
 let gw, noV2;
@@ -100,7 +100,7 @@ s3 = boto3.client("s3", endpoint_url="${url}", aws_access_key_id="${GW_KEY}", aw
                   region_name="us-east-1", config=botocore.config.Config(signature_version="s3", s3={"addressing_style": "path"}))
 `;
 
-test("boto3 signature_version='s3': put, head, get, list, copy, multipart, delete", r2Todo(R2_COMPLETE_LISTS), async () => {
+test("boto3 signature_version='s3': put, head, get, list, copy, multipart, delete", async () => {
   const out = await python(v2client(gw.url) + `
 import json
 B = "${bucket}"

@@ -32,12 +32,9 @@ if (BACKEND !== "s3" && BACKEND !== "r2") throw new Error(`BAGROOM_TEST_BACKEND=
 export const onlyS3 = (why) => ({ skip: BACKEND === "r2" ? `S3 backend only: ${why}` : false });
 /**
  * `{ todo }` for a backend-neutral test the R2 backend does not pass yet (a known failure, reported:
- * it runs and is listed, but does not fail the run): `test(name, r2Todo(R2_COMPLETE_LISTS), fn)`.
+ * it runs and is listed, but does not fail the run): `test(name, r2Todo("what fails"), fn)`.
  */
 export const r2Todo = (why) => ({ todo: BACKEND === "r2" ? `R2 backend, known failure: ${why}` : false });
-/** The R2 backend's known failure: every CompleteMultipartUpload through the gateway answers 501. */
-export const R2_COMPLETE_LISTS =
-  "CompleteMultipartUpload through the gateway lists the upload's parts first (worker/write.rs complete -> list_all_parts, for the size limit) and ListParts is not available on an R2 binding: 501 NotImplemented";
 const r2 = BACKEND === "r2" ? await import("./r2-local.mjs") : null;
 if (r2) after(() => r2.disposeAll((g) => saveConsole(g.logs)));
 

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 import { randomBytes, createHash } from "node:crypto";
-import { startGateway, createBucket, uniqueBucket, storeKeys, storeGet, GW_KEY, GW_SECRET, ROOT, runTool, r2Todo, R2_COMPLETE_LISTS } from "./harness.mjs";
+import { startGateway, createBucket, uniqueBucket, storeKeys, storeGet, GW_KEY, GW_SECRET, ROOT, runTool } from "./harness.mjs";
 
 const bucket = uniqueBucket("clients");
 const dir = path.join(ROOT, ".bagroom/tmp", bucket);
@@ -37,7 +37,7 @@ before(async () => {
 });
 after(async () => gw && gw.close());
 
-test("rclone copy (multipart), check, cat, link and delete", r2Todo(R2_COMPLETE_LISTS), async () => {
+test("rclone copy (multipart), check, cat, link and delete", async () => {
   let r = await rclone("copy", path.join(dir, "src"), `gw:${bucket}/rc`, "--s3-upload-cutoff", "5M", "--s3-chunk-size", "5M");
   assert.equal(r.status, 0, r.err);
   const big = fs.readFileSync(path.join(dir, "src/sub/big.bin"));
@@ -79,7 +79,7 @@ test("s3cmd put, ls, get, signurl (SigV2) and del", async () => {
   assert.deepEqual(await storeKeys(bucket, "s3cmd/"), []);
 });
 
-test("aws-cli v2 cp up (multipart with checksums) and down, ls, presign, rm", r2Todo(R2_COMPLETE_LISTS), async () => {
+test("aws-cli v2 cp up (multipart with checksums) and down, ls, presign, rm", async () => {
   const env = { AWS_ACCESS_KEY_ID: GW_KEY, AWS_SECRET_ACCESS_KEY: GW_SECRET, AWS_CONFIG_FILE: "/dev/null",
     AWS_SHARED_CREDENTIALS_FILE: "/dev/null", AWS_EC2_METADATA_DISABLED: "true" };
   const aws2 = (...args) => run("/usr/bin/aws", ["--endpoint-url", gw.url, "--region", "us-east-1", ...args], env);
