@@ -190,8 +190,10 @@ async function chunkedPut(base, keyId, secret, path, chunks, headers = {}, cut =
     });
     req.on("error", (e) => (e.code === "EPIPE" || e.code === "ECONNRESET" ? null : reject(e)));
     (async () => {
+      // (node buffers what the socket does not take: waiting for 'drain' could wait forever on a
+      // server that answers before reading the body, as bagroom's 411 does)
       for (const c of chunks) {
-        if (!req.write(c)) await new Promise((r) => req.once("drain", r));
+        req.write(c);
         await new Promise((r) => setTimeout(r, 5));
       }
       if (!cut) return req.end();
