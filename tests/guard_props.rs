@@ -702,7 +702,8 @@ fn every_store_request_stays_within_the_principals_rights() {
     assert!(served >= 0.2, "served {served}: {s:#?}");
     assert!(with_store >= 0.15, "{s:#?}");
     for who in ["access key", "token", "token (cookie)", "token (share link)", "anonymous"] {
-        assert!(s.served_by.get(who).copied().unwrap_or(0) >= 40, "{who}: {s:#?}");
+        // (each kind is a few percent of the cases: 40,000 cases give each about 40 to 300)
+        assert!(s.served_by.get(who).copied().unwrap_or(0) >= 15, "{who}: {s:#?}");
     }
     // ListBuckets: with the store's list (the namespace's admin) and without (other access keys)
     assert!(s.list_buckets.0 >= 20 && s.list_buckets.1 >= 20, "{s:#?}");
