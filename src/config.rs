@@ -56,9 +56,26 @@ fn valid_binding_name(name: &str) -> bool {
     !name.is_empty() && !name.starts_with(|c: char| c.is_ascii_digit()) && name.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_')
 }
 
+/// R2's S3 API beside a binding, if `endpoint` is set (setting `name`): the endpoint and the
+/// credentials under `cred_prefix`, used only to presign browser uploads. Presigned URLs name
+/// the store bucket, so it must be named outright (`bucket_named`), never defaulted.
+fn r2_s3_api(get: Get, name: &str, endpoint: Option<&str>, bucket_named: bool, cred_prefix: &str) -> Result<Option<S3Api>, S3Error> {
+    let Some(e) = endpoint else { return Ok(None) };
+    if !bucket_named {
+        return Err(S3Error::config(format!(
+            "setting {name} beside an R2 binding needs the bucket the binding names (STORE_BUCKET, or store_bucket in BAGROOM_BUCKETS): browser uploads are presigned for it"
+        )));
+    }
+    Ok(Some((parse_endpoint(name, e)?, credentials(get, cred_prefix)?)))
+}
+
+/// R2's S3 API: `(scheme, host)` and its credentials.
+type S3Api = ((String, String), StoreCredentials);
+
 /// The store of an R2-binding bucket: R2's S3 API (`endpoint` and credentials) if given, for
 /// presigned browser uploads; `post_policy` is off (R2 takes no POST policy forms).
-fn r2_store(binding: &str, bucket: String, endpoint: Option<(String, String)>, credentials: Option<StoreCredentials>) -> StoreConfig {
+fn r2_store(binding: &str, bucket: String, s3_api: Option<S3Api>) -> StoreConfig {
+    let (endpoint, credentials) = s3_api.map_or((None, None), |(e, c)| (Some(e), Some(c)));
     let (scheme, host) = endpoint.unwrap_or_else(|| ("r2".into(), binding.to_string()));
     StoreConfig {
         scheme,
@@ -474,20 +491,10 @@ impl Config {
         if !valid_bucket_name(&name) {
             return Err(S3Error::config(format!("setting BAGROOM_BUCKET is not a valid bucket name: {name:?}")));
         }
-        let s3_api = match opt(get, "STORE_ENDPOINT") {
-            // presigned URLs name the store bucket: it must be the binding's own, said outright
-            Some(_) if opt(get, "STORE_BUCKET").is_none() => {
-                return Err(S3Error::config(
-                    "setting STORE_BUCKET is required with STORE_R2_BINDING and STORE_ENDPOINT: the R2 bucket the binding names, which browser uploads are presigned for",
-                ))
-            }
-            Some(e) => Some((parse_endpoint("STORE_ENDPOINT", &e)?, credentials(get, "STORE")?)),
-            None => None,
-        };
-        let (endpoint, creds) = s3_api.map_or((None, None), |(e, c)| (Some(e), Some(c)));
+        let s3_api = r2_s3_api(get, "STORE_ENDPOINT", opt(get, "STORE_ENDPOINT").as_deref(), opt(get, "STORE_BUCKET").is_some(), "STORE")?;
         Ok(BucketConfig {
             name,
-            store: r2_store(binding, store_bucket, endpoint, creds),
+            store: r2_store(binding, store_bucket, s3_api),
             public_prefixes: list(get, "BAGROOM_PUBLIC_PREFIXES"),
             in_namespace: false,
         })
@@ -511,26 +518,14 @@ impl Config {
                 if !valid_binding_name(binding) {
                     return Err(S3Error::config(format!("setting BAGROOM_BUCKETS: r2_binding {binding:?} is not a binding name")));
                 }
-                let s3_api = match &b.endpoint {
-                    Some(_) if b.store_bucket.is_none() => {
-                        return Err(S3Error::config(format!(
-                            "setting BAGROOM_BUCKETS: bucket {:?} has r2_binding and endpoint but no store_bucket (the R2 bucket the binding names, which browser uploads are presigned for)",
-                            b.name
-                        )))
-                    }
-                    Some(e) => Some((
-                        parse_endpoint("BAGROOM_BUCKETS.endpoint", e)?,
-                        credentials(get, b.credentials.as_deref().unwrap_or("STORE"))?,
-                    )),
-                    None => None,
-                };
-                let (endpoint, creds) = s3_api.map_or((None, None), |(e, c)| (Some(e), Some(c)));
+                let cred_prefix = b.credentials.as_deref().unwrap_or("STORE");
+                let s3_api = r2_s3_api(get, "BAGROOM_BUCKETS.endpoint", b.endpoint.as_deref(), b.store_bucket.is_some(), cred_prefix)?;
                 let store_bucket = b.store_bucket.unwrap_or_else(|| b.name.clone());
                 if store_bucket.is_empty() || store_bucket.contains(['/', '?']) {
                     return Err(S3Error::config(format!("setting BAGROOM_BUCKETS: store_bucket {store_bucket:?} is not a bucket name")));
                 }
                 out.push(BucketConfig {
-                    store: r2_store(binding, store_bucket, endpoint, creds),
+                    store: r2_store(binding, store_bucket, s3_api),
                     name: b.name,
                     public_prefixes: b.public_prefixes,
                     in_namespace: false,

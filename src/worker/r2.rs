@@ -347,11 +347,13 @@ async fn get(b: &JsValue, key: &str, head: bool, h: &Headers) -> Result<Response
         }
         let o = info(&o);
         let checksum_mode = h.get("x-amz-checksum-mode").is_some_and(|m| m.eq_ignore_ascii_case("ENABLED"));
-        let full = core::object_headers(&o, o.size, checksum_mode);
         let v = Validators { etag: Some(&o.etag), last_modified: Some(o.last_modified()) };
         match decide(if head { "HEAD" } else { "GET" }, h, &v).outcome {
             Outcome::Proceed => {}
-            Outcome::NotModified => return answer(304, &crate::http::conditional::not_modified_headers(&full), None),
+            Outcome::NotModified => {
+                let full = core::object_headers(&o, o.size, checksum_mode);
+                return answer(304, &crate::http::conditional::not_modified_headers(&full), None);
+            }
             Outcome::PreconditionFailed => return Err(S3Error::precondition_failed(None)),
         }
         let range = match h.get("range") {

@@ -20,14 +20,17 @@ pub async fn send(r: &StoreRequest, body: Option<JsValue>, timeout_ms: u64) -> R
 }
 
 /// Send `r`, cancelled by `signal` (the caller decides what its abort means). A failure is a 502.
+/// An `r2://` request goes to its R2 binding (no subrequest: the binding answers as the store
+/// would). Either way the access log counts the round trip for the request being answered.
 pub async fn fetch_with(r: &StoreRequest, body: Option<JsValue>, signal: &web_sys::AbortSignal) -> Result<Response, S3Error> {
-    if r.url.starts_with(crate::store::r2::SCHEME) {
-        // an R2 binding: no subrequest, the binding answers as the store would
-        let (facts, t0) = (super::access::current(), js_sys::Date::now());
-        let answer = super::r2::send(r, body).await;
-        super::access::store_round_trip(facts.as_ref(), js_sys::Date::now() - t0, &r.method, answer.as_ref().ok());
-        return answer;
-    }
+    let (facts, t0) = (super::access::current(), js_sys::Date::now());
+    let answer = if r.url.starts_with(crate::store::r2::SCHEME) { super::r2::send(r, body).await } else { http(r, body, signal).await };
+    super::access::store_round_trip(facts.as_ref(), js_sys::Date::now() - t0, &r.method, answer.as_ref().ok());
+    answer
+}
+
+/// The request over HTTP (`fetch`), its body taken undecoded when `raw_body`.
+async fn http(r: &StoreRequest, body: Option<JsValue>, signal: &web_sys::AbortSignal) -> Result<Response, S3Error> {
     let headers = worker::Headers::new();
     for (k, v) in &r.headers {
         headers.append(k, v).map_err(|e| S3Error::internal(format!("bad header {k}: {e}")))?;
@@ -43,15 +46,11 @@ pub async fn fetch_with(r: &StoreRequest, body: Option<JsValue>, signal: &web_sy
         let _ = set("encodeResponseBody", &JsValue::from_str("manual"));
     }
     let global: web_sys::WorkerGlobalScope = js_sys::global().unchecked_into();
-    // the access log counts this round trip for the request being answered (if any)
-    let (facts, t0) = (super::access::current(), js_sys::Date::now());
     let fetched = global.fetch_with_request_and_init(req.inner(), fetch_init.unchecked_ref());
-    let answer = match wasm_bindgen_futures::JsFuture::from(fetched).await.and_then(|v| v.dyn_into::<web_sys::Response>()) {
+    match wasm_bindgen_futures::JsFuture::from(fetched).await.and_then(|v| v.dyn_into::<web_sys::Response>()) {
         Ok(resp) => Ok(Response::from(resp)),
         Err(e) => Err(S3Error::bad_gateway(format!("the store could not be reached: {}", worker::Error::from(e)))),
-    };
-    super::access::store_round_trip(facts.as_ref(), js_sys::Date::now() - t0, &r.method, answer.as_ref().ok());
-    answer
+    }
 }
 
 /// Send a request whose answer is a small document: any status but 2xx (or one of `also_ok`)
