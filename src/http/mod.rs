@@ -86,6 +86,64 @@ impl Headers {
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
+    /// The headers as `name \n value \n` lines, the form the shell hands to the runtime in one
+    /// call. A pair whose name or value holds a line break or NUL (which no HTTP header may
+    /// carry, and the runtime's `Headers` refuses) is left out, so a value can never add a line
+    /// of its own: a header smuggled into a client-chosen value stays out of the answer.
+    pub fn to_lines(&self) -> String {
+        pairs_to_lines(&self.0)
+    }
+    /// Headers from `name \n value \n` lines (what the runtime's `Headers` iterates; names
+    /// lower-cased here too). A trailing name without its value is dropped.
+    pub fn from_lines(lines: &str) -> Headers {
+        let mut it = lines.split('\n');
+        let mut out = Vec::new();
+        while let (Some(k), Some(v)) = (it.next(), it.next()) {
+            if !k.is_empty() {
+                out.push((k.to_ascii_lowercase(), v.to_string()));
+            }
+        }
+        Headers(out)
+    }
+}
+
+/// [`Headers::to_lines`] of plain pairs.
+pub fn pairs_to_lines(pairs: &[(String, String)]) -> String {
+    let mut s = String::with_capacity(pairs.iter().map(|(k, v)| k.len() + v.len() + 2).sum());
+    for (k, v) in pairs {
+        if !header_line_ok(k, v) {
+            continue;
+        }
+        s.push_str(k);
+        s.push('\n');
+        s.push_str(v);
+        s.push('\n');
+    }
+    s
+}
+
+/// Can this pair be one header line: a name, and neither holds a line break or NUL?
+pub fn header_line_ok(name: &str, value: &str) -> bool {
+    !name.is_empty() && ![name, value].iter().any(|x| x.contains(['\n', '\r', '\0']))
+}
+
+/// A request's method, URL and headers from the one string the shell reads them in
+/// (`method \n url \n` then [`Headers::from_lines`]). `None` if the string is not of that form.
+pub fn request_head_from_lines(s: &str) -> Option<(&str, &str, Headers)> {
+    let (method, rest) = s.split_once('\n')?;
+    let (url, headers) = rest.split_once('\n')?;
+    Some((method, url, Headers::from_lines(headers)))
+}
+
+/// The raw request target of an absolute URL: everything after the authority (`/` if none),
+/// without the fragment.
+pub fn url_target(url: &str) -> &str {
+    let after_scheme = url.find("://").map(|i| i + 3).unwrap_or(0);
+    let target = match url[after_scheme..].find('/') {
+        Some(i) => &url[after_scheme + i..],
+        None => "/",
+    };
+    target.split('#').next().unwrap_or("/")
 }
 
 /// The parts of an incoming request that the core decides on.
@@ -133,6 +191,48 @@ impl RequestParts {
     /// First decoded value of a query parameter.
     pub fn query_param(&self, name: &str) -> Option<String> {
         self.query_pairs().into_iter().find(|(k, _)| k == name).map(|(_, v)| v)
+    }
+}
+
+#[cfg(test)]
+mod lines_tests {
+    use super::{request_head_from_lines, url_target, Headers};
+
+    #[test]
+    fn headers_round_trip_through_lines() {
+        let h =
+            Headers::from_pairs([("Content-Type", "text/plain"), ("x-amz-meta-a", "1, 2"), ("set-cookie", "a=b"), ("set-cookie", "c=d")]);
+        assert_eq!(Headers::from_lines(&h.to_lines()), h);
+        assert_eq!(Headers::new().to_lines(), "");
+        assert_eq!(Headers::from_lines(""), Headers::new());
+        // unicode and an empty value survive
+        let h = Headers::from_pairs([("x-amz-meta-n", "h\u{e9}llo \u{1f600}"), ("x-empty", "")]);
+        assert_eq!(Headers::from_lines(&h.to_lines()), h);
+    }
+
+    #[test]
+    fn a_line_break_in_a_value_cannot_add_a_header() {
+        let h = Headers::from_pairs([
+            ("content-disposition", "attachment\nset-cookie\nsession=evil"),
+            ("x-a", "cr\rhere"),
+            ("x-b", "nul\0here"),
+            ("bad\nname", "v"),
+            ("x-ok", "fine"),
+        ]);
+        let back = Headers::from_lines(&h.to_lines());
+        assert_eq!(back, Headers::from_pairs([("x-ok", "fine")]));
+        assert!(back.get("set-cookie").is_none());
+    }
+
+    #[test]
+    fn request_head_is_read_back() {
+        let (m, u, h) = request_head_from_lines("GET\nhttps://gw.example/b/k?x=1\nhost\ngw.example\naccept\n*/*\n").unwrap();
+        assert_eq!((m, u), ("GET", "https://gw.example/b/k?x=1"));
+        assert_eq!(h, Headers::from_pairs([("host", "gw.example"), ("accept", "*/*")]));
+        assert!(request_head_from_lines("GET").is_none());
+        assert_eq!(url_target("https://gw.example/b/k?x=1#frag"), "/b/k?x=1");
+        assert_eq!(url_target("https://gw.example"), "/");
+        assert_eq!(url_target("http://127.0.0.1:8787/a%20b?c"), "/a%20b?c");
     }
 }
 

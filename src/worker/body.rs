@@ -162,7 +162,7 @@ impl Deadline {
 /// Read a small request body whole, but never more than `cap` bytes: a declared length over the
 /// cap is refused before reading, and reading stops (the stream is cancelled) as soon as the
 /// body passes it. Call it only after the request is authorised.
-pub async fn read_capped(mut req: worker::Request, headers: &crate::http::Headers, cap: usize) -> Result<Vec<u8>, S3Error> {
+pub async fn read_capped(req: web_sys::Request, headers: &crate::http::Headers, cap: usize) -> Result<Vec<u8>, S3Error> {
     use futures_util::StreamExt;
     let too_big = || S3Error::max_message_length_exceeded(cap);
     if let Some(n) = headers.get("content-length").and_then(|v| v.trim().parse::<u64>().ok()) {
@@ -170,11 +170,11 @@ pub async fn read_capped(mut req: worker::Request, headers: &crate::http::Header
             return Err(too_big());
         }
     }
-    if req.inner().body().is_none() {
+    let Some(body) = req.body() else {
         return Ok(Vec::new());
-    }
+    };
     let unreadable = |e: worker::Error| S3Error::incomplete_body(format!("reading the request body: {e}"));
-    let mut stream = req.stream().map_err(unreadable)?;
+    let mut stream = worker::ByteStream::from(body);
     let mut out = Vec::new();
     while let Some(chunk) = stream.next().await {
         let chunk = chunk.map_err(unreadable)?;

@@ -2,37 +2,28 @@
 
 use crate::http::{Headers, RequestParts};
 use crate::s3::error::S3Error;
-use worker::{EncodeBody, Request, Response, ResponseBody, ResponseBuilder};
+use worker::{EncodeBody, Response, ResponseBody, ResponseBuilder};
 
-/// The core's view of a request: method, raw path and query exactly as sent, headers.
-pub fn request_parts(req: &Request) -> RequestParts {
-    let url = req.inner().url();
-    // raw target: everything after the authority, without the fragment
-    let after_scheme = url.find("://").map(|i| i + 3).unwrap_or(0);
-    let target = match url[after_scheme..].find('/') {
-        Some(i) => &url[after_scheme + i..],
-        None => "/",
-    };
-    let target = target.split('#').next().unwrap_or("/");
-    let headers = Headers(req.headers().entries().map(|(k, v)| (k.to_ascii_lowercase(), v)).collect());
-    let mut parts = RequestParts::from_target(&req.inner().method(), target, headers);
-    // the edge rewrote Accept-Encoding; the client's own is `request.cf.clientAcceptEncoding`
-    let cf = js_sys::Reflect::get(req.inner().as_ref(), &"cf".into()).ok().filter(|v| v.is_object());
-    parts.client_accept_encoding =
-        cf.and_then(|cf| js_sys::Reflect::get(&cf, &"clientAcceptEncoding".into()).ok()).and_then(|v| v.as_string());
-    parts
+/// The core's view of a request: method, raw path and query exactly as sent, headers (read in
+/// one call, `js::request_head`), and the request's URL. The client's own Accept-Encoding
+/// (`request.cf`) is read only for a GET or HEAD, the only answers it changes
+/// (`s3::download::edge_may_transform`).
+pub fn request_parts(req: &web_sys::Request) -> (RequestParts, String) {
+    let head = super::js::request_head(req);
+    let (method, url, headers) = crate::http::request_head_from_lines(&head).unwrap_or(("GET", "/", Headers::new()));
+    let mut parts = RequestParts::from_target(method, crate::http::url_target(url), headers);
+    if matches!(parts.method.as_str(), "GET" | "HEAD") {
+        parts.client_accept_encoding = super::js::client_accept_encoding(req);
+    }
+    (parts, url.to_string())
 }
 
 pub fn to_worker_headers(h: &Headers) -> worker::Headers {
-    let out = worker::Headers::new();
-    for (k, v) in h.iter() {
-        let _ = out.append(k, v);
-    }
-    out
+    worker::Headers(super::js::headers_from_lines(&h.to_lines()))
 }
 
 pub fn from_worker_headers(h: &worker::Headers) -> Headers {
-    Headers(h.entries().map(|(k, v)| (k.to_ascii_lowercase(), v)).collect())
+    Headers::from_lines(&super::js::header_lines(&h.0))
 }
 
 /// How the client wants errors: decided in the core, from the request's path and `Accept`.

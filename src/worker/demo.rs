@@ -15,7 +15,8 @@ use crate::s3::xml;
 use crate::upload::key_for_upload;
 use serde_json::{json, Value};
 use wasm_bindgen::JsCast;
-use worker::{Request, Response};
+use web_sys::Request;
+use worker::Response;
 
 /// Random bytes from the platform's CSPRNG (`crypto.getRandomValues`).
 pub fn random_bytes(n: usize) -> Vec<u8> {

@@ -8,6 +8,7 @@ mod bucket;
 mod convert;
 mod ctx;
 mod demo;
+mod js;
 mod r2;
 mod read;
 mod s3;
@@ -24,7 +25,7 @@ use convert::{error_response, error_style, json_response, request_parts};
 use ctx::Ctx;
 use std::cell::RefCell;
 use std::rc::Rc;
-use worker::{event, Context, Env, Request, Response, Result};
+use worker::{event, Context, Env, Response, Result};
 
 fn now_secs() -> u64 {
     (js_sys::Date::now() / 1000.0) as u64
@@ -87,68 +88,70 @@ fn is_static_page(parts: &RequestParts, loaded: &std::result::Result<(Rc<Config>
 }
 
 #[event(fetch)]
-async fn fetch(req: Request, env: Env, wait: Context) -> Result<Response> {
+async fn fetch(req: web_sys::Request, env: Env, wait: Context) -> Result<web_sys::Response> {
     let started = js_sys::Date::now();
     r2::set_env(&env);
-    let parts = request_parts(&req);
+    let (parts, url) = request_parts(&req);
     let config = loaded(&env);
     // the access line: on unless BAGROOM_ACCESS_LOG=false (also for a broken configuration)
     let facts: access::Facts = Rc::new(RefCell::new(crate::access_log::RequestFacts::claimed(&parts)));
-    let log = |resp: &Response, rid: &str| {
-        if config.as_ref().map_or(true, |(c, _)| c.access_log) {
-            access::emit(&facts, rid, &parts.method, resp, started);
-        }
-    };
+    let logged = config.as_ref().map_or(true, |(c, _)| c.access_log).then_some((&facts, parts.method.as_str(), started));
     let rid = request_id();
     if is_static_page(&parts, &config) {
         if let Ok(assets) = env.assets("ASSETS") {
-            let resp = assets.fetch_request(req).await?;
+            let resp = assets.fetch_request(worker::Request::from(req)).await?;
             facts.borrow_mut().operation = "Static".into();
-            log(&resp, &rid);
-            return Ok(resp);
+            return Ok(answer(resp, &rid, false, logged));
         }
     }
     let style = error_style(&parts);
     let head = parts.method == "HEAD";
     let (cfg, keys) = match &config {
         Ok(v) => v.clone(),
-        Err(e) => {
-            let resp = with_common_headers(error_response(e, style, &parts.path, &rid, head), &rid);
-            log(&resp, &rid);
-            return Ok(resp);
-        }
+        Err(e) => return Ok(answer(error_response(e, style, &parts.path, &rid, head), &rid, true, logged)),
     };
     let client_ip = parts.headers.get("cf-connecting-ip").map(str::to_string);
-    let origin = crate::http::url_origin(&req.inner().url()).unwrap_or_else(|| "http://localhost".into());
+    let origin = crate::http::url_origin(&url).unwrap_or_else(|| "http://localhost".into());
     let ctx = Ctx { cfg, keys, now: now_secs(), client_ip, origin, wait, log: facts.clone() };
     let resp = match access::scoped(facts.clone(), dispatch(&ctx, req, &parts)).await {
         Ok(r) => r,
         Err(e) => error_response(&e, style, &parts.path, &rid, head),
     };
-    let resp = with_common_headers(resp, &rid);
-    log(&resp, &rid);
-    Ok(resp)
+    Ok(answer(resp, &rid, true, logged))
 }
 
 /// Headers every answer carries, set in this one place: the request id, and CORS. Every answer may
 /// be read cross-origin (browser SDKs, Uppy on another origin): none depends on ambient
 /// credentials a browser would attach by itself across origins.
-fn with_common_headers(mut resp: Response, rid: &str) -> Response {
-    const COMMON: [(&str, &str); 4] = [
-        ("access-control-allow-origin", "*"),
-        ("access-control-allow-methods", "GET, HEAD, PUT, POST, DELETE, OPTIONS"),
-        ("access-control-allow-headers", "*"),
-        (
-            "access-control-expose-headers",
-            "ETag, Content-Length, Content-Range, Content-Type, Last-Modified, x-amz-version-id, x-amz-request-id, x-bagroom-cache, Location",
-        ),
-    ];
-    let h = resp.headers_mut();
-    let _ = h.set("x-amz-request-id", rid);
-    for (k, v) in COMMON {
-        let _ = h.set(k, v);
+const COMMON_HEADERS: &str = "access-control-allow-origin\n*\n\
+access-control-allow-methods\nGET, HEAD, PUT, POST, DELETE, OPTIONS\n\
+access-control-allow-headers\n*\n\
+access-control-expose-headers\nETag, Content-Length, Content-Range, Content-Type, Last-Modified, x-amz-version-id, x-amz-request-id, x-bagroom-cache, Location\n";
+
+/// The runtime's response for `resp`, built in one call (`js::finish_response`): with the common
+/// headers (`common`) and its request id, then its access line (`logged`: the request's facts,
+/// method and arrival time) written.
+fn answer(resp: Response, rid: &str, common: bool, logged: Option<(&access::Facts, &str, f64)>) -> web_sys::Response {
+    let status = resp.status_code();
+    let headers = resp.headers().0.clone();
+    let manual = matches!(resp.encode_body(), worker::EncodeBody::Manual);
+    let (_, body) = resp.into_parts();
+    let fixed_body = match &body {
+        worker::ResponseBody::Body(b) => Some(b.len()),
+        worker::ResponseBody::Empty => Some(0),
+        worker::ResponseBody::Stream(_) => None,
+    };
+    let body: wasm_bindgen::JsValue = match body {
+        worker::ResponseBody::Body(b) => js_sys::Uint8Array::from(b.as_slice()).into(),
+        worker::ResponseBody::Stream(s) => s.into(),
+        worker::ResponseBody::Empty => wasm_bindgen::JsValue::NULL,
+    };
+    let lines = if common { format!("x-amz-request-id\n{rid}\n{COMMON_HEADERS}") } else { String::new() };
+    let out = js::finish_response(status, &headers, &lines, body, manual);
+    if let Some((facts, method, started)) = logged {
+        access::emit(facts, rid, method, status, &headers, fixed_body, started);
     }
-    resp
+    out
 }
 
 /// Cron trigger: abort multipart uploads older than `BAGROOM_MULTIPART_MAX_AGE_HOURS`, like
@@ -172,7 +175,7 @@ async fn scheduled(_event: worker::ScheduledEvent, env: Env, _ctx: worker::Sched
     }
 }
 
-async fn dispatch(ctx: &Ctx, req: Request, parts: &RequestParts) -> std::result::Result<Response, S3Error> {
+async fn dispatch(ctx: &Ctx, req: web_sys::Request, parts: &RequestParts) -> std::result::Result<Response, S3Error> {
     let vbucket = crate::s3::route::virtual_host_bucket(parts, ctx.cfg.virtual_host.as_deref());
     let route = crate::s3::route::route_with(parts, vbucket.as_deref());
     ctx.log.borrow_mut().route(&route);

@@ -14,7 +14,8 @@ use crate::guard::plan;
 use crate::http::{Headers, RequestParts};
 use crate::s3::error::S3Error;
 use crate::s3::route::S3Op;
-use worker::{Request, Response};
+use web_sys::Request;
+use worker::Response;
 
 /// An S3 path-style (or virtual-hosted) operation.
 pub async fn dispatch(

@@ -3,7 +3,7 @@
 use crate::s3::error::{Code, S3Error};
 use crate::store::StoreRequest;
 use wasm_bindgen::{JsCast, JsValue};
-use worker::{Method, Request, RequestInit, Response};
+use worker::Response;
 
 /// Send `r` (with an optional body: a JS `ReadableStream` or bytes) and wait for the response
 /// head. A store that does not answer within `timeout_ms` is a 504; one that cannot be
@@ -29,24 +29,14 @@ pub async fn fetch_with(r: &StoreRequest, body: Option<JsValue>, signal: &web_sy
     answer
 }
 
-/// The request over HTTP (`fetch`), its body taken undecoded when `raw_body`.
+/// The request over HTTP (`fetch`, built in one call: `js::store_fetch`), its body taken
+/// undecoded when `raw_body`.
 async fn http(r: &StoreRequest, body: Option<JsValue>, signal: &web_sys::AbortSignal) -> Result<Response, S3Error> {
-    let headers = worker::Headers::new();
-    for (k, v) in &r.headers {
-        headers.append(k, v).map_err(|e| S3Error::internal(format!("bad header {k}: {e}")))?;
+    if let Some((k, _)) = r.headers.iter().find(|(k, v)| !crate::http::header_line_ok(k, v)) {
+        return Err(S3Error::internal(format!("bad header {k}")));
     }
-    let mut init = RequestInit::new();
-    init.with_method(Method::from(r.method.clone())).with_headers(headers).with_body(body);
-    let req = Request::new_with_init(&r.url, &init).map_err(|e| S3Error::internal(format!("store request: {e}")))?;
-    // worker's Fetch cannot ask for the body undecoded (`encodeResponseBody: "manual"`): call fetch.
-    let fetch_init = js_sys::Object::new();
-    let set = |k: &str, v: &JsValue| js_sys::Reflect::set(&fetch_init, &JsValue::from_str(k), v);
-    let _ = set("signal", signal.as_ref());
-    if r.raw_body {
-        let _ = set("encodeResponseBody", &JsValue::from_str("manual"));
-    }
-    let global: web_sys::WorkerGlobalScope = js_sys::global().unchecked_into();
-    let fetched = global.fetch_with_request_and_init(req.inner(), fetch_init.unchecked_ref());
+    let lines = crate::http::pairs_to_lines(&r.headers);
+    let fetched = super::js::store_fetch(&r.url, &r.method, &lines, body, signal, r.raw_body);
     match wasm_bindgen_futures::JsFuture::from(fetched).await.and_then(|v| v.dyn_into::<web_sys::Response>()) {
         Ok(resp) => Ok(Response::from(resp)),
         Err(e) => Err(S3Error::bad_gateway(format!("the store could not be reached: {}", worker::Error::from(e)))),

@@ -14,7 +14,8 @@ use crate::s3::error::S3Error;
 use crate::s3::xml;
 use crate::sigv4::{sha256_hex, EMPTY_SHA256};
 use wasm_bindgen::JsValue;
-use worker::{Request, Response};
+use web_sys::Request;
+use worker::Response;
 
 /// Store answer headers a sub-resource answer relays.
 const RELAYED: &[&str] = &["x-amz-version-id", "x-amz-delete-marker", "last-modified"];

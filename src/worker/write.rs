@@ -23,7 +23,8 @@ use crate::sigv4::{sha256_hex, EMPTY_SHA256, UNSIGNED_PAYLOAD};
 use crate::store::build;
 use crate::upload::{plan_put_with, upload_event, BodyFilter, UploadEvent};
 use wasm_bindgen::JsValue;
-use worker::{Request, Response};
+use web_sys::Request;
+use worker::Response;
 
 /// Store response headers a write passes to the client.
 fn write_headers(store: &Headers) -> Headers {
@@ -186,7 +187,7 @@ pub async fn put(
     } else {
         Deadline::new(ctx.cfg.store_timeout_ms.saturating_add(plan.len().saturating_mul(1000) / crate::upload::MIN_UPLOAD_RATE))?
     };
-    let body: Option<web_sys::ReadableStream> = req.inner().body();
+    let body: Option<web_sys::ReadableStream> = req.body();
     let body_js: Option<JsValue> = match body {
         None => None,
         Some(stream) if !filtered => {
@@ -599,13 +600,13 @@ pub async fn abort_stale(cfg: &crate::config::Config, bucket: &BucketConfig, now
 /// Read a POST Object form whole: once its start reaches the file, at most what
 /// `crate::upload::post::form_cap` allows (the policy's content-length-range maximum, or the
 /// upload limit, whichever is smaller); before that, at most S3's 20 KiB of fields.
-async fn read_form(mut req: Request, boundary: &str, limit: u64) -> Result<Vec<u8>, S3Error> {
+async fn read_form(req: Request, boundary: &str, limit: u64) -> Result<Vec<u8>, S3Error> {
     use futures_util::StreamExt;
-    if req.inner().body().is_none() {
+    let Some(body) = req.body() else {
         return Err(S3Error::invalid_argument("POST requires exactly one file upload per request.").with("ArgumentName", "file"));
-    }
+    };
     let unreadable = |e: worker::Error| S3Error::incomplete_body(format!("reading the request body: {e}"));
-    let mut stream = req.stream().map_err(unreadable)?;
+    let mut stream = worker::ByteStream::from(body);
     let mut out = Vec::new();
     let mut cap: Option<u64> = None;
     while let Some(chunk) = stream.next().await {
