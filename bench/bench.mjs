@@ -11,6 +11,7 @@ import { spawn, execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
+import zlib from "node:zlib";
 import path from "node:path";
 
 const ROOT = path.resolve(import.meta.dirname, "..");
@@ -22,6 +23,9 @@ const R2_PERSIST = process.env.BENCH_R2_PERSIST || path.join(ROOT, ".bagroom/ben
 const R2_BUCKET = "bagroom-bench";
 const RUN_R2 = process.env.BENCH_SKIP_R2 !== "1" && fs.existsSync(path.join(WORKER_DIR_R2, "index.js"));
 const PEER_BUNDLE = process.env.BENCH_PEER_BUNDLE || path.join(OUT, "peer/worker.js");
+// the second peer: multistore's Workers gateway (bench/peer-multistore, built by its build.sh)
+const MS_DIR = process.env.BENCH_MULTISTORE_DIR || path.join(ROOT, ".bagroom/bench-multistore");
+const RUN_MS_BUILT = process.env.BENCH_SKIP_MULTISTORE !== "1" && fs.existsSync(path.join(MS_DIR, "index.js"));
 const STORE_PORT = Number(process.env.BENCH_STORE_PORT || 28333);
 const STORE_URL = `http://127.0.0.1:${STORE_PORT}`;
 const STORE_KEY = process.env.STORE_ACCESS_KEY_ID;
@@ -37,11 +41,16 @@ const ONLY = process.env.BENCH_ONLY ? new RegExp(process.env.BENCH_ONLY) : null;
 const TICK = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim());
 const PORT_BASE = Number(process.env.BENCH_PORT_BASE || 28791);
 const PORTS = Object.fromEntries(["bagroom", "bagroom-nocache", "peer", "peer-nocache", "bagroom-manykeys",
-  "far-ttl", "far-revalidate", "far-miss", "delay-proxy", "bagroom-nolog", "bagroom-r2", "bagroom-r2-nocache", "r2-bare"].map((n, i) => [n, PORT_BASE + i]));
+  "far-ttl", "far-revalidate", "far-miss", "delay-proxy", "bagroom-nolog", "bagroom-r2", "bagroom-r2-nocache", "r2-bare",
+  "bagroom-vs-ms", "multistore"].map((n, i) => [n, PORT_BASE + i]));
 // The distance scenarios (a store DISTANCE_MS away each way): `BENCH_ONLY=distance` runs only them.
 const DISTANCE_MS = Number(process.env.BENCH_DISTANCE_MS || 40);
 const RUN_MAIN = process.env.BENCH_ONLY !== "distance";
 const RUN_DISTANCE = !ONLY || ONLY.test("distance");
+const RUN_MS = RUN_MAIN && RUN_MS_BUILT && (!ONLY || ONLY.test("multistore"));
+// The access keys of the multistore comparison: each gateway its own (client side of SigV4).
+const MS_BAGROOM_KEY = { id: "BENCHBAGROOMKEY00001", secret: "bench/bagroom/secret/0123456789abcdefghij" };
+const MS_PEER_KEY = { id: "BENCHMULTISTORE00001", secret: "bench/multistore/secret/0123456789abcdefgh" };
 fs.mkdirSync(OUT, { recursive: true });
 
 const log = (...a) => console.error("[bench]", ...a);
@@ -90,10 +99,9 @@ function rssSampler(pids, everyMs = 100) {
 // ---------- workers ----------
 const text = (v) => ({ type: "text", value: v });
 async function startWorker(name, kind, vars) {
-  const before = workerdPids();
   let modules, main;
-  if (kind === "bagroom" || kind === "bagroom-r2") {
-    const dir = kind === "bagroom" ? WORKER_DIR : WORKER_DIR_R2;
+  if (kind === "bagroom" || kind === "bagroom-r2" || kind === "multistore") {
+    const dir = { bagroom: WORKER_DIR, "bagroom-r2": WORKER_DIR_R2, multistore: MS_DIR }[kind];
     const wasm = fs.readdirSync(dir).filter((f) => f.endsWith(".wasm"));
     main = "index.js";
     modules = { "index.js": { type: "esm", contents: fs.readFileSync(path.join(dir, "index.js"), "utf8") } };
@@ -106,6 +114,10 @@ async function startWorker(name, kind, vars) {
     modules = { "worker.js": { type: "esm", contents: fs.readFileSync(PEER_BUNDLE, "utf8") } };
   }
   const env = {};
+  if (kind === "multistore") {
+    for (const [k, v] of Object.entries(vars)) env[k] = text(v);
+    return startMiniflare(name, kind, main, modules, env, false);
+  }
   const r2Kind = kind === "bagroom-r2" || kind === "r2-bare";
   const store = r2Kind
     // the R2 binding (Miniflare's local R2, blobs on disk under R2_PERSIST), no store endpoint or credentials
@@ -116,6 +128,10 @@ async function startWorker(name, kind, vars) {
     BAGROOM_CACHE_TTL: "3600", BAGROOM_CACHE_MODE: "ttl", ...vars, // the hit rows are ttl hits (no store request)
   })) env[k] = text(v);
   if (r2Kind) env.BAGROOM_R2 = { type: "r2", name: R2_BUCKET };
+  return startMiniflare(name, kind, main, modules, env, r2Kind);
+}
+async function startMiniflare(name, kind, main, modules, env, r2Kind) {
+  const before = workerdPids();
   const mf = new Miniflare({
     host: "127.0.0.1", port: PORTS[name],
     // each R2 instance its own local R2 on disk (two workerd processes must not share one)
@@ -230,7 +246,7 @@ async function main() {
 async function mainScenarios() {
   const info = {};
   // Objects in the store.
-  const objs = { "obj-1k": randomBytes(1024), "obj-1m": randomBytes(1024 * 1024), "pub/obj-1k": randomBytes(1024) };
+  const objs = { "obj-1k": randomBytes(1024), "obj-1m": randomBytes(1024 * 1024), "pub/obj-1k": randomBytes(1024), "pub/obj-1m": randomBytes(1024 * 1024) };
   for (const [k, v] of Object.entries(objs)) await ok(await store.fetch(`${STORE_URL}/${BUCKET}/${k}`, { method: "PUT", body: v }), `store put ${k}`);
   const put1m = path.join(OUT, "put-1m.bin");
   fs.writeFileSync(put1m, randomBytes(1024 * 1024));
@@ -369,6 +385,8 @@ async function mainScenarios() {
   }
   await runP("unknown bucket (config load + route + error, no store fetch)", "peer-nocache", `${T["peer-nocache"].url}/nosuchbucket/x`, {}, true);
 
+  const ms = RUN_MS ? await multistoreScenarios(T, objs) : [];
+
   // ---------- one big PUT: RSS growth and throughput ----------
   const big = [];
   if (!ONLY || ONLY.test("big")) {
@@ -408,7 +426,99 @@ async function mainScenarios() {
   }
 
   for (const t of Object.values(T)) await t.mf.dispose();
-  return { rows, prof, big, info };
+  if (!RUN_MS) log(`no multistore rows (${process.env.BENCH_SKIP_MULTISTORE === "1" ? "BENCH_SKIP_MULTISTORE=1" : RUN_MS_BUILT ? "BENCH_ONLY" : `no ${MS_DIR}/index.js`})`);
+  return { rows, prof, big, info, ...(RUN_MS ? { ms, ms_bundles: bundles() } : {}) };
+}
+
+// ---------- bagroom vs multistore ----------
+// Both gateways with the cache off, on the same store bucket, side by side: anonymous GET
+// (bagroom's public prefix `pub/`; multistore's bucket with `anonymous_access`) and SigV4
+// header-signed GET (each gateway with its own access key), 1 KiB and 1 MiB.
+function multistoreConfig() {
+  return {
+    buckets: [{
+      name: BUCKET, backend_type: "s3", anonymous_access: true, allowed_roles: [],
+      backend_options: { endpoint: STORE_URL, bucket_name: BUCKET, region: "us-east-1", access_key_id: STORE_KEY, secret_access_key: STORE_SECRET },
+    }],
+    credentials: [{
+      access_key_id: MS_PEER_KEY.id, secret_access_key: MS_PEER_KEY.secret, principal_name: "bench", enabled: true,
+      created_at: "2026-01-01T00:00:00Z", expires_at: null,
+      allowed_scopes: [{ bucket: BUCKET, prefixes: [], actions: ["get_object", "head_object"] }],
+    }],
+  };
+}
+/** wrk headers for a SigV4 header-signed GET of `url` with `key`, signed now (x-amz-date fixed for the run). */
+async function sigv4(url, key) {
+  // both gateways accept a request dated at most 15 min away: the signed headers are replayed
+  // for one scenario (warm-up + run) and signed again for the next
+  if (WARMUP + DURATION > 600) throw new Error("BENCH_WARMUP + BENCH_DURATION > 10 min: SigV4 headers would near the 15 min skew limit");
+  const c = new AwsClient({ accessKeyId: key.id, secretAccessKey: key.secret, service: "s3", region: "us-east-1" });
+  const r = await c.sign(url, { method: "GET" });
+  const h = {};
+  for (const n of ["authorization", "x-amz-date", "x-amz-content-sha256"]) h[n] = r.headers.get(n);
+  return { obj: h, wrk: Object.entries(h).map(([k, v]) => `${k}: ${v}`).join("|") };
+}
+async function multistoreScenarios(T, objs) {
+  T["bagroom-vs-ms"] = await startWorker("bagroom-vs-ms", "bagroom", {
+    BAGROOM_CACHE: "false", BAGROOM_PUBLIC_PREFIXES: "pub/", BAGROOM_ACCESS_KEYS: `${MS_BAGROOM_KEY.id}:${MS_BAGROOM_KEY.secret}`,
+  });
+  T.multistore = await startWorker("multistore", "multistore", { PROXY_CONFIG: JSON.stringify(multistoreConfig()) });
+  const G = [["bagroom", T["bagroom-vs-ms"], MS_BAGROOM_KEY], ["multistore", T.multistore, MS_PEER_KEY]];
+  const cases = [];
+  for (const [size, k] of [["1 KiB", "1k"], ["1 MiB", "1m"]]) {
+    cases.push({ scenario: `multistore: anonymous GET ${size}`, key: `pub/obj-${k}`, signed: false });
+    cases.push({ scenario: `multistore: SigV4 GET ${size}`, key: `obj-${k}`, signed: true });
+  }
+  // Sanity: 200 and the stored bytes from both, and a refusal where there must be one (a
+  // 403 benchmark is worthless, and so is one where the signature is not checked).
+  for (const [who, t, key] of G) {
+    for (const c of cases) {
+      const url = `${t.url}/${BUCKET}/${c.key}`;
+      const headers = c.signed ? (await sigv4(url, key)).obj : {};
+      const r = await fetch(url, { headers });
+      const b = Buffer.from(await r.arrayBuffer());
+      if (r.status !== 200 || !b.equals(objs[c.key])) throw new Error(`${who} ${c.scenario}: ${r.status}, ${b.length} bytes: ${b.toString().slice(0, 300)}`);
+      if (c.signed) {
+        const bad = { ...headers, authorization: headers.authorization.replace(/Signature=(.)/, (_, ch) => `Signature=${ch === "0" ? "1" : "0"}`) };
+        const rb = await fetch(url, { headers: bad });
+        await rb.arrayBuffer();
+        if (rb.status !== 403) throw new Error(`${who} ${c.scenario}: a bad signature got ${rb.status}, not 403`);
+      }
+    }
+  }
+  // bagroom serves unsigned reads under its public prefix only
+  const priv = await fetch(`${T["bagroom-vs-ms"].url}/${BUCKET}/obj-1k`);
+  await priv.arrayBuffer();
+  if (priv.status !== 403) throw new Error(`bagroom anonymous GET outside pub/: ${priv.status}, not 403`);
+  log("multistore: sanity checks passed");
+
+  const rows = [];
+  for (const c of cases) {
+    if (ONLY && !ONLY.test(c.scenario)) continue;
+    for (const [who, t, key] of G) {
+      const url = `${t.url}/${BUCKET}/${c.key}`;
+      log(`${c.scenario} / ${who} ...`);
+      const headers = c.signed ? (await sigv4(url, key)).wrk : "";
+      const r = await measure(t, url, { headers });
+      rows.push({ scenario: c.scenario.replace("multistore: ", ""), target: who, ...r });
+      log(`  ${r.rps.toFixed(0)} req/s p50 ${r.p50.toFixed(2)} ms p99 ${r.p99.toFixed(2)} ms cpu ${r.cpu_ms?.toFixed(3) ?? "-"} ms/req errors ${r.errors}`);
+    }
+  }
+  return rows;
+}
+/** Both bundles as built for the run: wrangler's "Total Upload" line, and the wasm raw and gzipped. */
+function bundles() {
+  const one = (dir, totalFile) => {
+    const wasm = fs.readdirSync(dir).find((f) => f.endsWith(".wasm"));
+    const w = fs.readFileSync(path.join(dir, wasm));
+    let total = null;
+    try {
+      const m = /Total Upload:\s*([\d.]+) KiB \/ gzip:\s*([\d.]+) KiB/.exec(fs.readFileSync(totalFile, "utf8"));
+      if (m) total = { kib: Number(m[1]), gzip_kib: Number(m[2]) };
+    } catch { /* no build log */ }
+    return { wasm_bytes: w.length, wasm_gzip_bytes: zlib.gzipSync(w, { level: 9 }).length, total };
+  };
+  return { bagroom: one(WORKER_DIR, path.join(OUT, "bundle.txt")), multistore: one(MS_DIR, path.join(MS_DIR, "bundle.txt")) };
 }
 
 // ---------- distance: the store far away ----------

@@ -3,7 +3,9 @@
 // bench:results markers; the hand-written analysis around it is kept). bench/out/distance.json (the
 // store far away) becomes bench/out/distance.md and the block between the bench:distance markers.
 // `BENCH_ONLY=distance` rewrites only that block; a `BENCH_ONLY` that does not match `distance`
-// only the first.
+// only the first. The bagroom-vs-multistore rows of results.json (`ms`) become the block between
+// the bench:multistore markers (bench/out/multistore.md); a run with none of the main rows (for
+// example `BENCH_ONLY=multistore`) leaves the bench:results block as it was.
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
@@ -68,10 +70,18 @@ function splice(name, block) {
 
 if (RUN_MAIN) {
   const R = JSON.parse(fs.readFileSync(path.join(OUT, "results.json"), "utf8"));
-  const block = mainBlock(R);
-  fs.writeFileSync(path.join(OUT, "results.md"), block + "\n");
-  splice("results", block);
-  console.log(block);
+  if (R.rows.length || R.prof.length || R.big.length) {
+    const block = mainBlock(R);
+    fs.writeFileSync(path.join(OUT, "results.md"), block + "\n");
+    splice("results", block);
+    console.log(block);
+  }
+  if (R.ms?.length) {
+    const block = multistoreBlock(R);
+    fs.writeFileSync(path.join(OUT, "multistore.md"), block + "\n");
+    splice("multistore", block);
+    console.log(block);
+  }
 }
 if (RUN_DISTANCE) {
   const block = distanceBlock(JSON.parse(fs.readFileSync(path.join(OUT, "distance.json"), "utf8")));
@@ -171,6 +181,57 @@ G.push(goal("native token verify ≤ 2 µs", tv ? tv.us <= 2 : null, tv ? `${tv.
 L.push("Goals (this run):", "", "| goal | status | measured |", "| --- | --- | --- |", ...G, "");
 
 return L.join("\n");
+}
+
+// ---------- bagroom vs multistore ----------
+function multistoreBlock(R) {
+  const lock = (() => { try { return fs.readFileSync(path.join(ROOT, "bench/peer-multistore/Cargo.lock"), "utf8"); } catch { return ""; } })();
+  const ver = (name) => (new RegExp(`name = "${name}"\\nversion = "([^"]+)"`).exec(lock) || [])[1] || "?";
+  const get = (s, t) => R.ms.find((r) => r.scenario === s && r.target === t);
+  const L = [];
+  L.push(`Run ${R.when} on ${machine}.`, "");
+  L.push(`Versions: ${versions}; multistore ${ver("multistore")}, multistore-cf-workers ${ver("multistore-cf-workers")} ` +
+    `(worker ${ver("worker")}, wasm-bindgen ${ver("wasm-bindgen")}, built with worker-build 0.7.5).`, "");
+  L.push(`Load: ${R.duration_s} s per target after ${R.warmup_s} s warm-up, ${R.conns} connections, wrk 1 thread, 127.0.0.1, both gateways ` +
+    "under Miniflare in their own workerd process, in front of the same SeaweedFS bucket. bagroom with `BAGROOM_CACHE=false`; " +
+    "multistore has no cache. **anonymous**: bagroom's public prefix (`BAGROOM_PUBLIC_PREFIXES=pub/`) against multistore's bucket with " +
+    "`anonymous_access: true`, the same objects `pub/obj-1k|1m`. **SigV4**: header-signed GET (aws4fetch, `UNSIGNED-PAYLOAD`, signed " +
+    "once per scenario and replayed), each gateway with its own access key (bagroom `BAGROOM_ACCESS_KEYS`, multistore a " +
+    "`PROXY_CONFIG` credential scoped to `get_object`/`head_object`). CPU/req = workerd utime+stime over the measured run / requests.", "");
+  L.push("| scenario | target | req/s | p50 ms | p99 ms | CPU ms/req | peak RSS MiB | req/s vs multistore | CPU vs multistore |");
+  L.push("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+  for (const s of [...new Set(R.ms.map((r) => r.scenario))]) {
+    const m = get(s, "multistore");
+    for (const t of ["bagroom", "multistore"]) {
+      const r = get(s, t);
+      if (!r) continue;
+      const flag = r.errors ? ` (${r.errors} errors!)` : "";
+      L.push(`| ${s} | ${t === "bagroom" ? "**bagroom**" : t} | ${f(r.rps)}${flag} | ${f(r.p50, 2)} | ${f(r.p99, 2)} | ${f(r.cpu_ms, 3)} | ` +
+        `${r.rss ? f(r.rss / MiB, 0) : "–"} | ${t === "bagroom" ? x(r.rps, m?.rps) : ""} | ${t === "bagroom" ? x(r.cpu_ms, m?.cpu_ms) : ""} |`);
+    }
+  }
+  L.push("");
+  const B = R.ms_bundles;
+  if (B) {
+    const KiB = 1024;
+    L.push("Bundles as built for this run (`wrangler deploy --dry-run`'s Total Upload, and the wasm file alone, gzip -9):", "");
+    L.push("| gateway | upload KiB | upload gzip KiB | wasm KiB | wasm gzip KiB |", "| --- | ---: | ---: | ---: | ---: |");
+    for (const [who, b] of Object.entries(B)) {
+      L.push(`| ${who} | ${f(b.total?.kib, 2)} | ${f(b.total?.gzip_kib, 2)} | ${f(b.wasm_bytes / KiB, 1)} | ${f(b.wasm_gzip_bytes / KiB, 1)} |`);
+    }
+    const gz = B.bagroom && B.multistore ? B.bagroom.wasm_gzip_bytes / B.multistore.wasm_gzip_bytes : null;
+    L.push("", `bagroom's wasm is ${f(gz, 2)}× multistore's, gzipped.`, "");
+  }
+  const goal = (name, ok, detail) => `| ${name} | ${ok === null ? "not measured" : ok ? "**met**" : "**missed**"} | ${detail} |`;
+  const G = [];
+  for (const s of [...new Set(R.ms.map((r) => r.scenario))]) {
+    const b = get(s, "bagroom"), m = get(s, "multistore");
+    const rr = b && m ? b.rps / m.rps : null, cr = b && m && b.cpu_ms && m.cpu_ms ? b.cpu_ms / m.cpu_ms : null;
+    G.push(goal(`${s}: ≥ 1.5× multistore's req/s at ≤ 0.6× its CPU/req`, rr === null || cr === null ? null : rr >= 1.5 && cr <= 0.6,
+      `${f(rr, 2)}× req/s, ${f(cr, 2)}× CPU/req`));
+  }
+  L.push("Goals (this run):", "", "| goal | status | measured |", "| --- | --- | --- |", ...G, "");
+  return L.join("\n");
 }
 
 // ---------- distance ----------

@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# The benchmarks, in one run: bagroom vs a JavaScript peer (aws4fetch) vs the store directly.
+# The benchmarks, in one run: bagroom vs a JavaScript peer (aws4fetch) vs the store directly, and
+# bagroom vs multistore (a Rust S3 gateway for Workers, bench/peer-multistore).
 #   bench/run.sh            everything (about 10 min), then rewrites BENCHMARKS.md
 #   BENCH_DURATION=3 BENCH_WARMUP=1 BENCH_BIG_BYTES=67108864 bench/run.sh   a quick run
 #   BENCH_ONLY='GET 1 KiB' bench/run.sh   only the scenarios whose name matches (regex)
 #   BENCH_SKIP_NATIVE=1     skip the criterion benches (native µs/op)
 #   BENCH_SKIP_R2=1         skip the R2-binding rows (bagroom built for [env.r2], Miniflare's local R2)
+#   BENCH_SKIP_MULTISTORE=1 skip the multistore rows (and its build: clang from Debian, worker-build
+#                           0.7.5, about 5 min the first time); BENCH_ONLY=multistore runs only them
 #   bench/run.sh distance   only the distance scenarios (BENCH_ONLY=distance): the store
 #                           BENCH_DISTANCE_MS (40) away each way, through bench/delay-proxy.mjs
 # Ports: store 28333 (+7..+21 for its other services), workers and the delay proxy 28791-28802:
@@ -44,6 +47,14 @@ if [ "${BENCH_SKIP_R2:-}" != 1 ] && [ "${BENCH_ONLY:-}" != distance ]; then
   wrangler deploy --dry-run --env r2 --outdir .bagroom/bench-worker-r2 >"$OUT/build-r2.log" 2>&1 || { tail -n 40 "$OUT/build-r2.log"; exit 1; }
   wasm="$(grep -o '[0-9a-f]*-index_bg.wasm' .bagroom/bench-worker-r2/index.js | head -1)"
   find .bagroom/bench-worker-r2 -name '*.wasm' ! -name "$wasm" -delete
+fi
+
+# The second peer, multistore: its own Cargo project and wrangler.toml (bench/peer-multistore/build.sh
+# installs clang for ring on wasm32 and worker-build 0.7.5 on first use; bench setup only).
+if [ "${BENCH_SKIP_MULTISTORE:-}" != 1 ] && [ "${BENCH_ONLY:-}" != distance ] \
+  && node -e 'const o = process.env.BENCH_ONLY; process.exit(!o || new RegExp(o).test("multistore") ? 0 : 1)'; then
+  say "build the multistore peer (bench/peer-multistore/build.sh)"
+  bench/peer-multistore/build.sh "$ROOT/.bagroom/bench-multistore"
 fi
 
 # The peer: bundled the way wrangler would (esbuild), aws4fetch from node_modules.
