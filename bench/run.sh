@@ -10,7 +10,7 @@
 #                           0.7.5, about 5 min the first time); BENCH_ONLY=multistore runs only them
 #   bench/run.sh distance   only the distance scenarios (BENCH_ONLY=distance): the store
 #                           BENCH_DISTANCE_MS (40) away each way, through bench/delay-proxy.mjs
-# Ports: store 28333 (+7..+21 for its other services), workers and the delay proxy 28791-28802:
+# Ports: store 28333 (+7..+21 for its other services), workers and the delay proxy 28791-28805:
 # they collide with neither dev (8333/8787) nor tests (18333). BENCH_STORE_PORT and
 # BENCH_PORT_BASE move them (two benches at once). Raw outputs go to bench/out/ (git-ignored).
 set -euo pipefail

@@ -50,9 +50,8 @@ async fn fetch(req: web_sys::Request, env: Env, _ctx: Context) -> Result<web_sys
         router = router.with_oidc_discovery(issuer, vec![signer]);
     }
     router = router.with_sts("/.sts", config.clone(), jwks, token_key.clone());
-    let mut gateway = ProxyGateway::new(WorkerBackend, config.clone(), config, virtual_host_domain)
-        .with_middleware(oidc_auth)
-        .with_router(router);
+    let mut gateway =
+        ProxyGateway::new(WorkerBackend, config.clone(), config, virtual_host_domain).with_middleware(oidc_auth).with_router(router);
     if let Some(key) = token_key {
         gateway = gateway.with_credential_resolver(key);
     }
@@ -80,8 +79,8 @@ struct Config(Arc<ConfigFile>);
 impl Config {
     fn from_env(env: &Env) -> Result<Self> {
         let text = env.var("PROXY_CONFIG").map_err(|e| worker::Error::RustError(format!("PROXY_CONFIG: {e}")))?;
-        let file: ConfigFile = serde_json::from_str(&text.to_string())
-            .map_err(|e| worker::Error::RustError(format!("PROXY_CONFIG config error: {e}")))?;
+        let file: ConfigFile =
+            serde_json::from_str(&text.to_string()).map_err(|e| worker::Error::RustError(format!("PROXY_CONFIG config error: {e}")))?;
         Ok(Self(Arc::new(file)))
     }
 }
@@ -93,13 +92,7 @@ impl BucketRegistry for Config {
         identity: &ResolvedIdentity,
         operation: &S3Operation,
     ) -> std::result::Result<ResolvedBucket, ProxyError> {
-        let config = self
-            .0
-            .buckets
-            .iter()
-            .find(|b| b.name == name)
-            .cloned()
-            .ok_or_else(|| ProxyError::BucketNotFound(name.to_string()))?;
+        let config = self.0.buckets.iter().find(|b| b.name == name).cloned().ok_or_else(|| ProxyError::BucketNotFound(name.to_string()))?;
         multistore::auth::authorize(identity, operation, &config)?;
         Ok(ResolvedBucket { config, list_rewrite: None, display_name: None })
     }
@@ -137,12 +130,7 @@ struct FetchHttpExchange;
 
 impl HttpExchange for FetchHttpExchange {
     async fn post_form(&self, url: &str, form: &[(&str, &str)]) -> std::result::Result<String, OidcProviderError> {
-        let resp = reqwest::Client::new()
-            .post(url)
-            .form(form)
-            .send()
-            .await
-            .map_err(|e| OidcProviderError::HttpError(e.to_string()))?;
+        let resp = reqwest::Client::new().post(url).form(form).send().await.map_err(|e| OidcProviderError::HttpError(e.to_string()))?;
         resp.text().await.map_err(|e| OidcProviderError::HttpError(e.to_string()))
     }
 }
@@ -155,8 +143,8 @@ fn oidc(env: &Env) -> Result<Oidc> {
     let (Some(pem), Some(issuer)) = (pem, issuer) else {
         return Ok((MaybeOidcAuth::Disabled, None, None));
     };
-    let signer = JwtSigner::from_pem(&pem, "proxy-key-1".into(), 300)
-        .map_err(|e| worker::Error::RustError(format!("OIDC signer error: {e}")))?;
+    let signer =
+        JwtSigner::from_pem(&pem, "proxy-key-1".into(), 300).map_err(|e| worker::Error::RustError(format!("OIDC signer error: {e}")))?;
     let provider = OidcCredentialProvider::new(signer.clone(), FetchHttpExchange, issuer.clone(), "sts.amazonaws.com".into());
     Ok((MaybeOidcAuth::Enabled(Box::new(AwsBackendAuth::new(provider))), Some(signer), Some(issuer)))
 }
