@@ -124,7 +124,7 @@ pub fn pairs_to_lines(pairs: &[(String, String)]) -> String {
 
 /// Can this pair be one header line: a name, and neither holds a line break or NUL?
 pub fn header_line_ok(name: &str, value: &str) -> bool {
-    !name.is_empty() && ![name, value].iter().any(|x| x.contains(['\n', '\r', '\0']))
+    !name.is_empty() && !name.bytes().chain(value.bytes()).any(|b| matches!(b, b'\n' | b'\r' | 0))
 }
 
 /// A request's method, URL and headers from the one string the shell reads them in
