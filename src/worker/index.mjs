@@ -18,8 +18,15 @@ function trap(e) {
 }
 
 function call(handler, event, env, ctx) {
-  // constructing worker-build's entrypoint resets a broken instance (its `checkReinitialize`)
-  if (state.criticalError) new Gateway(ctx, env);
+  // constructing worker-build's entrypoint resets a broken instance (its `checkReinitialize`);
+  // should that fail, the call below reports the broken instance as an error answer
+  if (state.criticalError) {
+    try {
+      new Gateway(ctx, env);
+    } catch (e) {
+      console.error("bagroom: resetting the wasm instance failed", e);
+    }
+  }
   try {
     return handler.call({ env, ctx }, event).catch(trap);
   } catch (e) {
