@@ -12,12 +12,12 @@ use crate::auth::token::{Claims, Method, Methods, NarrowRequest, Scope};
 use crate::auth::{Principal, TokenSource};
 use crate::config::{BucketConfig, Config};
 use crate::guard::grant::{authorize, Grant, Who};
+use crate::json;
+use crate::json::{Fields, FromJson, Value};
 use crate::s3::error::{Code, S3Error};
 use crate::sigv4::post_policy::{post_form, Condition, PostPolicy};
 use crate::sigv4::sign::store_host;
 use crate::sigv4::Credentials;
-use serde::Deserialize;
-use serde_json::{json, Value};
 
 /// The largest JSON request body: the shell reads at most this many bytes (`worker::demo`), and
 /// [`parse_json`] refuses a longer one.
@@ -32,11 +32,12 @@ fn put_needs_size() -> S3Error {
     S3Error::with_message(Code::MissingContentLength, "a presigned PUT binds the upload's length: give the file's size")
 }
 
-pub fn parse_json<'a, T: Deserialize<'a>>(body: &'a [u8]) -> Result<T, S3Error> {
+pub fn parse_json<T: FromJson>(body: &[u8]) -> Result<T, S3Error> {
     if body.len() > MAX_JSON_BODY {
         return Err(bad("the JSON body is too large"));
     }
-    serde_json::from_slice(body).map_err(|e| bad(format!("invalid JSON body: {e}")))
+    let v = crate::json::parse(body).map_err(|e| bad(format!("invalid JSON body: {e}")))?;
+    T::from_json(&v).map_err(|e| bad(format!("invalid JSON body: {e}")))
 }
 
 /// `/api/session`: what the page may do with its token.
@@ -93,13 +94,18 @@ fn check<'b>(
     authorize(&Who { principal: &principal, revoked, client_ip: ip, now }, bucket, method, key)
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug)]
 pub struct ShareRequest {
     pub key: String,
     pub ttl_seconds: u64,
-    #[serde(default)]
     pub methods: Option<Vec<String>>,
+}
+
+impl FromJson for ShareRequest {
+    fn from_json(v: &Value) -> Result<Self, String> {
+        let f = Fields::of(v, Some(&["key", "ttl_seconds", "methods"]))?;
+        Ok(ShareRequest { key: f.req("key")?, ttl_seconds: f.req("ttl_seconds")?, methods: f.opt("methods")? })
+    }
 }
 
 /// `/api/share`: the narrower token to mint (the shell adds a random id suffix and mints).
@@ -129,19 +135,22 @@ pub fn share(parent: &Claims, req: &ShareRequest, _kid: &str, jti_suffix: Vec<u8
     crate::auth::token::narrow(parent, &nr)
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug)]
 pub struct PresignRequest {
     pub key: String,
-    #[serde(default)]
     pub content_type: Option<String>,
     /// Bytes. Required for PUT (it is signed in as `content-length`); for POST optional
     /// (the form's `content-length-range` carries the limit).
-    #[serde(default)]
     pub size: Option<u64>,
     /// `PUT` (default) or `POST`.
-    #[serde(default)]
     pub method: Option<String>,
+}
+
+impl FromJson for PresignRequest {
+    fn from_json(v: &Value) -> Result<Self, String> {
+        let f = Fields::of(v, Some(&["key", "content_type", "size", "method"]))?;
+        Ok(PresignRequest { key: f.req("key")?, content_type: f.opt("content_type")?, size: f.opt("size")?, method: f.opt("method")? })
+    }
 }
 
 /// Everything needed to sign for one bucket.
@@ -228,7 +237,7 @@ impl Signer<'_> {
                 ..Default::default()
             };
             let form = post_form(&p, &url, self.creds(), &self.bucket.store.region, self.now);
-            let fields: serde_json::Map<String, Value> = form.fields.into_iter().map(|(k, v)| (k, Value::String(v))).collect();
+            let fields: crate::json::Map = form.fields.into_iter().map(|(k, v)| (k, Value::String(v))).collect();
             return Ok(
                 json!({"method": "POST", "url": form.url, "fields": fields, "headers": {}, "expires_at": expires_at, "key": req.key}),
             );
@@ -243,7 +252,7 @@ impl Signer<'_> {
             h.insert("if-none-match", "*");
         }
         let url = self.presign(&grant, &[], &h, ttl)?;
-        let mut headers = serde_json::Map::new();
+        let mut headers = crate::json::Map::new();
         for (k, v) in h.iter() {
             if k != "content-length" {
                 headers.insert(k.to_string(), Value::String(v.to_string()));
@@ -290,7 +299,7 @@ impl Signer<'_> {
         let ttl = self.ttl(claims)?;
         let q = vec![("partNumber".to_string(), part.to_string()), ("uploadId".to_string(), upload_id.to_string())];
         let url = self.presign(&grant, &q, &h, ttl)?;
-        let headers: serde_json::Map<String, Value> =
+        let headers: crate::json::Map =
             h.iter().filter(|(k, _)| *k != "content-length").map(|(k, v)| (k.to_string(), Value::String(v.to_string()))).collect();
         Ok(PartUrl::Presigned(json!({"url": url, "expires": ttl, "headers": headers})))
     }
@@ -370,31 +379,50 @@ pub fn uppy_op(method: &str, rest: &str) -> Option<UppyOp> {
 }
 
 /// Body of `POST /s3/multipart`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug)]
 pub struct CreateRequest {
     pub filename: String,
-    #[serde(default, rename = "type")]
+    /// `type`
     pub content_type: Option<String>,
-    #[serde(default)]
-    pub metadata: Option<serde_json::Map<String, Value>>,
+    pub metadata: Option<crate::json::Map>,
+}
+
+impl FromJson for CreateRequest {
+    fn from_json(v: &Value) -> Result<Self, String> {
+        let f = Fields::of(v, None)?;
+        Ok(CreateRequest { filename: f.req("filename")?, content_type: f.opt("type")?, metadata: f.opt("metadata")? })
+    }
 }
 
 /// Body of `POST /s3/multipart/:id/complete`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug)]
 pub struct CompleteRequest {
     pub parts: Vec<CompletePart>,
 }
 
-#[derive(Debug, Deserialize)]
+impl FromJson for CompleteRequest {
+    fn from_json(v: &Value) -> Result<Self, String> {
+        Ok(CompleteRequest { parts: Fields::of(v, None)?.req("parts")? })
+    }
+}
+
+#[derive(Debug)]
 pub struct CompletePart {
-    #[serde(rename = "PartNumber")]
+    /// `PartNumber`
     pub part_number: u32,
-    #[serde(rename = "ETag")]
+    /// `ETag`
     pub etag: String,
 }
 
+impl FromJson for CompletePart {
+    fn from_json(v: &Value) -> Result<Self, String> {
+        let f = Fields::of(v, None)?;
+        Ok(CompletePart { part_number: f.req("PartNumber")?, etag: f.req("ETag")? })
+    }
+}
+
 /// `x-amz-meta-*` headers from Uppy's metadata (only simple names and printable values).
-pub fn meta_headers(meta: &Option<serde_json::Map<String, Value>>) -> Vec<(String, String)> {
+pub fn meta_headers(meta: &Option<crate::json::Map>) -> Vec<(String, String)> {
     let mut out = Vec::new();
     if let Some(m) = meta {
         for (k, v) in m {

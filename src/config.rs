@@ -301,8 +301,6 @@ fn addressing(name: &str, v: Option<&str>) -> Result<bool, S3Error> {
 }
 
 /// One entry of `BAGROOM_BUCKETS` (JSON array), for gateways that front several stores.
-#[derive(serde::Deserialize)]
-#[serde(deny_unknown_fields)]
 struct BucketJson {
     name: String,
     store_bucket: Option<String>,
@@ -311,13 +309,42 @@ struct BucketJson {
     addressing: Option<String>,
     /// Prefix of the secrets holding this store's keys: `<P>_ACCESS_KEY_ID`, ... Default `STORE`.
     credentials: Option<String>,
-    #[serde(default)]
     public_prefixes: Vec<String>,
     post_policy: Option<bool>,
     browser_endpoint: Option<String>,
     /// An R2 binding instead of `endpoint` (and credentials, which then are optional: R2's S3 API
     /// keys, for presigned browser uploads).
     r2_binding: Option<String>,
+}
+
+impl crate::json::FromJson for BucketJson {
+    fn from_json(v: &crate::json::Value) -> Result<BucketJson, String> {
+        const FIELDS: &[&str] = &[
+            "name",
+            "store_bucket",
+            "endpoint",
+            "region",
+            "addressing",
+            "credentials",
+            "public_prefixes",
+            "post_policy",
+            "browser_endpoint",
+            "r2_binding",
+        ];
+        let f = crate::json::Fields::of(v, Some(FIELDS))?;
+        Ok(BucketJson {
+            name: f.req("name")?,
+            store_bucket: f.opt("store_bucket")?,
+            endpoint: f.opt("endpoint")?,
+            region: f.opt("region")?,
+            addressing: f.opt("addressing")?,
+            credentials: f.opt("credentials")?,
+            public_prefixes: f.or_default("public_prefixes")?,
+            post_policy: f.opt("post_policy")?,
+            browser_endpoint: f.opt("browser_endpoint")?,
+            r2_binding: f.opt("r2_binding")?,
+        })
+    }
 }
 
 impl Config {
@@ -501,7 +528,9 @@ impl Config {
     }
 
     fn buckets_from_json(get: Get, json: &str) -> Result<Vec<BucketConfig>, S3Error> {
-        let items: Vec<BucketJson> = serde_json::from_str(json)
+        let items: Vec<BucketJson> = crate::json::parse_str(json)
+            .map_err(|e| e.to_string())
+            .and_then(|v| crate::json::FromJson::from_json(&v))
             .map_err(|e| S3Error::config(format!("setting BAGROOM_BUCKETS is not valid JSON for a bucket list: {e}")))?;
         if items.is_empty() {
             return Err(S3Error::config("setting BAGROOM_BUCKETS lists no bucket"));

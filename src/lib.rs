@@ -22,6 +22,8 @@ pub mod encoding;
 pub mod guard;
 /// Plain HTTP: headers and request parts, ranges, conditionals, serving user content safely.
 pub mod http;
+/// A small JSON parser and writer (what the gateway needs of JSON, without serde_json in the bundle).
+pub mod json;
 /// S3 as clients speak it: routing to operations, errors, XML documents, listings.
 pub mod s3;
 /// The signing steps of SigV4 (canonical request, string to sign, signing key, signature),

@@ -191,7 +191,7 @@ fn put_token() -> Claims {
     Claims::new("k1", 100_000, Methods::ALL, "demo", Scope::Prefix("up/".into()))
 }
 
-fn presign(s: &bagroom::api::Signer, c: &Claims, size: Option<u64>, method: &str) -> Result<serde_json::Value, bagroom::S3Error> {
+fn presign(s: &bagroom::api::Signer, c: &Claims, size: Option<u64>, method: &str) -> Result<bagroom::json::Value, bagroom::S3Error> {
     s.upload(c, &bagroom::api::PresignRequest { key: "up/a.bin".into(), content_type: None, size, method: Some(method.into()) })
 }
 
@@ -228,7 +228,7 @@ fn post_policy_always_carries_the_effective_limit() {
     use base64::Engine;
     let c = cfg(&[("BAGROOM_MAX_UPLOAD_BYTES", "1000")]);
     let s = signer(&c);
-    let doc = |v: serde_json::Value| {
+    let doc = |v: bagroom::json::Value| {
         String::from_utf8(base64::engine::general_purpose::STANDARD.decode(v["fields"]["policy"].as_str().unwrap()).unwrap()).unwrap()
     };
     let d = doc(presign(&s, &put_token(), None, "POST").unwrap());

@@ -288,22 +288,22 @@ impl CacheConfig {
 
     /// The rules in force, for `/healthz`: the default mode and TTL, each rule, the
     /// stale-if-error window and the size limit.
-    pub fn summary(&self) -> serde_json::Value {
+    pub fn summary(&self) -> crate::json::Value {
         let rule = |c: &Consistency| match c {
-            Consistency::Ttl(n) => serde_json::json!({"mode": "ttl", "ttl": n}),
-            Consistency::Revalidate => serde_json::json!({"mode": "revalidate", "ttl": self.default_ttl}),
-            Consistency::Bypass => serde_json::json!({"mode": "bypass"}),
+            Consistency::Ttl(n) => crate::json!({"mode": "ttl", "ttl": n}),
+            Consistency::Revalidate => crate::json!({"mode": "revalidate", "ttl": self.default_ttl}),
+            Consistency::Bypass => crate::json!({"mode": "bypass"}),
         };
-        let rules: Vec<serde_json::Value> = self
+        let rules: Vec<crate::json::Value> = self
             .rules
             .iter()
             .map(|r| {
                 let mut v = rule(&self.in_force(r.consistency));
-                v["prefix"] = serde_json::Value::from(r.prefix.as_str());
+                v["prefix"] = crate::json::Value::from(r.prefix.as_str());
                 v
             })
             .collect();
-        serde_json::json!({
+        crate::json!({
             "enabled": self.enabled,
             "default": rule(&self.in_force(self.default_consistency())),
             "rules": rules,
@@ -748,8 +748,9 @@ mod tests {
             max_object_bytes: 1000,
             ..CacheConfig::default()
         };
+        // the same text serde_json wrote
         assert_eq!(
-            cfg.summary(),
+            cfg.summary().to_string(),
             serde_json::json!({
                 "enabled": true,
                 "default": {"mode": "revalidate", "ttl": 3600},
@@ -761,10 +762,11 @@ mod tests {
                 "stale_if_error": 30,
                 "max_object_bytes": 1000,
             })
+            .to_string()
         );
         let ttl = CacheConfig { mode: DefaultMode::Ttl, default_ttl: 0, ..cfg };
-        assert_eq!(ttl.summary()["default"], serde_json::json!({"mode": "bypass"}));
-        assert_eq!(ttl.summary()["rules"][1], serde_json::json!({"prefix": "docs/", "mode": "bypass"}));
+        assert_eq!(ttl.summary()["default"], crate::json!({"mode": "bypass"}));
+        assert_eq!(ttl.summary()["rules"][1], crate::json!({"prefix": "docs/", "mode": "bypass"}));
         let off = CacheConfig { enabled: false, ..CacheConfig::default() };
         assert_eq!(off.summary()["enabled"], false);
     }

@@ -307,7 +307,7 @@ impl S3Error {
 
     /// The JSON error body for the demo API: `{"error":{"code":..,"message":..}}`.
     pub fn to_json(&self) -> String {
-        serde_json::json!({"error": {"code": self.code.as_str(), "message": self.message, "status": self.status}}).to_string()
+        crate::json!({"error": {"code": self.code.as_str(), "message": self.message, "status": self.status}}).to_string()
     }
 }
 

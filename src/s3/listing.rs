@@ -367,11 +367,11 @@ pub fn list_v1_xml(result: &ListResult) -> String {
 /// `etag` is unquoted; `last_modified` is ISO 8601 (or null); `next_cursor` is the V2
 /// continuation token (V1: NextMarker, else the last key or prefix), null when there is no next page.
 pub fn list_json(result: &ListResult) -> String {
-    let objects: Vec<serde_json::Value> = result
+    let objects: Vec<crate::json::Value> = result
         .contents
         .iter()
         .map(|o| {
-            serde_json::json!({
+            crate::json!({
                 "key": o.key,
                 "size": o.size,
                 "etag": o.etag.trim_matches('"'),
@@ -386,7 +386,7 @@ pub fn list_json(result: &ListResult) -> String {
     } else {
         None
     };
-    serde_json::json!({
+    crate::json!({
         "objects": objects,
         "prefixes": result.common_prefixes,
         "next_cursor": next,

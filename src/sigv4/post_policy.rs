@@ -51,8 +51,8 @@ pub struct PostForm {
 }
 
 fn js(s: &str) -> String {
-    // serde_json string escaping; serializing a &str cannot fail
-    serde_json::to_string(s).unwrap_or_else(|_| "\"\"".to_string())
+    // JSON string escaping (as serde_json's)
+    crate::json::quote(s)
 }
 
 fn exact(out: &mut Vec<String>, field: &str, value: &str) {

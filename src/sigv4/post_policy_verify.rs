@@ -42,19 +42,19 @@ pub fn length_range(policy_b64: &str) -> Option<(u64, u64)> {
     doc.get("conditions")?.as_array()?.iter().find_map(range_of)
 }
 
-fn range_of(c: &serde_json::Value) -> Option<(u64, u64)> {
+fn range_of(c: &crate::json::Value) -> Option<(u64, u64)> {
     let a = c.as_array()?;
     if a.len() == 3 && a[0].as_str()?.eq_ignore_ascii_case("content-length-range") {
-        let n = |v: &serde_json::Value| v.as_u64().or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()));
+        let n = |v: &crate::json::Value| v.as_u64().or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()));
         return Some((n(&a[1])?, n(&a[2])?));
     }
     None
 }
 
-fn decode(policy_b64: &str) -> Result<serde_json::Value, S3Error> {
+fn decode(policy_b64: &str) -> Result<crate::json::Value, S3Error> {
     let bad = || S3Error::invalid_argument("Invalid Policy: Invalid JSON.").with("ArgumentName", "policy");
     let raw = base64::engine::general_purpose::STANDARD.decode(policy_b64.trim().as_bytes()).map_err(|_| bad())?;
-    serde_json::from_slice(&raw).map_err(|_| bad())
+    crate::json::parse(&raw).map_err(|_| bad())
 }
 
 /// Verify a form posted to `bucket`: `fields` are the form fields before the file, in order (not

@@ -19,7 +19,7 @@ pub struct UploadEvent<'a> {
 
 /// The JSON body of an upload-complete event.
 pub fn upload_event(e: &UploadEvent<'_>) -> String {
-    serde_json::json!({
+    crate::json!({
         "event": "ObjectCreated",
         "via": e.via,
         "bucket": e.bucket,

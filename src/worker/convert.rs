@@ -58,7 +58,7 @@ pub fn bytes_response(status: u16, headers: &Headers, body: Vec<u8>) -> Response
 }
 
 /// A JSON response (demo API).
-pub fn json_response(status: u16, value: &serde_json::Value) -> Response {
+pub fn json_response(status: u16, value: &crate::json::Value) -> Response {
     let mut h = Headers::new();
     h.insert("content-type", "application/json");
     h.insert("cache-control", "no-store");

@@ -10,10 +10,11 @@ use crate::config::BucketConfig;
 use crate::guard::grant::authorize;
 use crate::guard::{headers::from_client, HeaderSet, PrincipalClass};
 use crate::http::{Headers, RequestParts};
+use crate::json;
+use crate::json::Value;
 use crate::s3::error::S3Error;
 use crate::s3::xml;
 use crate::upload::key_for_upload;
-use serde_json::{json, Value};
 use wasm_bindgen::JsCast;
 use web_sys::Request;
 use worker::Response;
@@ -136,9 +137,9 @@ pub async fn uppy(ctx: &Ctx, req: Request, parts: &RequestParts, token: Option<&
                 // counts it against the token's limits
                 put_grant(&key)?;
                 let url = format!("{}/{}/{}?token={raw}", link_base(ctx, parts), bucket.name, crate::encoding::uri_encode(&key, true));
-                let mut headers = serde_json::Map::new();
+                let mut headers = crate::json::Map::new();
                 if let Some(t) = get("type").filter(|t| !t.is_empty()) {
-                    headers.insert("content-type".into(), Value::String(t));
+                    headers.insert("content-type", Value::String(t));
                 }
                 return ok(json!({"method": "PUT", "url": url, "fields": {}, "headers": headers}));
             }
@@ -183,7 +184,7 @@ pub async fn uppy(ctx: &Ctx, req: Request, parts: &RequestParts, token: Option<&
             let key = key_param()?;
             put_grant(&key)?;
             // no part lengths are given here: every URL goes through the gateway
-            let mut urls = serde_json::Map::new();
+            let mut urls = crate::json::Map::new();
             for n in get("partNumbers").unwrap_or_default().split(',').filter(|s| !s.is_empty()) {
                 let part: u32 = n.trim().parse().map_err(|_| S3Error::invalid_argument("partNumbers must be numbers"))?;
                 if !(1..=10_000).contains(&part) {

@@ -223,16 +223,16 @@ async fn health(ctx: &Ctx, parts: &RequestParts) -> std::result::Result<Response
             Ok(resp) => (resp.status_code() < 400, resp.status_code().to_string()),
             Err(e) => (false, e.message),
         };
-        stores.push(serde_json::json!({"bucket": b.name, "ok": ok, "status": status, "ms": (js_sys::Date::now() - t0) as u64}));
+        stores.push(crate::json!({"bucket": b.name, "ok": ok, "status": status, "ms": (js_sys::Date::now() - t0) as u64}));
     }
     let ok = stores.iter().all(|s| s["ok"] == true);
     let mut cache = ctx.cfg.cache.summary();
     let inactive = crate::cache::policy::inactive_cache_reason(parts.headers.get("host"));
-    cache["edge_cache"] = serde_json::Value::from(inactive.is_none());
+    cache["edge_cache"] = crate::json::Value::from(inactive.is_none());
     if let Some(why) = inactive {
-        cache["warning"] = serde_json::Value::from(why);
+        cache["warning"] = crate::json::Value::from(why);
     }
-    let v = serde_json::json!({
+    let v = crate::json!({
         "service": "bagroom",
         "version": crate::VERSION,
         "commit": option_env!("BAGROOM_GIT_COMMIT").unwrap_or("unknown"),
