@@ -147,6 +147,25 @@ pub fn edge_may_transform(method: &str, status: u16, response: &Headers, accept_
     encoded || accept_encoding.is_some_and(accepts_compression)
 }
 
+/// Is a q-value a decimal number at most 0 (`0`, `0.000`, `-1`, `+0.`)? Decimal text only (no
+/// exponent, `inf` or `NaN`): no float parsing in the bundle.
+fn q_not_above_zero(q: &str) -> bool {
+    let (negative, digits) = match q.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, q.strip_prefix('+').unwrap_or(q)),
+    };
+    let (mut any_digit, mut nonzero, mut dots) = (false, false, 0);
+    for b in digits.bytes() {
+        match b {
+            b'0' => any_digit = true,
+            b'1'..=b'9' => (any_digit, nonzero) = (true, true),
+            b'.' => dots += 1,
+            _ => return false,
+        }
+    }
+    any_digit && dots <= 1 && (negative || !nonzero)
+}
+
 /// Does an `Accept-Encoding` accept any coding but `identity` (a `q=0` one refuses it)?
 fn accepts_compression(accept_encoding: &str) -> bool {
     accept_encoding.split(',').any(|item| {
@@ -154,7 +173,7 @@ fn accepts_compression(accept_encoding: &str) -> bool {
         let coding = parts.next().unwrap_or("").trim();
         let q_zero = parts.any(|p| {
             let p = p.trim();
-            p.get(..2).is_some_and(|k| k.eq_ignore_ascii_case("q=")) && p[2..].trim().parse::<f32>().is_ok_and(|q| q <= 0.0)
+            p.get(..2).is_some_and(|k| k.eq_ignore_ascii_case("q=")) && q_not_above_zero(p[2..].trim())
         });
         !coding.is_empty() && !coding.eq_ignore_ascii_case("identity") && !q_zero
     })
@@ -216,6 +235,16 @@ mod if_range_miss_tests {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn q_values_at_most_zero_as_f32_parsing_said() {
+        for q in [
+            "0", "0.", "0.0", "0.000", "+0", "-0", "-1", "-0.5", ".0", "00.00", "1", "0.001", "1.0", "0.5", "", ".", "-", "x", "0.0.0",
+            "0x0",
+        ] {
+            assert_eq!(q_not_above_zero(q), q.parse::<f32>().is_ok_and(|v| v <= 0.0), "{q:?}");
+        }
+    }
     use crate::cache::policy::cached_headers;
 
     fn cached() -> Headers {

@@ -245,6 +245,12 @@ pub const HTTP_METADATA: &[(&str, &str)] = &[
     ("expires", "cacheExpiry"),
 ];
 
+/// `cacheExpiry` (milliseconds since the epoch, as the shell writes it: an integer) as unix
+/// seconds; before 1970 is 0. Integers only: no float parsing in the bundle.
+pub fn expiry_secs(ms: &str) -> Option<u64> {
+    ms.parse::<i64>().ok().map(|ms| (ms.max(0) / 1000) as u64)
+}
+
 /// What a write stores with the object: `httpMetadata` fields (R2's names) and `customMetadata`
 /// (`x-amz-meta-*` without the prefix, names lower-case as S3 keeps them).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -305,8 +311,8 @@ pub fn object_headers(o: &ObjectInfo, length: u64, checksum_mode: bool) -> Heade
         let Some((header, _)) = HTTP_METADATA.iter().find(|(_, f)| f == field) else { continue };
         if *header == "expires" {
             // R2 keeps a Date: the binding gives milliseconds
-            if let Ok(ms) = v.parse::<f64>() {
-                h.append("expires", crate::time::http_date((ms / 1000.0) as u64));
+            if let Some(secs) = expiry_secs(v) {
+                h.append("expires", crate::time::http_date(secs));
             }
             continue;
         }
@@ -483,6 +489,15 @@ pub fn error_from(message: &str) -> S3Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn expiry_is_integer_milliseconds() {
+        assert_eq!(expiry_secs("1700000000999"), Some(1_700_000_000));
+        assert_eq!(expiry_secs("0"), Some(0));
+        assert_eq!(expiry_secs("-5000"), Some(0));
+        assert_eq!(expiry_secs("NaN"), None);
+        assert_eq!(expiry_secs(""), None);
+    }
     use crate::guard::StoreHeaders;
 
     pub(super) fn req(method: &str, url: &str, headers: &[(&str, &str)]) -> StoreRequest {

@@ -77,7 +77,11 @@ fn string_pairs(o: &JsValue) -> Vec<(String, String)> {
             let k = e.get(0).as_string()?;
             let v = e.get(1);
             let v = match v.dyn_ref::<js_sys::Date>() {
-                Some(d) => d.get_time().to_string(),
+                // milliseconds as an integer (f64's Display would pull float formatting in)
+                Some(d) => match d.get_time() {
+                    t if t.is_finite() => (t as i64).to_string(),
+                    _ => "NaN".to_string(),
+                },
                 None => v.as_string()?,
             };
             Some((k, v))
@@ -185,7 +189,7 @@ fn stored_metadata(o: &ObjectInfo) -> core::Metadata {
         .filter_map(|(k, v)| {
             let (header, field) = core::HTTP_METADATA.iter().find(|(_, f)| f == k)?;
             // cacheExpiry comes back as milliseconds: the copy takes it as an HTTP date again
-            let v = if *header == "expires" { crate::time::http_date((v.parse::<f64>().ok()? / 1000.0) as u64) } else { v.clone() };
+            let v = if *header == "expires" { crate::time::http_date(core::expiry_secs(v)?) } else { v.clone() };
             Some((*field, v))
         })
         .collect();
