@@ -11,6 +11,7 @@ mod demo;
 mod js;
 mod r2;
 mod read;
+mod request;
 mod s3;
 mod store_fetch;
 mod subresource;

@@ -18,7 +18,7 @@ use crate::guard::{headers::from_client, Grant, HeaderSet, PrincipalClass, Store
 use crate::http::{Headers, RequestParts};
 use crate::s3::download::{finish_download_headers, overrides, plan_hit, Answer, HitPlan};
 use crate::s3::error::S3Error;
-use worker::{Cache, Request, RequestInit, Response};
+use worker::{Cache, Response};
 
 /// CORS preflight: the demo page and browser SDKs call the gateway from other origins (the CORS
 /// headers themselves are added to every answer in `fetch`).
@@ -124,9 +124,7 @@ pub async fn get_object(
                     HitPlan::Partial { range, headers: mut h } => {
                         let rh = worker::Headers::new();
                         let _ = rh.set("range", &range);
-                        let mut init = RequestInit::new();
-                        init.with_headers(rh);
-                        if let Ok(r) = Request::new_with_init(&ckey, &init) {
+                        if let Ok(r) = super::request::new(&ckey, None, &rh, None) {
                             if let Ok(Some(part)) = cache.get(&r, true).await {
                                 if part.status_code() == 206 {
                                     finish_download_headers(&mut h, &ovr, label, &answer(206));

@@ -532,9 +532,7 @@ pub fn notify(ctx: &Ctx, principal: &Principal, written: UploadEvent) {
     ctx.wait.wait_until(async move {
         let h = worker::Headers::new();
         let _ = h.set("content-type", "application/json");
-        let mut init = worker::RequestInit::new();
-        init.with_method(worker::Method::Post).with_headers(h).with_body(Some(JsValue::from_str(&body)));
-        let ok = match worker::Request::new_with_init(&url, &init) {
+        let ok = match super::request::new(&url, Some("POST"), &h, Some(&JsValue::from_str(&body))) {
             Ok(r) => match worker::Fetch::Request(r).send().await {
                 Ok(resp) if resp.status_code() < 300 => true,
                 Ok(resp) => {
