@@ -29,6 +29,8 @@ pub mod s3;
 /// The signing steps of SigV4 (canonical request, string to sign, signing key, signature),
 /// signing, presigning, POST policies and aws-chunked bodies.
 pub mod sigv4;
+/// One stable sort for every element type (std's sorts are monomorphized per type: bundle size).
+pub mod sort;
 /// Requests to the backing store, built only from grants.
 pub mod store;
 /// Dates as HTTP, S3 and SigV4 write them.

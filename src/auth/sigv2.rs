@@ -121,7 +121,7 @@ pub fn canonical_resource(raw_path: &str, raw_query: &str, virtual_host_bucket: 
         })
         .filter(|(k, _)| SUB_RESOURCES.contains(&k.as_str()))
         .collect();
-    subs.sort_by(|a, b| a.0.cmp(&b.0));
+    crate::sort::sort_by(&mut subs, |a, b| a.0.cmp(&b.0));
     for (i, (k, v)) in subs.iter().enumerate() {
         out.push(if i == 0 { '?' } else { '&' });
         out.push_str(k);
@@ -137,7 +137,7 @@ pub fn canonical_resource(raw_path: &str, raw_query: &str, virtual_host_bucket: 
 /// by name, values trimmed and joined with `,`.
 pub fn canonical_amz_headers(headers: &[(String, String)]) -> String {
     let mut names: Vec<String> = headers.iter().map(|(k, _)| k.to_ascii_lowercase()).collect();
-    names.sort_unstable();
+    crate::sort::sort(&mut names);
     names.dedup();
     let mut out = String::new();
     for n in &names {

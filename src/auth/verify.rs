@@ -290,7 +290,7 @@ fn check_amz_headers_signed(req: &RequestParts, signed: &[String]) -> Result<(),
     if unsigned.is_empty() {
         return Ok(());
     }
-    unsigned.sort_unstable();
+    crate::sort::sort(&mut unsigned);
     unsigned.dedup();
     Err(S3Error::access_denied("There were headers present in the request which were not signed")
         .with("HeadersNotSigned", unsigned.join(", ")))

@@ -104,7 +104,7 @@ pub fn cache_key(bucket: &str, key: &str, version_id: Option<&str>, overrides: &
         .filter(|(k, _)| k.len() > 9 && k.get(..9).is_some_and(|p| p.eq_ignore_ascii_case("response-")))
         .map(|(k, v)| (k.to_ascii_lowercase(), v.clone()))
         .collect();
-    ov.sort();
+    crate::sort::sort(&mut ov);
     ov.dedup();
     q.extend(ov);
     for (i, (k, v)) in q.iter().enumerate() {

@@ -78,7 +78,7 @@ pub fn canonical_uri(raw_path: &str, mode: UriMode) -> String {
 pub fn canonical_query(pairs: &[(String, String)], skip: &[&str]) -> String {
     let mut enc: Vec<(String, String)> =
         pairs.iter().filter(|(k, _)| !skip.iter().any(|s| s == k)).map(|(k, v)| (uri_encode(k, false), uri_encode(v, false))).collect();
-    enc.sort_unstable();
+    crate::sort::sort(&mut enc);
     let mut out = String::with_capacity(enc.iter().map(|(k, v)| k.len() + v.len() + 2).sum());
     for (i, (k, v)) in enc.iter().enumerate() {
         if i > 0 {

@@ -120,7 +120,7 @@ pub fn sign_headers(
 /// The names of `h`, sorted and without duplicates: SigV4's signed-header list.
 pub(crate) fn signed_names(h: &Headers) -> Vec<String> {
     let mut names: Vec<String> = h.0.iter().map(|(k, _)| k.clone()).collect();
-    names.sort();
+    crate::sort::sort(&mut names);
     names.dedup();
     names
 }

@@ -51,7 +51,7 @@ pub fn latest_parts(parts: Vec<crate::s3::xml::PartInfo>) -> Vec<crate::s3::xml:
             None => out.push(p),
         }
     }
-    out.sort_by_key(|p| p.part_number);
+    crate::sort::sort_by_key(&mut out, |p| p.part_number);
     out
 }
 
@@ -68,7 +68,7 @@ fn bare_etag(e: &str) -> &str {
 /// names.
 pub fn completed_size(requested: &[crate::s3::xml::CompletedPart], listed: &[crate::s3::xml::PartInfo]) -> u64 {
     let mut numbers: Vec<u32> = requested.iter().map(|r| r.part_number).collect();
-    numbers.sort_unstable();
+    crate::sort::sort(&mut numbers);
     numbers.dedup();
     numbers
         .iter()

@@ -33,7 +33,7 @@ pub async fn list_buckets(ctx: &Ctx, principal: &Principal) -> Result<Response, 
     if let Some(ns) = &cfg.namespace {
         all.extend(crate::guard::namespace::listed(cfg, ns, &store_buckets));
     }
-    all.sort_by(|a, b| a.0.cmp(b.0));
+    crate::sort::sort_by(&mut all, |a, b| a.0.cmp(b.0));
     let mut h = Headers::new();
     h.insert("content-type", "application/xml");
     Ok(bytes_response(200, &no_store(h), xml::list_buckets_xml(all).into_bytes()))

@@ -207,7 +207,7 @@ pub async fn uppy(ctx: &Ctx, req: Request, parts: &RequestParts, token: Option<&
                 .iter()
                 .map(|p| xml::CompletedPart { part_number: p.part_number, etag: p.etag.clone(), checksums: Vec::new() })
                 .collect();
-            list.sort_by_key(|p| p.part_number);
+            crate::sort::sort_by_key(&mut list, |p| p.part_number);
             let done = super::write::complete(ctx, &principal, &grant, &upload_id, &list, crate::guard::StoreHeaders::none()).await?;
             let (etag, size) = (done.result.etag, done.size);
             let base = link_base(ctx, parts);
