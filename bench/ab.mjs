@@ -2,7 +2,9 @@
 // is judged by CPU per request measured side by side (the machine's load moves every run).
 //   node bench/ab.mjs PATH_SUFFIX ROUNDS SECONDS NAME=WORKER_DIR|peer[:VAR=value,...] ...
 // e.g. node bench/ab.mjs '/bench/obj-1k?token=...' 3 5 base=.bagroom/ab-base new=.bagroom/ab-new peer=peer
-// Store, bucket and objects as bench/profile.sh leaves them (PROFILE_STORE_PORT, 28433).
+// Store, bucket and objects as `PROFILE_KEEP_STORE=1 bench/profile.sh ...` leaves them (port
+// PROFILE_STORE_PORT, 28433; the bench credentials STORE_ACCESS_KEY_ID/STORE_SECRET_ACCESS_KEY of
+// bench/run.sh in the environment); worker dirs from `wrangler deploy --dry-run --outdir DIR`.
 import { Miniflare } from "miniflare";
 import { spawn, execFileSync } from "node:child_process";
 import fs from "node:fs";
@@ -43,12 +45,14 @@ for (const t of targets) {
     workers: [{ config: { name: name.replace(/[^a-z]/g, "") || "w", compatibilityDate: "2026-11-01", manifest: manifest(dir), env } }] });
   const url = (await mf.ready).href.replace(/\/$/, "");
   const pids = [...pidsOf()].filter((x) => !before.has(x));
-  const r = await fetch(url + suffix); const b = await r.arrayBuffer();
+  const r = await fetch(url + suffix, process.env.AB_BODY_FILE ? { method: process.env.AB_METHOD, body: fs.readFileSync(process.env.AB_BODY_FILE) } : {}); const b = await r.arrayBuffer();
   console.error(`${name}: ${r.status} ${b.byteLength} bytes`);
   T.push({ name, url, pids, mf, cpu: [], rps: [] });
 }
+// AB_METHOD / AB_BODY_FILE / AB_HEADERS: another request than a plain GET (bench/wrk.lua's variables)
+const wrkEnv = { ...process.env, WRK_METHOD: process.env.AB_METHOD || "GET", WRK_BODY_FILE: process.env.AB_BODY_FILE || "", WRK_HEADERS: process.env.AB_HEADERS || "" };
 const wrk = (url, s) => new Promise((res) => {
-  const c = spawn("wrk", ["-t1", "-c4", `-d${s}s`, url], { stdio: ["ignore", "pipe", "ignore"] });
+  const c = spawn("wrk", ["-t1", "-c4", `-d${s}s`, "-s", path.join(ROOT, "bench/wrk.lua"), url], { stdio: ["ignore", "pipe", "ignore"], env: wrkEnv });
   let out = ""; c.stdout.on("data", (d) => { out += d; }); c.on("close", () => res(out));
 });
 for (let r = 0; r < Number(rounds); r++) {

@@ -2,7 +2,7 @@
 # A CPU profile of bagroom under load (bench/profile.mjs): builds the worker with its wasm function
 # names kept (not stripped, wasm-opt -g) into .bagroom/prof-worker, starts a store, puts a 1 KiB
 # and a 1 MiB object, and profiles one request kind:
-#   bench/profile.sh [get-1k|get-1m|pub-1k|unknown|bad-token|peer-get-1k] [seconds]
+#   bench/profile.sh [get-1k|get-1m|pub-1k|unknown|bad-token|peer-get-1k|peer-unknown] [seconds]
 set -euo pipefail
 source "$(dirname "$0")/../scripts/env.sh"
 cd "$ROOT"
@@ -29,7 +29,8 @@ fi
 cargo build --quiet --bin bagroom-token
 scripts/store.sh stop prof >/dev/null 2>&1 || true
 rm -rf .bagroom/prof
-trap 'scripts/store.sh stop prof >/dev/null 2>&1' EXIT
+# PROFILE_KEEP_STORE=1: leave the store (and its objects) running for bench/ab.mjs
+[ "${PROFILE_KEEP_STORE:-}" = 1 ] || trap 'scripts/store.sh stop prof >/dev/null 2>&1' EXIT
 scripts/store.sh start prof "$port" >/dev/null
 node -e '
 const { AwsClient } = require("aws4fetch");

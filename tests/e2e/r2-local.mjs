@@ -135,10 +135,11 @@ export async function startR2Gateway(ROOT, { bucket, vars, secrets }) {
   return g;
 }
 
-/** index.js and the modules it imports from the directory (older builds' wasm files stay there). */
+/** index.js and the modules it imports from the directory (older builds' wasm files stay there).
+ *  The bundle is minified (wrangler.toml `minify`): `from"./x"` has no space. */
 function prebuiltModules(dir) {
   const main = fs.readFileSync(path.join(dir, "index.js"), "utf8");
-  const wanted = [...main.matchAll(/from\s+"\.\/([^"]+)"/g)].map((m) => m[1]);
+  const wanted = [...main.matchAll(/from\s*"\.\/([^"]+)"/g)].map((m) => m[1]);
   return ["index.js", ...new Set(wanted)].map((f) => ({
     type: f.endsWith(".wasm") ? "CompiledWasm" : "ESModule", path: path.join(dir, f),
   }));
