@@ -41,6 +41,10 @@ pub mod upload;
 #[cfg(target_arch = "wasm32")]
 mod worker;
 
+#[cfg(all(target_arch = "wasm32", not(target_feature = "atomics")))]
+#[global_allocator]
+static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
+
 pub use s3::error::S3Error;
 
 /// Crate version, reported by `/healthz`.
