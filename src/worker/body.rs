@@ -173,7 +173,7 @@ pub async fn read_capped(req: web_sys::Request, headers: &crate::http::Headers, 
     let Some(body) = req.body() else {
         return Ok(Vec::new());
     };
-    let unreadable = |e: worker::Error| S3Error::incomplete_body(format!("reading the request body: {e}"));
+    let unreadable = |e: worker::Error| S3Error::incomplete_body(format!("reading the request body: {}", super::js::error_text(&e)));
     let mut stream = worker::ByteStream::from(body);
     let mut out = Vec::new();
     while let Some(chunk) = stream.next().await {

@@ -1,4 +1,4 @@
-//! The edge shell: the `#[event(fetch)]` and `#[event(scheduled)]` entries. It reads the
+//! The edge shell: the `fetch` and `#[event(scheduled)]` entries. It reads the
 //! configuration, asks the core what to do, and moves bytes between the client, the edge
 //! cache and the store. Every decision lives in the core modules.
 
@@ -26,7 +26,7 @@ use convert::{error_response, error_style, json_response, request_parts};
 use ctx::Ctx;
 use std::cell::RefCell;
 use std::rc::Rc;
-use worker::{event, Context, Env, Response, Result};
+use worker::{event, Context, Env, Response};
 
 fn now_secs() -> u64 {
     (js_sys::Date::now() / 1000.0) as u64
@@ -88,8 +88,21 @@ fn is_static_page(parts: &RequestParts, loaded: &std::result::Result<(Rc<Config>
         && loaded.as_ref().map_or(true, |(cfg, _)| crate::s3::route::virtual_host_bucket(parts, cfg.virtual_host.as_deref()).is_none())
 }
 
-#[event(fetch)]
-async fn fetch(req: web_sys::Request, env: Env, wait: Context) -> Result<web_sys::Response> {
+/// The fetch entry, exported to JavaScript under the name worker-build's `#[event(fetch)]` gives
+/// it (src/worker/index.mjs calls it), without that macro's error glue: the glue boxes a
+/// `worker::Error` as `dyn Error`, which links the texts and formatters of every error it can
+/// wrap (serde_json's, `std::io`'s, the router's; BENCHMARKS.md, "Bundle size"). Every error
+/// here is answered as an S3 error.
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub async fn fetch(
+    req: web_sys::Request,
+    env: Env,
+    ctx: worker::worker_sys::Context,
+) -> std::result::Result<wasm_bindgen::JsValue, wasm_bindgen::JsValue> {
+    Ok(handle(req, env, Context::new(ctx)).await.into())
+}
+
+async fn handle(req: web_sys::Request, env: Env, wait: Context) -> web_sys::Response {
     let started = js_sys::Date::now();
     r2::set_env(&env);
     let (parts, url) = request_parts(&req);
@@ -100,16 +113,21 @@ async fn fetch(req: web_sys::Request, env: Env, wait: Context) -> Result<web_sys
     let rid = request_id();
     if is_static_page(&parts, &config) {
         if let Ok(assets) = env.assets("ASSETS") {
-            let resp = assets.fetch_request(worker::Request::from(req)).await?;
             facts.borrow_mut().operation = "Static".into();
-            return Ok(answer(resp, &rid, false, logged));
+            return match assets.fetch_request(worker::Request::from(req)).await {
+                Ok(resp) => answer(resp, &rid, false, logged),
+                Err(e) => {
+                    let e = S3Error::bad_gateway(format!("the demo page's assets: {}", js::error_text(&e)));
+                    answer(error_response(&e, error_style(&parts), &parts.path, &rid, parts.method == "HEAD"), &rid, true, logged)
+                }
+            };
         }
     }
     let style = error_style(&parts);
     let head = parts.method == "HEAD";
     let (cfg, keys) = match &config {
         Ok(v) => v.clone(),
-        Err(e) => return Ok(answer(error_response(e, style, &parts.path, &rid, head), &rid, true, logged)),
+        Err(e) => return answer(error_response(e, style, &parts.path, &rid, head), &rid, true, logged),
     };
     let client_ip = parts.headers.get("cf-connecting-ip").map(str::to_string);
     let origin = crate::http::url_origin(&url).unwrap_or_else(|| "http://localhost".into());
@@ -118,7 +136,7 @@ async fn fetch(req: web_sys::Request, env: Env, wait: Context) -> Result<web_sys
         Ok(r) => r,
         Err(e) => error_response(&e, style, &parts.path, &rid, head),
     };
-    Ok(answer(resp, &rid, true, logged))
+    answer(resp, &rid, true, logged)
 }
 
 /// Headers every answer carries, set in this one place: the request id, and CORS. Every answer may

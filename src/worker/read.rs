@@ -206,7 +206,7 @@ pub async fn get_object(
             let k = ckey.clone();
             ctx.wait.wait_until(async move {
                 if let Err(e) = Cache::default().put(k.as_str(), cresp).await {
-                    worker::console_warn!("cache put failed: {e}");
+                    worker::console_warn!("cache put failed: {}", super::js::error_text(&e));
                 }
             });
         }

@@ -39,7 +39,7 @@ async fn http(r: &StoreRequest, body: Option<JsValue>, signal: &web_sys::AbortSi
     let fetched = super::js::store_fetch(&r.url, &r.method, &lines, body, signal, r.raw_body);
     match wasm_bindgen_futures::JsFuture::from(fetched).await.and_then(|v| v.dyn_into::<web_sys::Response>()) {
         Ok(resp) => Ok(Response::from(resp)),
-        Err(e) => Err(S3Error::bad_gateway(format!("the store could not be reached: {}", worker::Error::from(e)))),
+        Err(e) => Err(S3Error::bad_gateway(format!("the store could not be reached: {}", super::js::error_text(&worker::Error::from(e))))),
     }
 }
 
@@ -56,7 +56,7 @@ pub async fn document(r: &StoreRequest, body: Option<JsValue>, timeout_ms: u64, 
 
 /// Read a (small) store response body as text, e.g. an XML document or error.
 pub async fn text(resp: &mut Response) -> Result<String, S3Error> {
-    resp.text().await.map_err(|e| S3Error::bad_gateway(format!("reading the store's answer: {e}")))
+    resp.text().await.map_err(|e| S3Error::bad_gateway(format!("reading the store's answer: {}", super::js::error_text(&e))))
 }
 
 /// Turn a store error answer into the error bagroom reports: 5xx become 502 (the store failed,

@@ -540,12 +540,12 @@ pub fn notify(ctx: &Ctx, principal: &Principal, written: UploadEvent) {
                     false
                 }
                 Err(e) => {
-                    worker::console_error!("upload event: webhook failed: {e}");
+                    worker::console_error!("upload event: webhook failed: {}", super::js::error_text(&e));
                     false
                 }
             },
             Err(e) => {
-                worker::console_error!("upload event: bad webhook request: {e}");
+                worker::console_error!("upload event: bad webhook request: {}", super::js::error_text(&e));
                 false
             }
         };
@@ -603,7 +603,7 @@ async fn read_form(req: Request, boundary: &str, limit: u64) -> Result<Vec<u8>, 
     let Some(body) = req.body() else {
         return Err(S3Error::invalid_argument("POST requires exactly one file upload per request.").with("ArgumentName", "file"));
     };
-    let unreadable = |e: worker::Error| S3Error::incomplete_body(format!("reading the request body: {e}"));
+    let unreadable = |e: worker::Error| S3Error::incomplete_body(format!("reading the request body: {}", super::js::error_text(&e)));
     let mut stream = worker::ByteStream::from(body);
     let mut out = Vec::new();
     let mut cap: Option<u64> = None;
