@@ -545,8 +545,7 @@ mod tests {
             .unwrap();
         assert_eq!(v["url"], "http://127.0.0.1:8333/demo");
         let policy = v["fields"]["policy"].as_str().unwrap();
-        use base64::Engine;
-        let doc = String::from_utf8(base64::engine::general_purpose::STANDARD.decode(policy).unwrap()).unwrap();
+        let doc = String::from_utf8(crate::encoding::base64::decode(policy).unwrap()).unwrap();
         assert!(doc.contains("content-length-range") && doc.contains("1000") && doc.contains("up/a.txt"), "{doc}");
     }
 

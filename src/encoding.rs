@@ -1,4 +1,6 @@
-//! Percent-encoding as S3 and SigV4 use it.
+//! Percent-encoding as S3 and SigV4 use it, hex, and (in `base64`) Base64.
+
+pub mod base64;
 
 /// Characters SigV4 leaves unencoded: `A-Za-z0-9-_.~`.
 pub fn is_unreserved(b: u8) -> bool {

@@ -16,7 +16,7 @@ pub mod auth;
 pub mod cache;
 /// Typed configuration from vars and secrets.
 pub mod config;
-/// Hex and percent encodings.
+/// Hex, percent and Base64 encodings.
 pub mod encoding;
 /// May they: the operation table, authorised keys, the store header allow-list, the plan.
 pub mod guard;

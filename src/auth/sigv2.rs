@@ -32,8 +32,6 @@
 //! `x-amz-*` header sent, each value of a repeated one included, is part of the string to
 //! sign, and so are all values of `Content-Type` and `Content-MD5`: an added or repeated
 //! one makes the signature fail.
-
-use base64::Engine as _;
 use hmac::{Hmac, Mac};
 use sha1::Sha1;
 
@@ -174,7 +172,7 @@ pub fn hmac_sha1(secret: &str, string_to_sign: &str) -> [u8; 20] {
 
 /// `Base64(HMAC-SHA1(secret, string_to_sign))`.
 pub fn sign(secret: &str, string_to_sign: &str) -> String {
-    base64::engine::general_purpose::STANDARD.encode(hmac_sha1(secret, string_to_sign))
+    crate::encoding::base64::encode(hmac_sha1(secret, string_to_sign))
 }
 
 /// The gateway's share-token query parameter (see [`crate::auth::find_token`]).
@@ -355,7 +353,7 @@ pub fn verify_header(
     }
     resources.push(canonical_resource(&req.path, &req.query, opts.virtual_host_bucket));
     let (md5, ctype, amz) = (all("content-md5"), all("content-type"), canonical_amz_headers(&amz));
-    let provided_bytes = base64::engine::general_purpose::STANDARD.decode(provided.as_bytes()).ok();
+    let provided_bytes = crate::encoding::base64::decode(provided.as_bytes());
     let mut first = None;
     for resource in &resources {
         let sts = string_to_sign(&req.method, &md5, &ctype, signed_date, &amz, resource);
@@ -424,9 +422,9 @@ pub fn verify_query(
     let resource = canonical_resource(&req.path, &req.query, opts.virtual_host_bucket);
     let sts = string_to_sign(&req.method, &content_md5, &content_type, expires_s, &canonical_amz_headers(&amz), &resource);
     let expected = hmac_sha1(secret, &sts);
-    let ok = match base64::engine::general_purpose::STANDARD.decode(provided.as_bytes()) {
-        Ok(p) => constant_time_eq(&expected, &p),
-        Err(_) => false,
+    let ok = match crate::encoding::base64::decode(provided.as_bytes()) {
+        Some(p) => constant_time_eq(&expected, &p),
+        None => false,
     };
     if !ok {
         return Err(signature_does_not_match(akid, &sts, provided));

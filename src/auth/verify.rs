@@ -48,7 +48,6 @@ pub use super::verified::{AuthKind, Payload, SecretLookup, Verified, VerifyOptio
 /// not the body's MD5 → 400 `BadDigest`. Malformed declarations are refused before any
 /// hash is compared.
 pub fn check_buffered_body(payload: Option<&Payload>, headers: &Headers, body: &[u8]) -> Result<(), S3Error> {
-    use base64::Engine as _;
     use md5::{Digest as _, Md5};
 
     let mut declared: Vec<Payload> = payload.into_iter().cloned().collect();
@@ -75,8 +74,8 @@ pub fn check_buffered_body(payload: Option<&Payload>, headers: &Headers, body: &
     let mut md5s: Vec<(&str, Vec<u8>)> = Vec::new();
     for v in headers.get_all("content-md5") {
         let v = v.trim();
-        match base64::engine::general_purpose::STANDARD.decode(v) {
-            Ok(d) if d.len() == 16 => md5s.push((v, d)),
+        match crate::encoding::base64::decode(v) {
+            Some(d) if d.len() == 16 => md5s.push((v, d)),
             _ => return Err(S3Error::of(Code::InvalidDigest).with("Content-MD5", v)),
         }
     }
@@ -95,7 +94,7 @@ pub fn check_buffered_body(payload: Option<&Payload>, headers: &Headers, body: &
             if !constant_time_eq(&d, &computed) {
                 return Err(S3Error::of(Code::BadDigest)
                     .with("ExpectedDigest", crate::encoding::hex(&d))
-                    .with("CalculatedDigest", base64::engine::general_purpose::STANDARD.encode(computed))
+                    .with("CalculatedDigest", crate::encoding::base64::encode(computed))
                     .with("Content-MD5", v));
             }
         }

@@ -1267,10 +1267,9 @@ fn check_headers(
             "if-none-match" if value == "*" && matches!(kind, Kind::Put | Kind::Complete) => true,
             "content-type" if value == "application/xml" && matches!(kind, Kind::Complete | Kind::DeleteMany | Kind::TagWrite) => true,
             "content-md5" if kind == Kind::DeleteMany || (kind == Kind::TagWrite && s.body.is_some()) => {
-                use base64::Engine as _;
                 use md5::Digest as _;
                 let doc = s.body.as_deref().unwrap_or("");
-                *value == base64::engine::general_purpose::STANDARD.encode(md5::Md5::digest(doc.as_bytes()))
+                *value == crate::encoding::base64::encode(md5::Md5::digest(doc.as_bytes()))
             }
             _ => client_header_allowed(op, ak, name) && client_has(name, value),
         };

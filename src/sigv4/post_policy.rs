@@ -6,8 +6,6 @@
 //! policy condition; [`post_form`] emits exactly the fields its policy names. The browser
 //! appends `file` as the last field.
 
-use base64::Engine as _;
-
 use super::sign::{scope_for, SERVICE};
 use super::signature::signature;
 use super::signing_key::signing_key;
@@ -117,7 +115,7 @@ pub fn post_form(p: &PostPolicy, endpoint_url: &str, creds: &Credentials, region
     let amz = amz_date(now);
     let credential = format!("{}/{}", creds.access_key_id, scope_for(now, region));
     let policy = policy_json(p, &credential, &amz, creds.session_token.as_deref());
-    let policy_b64 = base64::engine::general_purpose::STANDARD.encode(policy.as_bytes());
+    let policy_b64 = crate::encoding::base64::encode(policy.as_bytes());
     let key = signing_key(&creds.secret_access_key, &short_date(now), region, SERVICE);
     let sig = signature(&key, &policy_b64);
 

@@ -3,8 +3,6 @@
 //! `expiration`, every condition, and that every form field is covered by a condition. Pure:
 //! the shell hands it the form fields and the file's length.
 
-use base64::Engine as _;
-
 use super::signature::{constant_time_eq, signature};
 use super::signing_key::signing_key;
 use super::string_to_sign::ALGORITHM;
@@ -53,7 +51,7 @@ fn range_of(c: &crate::json::Value) -> Option<(u64, u64)> {
 
 fn decode(policy_b64: &str) -> Result<crate::json::Value, S3Error> {
     let bad = || S3Error::invalid_argument("Invalid Policy: Invalid JSON.").with("ArgumentName", "policy");
-    let raw = base64::engine::general_purpose::STANDARD.decode(policy_b64.trim().as_bytes()).map_err(|_| bad())?;
+    let raw = crate::encoding::base64::decode(policy_b64.trim().as_bytes()).ok_or_else(bad)?;
     crate::json::parse(&raw).map_err(|_| bad())
 }
 
@@ -95,7 +93,7 @@ fn verify_v2(
     let secret = secret_for(akid).ok_or_else(|| S3Error::of(Code::InvalidAccessKeyId).with("AWSAccessKeyId", akid))?;
     let mut mac = <Hmac<sha1::Sha1> as Mac>::new_from_slice(secret.as_bytes()).map_err(|_| S3Error::internal("hmac key"))?;
     mac.update(policy_b64.as_bytes());
-    let expected = base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes());
+    let expected = crate::encoding::base64::encode(mac.finalize().into_bytes());
     if !constant_time_eq(expected.as_bytes(), sig.trim().as_bytes()) {
         return Err(S3Error::of(Code::SignatureDoesNotMatch).with("AWSAccessKeyId", akid));
     }
@@ -315,7 +313,7 @@ mod tests {
         let policy_b64 = field(&v4, "policy").unwrap().to_string();
         let mut mac = <Hmac<sha1::Sha1> as Mac>::new_from_slice(b"secret").unwrap();
         mac.update(policy_b64.as_bytes());
-        let sig = base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes());
+        let sig = crate::encoding::base64::encode(mac.finalize().into_bytes());
         // the policy names x-amz-algorithm etc.: a v2 form carries them as covered fields too
         let mut f: Vec<(String, String)> = v4.iter().filter(|(k, _)| k != "x-amz-signature").cloned().collect();
         f.retain(|(k, _)| k != "x-amz-algorithm");
@@ -325,10 +323,10 @@ mod tests {
         assert_eq!(check(&f, 10).unwrap_err().status, 403);
         let bare =
             "{\"expiration\":\"2099-01-01T00:00:00.000Z\",\"conditions\":[{\"bucket\":\"demo\"},[\"starts-with\",\"$key\",\"up/\"]]}";
-        let b64 = base64::engine::general_purpose::STANDARD.encode(bare);
+        let b64 = crate::encoding::base64::encode(bare);
         let mut mac = <Hmac<sha1::Sha1> as Mac>::new_from_slice(b"secret").unwrap();
         mac.update(b64.as_bytes());
-        let sig = base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes());
+        let sig = crate::encoding::base64::encode(mac.finalize().into_bytes());
         let f: Vec<(String, String)> = [("key", "up/x"), ("AWSAccessKeyId", "AK"), ("policy", b64.as_str()), ("signature", sig.as_str())]
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))

@@ -247,7 +247,7 @@ pub fn xml_body_headers(doc: &str) -> StoreHeaders {
     use md5::Digest;
     let mut h = StoreHeaders::none();
     h.set("content-type", "application/xml");
-    h.set("content-md5", base64::Engine::encode(&base64::engine::general_purpose::STANDARD, md5::Md5::digest(doc.as_bytes())));
+    h.set("content-md5", crate::encoding::base64::encode(md5::Md5::digest(doc.as_bytes())));
     h
 }
 
@@ -265,7 +265,7 @@ pub fn delete_objects(grants: &[(Grant, Option<String>)], now: u64) -> Result<(S
     let doc = crate::s3::xml::delete_request_xml(false, &objects);
     let mut h = StoreHeaders::none();
     h.set("content-type", "application/xml");
-    h.set("content-md5", base64::Engine::encode(&base64::engine::general_purpose::STANDARD, md5::Md5::digest(doc.as_bytes())));
+    h.set("content-md5", crate::encoding::base64::encode(md5::Md5::digest(doc.as_bytes())));
     let bucket_grant = Grant::maintenance(first.bucket(), "", GrantKind::Bucket);
     let q = [("delete".to_string(), String::new())];
     Ok((sign(&bucket_grant, "POST", "", &q, &h, &crate::sigv4::sha256_hex(doc.as_bytes()), now), doc))

@@ -183,7 +183,7 @@ fn refuse_dropped_headers(h: &Headers) -> Result<(), S3Error> {
 /// A PutObject digest the client sent is either one the binding checks ([`put_checksums`]) or an
 /// error: a malformed one was dropped, and the object stored unchecked.
 fn check_put_digests(h: &Headers) -> Result<(), S3Error> {
-    let b64 = |v: &str| base64::Engine::decode(&base64::engine::general_purpose::STANDARD, v.trim()).ok();
+    let b64 = |v: &str| crate::encoding::base64::decode(v.trim());
     if let Some(v) = h.get("content-md5") {
         if b64(v).is_none_or(|b| b.len() != 16) {
             return Err(S3Error::of(Code::InvalidDigest));
@@ -340,7 +340,7 @@ fn hex_to_base64(hex: &str) -> Option<String> {
         return None;
     }
     let bytes: Option<Vec<u8>> = (0..hex.len()).step_by(2).map(|i| u8::from_str_radix(hex.get(i..i + 2)?, 16).ok()).collect();
-    Some(base64::Engine::encode(&base64::engine::general_purpose::STANDARD, bytes?))
+    Some(crate::encoding::base64::encode(bytes?))
 }
 
 /// R2 digests a PutObject can check (`md5`, `sha1`, `sha256`) from the request's `content-md5` /
@@ -348,7 +348,7 @@ fn hex_to_base64(hex: &str) -> Option<String> {
 /// base64 of 16 bytes is S3's 400 `InvalidDigest` (R2 would store the object unchecked).
 pub fn put_checksums(h: &Headers) -> Result<Vec<(&'static str, String)>, S3Error> {
     let mut out = Vec::new();
-    let b64 = |v: &str| base64::Engine::decode(&base64::engine::general_purpose::STANDARD, v.trim()).ok();
+    let b64 = |v: &str| crate::encoding::base64::decode(v.trim());
     let hex = |b: Vec<u8>| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
     for (header, opt, len) in [("content-md5", "md5", 16), ("x-amz-checksum-sha1", "sha1", 20), ("x-amz-checksum-sha256", "sha256", 32)] {
         match (h.get(header).map(|v| b64(v).filter(|b| b.len() == len)), header) {

@@ -1,7 +1,5 @@
 //! The trailing checksums (`x-amz-checksum-*` in an aws-chunked trailer) the gateway computes
 //! over a streamed body to check the one the client sends.
-
-use base64::Engine;
 use sha2::{Digest, Sha256};
 use std::sync::OnceLock;
 
@@ -38,7 +36,7 @@ impl Check {
         }
     }
     pub(super) fn finish_b64(self) -> String {
-        let b64 = |v: &[u8]| base64::engine::general_purpose::STANDARD.encode(v);
+        let b64 = |v: &[u8]| crate::encoding::base64::encode(v);
         match self {
             Check::Crc32(c) => b64(&c.to_be_bytes()),
             Check::Crc32c(c) => b64(&c.to_be_bytes()),

@@ -16,8 +16,6 @@
 //! encoding (unknown flag bits, trailing bytes, non-canonical networks and
 //! non-canonical base64 are all rejected), so one token string has one meaning.
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
 use hmac::Mac;
 
 use super::claims::{Claims, Methods, Scope};
@@ -110,7 +108,7 @@ pub fn encode(claims: &Claims, keys: &TokenKeys) -> Result<String, S3Error> {
     let mut bytes = signed_bytes(claims).map_err(S3Error::invalid_argument)?;
     mac.update(&bytes);
     bytes.extend_from_slice(&mac.finalize().into_bytes()[..TAG_LEN]);
-    Ok(URL_SAFE_NO_PAD.encode(bytes))
+    Ok(crate::encoding::base64::encode_url(bytes))
 }
 
 /// A token split into its parts, nothing checked but the framing.
@@ -144,7 +142,7 @@ pub(crate) fn split(token: &str) -> Result<Frame, S3Error> {
     if token.is_empty() || token.len() > MAX_TOKEN_LEN {
         return Err(malformed());
     }
-    let bytes = URL_SAFE_NO_PAD.decode(token.as_bytes()).map_err(|_| malformed())?;
+    let bytes = crate::encoding::base64::decode_url(token.as_bytes()).ok_or_else(malformed)?;
     if bytes.len() < 2 || bytes[0] != VERSION {
         return Err(if bytes.first().is_some_and(|v| *v != VERSION) {
             S3Error::access_denied("malformed token (unsupported version)")
