@@ -335,8 +335,7 @@ pub fn operation_name(route: &Route) -> String {
 
 /// An S3 operation's name (its variant, without what it carries).
 pub fn op_name(op: &S3Op) -> String {
-    let d = format!("{op:?}");
-    d.split(|c: char| !c.is_ascii_alphanumeric()).next().unwrap_or_default().to_string()
+    op.name().to_string()
 }
 
 fn cut(s: &str) -> String {

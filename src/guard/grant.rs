@@ -179,7 +179,7 @@ pub fn authorize_bucket_admin<'a>(
     }
     match &cfg.namespace {
         Some(ns) if super::namespace::is_admin(ns, who.principal) => Ok(Grant { bucket, key: String::new(), kind: GrantKind::BucketAdmin }),
-        _ => Err(S3Error::access_denied(format!("{op:?} needs an access key named in BAGROOM_BUCKET_ADMINS"))),
+        _ => Err(S3Error::access_denied(format!("{op} needs an access key named in BAGROOM_BUCKET_ADMINS"))),
     }
 }
 

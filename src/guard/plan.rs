@@ -57,22 +57,22 @@ pub fn plan<'a>(
         Need::Refused => {
             let what = match &op {
                 S3Op::Unsupported(w) => w.clone(),
-                other => format!("{other:?}"),
+                other => other.name().to_string(),
             };
             return Err(S3Error::not_implemented(format!("bagroom does not implement {what}")));
         }
-        Need::Denied(why) => return Err(S3Error::access_denied(format!("{op:?} is refused: {why}"))),
+        Need::Denied(why) => return Err(S3Error::access_denied(format!("{op} is refused: {why}"))),
         Need::Key(m) => Some(authorize(who, bucket, m, key)?),
         Need::AccessKeyOn(m) => {
             if PrincipalClass::of(who.principal) != PrincipalClass::AccessKey {
                 return Err(S3Error::access_denied(format!(
-                    "{op:?} sets store attributes (object tags), which only the gateway's access keys may set"
+                    "{op} sets store attributes (object tags), which only the gateway's access keys may set"
                 )));
             }
             Some(authorize(who, bucket, m, key)?)
         }
         Need::BucketScope => Some(authorize(who, bucket, Method::List, &list_scope(who.principal, bucket, ""))?),
-        Need::AccessKey => Some(authorize_bucket(who, bucket, &format!("{op:?}"))?),
+        Need::AccessKey => Some(authorize_bucket(who, bucket, op.name())?),
         Need::BucketAdmin => Some(authorize_bucket_admin(who, cfg, bucket, &op)?),
         Need::AnyKey(m) => {
             precheck(who, bucket, m)?;

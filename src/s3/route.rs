@@ -67,6 +67,52 @@ pub enum S3Op {
     Unsupported(String),
 }
 
+impl S3Op {
+    /// The operation's name, as S3 calls it (`Unsupported` for the ones bagroom does not serve).
+    pub fn name(&self) -> &'static str {
+        match self {
+            S3Op::ListBuckets => "ListBuckets",
+            S3Op::CreateBucket => "CreateBucket",
+            S3Op::DeleteBucket => "DeleteBucket",
+            S3Op::HeadBucket => "HeadBucket",
+            S3Op::ListObjects => "ListObjects",
+            S3Op::ListMultipartUploads => "ListMultipartUploads",
+            S3Op::GetBucketLocation => "GetBucketLocation",
+            S3Op::DeleteObjects => "DeleteObjects",
+            S3Op::GetObject => "GetObject",
+            S3Op::HeadObject => "HeadObject",
+            S3Op::PutObject => "PutObject",
+            S3Op::PostObject => "PostObject",
+            S3Op::CopyObject => "CopyObject",
+            S3Op::DeleteObject => "DeleteObject",
+            S3Op::CreateMultipartUpload => "CreateMultipartUpload",
+            S3Op::UploadPart => "UploadPart",
+            S3Op::UploadPartCopy => "UploadPartCopy",
+            S3Op::CompleteMultipartUpload => "CompleteMultipartUpload",
+            S3Op::AbortMultipartUpload => "AbortMultipartUpload",
+            S3Op::ListParts => "ListParts",
+            S3Op::GetObjectTagging => "GetObjectTagging",
+            S3Op::PutObjectTagging => "PutObjectTagging",
+            S3Op::DeleteObjectTagging => "DeleteObjectTagging",
+            S3Op::GetObjectAttributes => "GetObjectAttributes",
+            S3Op::GetObjectAcl => "GetObjectAcl",
+            S3Op::PutObjectAcl => "PutObjectAcl",
+            S3Op::GetBucketAcl => "GetBucketAcl",
+            S3Op::PutBucketAcl => "PutBucketAcl",
+            S3Op::GetBucketVersioning => "GetBucketVersioning",
+            S3Op::PutBucketVersioning => "PutBucketVersioning",
+            S3Op::ListObjectVersions => "ListObjectVersions",
+            S3Op::Unsupported(_) => "Unsupported",
+        }
+    }
+}
+
+impl std::fmt::Display for S3Op {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 /// What a request asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Route {
