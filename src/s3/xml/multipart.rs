@@ -109,8 +109,9 @@ pub fn parse_complete_multipart_upload(body: &str) -> Result<Vec<CompletedPart>,
     }
     // the same attempt named twice is no re-sent part, only a list that repeats itself
     let bare = |e: &str| e.trim().trim_start_matches("W/").trim_matches('"').to_string();
-    let mut seen = std::collections::HashSet::new();
-    if !parts.iter().all(|p| seen.insert((p.part_number, bare(&p.etag)))) {
+    let mut named: Vec<(u32, String)> = parts.iter().map(|p| (p.part_number, bare(&p.etag))).collect();
+    crate::sort::sort(&mut named);
+    if named.windows(2).any(|w| w.first() == w.get(1)) {
         return Err(S3Error::of(Code::InvalidPartOrder));
     }
     Ok(parts)
@@ -227,6 +228,11 @@ mod tests {
         // the same attempt twice (quoted or not) is refused: no re-sent part, only a repeated entry
         let twice = "<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>\"e\"</ETag></Part><Part><PartNumber>1</PartNumber><ETag>e</ETag></Part></CompleteMultipartUpload>";
         assert_eq!(parse_complete_multipart_upload(twice).unwrap_err().code, Code::InvalidPartOrder);
+        // also when another attempt of the same number stands between them
+        let apart = "<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>a</ETag></Part><Part><PartNumber>1</PartNumber><ETag>b</ETag></Part><Part><PartNumber>1</PartNumber><ETag>\"a\"</ETag></Part></CompleteMultipartUpload>";
+        assert_eq!(parse_complete_multipart_upload(apart).unwrap_err().code, Code::InvalidPartOrder);
+        let distinct = "<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>b</ETag></Part><Part><PartNumber>1</PartNumber><ETag>a</ETag></Part><Part><PartNumber>2</PartNumber><ETag>a</ETag></Part></CompleteMultipartUpload>";
+        assert_eq!(parse_complete_multipart_upload(distinct).unwrap().len(), 3);
     }
 
     #[test]
