@@ -350,28 +350,32 @@ impl crate::json::FromJson for BucketJson {
 impl Config {
     /// Read the configuration. `get` returns a var or secret by name.
     pub fn from_env(get: Get) -> Result<Config, S3Error> {
-        let region = opt(get, "BAGROOM_REGION").unwrap_or_else(|| "us-east-1".into());
-        let buckets = match opt(get, "BAGROOM_BUCKETS") {
-            Some(json) => Self::buckets_from_json(get, &json)?,
-            None => vec![Self::single_bucket(get)?],
+        // the settings that are numbers and flags first: an error in one leaves nothing built
+        // to drop, which keeps this function's code smaller
+        let enabled = flag(get, "BAGROOM_CACHE", true)?;
+        let default_ttl = num(get, "BAGROOM_CACHE_TTL", 3600)?;
+        let max_object_bytes = num(get, "BAGROOM_CACHE_MAX_OBJECT_BYTES", 100 * 1024 * 1024)?.min(PLATFORM_MAX_OBJECT_BYTES);
+        let stale_if_error = num(get, "BAGROOM_CACHE_STALE_IF_ERROR", 0)?;
+        let part = num(get, "BAGROOM_MULTIPART_PART_SIZE", 8 * 1024 * 1024)?;
+        if part < 5 * 1024 * 1024 {
+            return Err(S3Error::config("setting BAGROOM_MULTIPART_PART_SIZE must be at least 5 MiB (S3's minimum part size)"));
+        }
+        let presign_ttl = num(get, "BAGROOM_PRESIGN_TTL", 900)?;
+        if presign_ttl == 0 || presign_ttl > 604_800 {
+            return Err(S3Error::config("setting BAGROOM_PRESIGN_TTL must be between 1 and 604800 seconds"));
+        }
+        let allow_sigv2 = flag(get, "BAGROOM_ALLOW_SIGV2", true)?;
+        let store_timeout_ms = num(get, "BAGROOM_STORE_TIMEOUT_MS", 30_000)?;
+        let max_upload_bytes = num(get, "BAGROOM_MAX_UPLOAD_BYTES", 5 * 1024 * 1024 * 1024)?;
+        let multipart_max_age_secs = num(get, "BAGROOM_MULTIPART_MAX_AGE_HOURS", 24)?.saturating_mul(3600);
+        let access_log = flag(get, "BAGROOM_ACCESS_LOG", true)?;
+        let mode = match opt(get, "BAGROOM_CACHE_MODE") {
+            Some(m) => DefaultMode::parse(&m).map_err(|e| S3Error::config(format!("setting BAGROOM_CACHE_MODE: {e}")))?,
+            None => DefaultMode::Revalidate,
         };
-        let access_keys = match opt(get, "BAGROOM_ACCESS_KEYS") {
-            Some(v) => parse_key_pairs("BAGROOM_ACCESS_KEYS", &v)?,
-            None => Vec::new(),
-        };
-        let token_keys = req(get, "BAGROOM_TOKEN_KEYS")?;
-        let cache = CacheConfig {
-            enabled: flag(get, "BAGROOM_CACHE", true)?,
-            mode: match opt(get, "BAGROOM_CACHE_MODE") {
-                Some(m) => DefaultMode::parse(&m).map_err(|e| S3Error::config(format!("setting BAGROOM_CACHE_MODE: {e}")))?,
-                None => DefaultMode::Revalidate,
-            },
-            default_ttl: num(get, "BAGROOM_CACHE_TTL", 3600)?,
-            rules: CacheConfig::parse_rules(&opt(get, "BAGROOM_CACHE_RULES").unwrap_or_default())
-                .map_err(|e| S3Error::config(format!("setting BAGROOM_CACHE_RULES: {e}")))?,
-            max_object_bytes: num(get, "BAGROOM_CACHE_MAX_OBJECT_BYTES", 100 * 1024 * 1024)?.min(PLATFORM_MAX_OBJECT_BYTES),
-            stale_if_error: num(get, "BAGROOM_CACHE_STALE_IF_ERROR", 0)?,
-        };
+        let rules = CacheConfig::parse_rules(&opt(get, "BAGROOM_CACHE_RULES").unwrap_or_default())
+            .map_err(|e| S3Error::config(format!("setting BAGROOM_CACHE_RULES: {e}")))?;
+        let cache = CacheConfig { enabled, mode, default_ttl, rules, max_object_bytes, stale_if_error };
         let public_url = match opt(get, "BAGROOM_PUBLIC_URL") {
             Some(u) => {
                 let (s, h) = parse_endpoint("BAGROOM_PUBLIC_URL", &u)?;
@@ -391,33 +395,35 @@ impl Config {
             Some(u) => return Err(S3Error::config(format!("setting BAGROOM_WEBHOOK_URL must be an http(s) URL, got {u:?}"))),
             None => None,
         };
-        let part = num(get, "BAGROOM_MULTIPART_PART_SIZE", 8 * 1024 * 1024)?;
-        if part < 5 * 1024 * 1024 {
-            return Err(S3Error::config("setting BAGROOM_MULTIPART_PART_SIZE must be at least 5 MiB (S3's minimum part size)"));
-        }
-        let presign_ttl = num(get, "BAGROOM_PRESIGN_TTL", 900)?;
-        if presign_ttl == 0 || presign_ttl > 604_800 {
-            return Err(S3Error::config("setting BAGROOM_PRESIGN_TTL must be between 1 and 604800 seconds"));
-        }
+        let namespace = Self::namespace(get)?;
+        let access_keys = match opt(get, "BAGROOM_ACCESS_KEYS") {
+            Some(v) => parse_key_pairs("BAGROOM_ACCESS_KEYS", &v)?,
+            None => Vec::new(),
+        };
+        let token_keys = req(get, "BAGROOM_TOKEN_KEYS")?;
+        let buckets = match opt(get, "BAGROOM_BUCKETS") {
+            Some(json) => Self::buckets_from_json(get, &json)?,
+            None => vec![Self::single_bucket(get)?],
+        };
         Ok(Config {
-            region,
+            region: opt(get, "BAGROOM_REGION").unwrap_or_else(|| "us-east-1".into()),
             buckets,
             access_keys,
             token_keys,
             revoked_tokens: list(get, "BAGROOM_REVOKED_TOKENS"),
-            allow_sigv2: flag(get, "BAGROOM_ALLOW_SIGV2", true)?,
+            allow_sigv2,
             cache,
-            store_timeout_ms: num(get, "BAGROOM_STORE_TIMEOUT_MS", 30_000)?,
-            max_upload_bytes: num(get, "BAGROOM_MAX_UPLOAD_BYTES", 5 * 1024 * 1024 * 1024)?,
+            store_timeout_ms,
+            max_upload_bytes,
             presign_ttl_secs: presign_ttl,
             webhook_url,
-            multipart_max_age_secs: num(get, "BAGROOM_MULTIPART_MAX_AGE_HOURS", 24)?.saturating_mul(3600),
+            multipart_max_age_secs,
             multipart_part_size: part,
             public_url,
             virtual_host: opt(get, "BAGROOM_VIRTUAL_HOST").map(|h| h.trim_matches('.').to_ascii_lowercase()),
             content_origin,
-            namespace: Self::namespace(get)?,
-            access_log: flag(get, "BAGROOM_ACCESS_LOG", true)?,
+            namespace,
+            access_log,
         })
     }
 
