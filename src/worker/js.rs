@@ -45,6 +45,16 @@ export function pick_headers(h, names) {
   for (const n of names.split("\n")) { const v = h.get(n); s += (v === null ? "\u0000" : v) + "\n"; }
   return s;
 }
+export function cache_match_range(key, range) {
+  return caches.default.match(new Request(key, { headers: { range } }), { ignoreMethod: true });
+}
+export function assets_fetch(env, req) {
+  const a = env.ASSETS;
+  return a && typeof a.fetch === "function" ? a.fetch(req) : undefined;
+}
+export function post_json(url, body) {
+  return fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body });
+}
 export function header_lines(h) {
   let s = "";
   for (const [k, v] of h) s += k + "\n" + v + "\n";
@@ -77,6 +87,14 @@ extern "C" {
     pub fn finish_response(status: u16, headers: &web_sys::Headers, lines: &str, body: JsValue, manual: bool) -> web_sys::Response;
     /// The values of the `\n`-separated header `names`, one per line, NUL for a missing one.
     pub fn pick_headers(h: &web_sys::Headers, names: &str) -> String;
+    /// The edge cache's answer for `range` of the entry `key` (a `Response`, or undefined).
+    #[wasm_bindgen(catch)]
+    pub fn cache_match_range(key: &str, range: &str) -> Result<js_sys::Promise, JsValue>;
+    /// `env.ASSETS.fetch(req)`: the demo page's static files (undefined without the binding).
+    pub fn assets_fetch(env: &JsValue, req: &web_sys::Request) -> Option<js_sys::Promise>;
+    /// `fetch(url, {method: "POST", body})` with a JSON content type: the upload-event webhook.
+    #[wasm_bindgen(catch)]
+    pub fn post_json(url: &str, body: &str) -> Result<js_sys::Promise, JsValue>;
 }
 
 /// What a `worker::Error` says, for an error message or a log line. Formatting a

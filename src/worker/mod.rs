@@ -11,7 +11,6 @@ mod demo;
 mod js;
 mod r2;
 mod read;
-mod request;
 mod s3;
 mod store_fetch;
 mod subresource;
@@ -112,12 +111,12 @@ async fn handle(req: web_sys::Request, env: Env, wait: Context) -> web_sys::Resp
     let logged = config.as_ref().map_or(true, |(c, _)| c.access_log).then_some((&facts, parts.method.as_str(), started));
     let rid = request_id();
     if is_static_page(&parts, &config) {
-        if let Ok(assets) = env.assets("ASSETS") {
+        if let Some(promise) = js::assets_fetch(&env, &req) {
             facts.borrow_mut().operation = "Static".into();
-            return match assets.fetch_request(worker::Request::from(req)).await {
-                Ok(resp) => answer(resp, &rid, false, logged),
+            return match wasm_bindgen_futures::JsFuture::from(promise).await.and_then(wasm_bindgen::JsCast::dyn_into::<web_sys::Response>) {
+                Ok(resp) => answer(Response::from(resp), &rid, false, logged),
                 Err(e) => {
-                    let e = S3Error::bad_gateway(format!("the demo page's assets: {}", js::error_text(&e)));
+                    let e = S3Error::bad_gateway(format!("the demo page's assets: {}", js::error_text(&worker::Error::from(e))));
                     answer(error_response(&e, error_style(&parts), &parts.path, &rid, parts.method == "HEAD"), &rid, true, logged)
                 }
             };

@@ -122,17 +122,11 @@ pub async fn get_object(
                         return Ok(stream_response(200, &h, body, head));
                     }
                     HitPlan::Partial { range, headers: mut h } => {
-                        let rh = worker::Headers::new();
-                        let _ = rh.set("range", &range);
-                        if let Ok(r) = super::request::new(&ckey, None, &rh, None) {
-                            if let Ok(Some(part)) = cache.get(&r, true).await {
-                                if part.status_code() == 206 {
-                                    finish_download_headers(&mut h, &ovr, label, &answer(206));
-                                    safe(&mut h);
-                                    let (_, body) = part.into_parts();
-                                    return Ok(stream_response(206, &h, body, head));
-                                }
-                            }
+                        if let Some(part) = cached_range(&ckey, &range).await.filter(|p| p.status_code() == 206) {
+                            finish_download_headers(&mut h, &ovr, label, &answer(206));
+                            safe(&mut h);
+                            let (_, body) = part.into_parts();
+                            return Ok(stream_response(206, &h, body, head));
                         }
                         // the cache could not serve the range: fall through to the store
                     }
@@ -365,4 +359,11 @@ pub async fn get_bucket_versioning(ctx: &Ctx, grant: &Grant<'_>) -> Result<Respo
     h.insert("content-type", "application/xml");
     h.insert("cache-control", "no-store");
     Ok(bytes_response(200, &h, crate::s3::xml::versioning_for_client(&body)?.into_bytes()))
+}
+
+/// The edge cache's answer for `range` of the entry `key`, if it has one.
+async fn cached_range(key: &str, range: &str) -> Option<Response> {
+    let promise = super::js::cache_match_range(key, range).ok()?;
+    let v = wasm_bindgen_futures::JsFuture::from(promise).await.ok()?;
+    wasm_bindgen::JsCast::dyn_into::<web_sys::Response>(v).ok().map(Response::from)
 }

@@ -530,22 +530,18 @@ pub fn notify(ctx: &Ctx, principal: &Principal, written: UploadEvent) {
     let who = principal.label();
     let body = upload_event(&UploadEvent { who: &who, now: ctx.now, ..written });
     ctx.wait.wait_until(async move {
-        let h = worker::Headers::new();
-        let _ = h.set("content-type", "application/json");
-        let ok = match super::request::new(&url, Some("POST"), &h, Some(&JsValue::from_str(&body))) {
-            Ok(r) => match worker::Fetch::Request(r).send().await {
-                Ok(resp) if resp.status_code() < 300 => true,
-                Ok(resp) => {
-                    worker::console_error!("upload event: webhook answered {}", resp.status_code());
-                    false
-                }
-                Err(e) => {
-                    worker::console_error!("upload event: webhook failed: {}", super::js::error_text(&e));
-                    false
-                }
-            },
+        let sent = match super::js::post_json(&url, &body) {
+            Ok(p) => wasm_bindgen_futures::JsFuture::from(p).await.and_then(wasm_bindgen::JsCast::dyn_into::<web_sys::Response>),
+            Err(e) => Err(e),
+        };
+        let ok = match sent {
+            Ok(resp) if resp.status() < 300 => true,
+            Ok(resp) => {
+                worker::console_error!("upload event: webhook answered {}", resp.status());
+                false
+            }
             Err(e) => {
-                worker::console_error!("upload event: bad webhook request: {}", super::js::error_text(&e));
+                worker::console_error!("upload event: webhook failed: {}", super::js::error_text(&worker::Error::from(e)));
                 false
             }
         };
