@@ -1,5 +1,5 @@
 // The worker's JavaScript entry: hands each event to the wasm module's handlers
-// (src/worker/mod.rs, `#[event(fetch)]` and `#[event(scheduled)]`, as worker-build bundles them
+// (src/worker/mod.rs, `fetch` and `#[event(scheduled)]`, as worker-build bundles them
 // into build/index.js) with no per-request object around them. worker-build's own default export
 // constructs a WorkerEntrypoint and wraps it and each of its methods in Proxies on every request;
 // here the handlers are called directly (BENCHMARKS.md, "The entry path"). What its wrapper adds
