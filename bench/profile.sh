@@ -11,14 +11,15 @@ export STORE_ACCESS_KEY_ID=bagroom-store-bench STORE_SECRET_ACCESS_KEY=bagroom-s
 port="${PROFILE_STORE_PORT:-28433}"
 mkdir -p bench/out
 if [ "${PROFILE_NO_BUILD:-}" != 1 ] && [[ "$what" != peer-* ]]; then
-  # wasm-opt with -g keeps the name section (the shipped build drops it)
+  # wasm-opt with -g keeps the name section, and so does scripts/shrink-wasm.mjs with
+  # BAGROOM_WASM_KEEP_NAMES=1 (the shipped build drops it)
   cat > bench/out/wasm-opt-g <<EOS
 #!/bin/sh
 exec "$WASM_OPT_BIN" "\$@" -g
 EOS
   chmod +x bench/out/wasm-opt-g
   rm -rf .bagroom/prof-worker
-  CARGO_PROFILE_RELEASE_STRIP=false WASM_OPT_BIN="$ROOT/bench/out/wasm-opt-g" CARGO_TARGET_DIR="$ROOT/target/prof" \
+  BAGROOM_WASM_KEEP_NAMES=1 CARGO_PROFILE_RELEASE_STRIP=false WASM_OPT_BIN="$ROOT/bench/out/wasm-opt-g" CARGO_TARGET_DIR="$ROOT/target/prof" \
     wrangler deploy --dry-run --outdir .bagroom/prof-worker > bench/out/prof-build.log 2>&1 || { tail -30 bench/out/prof-build.log; exit 1; }
   wasm="$(grep -o '[0-9a-f]*-index_bg.wasm' .bagroom/prof-worker/index.js | head -1)"
   find .bagroom/prof-worker -name '*.wasm' ! -name "$wasm" -delete

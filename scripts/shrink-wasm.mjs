@@ -114,7 +114,7 @@ const glueModule = "./index_bg.js";
 const renamed = entries.filter((e) => e.module === glueModule);
 if (renamed.length === 0) fail(`no imports from ${glueModule}`);
 // already done (worker-build left its output as it was): nothing to do
-if (renamed.every((e) => !e.field.startsWith("__wbg") && !e.field.startsWith("__wbindgen")) && !sections.some((s) => s.id === 0)) {
+if (renamed.every((e) => !e.field.startsWith("__wbg") && !e.field.startsWith("__wbindgen"))) {
   console.log("shrink-wasm: already done");
   process.exit(0);
 }
@@ -152,11 +152,18 @@ for (const e of renamed) {
 const parts = [encodeLeb(entries.length)];
 for (const e of entries) parts.push(encodeName(e.module), encodeName(e.short ?? e.field), e.desc);
 const newBody = Buffer.concat(parts);
-// the sections as they were, but the import section rewritten and no custom section
+// the sections as they were, but the import section rewritten and no custom section (but the
+// `name` section when BAGROOM_WASM_KEEP_NAMES=1: bench/profile.sh's build, for function names)
+const keepNames = process.env.BAGROOM_WASM_KEEP_NAMES === "1";
+const customName = (s) => {
+  const [len, at] = leb(wasm, s.body);
+  return wasm.toString("utf8", at, at + len);
+};
+const dropped = (s) => s.id === 0 && !(keepNames && customName(s) === "name");
 const kept = [];
 for (const s of sections) {
   if (s === sec) kept.push(Buffer.from([2]), encodeLeb(newBody.length), newBody);
-  else if (s.id !== 0) kept.push(wasm.subarray(s.start, s.end));
+  else if (!dropped(s)) kept.push(wasm.subarray(s.start, s.end));
 }
 const out = Buffer.concat([wasm.subarray(0, 8), ...kept]);
 
@@ -166,9 +173,9 @@ const back = parseImports(out);
 const same =
   back.entries.length === entries.length &&
   back.entries.every((g, i) => g.module === entries[i].module && g.field === (entries[i].short ?? entries[i].field) && g.desc.equals(entries[i].desc)) &&
-  back.sections.length === sections.filter((s) => s.id !== 0).length &&
+  back.sections.length === sections.filter((s) => !dropped(s)).length &&
   back.sections.every((b, i) => {
-    const s = sections.filter((s) => s.id !== 0)[i];
+    const s = sections.filter((s) => !dropped(s))[i];
     return b.id === s.id && (s === sec || out.subarray(b.start, b.end).equals(wasm.subarray(s.start, s.end)));
   });
 if (!same) fail("the rewritten module does not read back as written");
