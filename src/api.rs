@@ -74,7 +74,7 @@ pub fn browser_endpoint(bucket: &BucketConfig) -> String {
 
 fn browser_parts(bucket: &BucketConfig) -> (String, String) {
     let ep = browser_endpoint(bucket);
-    match ep.split_once("://") {
+    match crate::text::split_once(&ep, "://") {
         Some((s, h)) => (s.to_string(), h.to_string()),
         None => ("https".into(), ep),
     }

@@ -240,7 +240,7 @@ fn list(get: Get, name: &str) -> Vec<String> {
 /// Parse `scheme://host[:port][/]` into (scheme, host).
 pub fn parse_endpoint(name: &str, v: &str) -> Result<(String, String), S3Error> {
     let bad = || S3Error::config(format!("setting {name} must look like http(s)://host[:port], got {v:?}"));
-    let (scheme, rest) = v.split_once("://").ok_or_else(bad)?;
+    let (scheme, rest) = crate::text::split_once(v, "://").ok_or_else(bad)?;
     let scheme = scheme.to_ascii_lowercase();
     if scheme != "http" && scheme != "https" {
         return Err(bad());
@@ -274,9 +274,9 @@ pub fn valid_new_bucket_name(b: &str) -> bool {
         && b.bytes().all(|c| alnum(c) || c == b'-' || c == b'.')
         && b.bytes().next().is_some_and(alnum)
         && b.bytes().last().is_some_and(alnum)
-        && !b.contains("..")
-        && !b.contains(".-")
-        && !b.contains("-.")
+        && !crate::text::contains(b, "..")
+        && !crate::text::contains(b, ".-")
+        && !crate::text::contains(b, "-.")
         && b.parse::<std::net::Ipv4Addr>().is_err()
 }
 
@@ -609,7 +609,7 @@ impl Config {
     /// Is a request with this `Host` header on the separate content origin?
     pub fn on_content_origin(&self, host: Option<&str>) -> bool {
         match (&self.content_origin, host) {
-            (Some(o), Some(h)) => o.split_once("://").map(|(_, oh)| oh) == Some(h.trim().to_ascii_lowercase().as_str()),
+            (Some(o), Some(h)) => crate::text::split_once(o, "://").map(|(_, oh)| oh) == Some(h.trim().to_ascii_lowercase().as_str()),
             _ => false,
         }
     }

@@ -33,6 +33,8 @@ pub mod sigv4;
 pub mod sort;
 /// Requests to the backing store, built only from grants.
 pub mod store;
+/// Substring search for `&str` patterns, without core's two-way searcher (bundle size).
+pub mod text;
 /// Dates as HTTP, S3 and SigV4 write them.
 pub mod time;
 /// Upload plans and the streaming body filter.

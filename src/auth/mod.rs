@@ -203,7 +203,7 @@ fn signs_accept_encoding(req: &RequestParts) -> bool {
     let in_header = req
         .headers
         .get("authorization")
-        .and_then(|a| a.split("SignedHeaders=").nth(1))
+        .and_then(|a| crate::text::split(a, "SignedHeaders=").nth(1))
         .map(|rest| listed(rest.split(',').next().unwrap_or("")))
         .unwrap_or(false);
     in_header || req.query_param("X-Amz-SignedHeaders").is_some_and(|v| listed(&v))

@@ -53,7 +53,7 @@ fn key_segment(s: &str) -> String {
 /// names and a write through one name could not purge the others.
 /// Backslashes likewise (SeaweedFS stores `a\b` as `a/b`).
 pub fn cacheable_key(key: &str) -> bool {
-    !key.starts_with('/') && !key.contains("//") && !key.contains('\\')
+    !key.starts_with('/') && !crate::text::contains(key, "//") && !key.contains('\\')
 }
 
 /// Does the request carry SSE-C headers (a customer key)? Such reads never use the cache: the

@@ -90,7 +90,7 @@ fn confirms(cached: &Headers, answer: &Headers) -> bool {
         (Some(c), Some(a)) => eq(c.trim(), a.trim()),
         _ => true,
     };
-    let etag = |a: &str, b: &str| a.trim_start_matches("W/") == b.trim_start_matches("W/");
+    let etag = |a: &str, b: &str| crate::text::trim_start_matches(a, "W/") == crate::text::trim_start_matches(b, "W/");
     let date = |a: &str, b: &str| match (parse_http_date(a), parse_http_date(b)) {
         (Some(x), Some(y)) => x == y,
         _ => a == b,

@@ -138,7 +138,7 @@ pub fn request_head_from_lines(s: &str) -> Option<(&str, &str, Headers)> {
 /// The raw request target of an absolute URL: everything after the authority (`/` if none),
 /// without the fragment.
 pub fn url_target(url: &str) -> &str {
-    let after_scheme = url.find("://").map(|i| i + 3).unwrap_or(0);
+    let after_scheme = crate::text::find(url, "://").map(|i| i + 3).unwrap_or(0);
     let target = match url[after_scheme..].find('/') {
         Some(i) => &url[after_scheme + i..],
         None => "/",

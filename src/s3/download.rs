@@ -119,7 +119,9 @@ fn finish(h: &mut Headers, cache_status: &str, no_transform: bool) {
     let cc = h.get("cache-control").map(str::to_string);
     match cc {
         _ if !no_transform => {}
-        Some(cc) if !cc.to_ascii_lowercase().contains("no-transform") => h.insert("cache-control", format!("{cc}, no-transform")),
+        Some(cc) if !crate::text::contains(&cc.to_ascii_lowercase(), "no-transform") => {
+            h.insert("cache-control", format!("{cc}, no-transform"))
+        }
         Some(_) => {}
         None => h.insert("cache-control", "no-transform"),
     }

@@ -228,7 +228,7 @@ pub fn route(req: &RequestParts) -> Route {
         return Route::Uppy { token: None, rest: rest.to_string() };
     }
     if let Some(rest) = path.strip_prefix("/t/") {
-        if let Some((tok, rest)) = rest.split_once("/s3/") {
+        if let Some((tok, rest)) = crate::text::split_once(rest, "/s3/") {
             if !tok.is_empty() && !tok.contains('/') {
                 return Route::Uppy { token: Some(percent_decode(tok)), rest: rest.to_string() };
             }
@@ -360,7 +360,7 @@ pub enum ErrorStyle {
 pub fn error_style(req: &RequestParts) -> ErrorStyle {
     let path = req.path.as_str();
     let accept = req.headers.get("accept").unwrap_or("");
-    let uppy = path.starts_with("/t/") && path.contains("/s3/");
+    let uppy = path.starts_with("/t/") && crate::text::contains(path, "/s3/");
     if path.starts_with("/api/") || path.starts_with("/s3/") || uppy || accept.starts_with("application/json") {
         ErrorStyle::Json
     } else {

@@ -234,7 +234,7 @@ pub fn presign_put(
             "this bucket is an R2 binding without R2's S3 API credentials: uploads go through the gateway, not straight to the store",
         ));
     }
-    let (scheme, ep_host) = endpoint.split_once("://").unwrap_or(("https", endpoint));
+    let (scheme, ep_host) = crate::text::split_once(endpoint, "://").unwrap_or(("https", endpoint));
     let host = store_host(ep_host, &store.bucket, store.virtual_host);
     let path = object_path(&store.bucket, key, store.virtual_host);
     let t = Target { method: "PUT", scheme, host: &host, path: &path, query };

@@ -202,7 +202,7 @@ fn check_put_digests(h: &Headers) -> Result<(), S3Error> {
 /// The source key of `x-amz-copy-source: /<store bucket>/<encoded key>` (the store layer wrote
 /// it from a Read grant on the same binding).
 fn copy_source_key(v: &str) -> Result<String, S3Error> {
-    if v.contains("?versionId=") && !v.ends_with("?versionId=null") {
+    if crate::text::contains(v, "?versionId=") && !v.ends_with("?versionId=null") {
         return Err(unsupported("copying an object version"));
     }
     let v = v.split_once('?').map_or(v, |(p, _)| p);
@@ -469,8 +469,8 @@ pub fn versioning_xml() -> String {
 /// (`"get: The specified key does not exist. (10007)"`).
 pub fn error_from(message: &str) -> S3Error {
     let code = message.rsplit_once('(').and_then(|(_, c)| c.trim_end_matches(')').trim().parse::<u32>().ok());
-    let text = message.rsplit_once(" (").map_or(message, |(m, _)| m).to_string();
-    let text = text.split_once(": ").map_or(text.as_str(), |(_, m)| m).to_string();
+    let text = crate::text::rsplit_once(message, " (").map_or(message, |(m, _)| m).to_string();
+    let text = crate::text::split_once(&text, ": ").map_or(text.as_str(), |(_, m)| m).to_string();
     match code {
         Some(10007) => S3Error::no_such_key(),
         Some(10024) => S3Error::with_message(Code::NoSuchUpload, text),

@@ -56,7 +56,7 @@ pub fn latest_parts(parts: Vec<crate::s3::xml::PartInfo>) -> Vec<crate::s3::xml:
 }
 
 fn bare_etag(e: &str) -> &str {
-    e.trim().trim_start_matches("W/").trim_matches('"')
+    crate::text::trim_start_matches(e.trim(), "W/").trim_matches('"')
 }
 
 /// The size of the object a CompleteMultipartUpload would assemble from `requested`, given the

@@ -173,7 +173,7 @@ pub fn plan_post(
         .with("ArgumentName", "key")
     })?;
     let verified = verify_post(&form.fields, bucket, file_len, secret_for, region, allow_sigv2, now)?;
-    let key = key_field.replace("${filename}", &form.filename);
+    let key = crate::text::replace(key_field, "${filename}", &form.filename);
     if key.is_empty() {
         return Err(S3Error::invalid_argument("User key must have a length greater than 0.").with("ArgumentName", "key"));
     }

@@ -197,7 +197,7 @@ fn stored_metadata(o: &ObjectInfo) -> core::Metadata {
 }
 
 fn unquoted(etag: &str) -> String {
-    etag.trim().trim_start_matches("W/").trim_matches('"').to_string()
+    crate::text::trim_start_matches(etag.trim(), "W/").trim_matches('"').to_string()
 }
 
 async fn run(req: &R2Request, body: Option<JsValue>) -> Result<Response, S3Error> {

@@ -37,7 +37,7 @@ fn deny(msg: &'static str) -> S3Error {
 /// `secret`, escaping a prefix scope, so such keys are never reachable by token.
 pub fn has_dot_segment(key: &str) -> bool {
     key.split(['/', '\\']).any(|seg| {
-        let s = seg.to_ascii_lowercase().replace("%2e", ".");
+        let s = crate::text::replace(&seg.to_ascii_lowercase(), "%2e", ".");
         s == "." || s == ".."
     })
 }

@@ -108,7 +108,7 @@ pub fn parse_complete_multipart_upload(body: &str) -> Result<Vec<CompletedPart>,
         return Err(S3Error::of(Code::InvalidPartOrder));
     }
     // the same attempt named twice is no re-sent part, only a list that repeats itself
-    let bare = |e: &str| e.trim().trim_start_matches("W/").trim_matches('"').to_string();
+    let bare = |e: &str| crate::text::trim_start_matches(e.trim(), "W/").trim_matches('"').to_string();
     let mut named: Vec<(u32, String)> = parts.iter().map(|p| (p.part_number, bare(&p.etag))).collect();
     crate::sort::sort(&mut named);
     if named.windows(2).any(|w| w.first() == w.get(1)) {

@@ -57,7 +57,7 @@ impl Element {
 /// XML line-end normalisation: CRLF and lone CR become LF.
 fn normalize_newlines(s: &str) -> std::borrow::Cow<'_, str> {
     if s.contains('\r') {
-        std::borrow::Cow::Owned(s.replace("\r\n", "\n").replace('\r', "\n"))
+        std::borrow::Cow::Owned(crate::text::replace(s, "\r\n", "\n").replace('\r', "\n"))
     } else {
         std::borrow::Cow::Borrowed(s)
     }
@@ -131,7 +131,7 @@ fn tag_end(s: &str, from: usize) -> Option<usize> {
 
 /// Index just after `pat` searched from `from`, or the end of input.
 fn skip_past(s: &str, from: usize, pat: &str) -> usize {
-    s.get(from..).and_then(|r| r.find(pat)).map_or(s.len(), |p| from + p + pat.len())
+    s.get(from..).and_then(|r| crate::text::find(r, pat)).map_or(s.len(), |p| from + p + pat.len())
 }
 
 struct Builder {
@@ -188,7 +188,7 @@ pub fn parse(input: &str) -> Option<Element> {
             i = skip_past(s, i + 4, "-->");
         } else if rest.starts_with("<![CDATA[") {
             let start = i + 9;
-            let end = s.get(start..).and_then(|r| r.find("]]>")).map_or(s.len(), |p| start + p);
+            let end = s.get(start..).and_then(|r| crate::text::find(r, "]]>")).map_or(s.len(), |p| start + p);
             let raw = s.get(start..end).unwrap_or("");
             b.text(&normalize_newlines(raw));
             i = (end + 3).min(s.len());
