@@ -416,7 +416,7 @@ describe("1. UploadPartCopy must not read what the token cannot", () => {
     const id = await gwCreateUpload(key, t);
     try {
       const r = await req(u(key, `?partNumber=1&uploadId=${encodeURIComponent(id)}&token=${t}`), {
-        method: "PUT", headers: { "x-amz-copy-source": source, "content-length": "0", ...more }, body: "",
+        method: "PUT", headers: { "x-amz-copy-source": source, ...more }, body: "",
       });
       const parts = await storeParts(key, id);
       // the attacker goes on as if it had worked: list, complete, read
@@ -490,7 +490,7 @@ describe("1. UploadPartCopy must not read what the token cannot", () => {
     const id = await gwCreateUpload(key, t);
     try {
       const r = await req(u(key, `?partNumber=1&uploadId=${encodeURIComponent(id)}`), {
-        method: "PUT", headers: { authorization: `Bearer ${t}`, "x-amz-copy-source": `/${B}/private/payroll.csv`, "content-length": "0" }, body: "",
+        method: "PUT", headers: { authorization: `Bearer ${t}`, "x-amz-copy-source": `/${B}/private/payroll.csv` }, body: "",
       });
       expectRefused(r, 403, "AccessDenied");
       assert.deepEqual(await storeParts(key, id), []);
@@ -506,7 +506,7 @@ describe("1. UploadPartCopy must not read what the token cannot", () => {
     try {
       const p = await req(raw(`/s3/multipart/${encodeURIComponent(uploadId)}/1?key=${encodeURIComponent(key)}&via=edge`), { headers: { authorization: `Bearer ${t}` } });
       assert.equal(p.status, 200, p.text);
-      const r = await req(JSON.parse(p.text).url, { method: "PUT", headers: { "x-amz-copy-source": `/${B}/private/payroll.csv`, "content-length": "0" }, body: "" });
+      const r = await req(JSON.parse(p.text).url, { method: "PUT", headers: { "x-amz-copy-source": `/${B}/private/payroll.csv` }, body: "" });
       expectRefused(r, 403, "AccessDenied");
       assert.deepEqual(await storeParts(key, uploadId), []);
     } finally {
