@@ -54,21 +54,22 @@ pub fn rsplit_once<'a>(haystack: &'a str, needle: &str) -> Option<(&'a str, &'a 
 
 /// `haystack` with every `from` (left to right, not overlapping) replaced by `to`.
 pub fn replace(haystack: &str, from: &str, to: &str) -> String {
-    let mut out = String::with_capacity(haystack.len());
-    let mut rest = haystack;
-    while let Some((before, after)) = (!from.is_empty()).then(|| split_once(rest, from)).flatten() {
-        out.push_str(before);
-        out.push_str(to);
-        rest = after;
-    }
     if from.is_empty() {
         // as `str::replace`: `to` before every char and at the end
+        let mut out = String::with_capacity(haystack.len() + to.len() * (haystack.len() + 1));
         for c in haystack.chars() {
             out.push_str(to);
             out.push(c);
         }
         out.push_str(to);
         return out;
+    }
+    let mut out = String::with_capacity(haystack.len());
+    let mut rest = haystack;
+    while let Some((before, after)) = split_once(rest, from) {
+        out.push_str(before);
+        out.push_str(to);
+        rest = after;
     }
     out.push_str(rest);
     out
@@ -79,6 +80,7 @@ pub fn split<'a>(haystack: &'a str, needle: &'a str) -> impl Iterator<Item = &'a
     let mut rest = Some(haystack);
     std::iter::from_fn(move || {
         let r = rest?;
+        // an empty needle gives the whole haystack back (no caller splits on one)
         match split_once(r, needle).filter(|_| !needle.is_empty()) {
             Some((piece, after)) => {
                 rest = Some(after);

@@ -97,6 +97,21 @@ extern "C" {
     pub fn post_json(url: &str, body: &str) -> Result<js_sys::Promise, JsValue>;
 }
 
+/// The `Response` a promise settles to (`fetch`, `cache.match`, a binding's `fetch`); a rejection,
+/// or anything but a `Response`, is the error.
+pub async fn response(p: js_sys::Promise) -> Result<web_sys::Response, JsValue> {
+    wasm_bindgen_futures::JsFuture::from(p).await.and_then(wasm_bindgen::JsCast::dyn_into::<web_sys::Response>)
+}
+
+/// What a thrown JavaScript value says: its `message`, or the value itself if it is a string.
+pub fn message(e: &JsValue) -> String {
+    js_sys::Reflect::get(e, &"message".into())
+        .ok()
+        .and_then(|m| m.as_string())
+        .or_else(|| e.as_string())
+        .unwrap_or_else(|| format!("{e:?}"))
+}
+
 /// What a `worker::Error` says, for an error message or a log line. Formatting a
 /// `worker::Error` with `{}` or `{:?}` links the texts and formatters of every error it can wrap
 /// (serde_json's, `std::io`'s, the router's): about 9 KB of the bundle for errors the gateway

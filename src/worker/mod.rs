@@ -113,10 +113,10 @@ async fn handle(req: web_sys::Request, env: Env, wait: Context) -> web_sys::Resp
     if is_static_page(&parts, &config) {
         if let Some(promise) = js::assets_fetch(&env, &req) {
             facts.borrow_mut().operation = "Static".into();
-            return match wasm_bindgen_futures::JsFuture::from(promise).await.and_then(wasm_bindgen::JsCast::dyn_into::<web_sys::Response>) {
+            return match js::response(promise).await {
                 Ok(resp) => answer(Response::from(resp), &rid, false, logged),
                 Err(e) => {
-                    let e = S3Error::bad_gateway(format!("the demo page's assets: {}", js::error_text(&worker::Error::from(e))));
+                    let e = S3Error::bad_gateway(format!("the demo page's assets: {}", js::message(&e)));
                     answer(error_response(&e, error_style(&parts), &parts.path, &rid, parts.method == "HEAD"), &rid, true, logged)
                 }
             };

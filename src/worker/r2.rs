@@ -36,10 +36,6 @@ fn binding(name: &str) -> Result<JsValue, S3Error> {
     }
 }
 
-fn js_message(e: &JsValue) -> String {
-    Reflect::get(e, &"message".into()).ok().and_then(|m| m.as_string()).or_else(|| e.as_string()).unwrap_or_else(|| format!("{e:?}"))
-}
-
 /// Call `obj.method(...args)` and wait for it; an exception is the binding's S3 error.
 async fn call(obj: &JsValue, method: &str, args: &[JsValue]) -> Result<JsValue, S3Error> {
     let f: Function = Reflect::get(obj, &method.into())
@@ -47,9 +43,9 @@ async fn call(obj: &JsValue, method: &str, args: &[JsValue]) -> Result<JsValue, 
         .and_then(|f| f.dyn_into().ok())
         .ok_or_else(|| S3Error::internal(format!("the R2 binding has no {method}()")))?;
     let arr: Array = args.iter().collect();
-    let v = f.apply(obj, &arr).map_err(|e| core::error_from(&js_message(&e)))?;
+    let v = f.apply(obj, &arr).map_err(|e| core::error_from(&super::js::message(&e)))?;
     match v.dyn_into::<Promise>() {
-        Ok(p) => JsFuture::from(p).await.map_err(|e| core::error_from(&js_message(&e))),
+        Ok(p) => JsFuture::from(p).await.map_err(|e| core::error_from(&super::js::message(&e))),
         Err(v) => Ok(v),
     }
 }
@@ -125,7 +121,7 @@ fn answer(status: u16, headers: &Headers, body: Option<&JsValue>) -> Result<Resp
         Some(b) => web_sys::Response::new_with_opt_readable_stream_and_init(b.dyn_ref(), &init),
         None => web_sys::Response::new_with_opt_str_and_init(None, &init),
     }
-    .map_err(|e| S3Error::internal(format!("building the R2 answer: {}", js_message(&e))))?;
+    .map_err(|e| S3Error::internal(format!("building the R2 answer: {}", super::js::message(&e))))?;
     Ok(Response::from(resp))
 }
 
@@ -156,8 +152,8 @@ async fn body_text(body: Option<JsValue>) -> Result<String, S3Error> {
     if let Some(s) = b.as_string() {
         return Ok(s);
     }
-    let resp = web_sys::Response::new_with_opt_readable_stream(b.dyn_ref()).map_err(|e| S3Error::internal(js_message(&e)))?;
-    let text = resp.text().map_err(|e| S3Error::internal(js_message(&e)))?;
+    let resp = web_sys::Response::new_with_opt_readable_stream(b.dyn_ref()).map_err(|e| S3Error::internal(super::js::message(&e)))?;
+    let text = resp.text().map_err(|e| S3Error::internal(super::js::message(&e)))?;
     JsFuture::from(text).await.ok().and_then(|t| t.as_string()).ok_or_else(|| S3Error::incomplete_body("reading the request body"))
 }
 

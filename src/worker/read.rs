@@ -364,6 +364,5 @@ pub async fn get_bucket_versioning(ctx: &Ctx, grant: &Grant<'_>) -> Result<Respo
 /// The edge cache's answer for `range` of the entry `key`, if it has one.
 async fn cached_range(key: &str, range: &str) -> Option<Response> {
     let promise = super::js::cache_match_range(key, range).ok()?;
-    let v = wasm_bindgen_futures::JsFuture::from(promise).await.ok()?;
-    wasm_bindgen::JsCast::dyn_into::<web_sys::Response>(v).ok().map(Response::from)
+    super::js::response(promise).await.ok().map(Response::from)
 }

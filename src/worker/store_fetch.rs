@@ -2,7 +2,7 @@
 
 use crate::s3::error::{Code, S3Error};
 use crate::store::StoreRequest;
-use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen::JsValue;
 use worker::Response;
 
 /// Send `r` (with an optional body: a JS `ReadableStream` or bytes) and wait for the response
@@ -37,9 +37,9 @@ async fn http(r: &StoreRequest, body: Option<JsValue>, signal: &web_sys::AbortSi
     }
     let lines = crate::http::pairs_to_lines(&r.headers);
     let fetched = super::js::store_fetch(&r.url, &r.method, &lines, body, signal, r.raw_body);
-    match wasm_bindgen_futures::JsFuture::from(fetched).await.and_then(|v| v.dyn_into::<web_sys::Response>()) {
+    match super::js::response(fetched).await {
         Ok(resp) => Ok(Response::from(resp)),
-        Err(e) => Err(S3Error::bad_gateway(format!("the store could not be reached: {}", super::js::error_text(&worker::Error::from(e))))),
+        Err(e) => Err(S3Error::bad_gateway(format!("the store could not be reached: {}", super::js::message(&e)))),
     }
 }
 

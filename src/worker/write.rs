@@ -531,7 +531,7 @@ pub fn notify(ctx: &Ctx, principal: &Principal, written: UploadEvent) {
     let body = upload_event(&UploadEvent { who: &who, now: ctx.now, ..written });
     ctx.wait.wait_until(async move {
         let sent = match super::js::post_json(&url, &body) {
-            Ok(p) => wasm_bindgen_futures::JsFuture::from(p).await.and_then(wasm_bindgen::JsCast::dyn_into::<web_sys::Response>),
+            Ok(p) => super::js::response(p).await,
             Err(e) => Err(e),
         };
         let ok = match sent {
@@ -541,7 +541,7 @@ pub fn notify(ctx: &Ctx, principal: &Principal, written: UploadEvent) {
                 false
             }
             Err(e) => {
-                worker::console_error!("upload event: webhook failed: {}", super::js::error_text(&worker::Error::from(e)));
+                worker::console_error!("upload event: webhook failed: {}", super::js::message(&e));
                 false
             }
         };
