@@ -87,6 +87,17 @@ pub fn purge_keys(key: &str) -> Vec<String> {
     }
 }
 
+/// The names of [`purge_keys`] a write to `key` must drop from the edge cache under `cfg`: those
+/// a read may take from the cache (a key whose rule is `bypass`, or any key with the cache off,
+/// is never looked up, so its purge would be a wasted Cache API call on every write). A copy
+/// stored under an earlier configuration that cached the key is not purged while it is not
+/// cached, and is looked up again once it is (README, "Edge cache").
+pub fn purge_names(cfg: &CacheConfig, key: &str) -> Vec<String> {
+    let mut names = purge_keys(key);
+    names.retain(|n| cacheable_key(n) && cfg.consistency_for(n) != Consistency::Bypass);
+    names
+}
+
 pub fn cache_key(bucket: &str, key: &str, version_id: Option<&str>, overrides: &[(String, String)]) -> String {
     let mut url = String::with_capacity(CACHE_KEY_ORIGIN.len() + bucket.len() + key.len() * 3 + 16);
     url.push_str(CACHE_KEY_ORIGIN);
@@ -631,6 +642,23 @@ mod alias_tests {
         assert!(!cacheable_key("cp\\k"));
         assert_eq!(purge_keys("cp\\k"), vec!["cp\\k", "cp/k"]);
         assert!(!cacheable_version(Some("null")) && cacheable_version(Some("3HL4kqtJ")) && cacheable_version(None));
+    }
+
+    #[test]
+    fn writes_purge_only_names_a_read_may_take_from_the_cache() {
+        let on = CacheConfig { default_ttl: 60, ..CacheConfig::default() };
+        assert_eq!(purge_names(&on, "a/b"), vec!["a/b"]);
+        // the name as sent is never cached; the collapsed one may be
+        assert_eq!(purge_names(&on, "cp//k"), vec!["cp/k"]);
+        let off = CacheConfig { enabled: false, ..on.clone() };
+        assert!(purge_names(&off, "a/b").is_empty() && purge_names(&off, "cp//k").is_empty());
+        let rules = CacheConfig { rules: CacheConfig::parse_rules("tmp/=bypass,assets/=ttl=600").unwrap(), ..on.clone() };
+        assert!(purge_names(&rules, "tmp/x").is_empty());
+        assert_eq!(purge_names(&rules, "assets/x"), vec!["assets/x"]);
+        assert_eq!(purge_names(&rules, "other"), vec!["other"]);
+        // revalidate entries live BAGROOM_CACHE_TTL: with 0 nothing is kept, nothing to purge
+        let zero = CacheConfig { default_ttl: 0, ..on };
+        assert!(purge_names(&zero, "a/b").is_empty());
     }
 }
 

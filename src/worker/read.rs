@@ -7,6 +7,7 @@ use super::ctx::Ctx;
 use super::store_fetch::{self, send, store_error};
 use crate::auth::token::{Method, Scope};
 use crate::auth::Principal;
+use crate::cache::policy::CacheConfig;
 use crate::cache::policy::{
     cache_key, entry_headers, miss_decision, miss_label, not_modified_label, passthrough_response_headers, storable, Consistency, Storable,
     HIT, REVALIDATED, STALE,
@@ -290,18 +291,16 @@ fn delete_marker_answer(e: &S3Error, store_h: &Headers, parts: &RequestParts, he
     resp
 }
 
-/// Drop an object from the edge cache (after a write or delete through the gateway).
-pub async fn purge(bucket: &BucketConfig, key: &str) {
-    purge_version(bucket, key, None).await
+/// Drop an object from the edge cache (after a write or delete through the gateway), where a
+/// read could take it from there (`cache::policy::purge_names`).
+pub async fn purge(cache: &CacheConfig, bucket: &BucketConfig, key: &str) {
+    purge_version(cache, bucket, key, None).await
 }
 
 /// Drop an object and, when a write names one, that version of it.
-pub async fn purge_version(bucket: &BucketConfig, key: &str, version_id: Option<&str>) {
+pub async fn purge_version(cache: &CacheConfig, bucket: &BucketConfig, key: &str, version_id: Option<&str>) {
     let versions: &[Option<&str>] = if version_id.is_some() { &[None, version_id] } else { &[None] };
-    for name in crate::cache::policy::purge_keys(key) {
-        if !crate::cache::policy::cacheable_key(&name) {
-            continue; // never cached
-        }
+    for name in crate::cache::policy::purge_names(cache, key) {
         for v in versions {
             let k = cache_key(&bucket.name, &name, *v, &[]);
             let _ = Cache::default().delete(k.as_str(), true).await;

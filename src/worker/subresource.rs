@@ -86,7 +86,7 @@ pub async fn put_tagging(
     let h = crate::store::xml_body_headers(&out);
     let r = crate::store::build(grant, "PUT", &query(parts, "tagging"), &h, &sha256_hex(out.as_bytes()), ctx.now)?;
     let answer = relay(ctx, &r, Some(JsValue::from_str(&out)), Some(200)).await;
-    purge(grant, parts).await;
+    purge(ctx, grant, parts).await;
     answer
 }
 
@@ -94,13 +94,13 @@ pub async fn put_tagging(
 pub async fn delete_tagging(ctx: &Ctx, parts: &RequestParts, grant: &Grant<'_>) -> Result<Response, S3Error> {
     let r = crate::store::build(grant, "DELETE", &query(parts, "tagging"), &StoreHeaders::none(), EMPTY_SHA256, ctx.now)?;
     let answer = relay(ctx, &r, None, Some(204)).await;
-    purge(grant, parts).await;
+    purge(ctx, grant, parts).await;
     answer
 }
 
 /// A tag write changes what a GET answers (`x-amz-tagging-count`): drop the cached object,
 /// whatever the outcome (a write whose result is unknown may have happened).
-async fn purge(grant: &Grant<'_>, parts: &RequestParts) {
+async fn purge(ctx: &Ctx, grant: &Grant<'_>, parts: &RequestParts) {
     let version = parts.query_param("versionId").filter(|v| !v.is_empty());
-    super::read::purge_version(grant.bucket(), grant.key(), version.as_deref()).await;
+    super::read::purge_version(&ctx.cfg.cache, grant.bucket(), grant.key(), version.as_deref()).await;
 }

@@ -141,7 +141,7 @@ pub async fn delete(ctx: &Ctx, parts: &RequestParts, grant: &Grant<'_>) -> Resul
     let sent = send(&r, None, ctx.cfg.store_timeout_ms).await;
     // purge whatever the outcome: a write whose result is unknown may have happened
     let version = parts.query_param("versionId").filter(|v| !v.is_empty());
-    super::read::purge_version(grant.bucket(), grant.key(), version.as_deref()).await;
+    super::read::purge_version(&ctx.cfg.cache, grant.bucket(), grant.key(), version.as_deref()).await;
     let mut resp = sent?;
     if resp.status_code() >= 300 && resp.status_code() != 404 {
         return Err(store_error(&mut resp).await);
@@ -227,7 +227,7 @@ pub async fn put(
     if !is_part {
         // purge whatever the outcome: a write whose result is unknown (a timeout, a network
         // error, a 5xx, a body cut short by the filter) may have happened
-        purge(bucket, key).await;
+        purge(&ctx.cfg.cache, bucket, key).await;
     }
     if let Some(e) = slot.borrow_mut().take() {
         return Err(e);
@@ -375,7 +375,7 @@ pub async fn complete(
     let r = build(grant, "POST", &q, &h, &sha256_hex(body.as_bytes()), ctx.now)?;
     // S3 may answer 200 with an <Error> body: the parser turns that into an error.
     let done = document_and_headers(&r, Some(JsValue::from_str(&body)), ctx.cfg.store_timeout_ms).await;
-    purge(bucket, key).await;
+    purge(&ctx.cfg.cache, bucket, key).await;
     let (done, done_headers) = match done {
         Err(e) if e.code == crate::s3::error::Code::NoSuchUpload => return retried_completion(ctx, principal, grant, parts_list, e).await,
         r => r?,
@@ -389,7 +389,7 @@ pub async fn complete(
             if let Ok(r) = build(&undo, "DELETE", &[], &StoreHeaders::none(), EMPTY_SHA256, ctx.now) {
                 let _ = send(&r, None, ctx.cfg.store_timeout_ms).await;
             }
-            purge(bucket, key).await;
+            purge(&ctx.cfg.cache, bucket, key).await;
             return Err(e);
         }
     };
@@ -453,7 +453,7 @@ pub async fn delete_objects(
         // (a timeout, a 5xx, an unreadable answer, a per-key InternalError) or not deleted
         // (purging that costs one miss)
         for (g, v) in &allowed {
-            super::read::purge_version(bucket, g.key(), v.as_deref()).await;
+            super::read::purge_version(&ctx.cfg.cache, bucket, g.key(), v.as_deref()).await;
         }
         let done = xml::parse_delete_result(&sent?)?;
         result.deleted.extend(done.deleted);
@@ -506,7 +506,7 @@ pub async fn copy(
     let r = crate::store::copy(dest, source, version.as_deref(), &q, &h, ctx.now)?;
     let sent = send(&r, None, ctx.cfg.store_timeout_ms).await;
     if !is_part {
-        purge(bucket, key).await;
+        purge(&ctx.cfg.cache, bucket, key).await;
     }
     let mut resp = sent?;
     if resp.status_code() != 200 {
@@ -634,7 +634,7 @@ pub async fn post_object(ctx: &Ctx, req: Request, parts: &RequestParts, who: &Wh
     let r = build(&f.grant, "PUT", &[], &f.headers, &sha256_hex(file), ctx.now)?;
     let sent = send(&r, Some(js_sys::Uint8Array::from(file).into()), ctx.cfg.store_timeout_ms).await;
     // purge whatever the outcome: a write whose result is unknown may have happened
-    purge(bucket, &key).await;
+    purge(&ctx.cfg.cache, bucket, &key).await;
     let mut resp = sent?;
     if resp.status_code() >= 300 {
         return Err(store_error(&mut resp).await);
