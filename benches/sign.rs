@@ -3,6 +3,7 @@
 use bagroom::http::Headers;
 use bagroom::sigv4::presign::presign;
 use bagroom::sigv4::sign::{sign_headers, Target};
+use bagroom::sigv4::signing_key::{derive, signing_key};
 use bagroom::sigv4::Credentials;
 use criterion::{criterion_group, criterion_main, Criterion};
 use std::hint::black_box;
@@ -44,6 +45,11 @@ fn bench(c: &mut Criterion) {
     c.bench_function("sign_headers PUT UploadPart 4 headers", |b| {
         b.iter(|| sign_headers(black_box(&put), black_box(&put_headers), "UNSIGNED-PAYLOAD", &creds, "us-east-1", NOW))
     });
+
+    // the derivation every time (what signing cost before keys were kept) against a kept key
+    let secret = creds.secret_access_key.as_str();
+    c.bench_function("signing key derived", |b| b.iter(|| derive(black_box(secret), "20130524", "us-east-1", "s3")));
+    c.bench_function("signing key kept", |b| b.iter(|| signing_key(black_box(secret), "20130524", "us-east-1", "s3")));
 
     c.bench_function("presign GET", |b| b.iter(|| presign(black_box(&get), &Headers::new(), &creds, "us-east-1", NOW, 3600)));
     let bound = Headers::from_pairs([("content-length", "5242880"), ("x-amz-checksum-crc32", "rwg7LQ==")]);
