@@ -37,19 +37,15 @@ thread_local! {
 /// `kSigning` for `secret` on `date` (`YYYYMMDD`) in `region` for `service`: the kept key if
 /// it was derived before on this thread, else [`derive`]d and kept.
 pub fn signing_key(secret: &str, date: &str, region: &str, service: &str) -> [u8; 32] {
-    let found = KEPT_KEYS.with(|k| {
-        let k = k.borrow();
-        // the secret compared in constant time, as every secret is
-        k.0.iter()
-            .find(|e| e.date == date && e.region == region && e.service == service && constant_time_eq(&e.secret, secret.as_bytes()))
-            .map(|e| e.key)
-    });
-    if let Some(key) = found {
-        return key;
-    }
-    let key = derive(secret, date, region, service);
     KEPT_KEYS.with(|k| {
         let (kept, next) = &mut *k.borrow_mut();
+        // the secret compared in constant time, as every secret is
+        let same =
+            |e: &&Kept| e.date == date && e.region == region && e.service == service && constant_time_eq(&e.secret, secret.as_bytes());
+        if let Some(e) = kept.iter().find(same) {
+            return e.key;
+        }
+        let key = derive(secret, date, region, service);
         let e = Kept {
             secret: secret.as_bytes().to_vec(),
             date: date.to_string(),
@@ -64,8 +60,8 @@ pub fn signing_key(secret: &str, date: &str, region: &str, service: &str) -> [u8
             kept[*next] = e;
             *next = (*next + 1) % KEPT;
         }
-    });
-    key
+        key
+    })
 }
 
 /// The derivation itself, every time (what [`signing_key`] keeps).

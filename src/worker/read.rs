@@ -7,10 +7,9 @@ use super::ctx::Ctx;
 use super::store_fetch::{self, send, store_error};
 use crate::auth::token::{Method, Scope};
 use crate::auth::Principal;
-use crate::cache::policy::CacheConfig;
 use crate::cache::policy::{
-    cache_key, entry_headers, miss_decision, miss_label, not_modified_label, passthrough_response_headers, storable, Consistency, Storable,
-    HIT, REVALIDATED, STALE,
+    cache_key, entry_headers, miss_decision, miss_label, not_modified_label, passthrough_response_headers, storable, CacheConfig,
+    Consistency, Storable, HIT, REVALIDATED, STALE,
 };
 use crate::cache::revalidate::{self, After, StoreAnswer};
 use crate::config::BucketConfig;
