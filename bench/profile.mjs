@@ -51,7 +51,9 @@ ws.onmessage = (m) => {
 const call = (method, params = {}) => new Promise((r) => { const id = ++seq; pending.set(id, r); ws.send(JSON.stringify({ id, method, params })); });
 
 const wrk = (s) => new Promise((res, rej) => {
-  const c = spawn("wrk", ["-t1", "-c4", `-d${s}s`, url], { stdio: ["ignore", "pipe", "inherit"] });
+  // WRK_METHOD / WRK_BODY_FILE / WRK_HEADERS (bench/wrk.lua): another request than a plain GET
+  const script = process.env.WRK_METHOD || process.env.WRK_BODY_FILE || process.env.WRK_HEADERS ? ["-s", path.join(ROOT, "bench/wrk.lua")] : [];
+  const c = spawn("wrk", ["-t1", "-c4", `-d${s}s`, ...script, url], { stdio: ["ignore", "pipe", "inherit"] });
   let out = "";
   c.stdout.on("data", (d) => { out += d; });
   c.on("close", () => res(out));

@@ -76,15 +76,7 @@ impl BodyFilter {
             d.push(input, &mut self.scratch)?;
         }
         let payload: &[u8] = if same { input } else { &self.scratch };
-        self.count += payload.len() as u64;
-        if self.count > self.limit {
-            return Err(S3Error::entity_too_large(self.limit));
-        }
-        if let Some(n) = self.length {
-            if self.count > n {
-                return Err(S3Error::incomplete_body("The body is longer than its declared length."));
-            }
-        }
+        let last = Self::count_into(&mut self.count, self.limit, self.length, payload.len())?;
         if let Some((h, _)) = self.sha256.as_mut() {
             h.update(payload);
         }
@@ -94,7 +86,7 @@ impl BodyFilter {
         if let Some((_, _, c)) = self.header.as_mut() {
             c.update(payload);
         }
-        if self.length == Some(self.count) && !payload.is_empty() {
+        if last {
             // the last payload bytes: hold them until finish() has checked the whole body
             self.held.extend_from_slice(payload);
             return Ok(Out::Bytes(&[]));
@@ -105,6 +97,49 @@ impl BodyFilter {
     /// The body ended: check framing, length, hash and trailing checksum. On success, returns the
     /// held-back final bytes to pass on.
     pub fn finish(&mut self) -> Result<Vec<u8>, S3Error> {
+        let got = self.sha256.take().map(|(h, expected)| (h.finalize().into(), expected));
+        self.check_end(got)?;
+        Ok(std::mem::take(&mut self.held))
+    }
+
+    /// Whether the checks need only each chunk's length, the body's SHA-256 computed by the
+    /// caller: a plain body (no `aws-chunked` framing) with no checksum the gateway checks
+    /// itself. The shell then passes every chunk on untouched and hashes it with the runtime's
+    /// native digest ([`BodyFilter::push_length`], [`BodyFilter::finish_with_sha256`]).
+    pub fn by_length(&self) -> bool {
+        self.decoder.is_none() && self.trailer.is_none() && self.header.is_none()
+    }
+
+    /// A chunk of `n` bytes that the caller passes on (and hashes) itself: counted against the
+    /// limit and the declared length. `Ok(true)` when it completes the declared length: the
+    /// caller holds it back until [`BodyFilter::finish_with_sha256`] has passed.
+    pub fn push_length(&mut self, n: usize) -> Result<bool, S3Error> {
+        Self::count_into(&mut self.count, self.limit, self.length, n)
+    }
+
+    /// The body ended ([`BodyFilter::by_length`] path): `sha256` is the digest of every byte
+    /// counted, computed by the caller; checks the length and the signed hash.
+    pub fn finish_with_sha256(&mut self, sha256: [u8; 32]) -> Result<(), S3Error> {
+        let got = self.sha256.take().map(|(_, expected)| (sha256, expected));
+        self.check_end(got)
+    }
+
+    fn count_into(count: &mut u64, limit: u64, length: Option<u64>, n: usize) -> Result<bool, S3Error> {
+        *count += n as u64;
+        if *count > limit {
+            return Err(S3Error::entity_too_large(limit));
+        }
+        if let Some(len) = length {
+            if *count > len {
+                return Err(S3Error::incomplete_body("The body is longer than its declared length."));
+            }
+        }
+        Ok(n > 0 && length == Some(*count))
+    }
+
+    /// Framing, length, the signed hash (`sha256`: the digest and the hex the client signed) and
+    /// the checksums, once the body has ended.
+    fn check_end(&mut self, sha256: Option<([u8; 32], String)>) -> Result<(), S3Error> {
         let trailers = match self.decoder.as_mut() {
             Some(d) => Some(d.finish()?),
             None => None,
@@ -114,8 +149,8 @@ impl BodyFilter {
                 return Err(S3Error::body_shorter_than_declared());
             }
         }
-        if let Some((h, expected)) = self.sha256.take() {
-            let got = crate::sigv4::hex(&h.finalize());
+        if let Some((digest, expected)) = sha256 {
+            let got = crate::sigv4::hex(&digest);
             if !crate::sigv4::constant_time_eq(got.as_bytes(), expected.as_bytes()) {
                 return Err(S3Error::content_sha256_mismatch(&expected, &got));
             }
@@ -142,7 +177,7 @@ impl BodyFilter {
                 ));
             }
         }
-        Ok(std::mem::take(&mut self.held))
+        Ok(())
     }
 }
 
@@ -199,6 +234,80 @@ mod tests {
         let h = Headers::from_pairs([("content-length", "5")]);
         let p = plan_put(&h, Some(&Payload::Sha256(crate::sigv4::sha256_hex(b"abc"))), None, 1 << 30, false).unwrap();
         assert_eq!(run(&p, b"abc", 1).unwrap_err().code, "IncompleteBody");
+    }
+
+    /// The by-length path as the shell drives it: lengths counted here, the bytes hashed outside
+    /// (`sha2` standing in for the runtime's digest); the chunk that completes the body is held.
+    fn run_by_length(plan: &PutPlan, body: &[u8], split: usize) -> Result<Vec<u8>, S3Error> {
+        let mut f = BodyFilter::new(plan, None)?;
+        assert!(f.by_length());
+        let (mut out, mut held, mut hash) = (Vec::new(), Vec::new(), Sha256::new());
+        for c in body.chunks(split.max(1)) {
+            let last = f.push_length(c.len())?;
+            hash.update(c);
+            if last {
+                held.extend_from_slice(c);
+            } else {
+                assert!(held.is_empty(), "nothing passes on after the held chunk");
+                out.extend_from_slice(c);
+            }
+        }
+        let declared = plan.length.unwrap_or(0) as usize;
+        assert!(out.len() < declared || declared == 0, "the store must not have the whole body before the check");
+        f.finish_with_sha256(hash.finalize().into())?;
+        out.extend(held);
+        Ok(out)
+    }
+
+    #[test]
+    fn by_length_checks_what_the_byte_filter_checks() {
+        let body: Vec<u8> = (0..10_000u32).map(|i| (i * 7 + 3) as u8).collect();
+        let sha = crate::sigv4::sha256_hex(&body);
+        for (len, claim, cap) in [
+            (body.len(), sha.clone(), 1 << 30),                        // good
+            (body.len(), crate::sigv4::sha256_hex(b"other"), 1 << 30), // hash mismatch
+            (body.len() + 1, sha.clone(), 1 << 30),                    // body shorter than declared
+            (body.len() - 1, sha.clone(), 1 << 30),                    // body longer than declared
+            (body.len(), sha.clone(), 4096),                           // over the limit
+        ] {
+            let h = Headers::from_pairs([("content-length", len.to_string().as_str())]);
+            let Ok(p) = plan_put(&h, Some(&Payload::Sha256(claim.clone())), None, cap, false) else {
+                continue; // a declared length over the limit is refused before any byte
+            };
+            for split in [1, 4096, 4097, body.len()] {
+                let bytes = run(&p, &body, split).map_err(|e| e.code);
+                let lengths = run_by_length(&p, &body, split).map_err(|e| e.code);
+                assert_eq!(bytes, lengths, "len {len} claim {claim} split {split}");
+            }
+        }
+        let h = Headers::from_pairs([("content-length", body.len().to_string().as_str())]);
+        let p = plan_put(&h, Some(&Payload::Sha256(sha)), None, 1 << 30, false).unwrap();
+        assert_eq!(run_by_length(&p, &body, 333).unwrap(), body);
+    }
+
+    #[test]
+    fn by_length_only_where_no_byte_check_but_the_hash() {
+        let sha = crate::sigv4::sha256_hex(b"abc");
+        let raw = Headers::from_pairs([("content-length", "3")]);
+        assert!(BodyFilter::new(&plan_put(&raw, Some(&Payload::Sha256(sha.clone())), None, 1 << 30, false).unwrap(), None)
+            .unwrap()
+            .by_length());
+        // a checksum the gateway checks itself needs the bytes
+        let mut p = plan_put(&raw, Some(&Payload::Sha256(sha)), None, 1 << 30, false).unwrap();
+        p.header_checksum = Some(("x-amz-checksum-crc32".into(), "NSRBwg==".into()));
+        assert!(!BodyFilter::new(&p, None).unwrap().by_length());
+        // aws-chunked framing needs the bytes
+        let ch = Headers::from_pairs([("content-encoding", "aws-chunked"), ("x-amz-decoded-content-length", "3")]);
+        assert!(!BodyFilter::new(&plan_put(&ch, None, None, 1 << 30, false).unwrap(), None).unwrap().by_length());
+    }
+
+    #[test]
+    fn an_empty_body_is_checked_against_its_signed_hash() {
+        let h = Headers::from_pairs([("content-length", "0")]);
+        let p = plan_put(&h, Some(&Payload::Sha256(crate::sigv4::sha256_hex(b"not empty"))), None, 1 << 30, false).unwrap();
+        assert_eq!(BodyFilter::new(&p, None).unwrap().finish().unwrap_err().code, "XAmzContentSHA256Mismatch");
+        let p = plan_put(&h, Some(&Payload::Sha256(crate::sigv4::EMPTY_SHA256.into())), None, 1 << 30, false).unwrap();
+        assert!(BodyFilter::new(&p, None).unwrap().finish().unwrap().is_empty());
     }
 
     fn chunked(payload: &[u8], trailer: Option<(&str, &str)>) -> Vec<u8> {

@@ -5,7 +5,7 @@
 //! from this data centre's edge cache before answering, and a successful write of a new object
 //! posts an upload-complete event in the background.
 
-use super::body::{filter, fixed_length, read_capped, Deadline, ErrorSlot};
+use super::body::{pump, read_capped, read_whole, Deadline, ErrorSlot};
 use super::convert::{bytes_response, from_worker_headers};
 use super::ctx::Ctx;
 use super::read::purge;
@@ -157,6 +157,10 @@ pub async fn list_uploads(ctx: &Ctx, parts: &RequestParts, grant: &Grant<'_>) ->
     xml_response(200, &xml::list_multipart_uploads_xml(&body, &grant.bucket().name)?)
 }
 
+/// The most bytes the wire body of an empty payload may have (the aws-chunked framing of no
+/// bytes: a final chunk, its signature, a trailer).
+const EMPTY_PAYLOAD_WIRE_CAP: usize = 8 * 1024;
+
 /// PutObject / UploadPart: stream the body to the store.
 pub async fn put(
     ctx: &Ctx,
@@ -176,7 +180,6 @@ pub async fn put(
     let query = if is_part { pass_query(parts, &["partNumber", "uploadId"]) } else { Vec::new() };
     let r = build(grant, "PUT", &query, &plan.store_headers, UNSIGNED_PAYLOAD, ctx.now)?;
     let slot: ErrorSlot = Default::default();
-    let mut keep = None;
     let filtered = plan.needs_filter();
     // Fast path: the client's body goes to the store as the runtime's own stream (no JS pump per
     // chunk, so no CPU per byte); without a pump there is no signal for the body's end, so its
@@ -187,7 +190,22 @@ pub async fn put(
     } else {
         Deadline::new(ctx.cfg.store_timeout_ms.saturating_add(plan.len().saturating_mul(1000) / crate::upload::MIN_UPLOAD_RATE))?
     };
-    let body: Option<web_sys::ReadableStream> = req.body();
+    let signing = || match principal {
+        Principal::AccessKey(v) => Some((v.signing_key, v.amz_date.clone(), v.scope.clone(), v.signature.clone())),
+        _ => None,
+    };
+    let body: Option<web_sys::ReadableStream> = if filtered && plan.length == Some(0) {
+        // An empty payload has no final bytes to hold back from the store: its body (nothing, or
+        // the aws-chunked framing of nothing) is read and checked before the store is asked at
+        // all, or a replayed request could overwrite an object with an empty one.
+        let wire = read_capped(req, &parts.headers, EMPTY_PAYLOAD_WIRE_CAP).await?;
+        let mut check = BodyFilter::new(&plan, signing())?;
+        check.push(&wire)?;
+        check.finish()?;
+        None
+    } else {
+        req.body()
+    };
     let body_js: Option<JsValue> = match body {
         None => None,
         Some(stream) if !filtered => {
@@ -195,16 +213,9 @@ pub async fn put(
             Some(stream.into())
         }
         Some(stream) => {
-            let signing = match principal {
-                Principal::AccessKey(v) => Some((v.signing_key, v.amz_date.clone(), v.scope.clone(), v.signature.clone())),
-                _ => None,
-            };
-            let f = filter(stream, BodyFilter::new(&plan, signing)?, slot.clone())?;
-            let s = f.stream.clone();
-            keep = Some(f);
             // the store's time limit runs from the end of the body, not from its start
             let d = deadline.clone();
-            Some(fixed_length(s, plan.len(), move || d.start()).into())
+            Some(pump(stream, plan.len(), BodyFilter::new(&plan, signing())?, slot.clone(), move || d.start())?.into())
         }
     };
     let body_js = match (body_js, plan.length) {
@@ -223,7 +234,6 @@ pub async fn put(
         }
     });
     deadline.clear();
-    drop(keep);
     if !is_part {
         // purge whatever the outcome: a write whose result is unknown (a timeout, a network
         // error, a 5xx, a body cut short by the filter) may have happened
@@ -595,26 +605,20 @@ pub async fn abort_stale(cfg: &crate::config::Config, bucket: &BucketConfig, now
 /// `crate::upload::post::form_cap` allows (the policy's content-length-range maximum, or the
 /// upload limit, whichever is smaller); before that, at most S3's 20 KiB of fields.
 async fn read_form(req: Request, boundary: &str, limit: u64) -> Result<Vec<u8>, S3Error> {
-    use futures_util::StreamExt;
-    let Some(body) = req.body() else {
+    if req.body().is_none() {
         return Err(S3Error::invalid_argument("POST requires exactly one file upload per request.").with("ArgumentName", "file"));
-    };
-    let unreadable = |e: worker::Error| S3Error::incomplete_body(format!("reading the request body: {}", super::js::error_text(&e)));
-    let mut stream = worker::ByteStream::from(body);
-    let mut out = Vec::new();
-    let mut cap: Option<u64> = None;
-    while let Some(chunk) = stream.next().await {
-        out.extend_from_slice(&chunk.map_err(unreadable)?);
-        if cap.is_none() {
-            cap = crate::upload::post::form_cap(&out, boundary, limit)?;
-        }
-        if let Some(c) = cap {
-            if out.len() as u64 > c {
-                return Err(S3Error::entity_too_large(c.min(limit)));
-            }
-        }
     }
-    Ok(out)
+    let mut cap: Option<u64> = None;
+    read_whole(req, None, &mut |out| {
+        if cap.is_none() {
+            cap = crate::upload::post::form_cap(out, boundary, limit)?;
+        }
+        match cap {
+            Some(c) if out.len() as u64 > c => Err(S3Error::entity_too_large(c.min(limit))),
+            _ => Ok(()),
+        }
+    })
+    .await
 }
 
 /// POST Object: a browser form upload to the gateway (the form is read whole, see `read_form`);

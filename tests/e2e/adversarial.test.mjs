@@ -2327,6 +2327,19 @@ describe("SigV4 tampering", () => {
     expectRefused(await req(s.url, { method: "PUT", headers: s.headers, body: "swapped body" }), 400, "XAmzContentSHA256Mismatch");
     await assertAbsent("sv/put.txt");
   });
+  test("header-signed: a signed PUT replayed with an empty body (its signed hash is of another body)", async () => {
+    // the object exists; a replay with no body must not overwrite it with nothing
+    await storePut(B, "sv/kept.txt", "the real content");
+    const s = signV4(gw, "PUT", `/${B}/sv/kept.txt`, { payload: sha256("signed body") });
+    expectRefused(await req(s.url, { method: "PUT", headers: s.headers, body: "" }), 400, "XAmzContentSHA256Mismatch");
+    assert.equal((await storeGet(B, "sv/kept.txt")).toString(), "the real content");
+  });
+  test("header-signed: x-amz-content-sha256 of another body on a large PUT (the check is made as the body streams)", async () => {
+    const big = Buffer.alloc(3 * 1024 * 1024 + 17, 7);
+    const s = signV4(gw, "PUT", `/${B}/sv/big.bin`, { payload: sha256(Buffer.concat([big.subarray(1), Buffer.from([8])])) });
+    expectRefused(await req(s.url, { method: "PUT", headers: s.headers, body: big }), 400, "XAmzContentSHA256Mismatch");
+    await assertAbsent("sv/big.bin");
+  });
   test("header-signed: an Authorization header and a presigned query together", async () => {
     const s = signV4(gw, "GET", `/${B}/${K}`);
     const p = presignV4(gw, "GET", `/${B}/${K}`);
