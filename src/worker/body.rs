@@ -102,6 +102,8 @@ async fn run(
 ) -> Result<(), End> {
     let mut held: Option<Uint8Array> = None;
     let mut seen: u64 = 0;
+    // the bytes of each piece, for the filter (one buffer for every piece)
+    let mut input = Vec::new();
     loop {
         // ask for what is left of the body on the wire (more for aws-chunked framing), within READ_SIZE
         let want = len.saturating_sub(seen).clamp(16 * 1024, READ_SIZE);
@@ -119,7 +121,8 @@ async fn run(
                     }
                 }
                 None => {
-                    let input = c.to_vec();
+                    input.resize(c.length() as usize, 0);
+                    c.copy_to(&mut input);
                     let next = match check.push(&input)? {
                         Out::Same => Some(c),
                         Out::Bytes([]) => None,
