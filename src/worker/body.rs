@@ -1,8 +1,9 @@
 //! Request bodies on their way to the store: handed over untouched on the fast path, or pumped
 //! through the core's [`BodyFilter`] into a `FixedLengthStream` ([`pump`]).
 //!
-//! The pump reads the client's body itself, in reads of up to [`READ_SIZE`] (workerd's
-//! `readAtLeast` on a BYOB reader), instead of piping it through a `TransformStream`: workerd hands
+//! The pump (a loop in JavaScript, `pump_body`, calling the filter once per piece) reads the
+//! client's body itself, in reads of up to [`READ_SIZE`] (workerd's `readAtLeast` on a BYOB
+//! reader), instead of piping it through a `TransformStream`: workerd hands
 //! a request body on in 4 KiB chunks, and every chunk through a JS transform costs about 0.14 ms of
 //! CPU (a 1 MiB body through an identity `TransformStream` ~40 ms against ~5 ms for the runtime's
 //! own pipe; the same body pumped in 256 KiB reads ~7.5 ms: `bench/probes/fetch-floor.mjs`,
@@ -16,7 +17,7 @@ use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{ReadableStream, TransformStream, WritableStreamDefaultWriter};
+use web_sys::ReadableStream;
 
 /// The first error the filter reported, so the handler can answer with it (instead of the
 /// generic failure the aborted store request gives).
@@ -28,13 +29,14 @@ pub const READ_SIZE: u64 = 512 * 1024;
 const READ_AT_LEAST: u64 = 256 * 1024;
 
 /// Pump `body` through `check` into a stream of exactly `len` bytes for the store request
-/// (workerd's `FixedLengthStream`: the store request carries `Content-Length`). A plain body whose
-/// one byte check is its signed SHA-256 ([`BodyFilter::by_length`]) is passed on as the runtime's
-/// own bytes, never copied into wasm, and hashed by `crypto.DigestStream` (the runtime's native
-/// SHA-256); any other is copied into the filter. Either way the bytes that complete the body are
-/// held back until every check passed, so the store never receives a whole body that fails one:
-/// on a failure the store's stream is aborted and the error is left in `slot`. `on_end` runs once
-/// the whole body has been handed on.
+/// (workerd's `FixedLengthStream`: the store request carries `Content-Length`). The loop is the
+/// runtime's own JavaScript (`pump_body`), calling into the filter once per piece: a plain
+/// body whose one byte check is its signed SHA-256 ([`BodyFilter::by_length`]) is passed on as
+/// the runtime's own bytes, never copied into wasm, and hashed by `crypto.DigestStream` (the
+/// runtime's native SHA-256); any other is copied into the filter. Either way the bytes that
+/// complete the body are held back until every check passed, so the store never receives a whole
+/// body that fails one: on a failure the store's stream is aborted and the error is left in
+/// `slot`. `on_end` runs once the whole body has been handed on.
 pub fn pump(
     body: ReadableStream,
     len: u64,
@@ -42,121 +44,179 @@ pub fn pump(
     slot: ErrorSlot,
     on_end: impl FnOnce() + 'static,
 ) -> Result<ReadableStream, S3Error> {
-    let ctor = Reflect::get(&js_sys::global(), &"FixedLengthStream".into())
-        .ok()
-        .and_then(|c| c.dyn_into::<Function>().ok())
-        .ok_or_else(|| S3Error::internal("this runtime has no FixedLengthStream"))?;
-    let fixed = Reflect::construct(&ctor, &js_sys::Array::of1(&JsValue::from_f64(len as f64)))
-        .ok()
-        .and_then(|o| o.dyn_into::<TransformStream>().ok())
-        .ok_or_else(|| S3Error::internal("FixedLengthStream"))?;
-    let out = fixed.writable().get_writer().map_err(|_| S3Error::internal("FixedLengthStream writer"))?;
-    let reader = Reader::new(&body)?;
-    let digest = if check.by_length() { digest_stream() } else { None };
-    wasm_bindgen_futures::spawn_local(async move {
-        let mut check = check;
-        match run(&reader, &out, &mut check, digest, len).await {
-            Ok(()) => {
-                if JsFuture::from(out.close()).await.is_ok() {
-                    on_end();
-                }
-            }
-            Err(End::Refused(e)) => {
-                let msg = JsValue::from_str(&e.to_string());
-                slot.borrow_mut().get_or_insert(e);
-                let _ = out.abort_with_reason(&msg);
-                reader.cancel(&msg);
-            }
-            // the store request ended first (it failed, or answered before reading the whole
-            // body): its outcome is the answer
-            Err(End::StoreGone) => reader.cancel(&JsValue::from_str("the store request ended")),
+    let digest = check.by_length();
+    let filter = PumpFilter { check, slot, on_end: Some(Box::new(on_end)) };
+    pump_body(&body, len as f64, filter, digest, READ_SIZE as f64, READ_AT_LEAST as f64)
+        .map_err(|e| S3Error::internal(format!("the upload stream: {}", super::js::message(&e))))
+}
+
+#[wasm_bindgen(inline_js = r#"
+export function pump_body(body, len, f, digest, most, least) {
+  const fixed = new FixedLengthStream(len);
+  const out = fixed.writable.getWriter();
+  let r = null, atLeast = false;
+  try {
+    r = body.getReader({ mode: "byob" });
+    atLeast = typeof r.readAtLeast === "function";
+    if (!atLeast) { r.releaseLock(); r = null; }
+  } catch (e) { r = null; }
+  if (!r) r = body.getReader();
+  let hash = null, sum = null;
+  if (digest && typeof crypto.DigestStream === "function") {
+    const d = new crypto.DigestStream("SHA-256");
+    sum = d.digest;
+    hash = d.getWriter();
+  }
+  const GONE = {}, NO = {};
+  const why = (e) => String((e && e.message) || e);
+  const put = (c) => out.write(c).catch(() => { throw GONE; });
+  const hashed = (p) => p.catch((e) => { f.fail(false, why(e)); throw NO; });
+  const run = async () => {
+    let seen = 0, held = null;
+    for (;;) {
+      const want = Math.min(Math.max(len - seen, 16384), most);
+      let x;
+      try {
+        x = atLeast ? await r.readAtLeast(Math.min(want, least), new Uint8Array(want)) : await r.read();
+      } catch (e) { f.fail(true, why(e)); throw NO; }
+      const c = x.value;
+      if (c && c.length) {
+        seen += c.length;
+        if (hash) {
+          const last = f.push_length(c.length);
+          if (last < 0) throw NO;
+          await hashed(hash.write(c));
+          if (last) held = c; else await put(c);
+        } else {
+          const next = f.push(c);
+          if (next === false) throw NO;
+          if (next === true) await put(c); else if (next) await put(next);
         }
-    });
-    Ok(fixed.readable())
-}
-
-/// Why the pump stopped early.
-enum End {
-    /// The body failed a check, or could not be read: the upload is refused with this.
-    Refused(S3Error),
-    /// The store's side of the stream failed.
-    StoreGone,
-}
-
-impl From<S3Error> for End {
-    fn from(e: S3Error) -> End {
-        End::Refused(e)
+      }
+      if (x.done) break;
     }
+    let tail;
+    if (hash) {
+      await hashed(hash.close());
+      if (!f.finish_sha256(new Uint8Array(await hashed(sum)))) throw NO;
+      tail = held;
+    } else {
+      tail = f.finish();
+      if (tail === false) throw NO;
+    }
+    if (tail) await put(tail);
+    await out.close();
+    f.ended();
+  };
+  run().catch((e) => {
+    // a refusal aborts the store's stream; a store request that ended first (it failed, or
+    // answered before reading the whole body) decides the answer itself
+    const m = e === GONE ? "the store request ended" : e === NO ? f.message() : why(e);
+    if (e !== GONE) out.abort(m).catch(() => {});
+    r.cancel(m).catch(() => {});
+  }).finally(() => f.free());
+  return fixed.readable;
+}
+"#)]
+extern "C" {
+    /// `body` pumped through the filter `f` into a `FixedLengthStream` of `len` bytes, read in
+    /// pieces of `least` to `most` bytes (workerd's `readAtLeast`; chunk by chunk elsewhere),
+    /// hashed by `crypto.DigestStream` when `digest` (`BodyFilter::by_length`): see
+    /// `body::pump`. Throws where the runtime has no `FixedLengthStream`.
+    #[wasm_bindgen(catch)]
+    pub fn pump_body(
+        body: &web_sys::ReadableStream,
+        len: f64,
+        f: PumpFilter,
+        digest: bool,
+        most: f64,
+        least: f64,
+    ) -> Result<web_sys::ReadableStream, JsValue>;
 }
 
-async fn write(out: &WritableStreamDefaultWriter, chunk: &Uint8Array) -> Result<(), End> {
-    JsFuture::from(out.write_with_chunk(chunk)).await.map(|_| ()).map_err(|_| End::StoreGone)
+/// The core's [`BodyFilter`] as `pump_body` sees it: one call per piece of the body. A
+/// refusal is `false` (its error left in the slot, its message in [`PumpFilter::message`]).
+#[wasm_bindgen]
+pub struct PumpFilter {
+    check: BodyFilter,
+    slot: ErrorSlot,
+    on_end: Option<Box<dyn FnOnce()>>,
 }
 
-async fn run(
-    reader: &Reader,
-    out: &WritableStreamDefaultWriter,
-    check: &mut BodyFilter,
-    digest: Option<(WritableStreamDefaultWriter, Promise)>,
-    len: u64,
-) -> Result<(), End> {
-    let mut held: Option<Uint8Array> = None;
-    let mut seen: u64 = 0;
-    // the bytes of each piece, for the filter (one buffer for every piece)
-    let mut input = Vec::new();
-    loop {
-        // ask for what is left of the body on the wire (more for aws-chunked framing), within READ_SIZE
-        let want = len.saturating_sub(seen).clamp(16 * 1024, READ_SIZE);
-        let (chunk, done) = reader.read(want).await?;
-        if let Some(c) = chunk.filter(|c| c.length() > 0) {
-            seen += c.length() as u64;
-            match &digest {
-                Some((hash, _)) => {
-                    let last = check.push_length(c.length() as usize)?;
-                    JsFuture::from(hash.write_with_chunk(&c)).await.map_err(hash_failed)?;
-                    if last {
-                        held = Some(c);
-                    } else {
-                        write(out, &c).await?;
-                    }
-                }
-                None => {
-                    input.resize(c.length() as usize, 0);
-                    c.copy_to(&mut input);
-                    let next = match check.push(&input)? {
-                        Out::Same => Some(c),
-                        Out::Bytes([]) => None,
-                        Out::Bytes(b) => Some(Uint8Array::from(b)),
-                    };
-                    if let Some(n) = next {
-                        write(out, &n).await?;
-                    }
-                }
+#[wasm_bindgen]
+impl PumpFilter {
+    fn refused(&self, e: S3Error) -> JsValue {
+        self.slot.borrow_mut().get_or_insert(e);
+        JsValue::FALSE
+    }
+
+    /// The next piece: `true` to pass it on as it is, bytes to pass on instead, `null` for
+    /// nothing (yet), `false` when refused.
+    pub fn push(&mut self, piece: &[u8]) -> JsValue {
+        match self.check.push(piece) {
+            Ok(Out::Same) => JsValue::TRUE,
+            Ok(Out::Bytes([])) => JsValue::NULL,
+            Ok(Out::Bytes(b)) => Uint8Array::from(b).into(),
+            Err(e) => self.refused(e),
+        }
+    }
+
+    /// A piece of `n` bytes the pump passes on and hashes itself: 1 when it completes the body
+    /// (to be held back), 0 to pass on, -1 when refused.
+    pub fn push_length(&mut self, n: u32) -> i32 {
+        match self.check.push_length(n as usize) {
+            Ok(last) => last as i32,
+            Err(e) => {
+                self.refused(e);
+                -1
             }
         }
-        if done {
-            break;
-        }
     }
-    let tail = match digest {
-        Some((hash, sum)) => {
-            JsFuture::from(hash.close()).await.map_err(hash_failed)?;
-            let sum = JsFuture::from(sum).await.map_err(hash_failed)?;
-            let sum = <[u8; 32]>::try_from(Uint8Array::new(&sum).to_vec())
-                .map_err(|_| S3Error::internal("the body's SHA-256 is not 32 bytes"))?;
-            check.finish_with_sha256(sum)?;
-            held
-        }
-        None => Some(check.finish()?).filter(|t| !t.is_empty()).map(|t| Uint8Array::from(t.as_slice())),
-    };
-    if let Some(t) = tail {
-        write(out, &t).await?;
-    }
-    Ok(())
-}
 
-fn hash_failed(e: JsValue) -> S3Error {
-    S3Error::internal(format!("hashing the body: {}", super::js::message(&e)))
+    /// The body ended: the held-back bytes to pass on (`null`: none), or `false` when refused.
+    pub fn finish(&mut self) -> JsValue {
+        match self.check.finish() {
+            Ok(t) if t.is_empty() => JsValue::NULL,
+            Ok(t) => Uint8Array::from(t.as_slice()).into(),
+            Err(e) => self.refused(e),
+        }
+    }
+
+    /// The body ended ([`BodyFilter::by_length`]): its SHA-256; `false` when refused.
+    pub fn finish_sha256(&mut self, sum: &[u8]) -> bool {
+        let Ok(sum) = <[u8; 32]>::try_from(sum) else {
+            self.refused(S3Error::internal("the body's SHA-256 is not 32 bytes"));
+            return false;
+        };
+        match self.check.finish_with_sha256(sum) {
+            Ok(()) => true,
+            Err(e) => {
+                self.refused(e);
+                false
+            }
+        }
+    }
+
+    /// The body could not be read (`unreadable`) or hashed: the upload is refused with that.
+    pub fn fail(&mut self, unreadable: bool, why: String) {
+        self.refused(if unreadable {
+            S3Error::incomplete_body(format!("reading the request body: {why}"))
+        } else {
+            S3Error::internal(format!("hashing the body: {why}"))
+        });
+    }
+
+    /// What the refusal says (the reason the store's stream is aborted with).
+    pub fn message(&self) -> String {
+        self.slot.borrow().as_ref().map_or_else(|| "the upload was refused".to_string(), |e| e.to_string())
+    }
+
+    /// The whole body was handed on.
+    pub fn ended(&mut self) {
+        if let Some(f) = self.on_end.take() {
+            f();
+        }
+    }
 }
 
 /// The client's body, read in large pieces where the runtime allows (a BYOB reader with
@@ -211,17 +271,6 @@ impl Reader {
             let _ = f.call1(&self.reader, reason);
         }
     }
-}
-
-/// A writer into a new `crypto.DigestStream("SHA-256")` and the promise of its digest, where the
-/// runtime has one (workerd does).
-fn digest_stream() -> Option<(WritableStreamDefaultWriter, Promise)> {
-    let crypto = Reflect::get(&js_sys::global(), &"crypto".into()).ok()?;
-    let ctor = Reflect::get(&crypto, &"DigestStream".into()).ok()?.dyn_into::<Function>().ok()?;
-    let stream = Reflect::construct(&ctor, &js_sys::Array::of1(&"SHA-256".into())).ok()?;
-    let digest = Reflect::get(&stream, &"digest".into()).ok()?.dyn_into::<Promise>().ok()?;
-    let writer = stream.dyn_into::<web_sys::WritableStream>().ok()?.get_writer().ok()?;
-    Some((writer, digest))
 }
 
 /// A store-answer deadline that runs only once started (for uploads: when the whole body has
