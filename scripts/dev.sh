@@ -3,19 +3,36 @@
 # the worker under `wrangler dev` on 127.0.0.1:8787 serving www/, demo credentials and tokens.
 # `BAGROOM_BACKEND=r2 make dev`: the same demo on an R2 binding instead (wrangler.toml's [env.r2]:
 # wrangler's local R2, data in .bagroom/dev-r2; no store process, no store credentials).
-# Ctrl-C stops the worker and the store.
+# Ctrl-C stops the worker, and the store if this run started it.
+# Another instance beside a running one: BAGROOM_DEV_PORT=8788 make dev (it shares the running
+# store; BAGROOM_DEV_STORE_PORT picks another store port, BAGROOM_DEV_ENV_FILE another env file).
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$ROOT"
 say() { printf '\033[1;32m[dev]\033[0m %s\n' "$*"; }
 PORT="${BAGROOM_DEV_PORT:-8787}"; STORE_PORT="${BAGROOM_DEV_STORE_PORT:-8333}"
 BACKEND="${BAGROOM_BACKEND:-s3}"
+# the store's name (its data and pidfile under .bagroom/NAME): one store per store port
+STORE_NAME=dev; [ "$STORE_PORT" = 8333 ] || STORE_NAME="dev-$STORE_PORT"
 case "$BACKEND" in s3|r2) ;; *) echo "BAGROOM_BACKEND must be s3 or r2 (got '$BACKEND')" >&2; exit 2 ;; esac
 # R2 mode: the binding's bucket (wrangler.toml [env.r2] r2_buckets) and where wrangler keeps its data
 R2_BUCKET=bagroom-demo
 R2_PERSIST="${BAGROOM_DEV_R2_PERSIST:-$ROOT/.bagroom/dev-r2}"
-DEV_ENV="${BAGROOM_DEV_ENV_FILE:-$ROOT/.bagroom/dev.env}"
+# the env file for tools: one per worker port, so a second instance never repoints the first's
+DEV_ENV_DEFAULT="$ROOT/.bagroom/dev.env"; [ "$PORT" = 8787 ] || DEV_ENV_DEFAULT="$ROOT/.bagroom/dev-$PORT.env"
+DEV_ENV="${BAGROOM_DEV_ENV_FILE:-$DEV_ENV_DEFAULT}"
 mkdir -p .bagroom
+
+# Refuse before touching anything when the worker's ports are taken (another `make dev`, say):
+# otherwise the wait below would find the other instance's /healthz and print its links as ours.
+listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+for p in "$PORT" "$((PORT + 442))"; do
+  if listening "$p"; then
+    echo "[dev] 127.0.0.1:$p is in use (another make dev?). Stop it, or pick another port:" >&2
+    echo "      BAGROOM_DEV_PORT=$((PORT + 1)) make dev" >&2
+    exit 1
+  fi
+done
 
 # Demo secrets, made once per checkout (random, never committed). `wrangler dev` reads .dev.vars.
 if [ ! -f .dev.vars ]; then
@@ -36,7 +53,7 @@ if [ "$BACKEND" = r2 ]; then
   (umask 077; grep -E '^BAGROOM_' .dev.vars > .dev.vars.r2.tmp) && mv .dev.vars.r2.tmp .dev.vars.r2
 fi
 
-WPID=""
+WPID=""; STORE_OURS=0
 cleanup() {
   trap - INT TERM EXIT
   say "stopping"
@@ -44,14 +61,22 @@ cleanup() {
     kill -TERM "$WPID" 2>/dev/null || true
     for i in $(seq 1 40); do kill -0 "$WPID" 2>/dev/null || break; sleep 0.25; done
   fi
-  if [ "$BACKEND" = s3 ]; then scripts/store.sh stop dev || true; fi
+  # a store that was already running belongs to whoever started it (another make dev)
+  if [ "$STORE_OURS" = 1 ]; then scripts/store.sh stop "$STORE_NAME" || true; fi
 }
-trap cleanup INT TERM EXIT
+trap cleanup EXIT
+# Ctrl-C and SIGTERM are the normal way to stop: clean up and exit 0
+trap 'cleanup; exit 0' INT TERM
 
 HELLO="Hello from bagroom: this object lives in the store and reaches you through the edge."
 if [ "$BACKEND" = s3 ]; then
-  say "starting the store on 127.0.0.1:$STORE_PORT (data in .bagroom/dev)"
-  scripts/store.sh start dev "$STORE_PORT"
+  if [ -f ".bagroom/$STORE_NAME/store.pid" ] && kill -0 "$(cat ".bagroom/$STORE_NAME/store.pid")" 2>/dev/null; then
+    say "using the store already running for another make dev (it stays up when this one stops)"
+  else
+    say "starting the store on 127.0.0.1:$STORE_PORT (data in .bagroom/$STORE_NAME)"
+    STORE_OURS=1
+  fi
+  scripts/store.sh start "$STORE_NAME" "$STORE_PORT"
   "$BAGROOM_PYENV/bin/python" scripts/store_init.py "http://127.0.0.1:$STORE_PORT" demo
 else
   say "R2 backend: wrangler's local R2 (binding BAGROOM_R2, bucket $R2_BUCKET, data in ${R2_PERSIST#$ROOT/})"
@@ -119,5 +144,8 @@ echo "  demo page:      $URL/?token=$UPLOAD_TOKEN"
 echo "  download link:  $URL/demo/hello.txt?token=$READ_TOKEN"
 echo "  share link:     $URL/s/$READ_TOKEN"
 echo "  for your tools: source ${DEV_ENV#$ROOT/}   (README: Use it with aws-cli)"
-if [ "$BACKEND" = s3 ]; then echo "  Ctrl-C stops the worker and the store."; else echo "  Ctrl-C stops the worker (the R2 data stays in ${R2_PERSIST#$ROOT/})."; fi
-wait "$WPID"
+if [ "$BACKEND" = s3 ] && [ "$STORE_OURS" = 1 ]; then echo "  Ctrl-C stops the worker and the store."
+elif [ "$BACKEND" = s3 ]; then echo "  Ctrl-C stops the worker (the store belongs to the other make dev)."; else echo "  Ctrl-C stops the worker (the R2 data stays in ${R2_PERSIST#$ROOT/})."; fi
+rc=0; wait "$WPID" || rc=$?
+# wrangler stopped by Ctrl-C or SIGTERM (130, 143) is a normal stop, not an error for make to report
+case "$rc" in 0|130|143) exit 0 ;; *) echo "wrangler dev exited with status $rc" >&2; exit "$rc" ;; esac
