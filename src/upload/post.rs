@@ -106,6 +106,12 @@ pub fn fields_before_file(body: &[u8], boundary: &str) -> Result<Option<(Vec<(St
             return Err(too_large());
         }
         let value = String::from_utf8(body[start..end].to_vec()).map_err(|_| malformed("a field is not UTF-8"))?;
+        // One value per field: the policy is checked against one value and the store gets one, so
+        // a repeated name (in any case) could pass the check with its first value and store
+        // another.
+        if fields.iter().any(|(k, _): &(String, String)| k.eq_ignore_ascii_case(&name)) {
+            return Err(S3Error::invalid_argument(format!("form field {name} appears more than once")).with("ArgumentName", name));
+        }
         fields.push((name, value));
         pos = end + sep.len();
     }
@@ -180,9 +186,12 @@ pub fn plan_post(
     let mut headers = Headers::new();
     for (k, v) in &form.fields {
         let l = k.to_ascii_lowercase();
-        if l == "acl" {
+        if l == "acl" || l == "x-amz-acl" {
             // a canned ACL: the allow-list keeps `private` and refuses the rest, as for a PUT
             headers.insert("x-amz-acl", v.as_str());
+        } else if l.starts_with("x-amz-grant-") {
+            // grants are refused by the allow-list, as a PUT's: the client learns it, not just the store
+            headers.insert(l.as_str(), v.as_str());
         } else if HEADER_FIELDS.contains(&l.as_str()) || l.starts_with("x-amz-meta-") {
             headers.insert(l.as_str(), v.as_str());
         }
@@ -271,6 +280,22 @@ mod tests {
         let mut b = b"--XX\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\n".to_vec();
         b.extend_from_slice(&junk);
         assert!(form_cap(&b, "XX", 100).is_err());
+    }
+
+    #[test]
+    fn a_field_sent_twice_in_any_case_is_refused() {
+        // a policy binds one value per field: a second one must not slip past it to the store
+        for second in ["Content-Type", "content-type", "CONTENT-TYPE"] {
+            let b = body(&[("key", "k"), ("Content-Type", "image/png"), (second, "text/html")], b"1", &[]);
+            let e = parse_form(&b, "XX").unwrap_err();
+            assert_eq!(e.code, "InvalidArgument", "{second}");
+            assert!(e.message.contains("more than once"), "{}", e.message);
+        }
+        let b = body(&[("key", "a"), ("Key", "b")], b"1", &[]);
+        assert_eq!(parse_form(&b, "XX").unwrap_err().code, "InvalidArgument");
+        // fields after the file are ignored, so one there repeats nothing
+        let b = body(&[("key", "k")], b"1", &[("key", "other")]);
+        assert_eq!(field(&parse_form(&b, "XX").unwrap().fields, "key"), Some("k"));
     }
 
     #[test]
