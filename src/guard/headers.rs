@@ -7,7 +7,7 @@
 //! | --- | --- | --- |
 //! | `content-type`, `-encoding`, `-language`, `-disposition`, `cache-control`, `expires`, `x-amz-meta-*` | on writes | on writes |
 //! | `content-md5`, `x-amz-checksum-*` (values and algorithm) | on writes | on writes |
-//! | `if-match`, `if-none-match` (conditional write) | PUT, complete | PUT, complete |
+//! | `if-match`, `if-none-match` (conditional write) | PUT, copy, complete | PUT, copy, complete |
 //! | full-object checksums, `x-amz-mp-object-size` | complete | complete |
 //! | `range`, `if-*` (read conditions), `x-amz-checksum-mode` | reads | reads |
 //! | `x-amz-object-attributes`, `x-amz-max-parts`, `x-amz-part-number-marker` | GetObjectAttributes | GetObjectAttributes |
@@ -136,7 +136,10 @@ fn allowed(set: HeaderSet, name: &str) -> bool {
         // not content-md5: the gateway writes the document it sends
         HeaderSet::Complete => (any(&[WRITE_CONDITIONS, CHECKSUMS]) && name != "content-md5") || name == "x-amz-mp-object-size",
         HeaderSet::Copy => {
-            any(&[CONTENT, COPY_CONDITIONS]) || name == "x-amz-metadata-directive" || name == "x-amz-checksum-algorithm" || is_meta(name)
+            any(&[CONTENT, COPY_CONDITIONS, WRITE_CONDITIONS])
+                || name == "x-amz-metadata-directive"
+                || name == "x-amz-checksum-algorithm"
+                || is_meta(name)
         }
         HeaderSet::PartCopy => any(&[COPY_CONDITIONS]) || name == "x-amz-copy-source-range",
         HeaderSet::Attributes => any(&[ATTRIBUTES]),
@@ -272,6 +275,18 @@ mod tests {
         assert_eq!(h.get("x-amz-metadata-directive"), Some("REPLACE"));
         assert!(from_client(HeaderSet::Copy, PrincipalClass::Limited, &Headers::from_pairs([("x-amz-metadata-directive", "REPLACEX")]))
             .is_err());
+    }
+
+    #[test]
+    fn a_copy_carries_the_clients_conditional_write() {
+        // CopyObject with If-None-Match: * must not overwrite an existing destination
+        for class in [PrincipalClass::AccessKey, PrincipalClass::Limited] {
+            let client = Headers::from_pairs([("if-none-match", "*"), ("if-match", "\"e\""), ("if-modified-since", "x")]);
+            let h = from_client(HeaderSet::Copy, class, &client).unwrap();
+            assert_eq!((h.get("if-none-match"), h.get("if-match"), h.get("if-modified-since")), (Some("*"), Some("\"e\""), None));
+            // a part copy writes no object: no conditional write to carry
+            assert_eq!(from_client(HeaderSet::PartCopy, class, &client).unwrap().get("if-none-match"), None);
+        }
     }
 
     #[test]

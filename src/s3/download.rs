@@ -209,6 +209,12 @@ pub fn head_range(client: &Headers, status: u16, h: &mut Headers) -> Result<u16,
     }
 }
 
+/// The `partNumber` of a GET or HEAD (one part of a multipart object), when the query names one
+/// (the plan has refused anything but 1..=10000).
+pub fn part_number(query: &[(String, String)]) -> Option<u32> {
+    query.iter().find(|(k, _)| k == "partNumber").and_then(|(_, v)| v.parse().ok())
+}
+
 /// `bytes a-b/total` → total.
 pub fn total_from_content_range(v: &str) -> Option<u64> {
     v.trim().strip_prefix("bytes ")?.rsplit_once('/')?.1.trim().parse().ok()

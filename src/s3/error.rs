@@ -58,6 +58,7 @@ codes! {
     BucketAlreadyExists = 409, true, "The requested bucket name is not available.";
     BucketAlreadyOwnedByYou = 409, true, "Your previous request to create the named bucket succeeded and you already own it.";
     BucketNotEmpty = 409, true, "The bucket you tried to delete is not empty.";
+    ConditionalRequestConflict = 409, true, "Conflict";
     EntityTooLarge = 400, true, "Your proposed upload exceeds the maximum allowed object size.";
     EntityTooSmall = 400, true, "Your proposed upload is smaller than the minimum allowed object size.";
     GatewayTimeout = 504, false, "The gateway timed out waiting for the store.";
@@ -70,11 +71,14 @@ codes! {
     InvalidDigest = 400, true, "The Content-MD5 you specified was invalid.";
     InvalidObjectState = 403, true, "The operation is not valid for the current state of the object.";
     InvalidPart = 400, true, "One or more of the specified parts could not be found.";
+    InvalidPartNumber = 416, true, "The requested partnumber is not satisfiable";
     InvalidPartOrder = 400, true, "The list of parts was not in ascending order. Parts must be ordered by part number.";
     InvalidRange = 416, true, "The requested range is not satisfiable";
     InvalidRequest = 400, true, "Invalid Request";
+    InvalidStorageClass = 400, true, "Invalid storage class";
     InvalidTag = 400, true, "The Tag value you have provided is invalid";
     KeyTooLongError = 400, true, "Your key is too long.";
+    MalformedDate = 400, true, "Invalid date.";
     MalformedPOSTRequest = 400, true, "The body of your POST request is not well-formed multipart/form-data.";
     MalformedTrailerError = 400, false, "The request contained trailing data that was not well-formed or did not conform to our published schema.";
     MalformedXML = 400, true, "The XML you provided was not well-formed or did not validate against our published schema";
@@ -84,10 +88,12 @@ codes! {
     MissingContentLength = 411, true, "You must provide the Content-Length HTTP header.";
     NoSuchBucket = 404, true, "The specified bucket does not exist.";
     NoSuchKey = 404, true, "The specified key does not exist.";
+    NoSuchTagSet = 404, true, "No TagSet";
     NoSuchUpload = 404, true, "The specified multipart upload does not exist.";
     NoSuchVersion = 404, true, "The version ID specified in the request does not match an existing version.";
     NotFound = 404, false, "Not Found";
     NotImplemented = 501, true, "A header you provided implies functionality that is not implemented.";
+    OperationAborted = 409, true, "Conflict";
     PreconditionFailed = 412, true, "At least one of the pre-conditions you specified did not hold";
     RequestTimeTooSkewed = 403, false, "The difference between the request time and the current time is too large.";
     RequestTimeout = 400, true, "Your socket connection to the server was not read from or written to within the timeout period.";
@@ -351,6 +357,7 @@ mod tests {
         ("BucketAlreadyExists", 409),
         ("BucketAlreadyOwnedByYou", 409),
         ("BucketNotEmpty", 409),
+        ("ConditionalRequestConflict", 409),
         ("EntityTooLarge", 400),
         ("EntityTooSmall", 400),
         ("GatewayTimeout", 504),
@@ -363,11 +370,14 @@ mod tests {
         ("InvalidDigest", 400),
         ("InvalidObjectState", 403),
         ("InvalidPart", 400),
+        ("InvalidPartNumber", 416),
         ("InvalidPartOrder", 400),
         ("InvalidRange", 416),
         ("InvalidRequest", 400),
+        ("InvalidStorageClass", 400),
         ("InvalidTag", 400),
         ("KeyTooLongError", 400),
+        ("MalformedDate", 400),
         ("MalformedPOSTRequest", 400),
         ("MalformedTrailerError", 400),
         ("MalformedXML", 400),
@@ -377,10 +387,12 @@ mod tests {
         ("MissingContentLength", 411),
         ("NoSuchBucket", 404),
         ("NoSuchKey", 404),
+        ("NoSuchTagSet", 404),
         ("NoSuchUpload", 404),
         ("NoSuchVersion", 404),
         ("NotFound", 404),
         ("NotImplemented", 501),
+        ("OperationAborted", 409),
         ("PreconditionFailed", 412),
         ("RequestTimeTooSkewed", 403),
         ("RequestTimeout", 400),
@@ -398,6 +410,7 @@ mod tests {
         "BucketAlreadyExists",
         "BucketAlreadyOwnedByYou",
         "BucketNotEmpty",
+        "ConditionalRequestConflict",
         "EntityTooLarge",
         "EntityTooSmall",
         "IncompleteBody",
@@ -407,11 +420,14 @@ mod tests {
         "InvalidDigest",
         "InvalidObjectState",
         "InvalidPart",
+        "InvalidPartNumber",
         "InvalidPartOrder",
         "InvalidRange",
         "InvalidRequest",
+        "InvalidStorageClass",
         "InvalidTag",
         "KeyTooLongError",
+        "MalformedDate",
         "MalformedPOSTRequest",
         "MalformedXML",
         "MaxPostPreDataLengthExceededError",
@@ -419,9 +435,11 @@ mod tests {
         "MissingContentLength",
         "NoSuchBucket",
         "NoSuchKey",
+        "NoSuchTagSet",
         "NoSuchUpload",
         "NoSuchVersion",
         "NotImplemented",
+        "OperationAborted",
         "PreconditionFailed",
         "RequestTimeout",
         "ServiceUnavailable",

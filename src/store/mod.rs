@@ -179,10 +179,29 @@ pub fn object_read(
     headers: &StoreHeaders,
     now: u64,
 ) -> Result<StoreRequest, S3Error> {
+    object_part_read(grant, method, version_id, None, headers, now)
+}
+
+/// [`object_read`] of one part of a multipart object (`?partNumber=`, already checked to be
+/// 1..=10000 by the plan), or of all of it when `part_number` is `None`.
+pub fn object_part_read(
+    grant: &Grant,
+    method: &str,
+    version_id: Option<&str>,
+    part_number: Option<u32>,
+    headers: &StoreHeaders,
+    now: u64,
+) -> Result<StoreRequest, S3Error> {
     if grant.kind() != GrantKind::Read {
         return Err(refused(format!("an object read with a {:?} grant", grant.kind())));
     }
-    let q: Vec<(String, String)> = version_id.map(|v| vec![("versionId".to_string(), v.to_string())]).unwrap_or_default();
+    let mut q: Vec<(String, String)> = Vec::new();
+    if let Some(n) = part_number {
+        q.push(("partNumber".to_string(), n.to_string()));
+    }
+    if let Some(v) = version_id {
+        q.push(("versionId".to_string(), v.to_string()));
+    }
     Ok(StoreRequest { raw_body: true, ..build(grant, method, &q, headers, UNSIGNED_PAYLOAD, now)? })
 }
 
@@ -320,6 +339,13 @@ mod tests {
             from_client(HeaderSet::Read, PrincipalClass::Limited, &Headers::from_pairs([("Range", "bytes=0-1"), ("Cookie", "x")])).unwrap();
         let r = object_read(&g, "GET", Some("v1"), &h, 1_369_353_600).unwrap();
         assert_eq!(r.url, "http://127.0.0.1:8333/demo/a%20b/c%2Bd.txt?versionId=v1");
+        // one part of a multipart object: the store answers that part (206 with its range)
+        let part = object_part_read(&g, "HEAD", Some("v1"), Some(2), &h, 1_369_353_600).unwrap();
+        assert_eq!(part.url, "http://127.0.0.1:8333/demo/a%20b/c%2Bd.txt?partNumber=2&versionId=v1");
+        assert_eq!(
+            object_part_read(&g, "GET", None, Some(7), &h, 0).unwrap().url,
+            "http://127.0.0.1:8333/demo/a%20b/c%2Bd.txt?partNumber=7"
+        );
         let names: Vec<&str> = r.headers.iter().map(|(k, _)| k.as_str()).collect();
         assert!(names.contains(&"range") && names.contains(&"authorization") && !names.contains(&"cookie"), "{names:?}");
         let auth = &r.headers.iter().find(|(k, _)| k == "authorization").unwrap().1;

@@ -80,12 +80,15 @@ pub async fn get_object(
     let head = parts.method == "HEAD";
     let query = parts.query_pairs();
     let version_id = query.iter().find(|(k, _)| k == "versionId").map(|(_, v)| v.clone()).filter(|v| !v.is_empty());
+    // one part of a multipart object: another representation than the object, never cached
+    let part_number = crate::s3::download::part_number(&query);
     let ovr = if signed { overrides(&query) } else { Vec::new() };
     let answer = |status| Answer { method: &parts.method, status, accept_encoding: parts.accept_encoding() };
     let ccfg = &ctx.cfg.cache;
     let cacheable = crate::cache::policy::cacheable_key(key)
         && crate::cache::policy::cacheable_version(version_id.as_deref())
-        && !crate::cache::policy::sse_c_request(&parts.headers);
+        && !crate::cache::policy::sse_c_request(&parts.headers)
+        && part_number.is_none();
     let consistency = if cacheable { ccfg.consistency_for(key) } else { Consistency::Bypass };
     let ttl = if cacheable { ccfg.ttl_for(key) } else { 0 };
     let ckey = cache_key(&bucket.name, key, version_id.as_deref(), &[]);
@@ -140,7 +143,7 @@ pub async fn get_object(
     let mut resp = match answered {
         Some(r) => r,
         None => {
-            let sreq = crate::store::object_read(grant, &parts.method, version_id.as_deref(), headers, ctx.now)?;
+            let sreq = crate::store::object_part_read(grant, &parts.method, version_id.as_deref(), part_number, headers, ctx.now)?;
             send(&sreq, None, ctx.cfg.store_timeout_ms).await?
         }
     };
@@ -153,7 +156,7 @@ pub async fn get_object(
         let mut whole = headers.clone();
         whole.remove("range");
         whole.remove("if-range");
-        let sreq = crate::store::object_read(grant, &parts.method, version_id.as_deref(), &whole, ctx.now)?;
+        let sreq = crate::store::object_part_read(grant, &parts.method, version_id.as_deref(), part_number, &whole, ctx.now)?;
         resp = send(&sreq, None, ctx.cfg.store_timeout_ms).await?;
     }
     let status = resp.status_code();

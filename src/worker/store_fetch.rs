@@ -68,14 +68,7 @@ pub async fn store_error(resp: &mut Response) -> S3Error {
         return S3Error::bad_gateway(format!("the store answered {status}"));
     }
     match crate::s3::xml::parse_error(&body) {
-        Some((code, message)) => {
-            let e = crate::s3::xml::store_error(code.trim(), &message);
-            if e.status < 500 {
-                e.with_status(status)
-            } else {
-                e
-            }
-        }
+        Some((code, message)) => crate::s3::xml::store_error_with_status(code.trim(), &message, status),
         None => match status {
             404 => S3Error::no_such_key(),
             403 => S3Error::access_denied("the store refused the gateway's request"),

@@ -1,6 +1,6 @@
 //! DeleteObjects: the client's `Delete` request (and the one bagroom sends the store) and the `DeleteResult`.
 
-use super::reader::{parse, Element};
+use super::reader::{parse_strict, Element};
 use super::store_errors::{malformed_xml, store_doc};
 use super::writer::{XmlWriter, S3_NS};
 use crate::s3::error::S3Error;
@@ -17,7 +17,7 @@ pub const MAX_DELETE_KEYS: usize = 1000;
 
 /// Parse a client's `<Delete><Quiet>..</Quiet><Object><Key>..</Key><VersionId>..</VersionId></Object>...</Delete>`.
 pub fn parse_delete_request(body: &str) -> Result<(bool, Vec<ObjectToDelete>), S3Error> {
-    let root = parse(body).ok_or_else(malformed_xml)?;
+    let root = parse_strict(body).ok_or_else(malformed_xml)?;
     if root.name != "Delete" {
         return Err(malformed_xml());
     }

@@ -36,7 +36,7 @@ pub use self::multipart::{
     CompleteMultipartUploadResult, CompletedPart, InitiateMultipartUpload, ListPartsResult, PartInfo,
 };
 pub use self::reader::{decode_entities, parse, parse_bytes, Element, MAX_DEPTH};
-pub use self::store_errors::{malformed_xml, parse_error, store_doc, store_error};
+pub use self::store_errors::{malformed_xml, parse_error, store_doc, store_error, store_error_with_status};
 pub use self::tagging::{parse_tagging, tagging_xml, Tag, MAX_TAGS, MAX_TAG_KEY, MAX_TAG_VALUE};
 pub use self::versions::{
     hide_version_owners, list_versions_for_client, list_versions_xml, parse_list_versions, versioning_for_client, ListVersionsResult,

@@ -2,7 +2,7 @@
 //! `CompleteMultipartUpload` and the store's `CompleteMultipartUploadResult`, and `ListPartsResult`.
 
 use super::checksums::{checksums_of, write_checksums};
-use super::reader::parse;
+use super::reader::parse_strict;
 use super::store_errors::{malformed_xml, store_doc};
 use super::writer::{XmlWriter, S3_NS};
 use crate::s3::error::{Code, S3Error};
@@ -88,7 +88,7 @@ pub struct CompletedPart {
 /// repeat with different ETags (a client that re-sent a part and recorded both attempts): the
 /// store accepts that and takes one attempt per number, so the list goes to it as it is.
 pub fn parse_complete_multipart_upload(body: &str) -> Result<Vec<CompletedPart>, S3Error> {
-    let root = parse(body).ok_or_else(malformed_xml)?;
+    let root = parse_strict(body).ok_or_else(malformed_xml)?;
     if root.name != "CompleteMultipartUpload" {
         return Err(malformed_xml());
     }

@@ -7,7 +7,9 @@
 //! reads CDATA, normalises line ends as XML does, and skips attributes, namespaces
 //! declarations, processing instructions, comments and DOCTYPE. Malformed input gives
 //! a best-effort tree (unclosed elements are closed at the end, stray end tags ignored)
-//! or `None` when there is no element at all.
+//! or `None` when there is no element at all: right for what a store sends. A client's
+//! document is read with [`parse_strict`], which takes only well-formed XML, as S3 does
+//! (`MalformedXML`): a body cut short in transit must not become a shorter request.
 
 use crate::time::parse_iso8601;
 
@@ -161,13 +163,54 @@ impl Builder {
 
 /// Parse a document and return its root element (tolerantly; see the module doc).
 pub fn parse(input: &str) -> Option<Element> {
+    parse_with(input, false)
+}
+
+/// Parse a client's document: `None` unless it is well-formed (every element closed by its
+/// own end tag, nothing but comments, processing instructions and white space around the
+/// root, no unterminated tag, no `&` that is not a known reference, not nested past
+/// [`MAX_DEPTH`]).
+pub fn parse_strict(input: &str) -> Option<Element> {
+    parse_with(input, true)
+}
+
+/// Is every `&` in raw text the start of a reference [`decode_entities`] knows?
+fn references_ok(raw: &str) -> bool {
+    let mut rest = raw;
+    while let Some(p) = rest.find('&') {
+        let after = &rest[p + 1..];
+        let Some(semi) = after.find(';') else { return false };
+        let reference = &rest[p..p + 2 + semi];
+        // a reference decode_entities does not know is kept literally: that is the refusal
+        let decoded = decode_entities(reference);
+        let ok = decoded != reference && decoded.chars().count() == 1;
+        if !ok {
+            return false;
+        }
+        rest = &after[semi + 1..];
+    }
+    true
+}
+
+fn parse_with(input: &str, strict: bool) -> Option<Element> {
     let s = input.strip_prefix('\u{FEFF}').unwrap_or(input);
     let mut b = Builder { stack: Vec::new(), root: None };
     let mut i = 0usize;
     let bytes = s.as_bytes();
     while i < bytes.len() {
         if b.root.is_some() && b.stack.is_empty() {
-            break; // only the first root element counts
+            if !strict {
+                break; // only the first root element counts
+            }
+            // after the root: white space, comments and processing instructions only
+            let t = s.get(i..).unwrap_or("").trim_start();
+            if t.is_empty() {
+                break;
+            }
+            if !(t.starts_with("<!--") || t.starts_with("<?")) {
+                return None;
+            }
+            i = s.len() - t.len();
         }
         let rest = match s.get(i..) {
             Some(r) => r,
@@ -176,6 +219,9 @@ pub fn parse(input: &str) -> Option<Element> {
         if !rest.starts_with('<') {
             let end = rest.find('<').map_or(s.len(), |p| i + p);
             let raw = s.get(i..end).unwrap_or("");
+            if strict && ((b.stack.is_empty() && !raw.trim().is_empty()) || !references_ok(raw)) {
+                return None;
+            }
             if !b.stack.is_empty() {
                 b.text(&decode_entities(&normalize_newlines(raw)));
             }
@@ -183,12 +229,22 @@ pub fn parse(input: &str) -> Option<Element> {
             continue;
         }
         if rest.starts_with("<?") {
+            if strict && crate::text::find(rest, "?>").is_none() {
+                return None;
+            }
             i = skip_past(s, i, "?>");
-        } else if rest.starts_with("<!--") {
+        } else if let Some(comment) = rest.strip_prefix("<!--") {
+            if strict && crate::text::find(comment, "-->").is_none() {
+                return None;
+            }
             i = skip_past(s, i + 4, "-->");
         } else if rest.starts_with("<![CDATA[") {
             let start = i + 9;
-            let end = s.get(start..).and_then(|r| crate::text::find(r, "]]>")).map_or(s.len(), |p| start + p);
+            let found = s.get(start..).and_then(|r| crate::text::find(r, "]]>"));
+            if strict && (found.is_none() || b.stack.is_empty()) {
+                return None;
+            }
+            let end = found.map_or(s.len(), |p| start + p);
             let raw = s.get(start..end).unwrap_or("");
             b.text(&normalize_newlines(raw));
             i = (end + 3).min(s.len());
@@ -207,9 +263,22 @@ pub fn parse(input: &str) -> Option<Element> {
             }
             i = (j + 1).min(s.len());
         } else if rest.starts_with("</") {
-            let end = tag_end(s, i).unwrap_or(s.len());
+            let end = match tag_end(s, i) {
+                Some(e) => e,
+                None if strict => return None,
+                None => s.len(),
+            };
             let inner = s.get(i + 2..end.saturating_sub(1).max(i + 2)).unwrap_or("");
             let name = local_name(inner.trim());
+            if strict {
+                // an end tag closes the innermost open element, and only that one
+                if b.stack.last().map(|e| e.name.as_str()) != Some(name) {
+                    return None;
+                }
+                b.close_top();
+                i = end;
+                continue;
+            }
             if let Some(pos) = b.stack.iter().rposition(|e| e.name == name) {
                 while b.stack.len() > pos {
                     b.close_top();
@@ -219,11 +288,17 @@ pub fn parse(input: &str) -> Option<Element> {
         } else {
             let Some(end) = tag_end(s, i) else {
                 // an unterminated '<...': treat as the end of the document
+                if strict {
+                    return None;
+                }
                 break;
             };
             let inner = s.get(i + 1..end - 1).unwrap_or("");
             let self_closing = inner.ends_with('/');
             let qname = inner.split(|c: char| c.is_whitespace() || c == '/').next().unwrap_or("");
+            if strict && (qname.is_empty() || b.stack.len() >= MAX_DEPTH) {
+                return None;
+            }
             if qname.is_empty() {
                 b.text(&decode_entities(s.get(i..end).unwrap_or("")));
             } else if b.stack.len() < MAX_DEPTH {
@@ -234,6 +309,9 @@ pub fn parse(input: &str) -> Option<Element> {
             }
             i = end;
         }
+    }
+    if strict && (!b.stack.is_empty() || b.root.is_none()) {
+        return None; // an element left open: the document was cut short
     }
     while !b.stack.is_empty() {
         b.close_top();
@@ -279,6 +357,38 @@ mod tests {
         assert!(parse(&deep).is_some());
         assert_eq!(parse("<é>ü</é>").unwrap().text, "ü");
         assert_eq!(parse_bytes(b"<a>\xff</a>").unwrap().text, "\u{FFFD}");
+    }
+
+    #[test]
+    fn a_clients_document_must_be_well_formed() {
+        let ok = "<?xml version=\"1.0\"?>\n<!-- c --><Delete xmlns=\"urn:x\"><Object><Key>a &amp; b&#x20;c</Key></Object><Quiet/></Delete>\n<!-- after -->\n";
+        let r = parse_strict(ok).unwrap();
+        assert_eq!(r.child("Object").and_then(|o| o.child_text("Key")), Some("a & b c"));
+        assert_eq!(parse_strict("<a><![CDATA[<x>]]></a>").unwrap().text, "<x>");
+        for bad in [
+            "<Delete><Object><Key>a</Key>",             // cut short
+            "<Delete><Object><Key>a</Key></Object>",    // cut short after an element
+            "<Delete><Object><Key>a</Object></Delete>", // end tag of another element
+            "<Delete><Object><Key>a</Key></Object></Delete></Extra>",
+            "<Delete></Delete><Delete></Delete>", // two roots
+            "<Delete></Delete>junk",
+            "junk<Delete></Delete>",
+            "<Delete><Key>a & b</Key></Delete>", // a bare &
+            "<Delete><Key>&bogus;</Key></Delete>",
+            "<Delete><Key>&#xZZ;</Key></Delete>",
+            "<Delete><Key", // unterminated tag
+            "<Delete><!-- unterminated comment </Delete>",
+            "<Delete><![CDATA[x</Delete>",
+            "",
+            "just text",
+        ] {
+            assert_eq!(parse_strict(bad), None, "{bad:?}");
+            // the tolerant reader still reads what it can (for store answers)
+            let _ = parse(bad);
+        }
+        assert_eq!(parse_strict(&"<a>".repeat(MAX_DEPTH + 1)), None);
+        let deep = format!("{}{}", "<a>".repeat(MAX_DEPTH + 1), "</a>".repeat(MAX_DEPTH + 1));
+        assert_eq!(parse_strict(&deep), None);
     }
 
     #[test]

@@ -27,6 +27,17 @@ pub fn store_error(code: &str, message: &str) -> S3Error {
     }
 }
 
+/// Relay a store's error answered with HTTP `status` (4xx: 5xx are the caller's 502): a known
+/// code keeps its code with the store's status; an unknown one keeps the store's status (a
+/// client error stays a client error, which SDKs do not retry) as `InvalidRequest` naming it.
+pub fn store_error_with_status(code: &str, message: &str, status: u16) -> S3Error {
+    match Code::from_store(code) {
+        Some(c) => S3Error::with_message(c, message).with_status(status),
+        None if (400..500).contains(&status) => S3Error::invalid_request(format!("store error {code}: {message}")).with_status(status),
+        None => store_error(code, message),
+    }
+}
+
 /// A store answer that should be a `root_name` document: its root element, or the store's
 /// `<Error>` relayed ([`store_error`]), or a 502 when it is malformed or another document.
 pub fn store_doc(xml: &str, root_name: &str) -> Result<Element, S3Error> {
@@ -61,5 +72,14 @@ mod tests {
         assert_eq!((e.status, e.code.as_str()), (404, "NoSuchUpload"));
         let e = store_error("WeirdSeaweedThing", "x");
         assert_eq!(e.status, 502);
+        // with the store's status: a client error stays one, with its code when bagroom knows it
+        let e = store_error_with_status("MalformedDate", "bad Expires", 400);
+        assert_eq!((e.status, e.code.as_str(), e.message.as_str()), (400, "MalformedDate", "bad Expires"));
+        let e = store_error_with_status("InvalidStorageClass", "x", 400);
+        assert_eq!((e.status, e.code.as_str()), (400, "InvalidStorageClass"));
+        let e = store_error_with_status("WeirdSeaweedThing", "x", 409);
+        assert_eq!((e.status, e.code.as_str()), (409, "InvalidRequest"));
+        assert!(e.message.contains("WeirdSeaweedThing"));
+        assert_eq!(store_error_with_status("WeirdSeaweedThing", "x", 200).status, 502);
     }
 }

@@ -1,7 +1,7 @@
 //! Object tagging: the client's `Tagging` document (PutObjectTagging), checked against S3's tag
 //! limits, and the one bagroom sends the store (written from what was checked).
 
-use super::reader::parse;
+use super::reader::parse_strict;
 use super::store_errors::malformed_xml;
 use super::writer::{XmlWriter, S3_NS};
 use crate::s3::error::{Code, S3Error};
@@ -25,7 +25,7 @@ pub struct Tag {
 /// `BadRequest` for more than [`MAX_TAGS`] tags, `InvalidTag` for an empty, too long or repeated
 /// key or a too long value. An empty tag set is valid (it removes every tag).
 pub fn parse_tagging(body: &str) -> Result<Vec<Tag>, S3Error> {
-    let root = parse(body).ok_or_else(malformed_xml)?;
+    let root = parse_strict(body).ok_or_else(malformed_xml)?;
     if root.name != "Tagging" {
         return Err(malformed_xml());
     }
