@@ -111,8 +111,38 @@ pub fn finish_download_headers(h: &mut Headers, overrides: &[(&'static str, Stri
     for (name, value) in overrides {
         h.insert(name, value.clone());
     }
+    keep_stored_bytes(h, answer.accept_encoding);
     let nt = edge_may_transform(answer.method, answer.status, h, answer.accept_encoding);
     finish(h, cache_status, nt)
+}
+
+/// The stored bytes, not a decoding of them: for a client whose `Accept-Encoding` (present and
+/// not empty, as Python's `identity`) does not accept the object's `gzip` or `br` coding, the
+/// edge decodes the body on its way out (transparent decompression), so a boto3 or aws-cli
+/// download of a `.json.gz` stored with `Content-Encoding: gzip` would get other bytes than S3
+/// gives, fail its checksum, lose its length, and break on a range. Such an answer goes without
+/// the `Content-Encoding` header (the edge then leaves the body alone); the stored value is in
+/// `x-bagroom-content-encoding`.
+fn keep_stored_bytes(h: &mut Headers, accept_encoding: Option<&str>) {
+    let Some(ae) = accept_encoding.filter(|a| !a.trim().is_empty()) else { return };
+    let Some(ce) = h.get("content-encoding").map(|c| c.trim().to_ascii_lowercase()) else { return };
+    if (ce == "gzip" || ce == "br") && !accepts_coding(ae, &ce) {
+        h.remove("content-encoding");
+        h.insert("x-bagroom-content-encoding", ce);
+    }
+}
+
+/// Does an `Accept-Encoding` accept `coding` (named, or `*`, with a q-value above 0)?
+fn accepts_coding(accept_encoding: &str, coding: &str) -> bool {
+    accept_encoding.split(',').any(|item| {
+        let mut parts = item.split(';');
+        let c = parts.next().unwrap_or("").trim();
+        (c.eq_ignore_ascii_case(coding) || c == "*") && !parts.any(|p| q_zero(p.trim()))
+    })
+}
+
+fn q_zero(param: &str) -> bool {
+    param.get(..2).is_some_and(|k| k.eq_ignore_ascii_case("q=")) && q_not_above_zero(param[2..].trim())
 }
 
 fn finish(h: &mut Headers, cache_status: &str, no_transform: bool) {
@@ -173,11 +203,8 @@ fn accepts_compression(accept_encoding: &str) -> bool {
     accept_encoding.split(',').any(|item| {
         let mut parts = item.split(';');
         let coding = parts.next().unwrap_or("").trim();
-        let q_zero = parts.any(|p| {
-            let p = p.trim();
-            p.get(..2).is_some_and(|k| k.eq_ignore_ascii_case("q=")) && q_not_above_zero(p[2..].trim())
-        });
-        !coding.is_empty() && !coding.eq_ignore_ascii_case("identity") && !q_zero
+        let refused = parts.any(|p| q_zero(p.trim()));
+        !coding.is_empty() && !coding.eq_ignore_ascii_case("identity") && !refused
     })
 }
 
@@ -382,6 +409,35 @@ mod tests {
         let mut h = plain;
         finish_download_headers(&mut h, &[], "HIT", &get(206, browser));
         assert_eq!(h.get("cache-control"), Some("max-age=5"));
+    }
+
+    #[test]
+    fn an_encoded_object_reaches_a_client_that_does_not_accept_its_coding_as_stored() {
+        let get = |status, accept_encoding| Answer { method: "GET", status, accept_encoding };
+        let stored = || Headers::from_pairs([("content-encoding", "gzip"), ("content-length", "66"), ("content-type", "application/json")]);
+        // Python clients send `identity`: without the header the edge does not decode the body
+        for ae in ["identity", "deflate", "br", "gzip;q=0", "*;q=0", "identity, br;q=0.5"] {
+            for status in [200, 206] {
+                let mut h = stored();
+                finish_download_headers(&mut h, &[], "MISS", &get(status, Some(ae)));
+                assert_eq!(h.get("content-encoding"), None, "{ae} {status}");
+                assert_eq!(h.get("x-bagroom-content-encoding"), Some("gzip"), "{ae}");
+                assert_eq!(h.get("content-length"), Some("66"));
+            }
+        }
+        // a client that takes gzip, or sends no Accept-Encoding (curl, Node): as stored
+        for ae in [Some("gzip"), Some("gzip, br"), Some("GZIP;q=0.5"), Some("*"), Some(""), None] {
+            let mut h = stored();
+            finish_download_headers(&mut h, &[], "MISS", &get(200, ae));
+            assert_eq!((h.get("content-encoding"), h.get("x-bagroom-content-encoding")), (Some("gzip"), None), "{ae:?}");
+        }
+        // only the codings the edge decodes
+        let mut h = Headers::from_pairs([("content-encoding", "aws-chunked, x")]);
+        finish_download_headers(&mut h, &[], "MISS", &get(200, Some("identity")));
+        assert_eq!(h.get("content-encoding"), Some("aws-chunked, x"));
+        let mut h = Headers::from_pairs([("content-encoding", "br")]);
+        finish_download_headers(&mut h, &[], "MISS", &get(200, Some("gzip")));
+        assert_eq!((h.get("content-encoding"), h.get("x-bagroom-content-encoding")), (None, Some("br")));
     }
 
     #[test]

@@ -164,6 +164,23 @@ export async function startGateway({ bucket, vars = {}, secrets = {} }) {
 }
 
 /**
+ * A gateway as `startGateway` makes it (S3 backend), but in a workerd of its own whose store
+ * fetches do not pass through Node (tests/e2e/r2-local.mjs startDirectGateway): for what Node's
+ * fetch would change on the way, such as a Content-Encoding it decodes. No console capture.
+ */
+export async function startDirectGateway({ bucket, vars = {}, secrets = {} }) {
+  const { startDirectGateway: start } = await import("./r2-local.mjs");
+  return start(ROOT, {
+    bindings: {
+      STORE_ENDPOINT: STORE_URL, STORE_BUCKET: bucket, BAGROOM_BUCKET: bucket, STORE_REGION: "us-east-1",
+      BAGROOM_REGION: "us-east-1", BAGROOM_STORE_TIMEOUT_MS: "10000", ...vars,
+      STORE_ACCESS_KEY_ID: STORE_KEY, STORE_SECRET_ACCESS_KEY: STORE_SECRET,
+      BAGROOM_ACCESS_KEYS: `${GW_KEY}:${GW_SECRET}`, BAGROOM_TOKEN_KEYS: TOKEN_KEYS, ...secrets,
+    },
+  });
+}
+
+/**
  * startGateway on the R2 backend: wrangler.toml's [env.r2] (STORE_R2_BINDING=BAGROOM_R2, no
  * STORE_ENDPOINT, no store credentials) with the binding on `bucket`. `server` offers what tests
  * use of wrangler's harness: getLogs() and getWorker() (scheduled events).

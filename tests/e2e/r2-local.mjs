@@ -137,12 +137,37 @@ export async function startR2Gateway(ROOT, { bucket, vars, secrets }) {
 
 /** index.js and the modules it imports from the directory (older builds' wasm files stay there).
  *  The bundle is minified (wrangler.toml `minify`): `from"./x"` has no space. */
-function prebuiltModules(dir) {
+export function prebuiltModules(dir) {
   const main = fs.readFileSync(path.join(dir, "index.js"), "utf8");
   const wanted = [...main.matchAll(/from\s*"\.\/([^"]+)"/g)].map((m) => m[1]);
   return ["index.js", ...new Set(wanted)].map((f) => ({
     type: f.endsWith(".wasm") ? "CompiledWasm" : "ESModule", path: path.join(dir, f),
   }));
+}
+
+/**
+ * The prebuilt S3 worker (wrangler.toml's top level) in a workerd of its own with no Node in its
+ * path: its store fetches go from workerd to the store as on the edge (wrangler's test harness
+ * sends them through Node's fetch, which decodes a Content-Encoding), and its answers reach the
+ * client through workerd's own entry, as under `wrangler dev`. `bindings`: vars and secrets.
+ */
+export async function startDirectGateway(ROOT, { dir = ".bagroom/worker-out", bindings }) {
+  const prev = process.cwd();
+  let wo;
+  try {
+    process.chdir(ROOT);
+    ({ workerOptions: wo } = unstable_getMiniflareWorkerOptions(path.join(ROOT, "wrangler.toml")));
+  } finally {
+    process.chdir(prev);
+  }
+  const d = path.join(ROOT, dir);
+  const { modulesRules: _rules, ...woRest } = wo;
+  const name = `direct-${seq++}`;
+  const logs = [];
+  const worker = { ...woRest, name, rootPath: d, modules: prebuiltModules(d), modulesRoot: d, bindings: { ...wo.bindings, ...bindings } };
+  const mf = miniflare([worker], { host: "127.0.0.1", port: 0, handleStructuredLogs: (l) => logs.push(l) });
+  const url = (await mf.ready).href.replace(/\/$/, "");
+  return { url, logs, close: () => mf.dispose() };
 }
 
 /** Stop every gateway still open, then the helpers (the storage owner among them) last. */
