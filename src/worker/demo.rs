@@ -91,10 +91,12 @@ pub async fn api(ctx: &Ctx, req: Request, parts: &RequestParts, rest: &str) -> R
             let child = api::share(claims, &r, &kid, random_bytes(8), ctx.now)?;
             let token = crate::auth::token::mint(&child, &ctx.keys.token_keys)?;
             let base = link_base(ctx, parts);
+            // the key's name ends the share link, so a browser saves the file under its name
+            let path = crate::encoding::uri_encode(&r.key, true);
             ok(json!({
                 "token": token,
-                "share_url": format!("{base}/s/{token}"),
-                "download_url": format!("{base}/{}/{}?token={token}", bucket.name, crate::encoding::uri_encode(&r.key, true)),
+                "share_url": format!("{base}/s/{token}/{path}"),
+                "download_url": format!("{base}/{}/{path}?token={token}", bucket.name),
                 "expires_at": child.exp,
                 "key": r.key,
             }))

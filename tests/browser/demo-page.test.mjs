@@ -227,6 +227,8 @@ test("every file is listed; its share link downloads the same bytes in a fresh c
       const url = await link.inputValue();
       assert.match(url, /^https?:\/\//);
       assert.ok(!url.includes(token), "a share link never carries the page's own token");
+      // it ends with the file's name, which a browser saves the download under
+      assert.equal(decodeURIComponent(new URL(url).pathname.split("/").pop()), key.split("/").pop(), url);
       assert.match(await row.locator(".share-note").textContent(), /Works until/);
       const got = await other.evaluate(async (u) => {
         const r = await fetch(u);
@@ -257,6 +259,22 @@ test("previews: text inline, images inline", async () => {
   const img = page.locator('#files tbody tr[data-key="uploads/gradient.png"]');
   await img.getByRole("button", { name: /Preview/ }).click();
   await page.waitForFunction(() => { const i = document.querySelector("#files tr.preview-row img"); return i && i.complete && i.naturalWidth === 96; });
+});
+
+test("a file can be deleted from the list (a second click confirms); the store no longer has it", async () => {
+  await setMode("edge", "put");
+  await page.setInputFiles("#file-input", tmpFile("delete-me.txt", Buffer.from("bye\n")));
+  await expectDone("delete-me.txt");
+  await page.click("#refresh");
+  const row = page.locator('#files tbody tr[data-key="uploads/delete-me.txt"]');
+  await row.waitFor({ state: "visible" });
+  const del = row.getByRole("button", { name: /Delete/ });
+  await del.click();
+  assert.match(await del.textContent(), /again/, "the first click only asks");
+  assert.deepEqual(await objectBytes(gw, bucket, "uploads/delete-me.txt"), Buffer.from("bye\n"), "one click deleted the file");
+  await del.click();
+  await row.waitFor({ state: "detached" });
+  await assert.rejects(objectBytes(gw, bucket, "uploads/delete-me.txt"), "the store still has the deleted file");
 });
 
 test("screenshots; no console errors", async () => {
@@ -331,6 +349,8 @@ test("plain messages: an expired link, a wrong type, the store down", async () =
     const wrong = await settled("wrong.txt", p);
     assert.equal(wrong.state, "failed");
     assert.match(wrong.status, /type of file is not allowed/i);
+    // the same file cannot pass under this link: no Retry that could never succeed
+    assert.equal(await p.locator('#queue li[data-name="wrong.txt"] button', { hasText: "Retry" }).isVisible(), false);
   } finally {
     await p.close();
   }

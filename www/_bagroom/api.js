@@ -55,6 +55,18 @@ export async function api(path, { method = "GET", body, signal } = {}) {
   }
 }
 
+/** Could the same file succeed if tried again under this link? Not when it is refused for what
+ *  it is (too large, a type the link does not allow, outside the link's scope): the page then
+ *  offers no Retry. (An expired link keeps it: the page may get a new one.) */
+export function retryable(err) {
+  if (!(err instanceof ApiError)) return true;
+  const code = err.code, msg = err.detail || "", status = err.status;
+  if (code === "EntityTooLarge" || status === 413 || /too large|max.?bytes|content-length-range/i.test(msg)) return false;
+  if (/content.?type|file type|media type/i.test(msg) || code === "InvalidContentType") return false;
+  if ((code === "AccessDenied" || status === 403) && /scope|not allowed|method/i.test(msg)) return false;
+  return true;
+}
+
 /**
  * What went wrong, in words a person can act on. `ctx`: { session, direct, file }.
  * Never a stack trace; the server's own message only when nothing better fits.

@@ -1,6 +1,6 @@
 // The demo page: session summary, uploads (drop or pick, many at once), resume after reload,
 // the files in the token's scope with share links, downloads and previews.
-import { api, token, authHeaders, errorFrom, plainMessage, fmtBytes, fmtDuration, fmtDate, keyPath, typeOf, previewKind, ApiError } from "./api.js";
+import { api, token, authHeaders, errorFrom, plainMessage, retryable, fmtBytes, fmtDuration, fmtDate, keyPath, typeOf, previewKind, ApiError } from "./api.js";
 import { Upload, resolveMethod, METHOD_LABEL, pendingUploads, dropPending, sameFile, listedParts, PARALLEL_PARTS } from "./transfer.js";
 
 const $ = (sel, root = document) => root.querySelector(sel);
@@ -204,7 +204,7 @@ function paint(up) {
   const active = up.state === "uploading" || up.state === "queued" || up.state === "completing";
   const hadFocus = li.contains(document.activeElement);
   cancel.hidden = !active;
-  retry.hidden = !(up.state === "failed" || up.state === "cancelled");
+  retry.hidden = !(up.state === "cancelled" || up.state === "failed" && retryable(up.error));
   if (hadFocus && document.activeElement === document.body) (retry.hidden ? li : retry).focus();
   $("#clear-done").hidden = ![...uploads].some((u) => u.state === "done" || u.state === "cancelled");
   if (prev !== up.state) {
@@ -362,9 +362,38 @@ function fileRow(o) {
   });
   let previewRow = null;
   const preview = pk ? h("button.btn.small", { type: "button", "aria-expanded": "false" }, "Preview") : null;
+  // Delete, for a link that allows it: a second click within a few seconds confirms
+  const del = can("DELETE") ? h("button.btn.small", { type: "button" }, "Delete") : null;
+  if (del) {
+    del.setAttribute("aria-label", `Delete ${name}`);
+    let armed = null;
+    del.addEventListener("click", async () => {
+      if (!armed) {
+        del.textContent = "Click again to delete";
+        armed = setTimeout(() => { armed = null; del.textContent = "Delete"; }, 4000);
+        return;
+      }
+      clearTimeout(armed);
+      armed = null;
+      del.disabled = true;
+      note.textContent = "Deleting…";
+      try {
+        await api(`/${encodeURIComponent(session.bucket)}/${keyPath(o.key)}`, { method: "DELETE" });
+        announce(`${name} deleted.`);
+        tr.remove();
+        const n = $("#files tbody").children.length;
+        $("#files-status").textContent = n ? `${n} file${n === 1 ? "" : "s"}${cursor ? " so far" : ""}.` : "No files yet.";
+        $("#files").hidden = !n;
+      } catch (e) {
+        note.textContent = plainMessage(e, { session });
+        del.disabled = false;
+        del.textContent = "Delete";
+      }
+    });
+  }
   const shareCell = h("div.share",
     h("label.inline", { for: ttl.id }, h("span", {}, "Link for"), ttl),
-    make, preview, out, copy, dl, note);
+    make, preview, out, copy, dl, del, note);
   const tr = h("tr", { "data-key": o.key },
     h("td", { "data-label": "Name" }, h("span.name", { title: o.key }, name)),
     h("td.num", { "data-label": "Size" }, fmtBytes(o.size)),
