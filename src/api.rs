@@ -117,6 +117,10 @@ pub fn share(parent: &Claims, req: &ShareRequest, _kid: &str, jti_suffix: Vec<u8
     if req.key.is_empty() {
         return Err(bad("key is required"));
     }
+    // no token reaches such a key (`has_dot_segment`): a link to one could never work
+    if crate::auth::token::policy::has_dot_segment(&req.key) {
+        return Err(bad("key must not have . or .. segments"));
+    }
     if req.ttl_seconds == 0 || req.ttl_seconds > 7 * 86_400 {
         return Err(bad("ttl_seconds must be between 1 and 604800"));
     }
@@ -494,6 +498,10 @@ mod tests {
         assert_eq!(share(&claims(), &long, "k1", vec![], 1000).unwrap().exp, 10_000, "never outlives the parent");
         let outside = ShareRequest { key: "other/a.txt".into(), ttl_seconds: 60, methods: None };
         assert_eq!(share(&claims(), &outside, "k1", vec![], 1000).unwrap_err().status, 403);
+        for key in ["up/..", "up/.", "up/%2E%2E", "up/a/../b"] {
+            let dots = ShareRequest { key: key.into(), ttl_seconds: 60, methods: None };
+            assert_eq!(share(&claims(), &dots, "k1", vec![], 1000).unwrap_err().status, 400, "{key}");
+        }
     }
 
     #[test]

@@ -913,24 +913,18 @@ describe("8. /api share and presign: minted write grants stay inside the parent"
     await assertSecretsIntact();
     await assertOnlyUnder(["u/", "ch/", "a/", "cap/", "ps/", "h/", "mp/", "sh/", "pf/", "do/", "api/"], "child literal");
   });
-  test("children for dot-segment keys under the prefix write nothing; keys outside the prefix mint nothing", async () => {
+  test("dot-segment keys under the prefix, and keys outside it, mint no child token", async () => {
     const parent = tok({ prefix: "sh/", methods: "GET,HEAD,PUT,DELETE,SHARE" });
     for (const key of ["private/payroll.csv", "", "sh", "/sh/x", "Sh/x"]) {
       const r = await api("/api/share", parent, { key, ttl_seconds: 600, methods: ["PUT"] });
       expectRefused(r, [400, 403]);
       assert.ok(!/"token"/.test(r.text), key);
     }
-    // dot-segment keys may be minted (the child is useless): it must write and delete nothing
+    // dot-segment keys mint nothing (no token could reach them anyway)
     for (const key of ["sh/..", "sh/.", "sh\\..\\private", "sh/%2E%2E", "sh/../private/payroll.csv"]) {
       const r = await api("/api/share", parent, { key, ttl_seconds: 600, methods: ["PUT", "DELETE"] });
-      if (r.status !== 200) { expectRefused(r, [400, 403]); continue; }
-      const child = JSON.parse(r.text).token;
-      for (const p of [`/${B}/${enc(key)}`, `/${B}/sh/%2E%2E`, `/${B}/sh/..`, `/${B}/private/payroll.csv`, `/${B}/sh/../private/payroll.csv`]) {
-        for (const method of ["PUT", "DELETE"]) {
-          const w = await rawHttp({ method, path: `${p}?token=${child}`, body: method === "PUT" ? "EVIL" : undefined });
-          assert.ok(w.status >= 400, `${key} child ${method} ${p}: ${w.status} ${w.text.slice(0, 200)}`);
-        }
-      }
+      expectRefused(r, 400);
+      assert.ok(!/"token"/.test(r.text), key);
     }
     await assertSecretsIntact();
     await assertOnlyUnder(["u/", "ch/", "a/", "cap/", "ps/", "h/", "mp/", "sh/", "pf/", "do/", "api/"], "dot children");
