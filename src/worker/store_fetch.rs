@@ -56,7 +56,19 @@ pub async fn document(r: &StoreRequest, body: Option<JsValue>, timeout_ms: u64, 
 
 /// Read a (small) store response body as text, e.g. an XML document or error.
 pub async fn text(resp: &mut Response) -> Result<String, S3Error> {
-    resp.text().await.map_err(|e| S3Error::bad_gateway(format!("reading the store's answer: {}", super::js::error_text(&e))))
+    // read by the runtime (`new Response(stream).text()`), not by worker's `Response::text`,
+    // whose stream reader formats every `worker::Error` it might meet (the texts of serde_json's,
+    // std::io's and the router's errors in the bundle)
+    let failed = |e: JsValue| S3Error::bad_gateway(format!("reading the store's answer: {}", super::js::message(&e)));
+    match resp.body() {
+        worker::ResponseBody::Empty => Ok(String::new()),
+        worker::ResponseBody::Body(bytes) => Ok(String::from_utf8_lossy(bytes).into_owned()),
+        worker::ResponseBody::Stream(stream) => {
+            let promise = web_sys::Response::new_with_opt_readable_stream(Some(stream)).and_then(|r| r.text()).map_err(failed)?;
+            let v = wasm_bindgen_futures::JsFuture::from(promise).await.map_err(failed)?;
+            Ok(v.as_string().unwrap_or_default())
+        }
+    }
 }
 
 /// Turn a store error answer into the error bagroom reports: 5xx become 502 (the store failed,
