@@ -312,6 +312,28 @@ impl S3Error {
     }
 
     /// The JSON error body for the demo API: `{"error":{"code":..,"message":..}}`.
+    /// A short page for a person who opened a share link that does not work: what it means for
+    /// them, then the code and message (escaped; no script, nothing loaded).
+    pub fn to_html(&self) -> String {
+        let what = match self.code {
+            Code::NoSuchKey | Code::NoSuchBucket | Code::NotFound => "The file it points to is not there any more.",
+            _ if crate::text::contains(&self.message, "expired") => "It has expired. Ask whoever sent it for a new one.",
+            Code::AccessDenied => "It is not valid: it may have been mistyped, changed or revoked. Ask whoever sent it for a new one.",
+            _ => "The file could not be fetched right now. Try again in a moment.",
+        };
+        let mut s = String::from(
+            "<!doctype html><meta charset=utf-8><meta name=viewport content=\"width=device-width\"><title>This link does not work</title>\
+             <body style=\"font:16px/1.5 system-ui,sans-serif;max-width:36em;margin:3em auto;padding:0 1em\"><h1>This link does not work</h1><p>",
+        );
+        s.push_str(what);
+        s.push_str("<p style=\"color:#555\">");
+        s.push_str(self.code.as_str());
+        s.push_str(": ");
+        s.push_str(&crate::encoding::xml_escape(&self.message));
+        s.push('\n');
+        s
+    }
+
     pub fn to_json(&self) -> String {
         crate::json!({"error": {"code": self.code.as_str(), "message": self.message, "status": self.status}}).to_string()
     }
@@ -460,6 +482,16 @@ mod tests {
             assert!(e.extra.is_empty());
         }
         assert_eq!(S3Error::with_message(Code::InvalidRequest, "m").with_status(409).status, 409);
+    }
+
+    #[test]
+    fn a_share_link_error_page_says_what_it_means_and_escapes_the_message() {
+        let page = S3Error::access_denied("token expired").to_html();
+        assert!(page.contains("It has expired") && page.contains("AccessDenied: token expired"), "{page}");
+        assert!(S3Error::no_such_key().to_html().contains("not there any more"));
+        assert!(S3Error::access_denied("bad signature").to_html().contains("not valid"));
+        let hostile = S3Error::access_denied("<script>alert(1)</script>").to_html();
+        assert!(!hostile.contains("<script>") && hostile.contains("&lt;script&gt;"), "{hostile}");
     }
 
     #[test]

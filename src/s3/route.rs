@@ -345,11 +345,13 @@ pub fn subresource_name(op: &S3Op) -> Option<&'static str> {
     })
 }
 
-/// How a client wants errors: S3 XML, or JSON for the demo API and Uppy routes.
+/// How a client wants errors: S3 XML, JSON for the demo API and Uppy routes, or a short page for
+/// a person who opened a share link in a browser.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorStyle {
     Xml,
     Json,
+    Html,
 }
 
 /// The error style for a request: JSON for `/api/...`, `/s3/...` and `/t/<...>/s3/...` (the
@@ -363,6 +365,9 @@ pub fn error_style(req: &RequestParts) -> ErrorStyle {
     let uppy = path.starts_with("/t/") && crate::text::contains(path, "/s3/");
     if path.starts_with("/api/") || path.starts_with("/s3/") || uppy || accept.starts_with("application/json") {
         ErrorStyle::Json
+    } else if path.starts_with("/s/") && crate::text::contains(accept, "text/html") {
+        // a share link opened in a browser (which asks for text/html first); curl and SDKs get XML
+        ErrorStyle::Html
     } else {
         ErrorStyle::Xml
     }
@@ -395,6 +400,12 @@ mod error_style_tests {
         assert_eq!(style("GET", "/b/k?x=/api/", None), ErrorStyle::Xml);
         // the method plays no part (a preflight to /api/ is still the API's)
         assert_eq!(style("OPTIONS", "/api/share", None), ErrorStyle::Json);
+        // a browser opening a share link gets a page; a share link fetched by a tool, XML
+        let browser = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
+        assert_eq!(style("GET", "/s/TOKEN", Some(browser)), ErrorStyle::Html);
+        assert_eq!(style("GET", "/s/TOKEN/a/b.txt", Some(browser)), ErrorStyle::Html);
+        assert_eq!(style("GET", "/s/TOKEN", Some("*/*")), ErrorStyle::Xml);
+        assert_eq!(style("GET", "/b/k", Some(browser)), ErrorStyle::Xml, "S3 paths keep S3's errors");
     }
 }
 

@@ -34,9 +34,15 @@ pub fn error_response(e: &S3Error, style: ErrorStyle, resource: &str, request_id
     let (body, ctype) = match style {
         ErrorStyle::Xml => (e.to_xml(resource, request_id), "application/xml"),
         ErrorStyle::Json => (e.to_json(), "application/json"),
+        ErrorStyle::Html => (e.to_html(), "text/html; charset=utf-8"),
     };
     let h = worker::Headers::new();
     let _ = h.set("content-type", ctype);
+    if style == ErrorStyle::Html {
+        // the page runs nothing and loads nothing
+        let _ = h.set("content-security-policy", "default-src 'none'; style-src 'unsafe-inline'; sandbox");
+        let _ = h.set("x-content-type-options", "nosniff");
+    }
     let _ = h.set("cache-control", "no-store");
     let _ = h.set("x-bagroom-error", e.code.as_str());
     if e.status == 416 {

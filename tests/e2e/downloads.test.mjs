@@ -214,6 +214,29 @@ test("share tokens: ?token=, Bearer, /s/<token>, /s/<token>/<key>, and the cooki
   assert.equal(bare.status, 400, "a prefix link without a key");
 });
 
+test("a share link that does not work: a short page for a browser, S3 XML for tools", async () => {
+  const BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
+  const k = KEYS[0];
+  const expired = mint(["--bucket", bucket, "--key", k, "--methods", "GET,HEAD", "--exp", "1000"]);
+  const gone = mint(["--bucket", bucket, "--key", "no/such/file.txt", "--methods", "GET,HEAD"]);
+  const tampered = mint(["--bucket", bucket, "--key", k, "--methods", "GET,HEAD"]).slice(0, -4) + "AAAA";
+  for (const [t, status, says] of [[expired, 403, /expired/], [gone, 404, /not there any more/], [tampered, 403, /not valid/]]) {
+    const page = await get(`${nc.url}/s/${t}`, { headers: { accept: BROWSER } });
+    assert.equal(page.status, status, page.text);
+    assert.match(page.headers.get("content-type"), /^text\/html/);
+    assert.match(page.text, says);
+    assert.match(page.headers.get("content-security-policy"), /default-src 'none'.*sandbox/);
+    assert.doesNotMatch(page.text, /<script/i);
+    const tool = await get(`${nc.url}/s/${t}`);
+    assert.equal(tool.status, status);
+    assert.match(tool.headers.get("content-type"), /xml/);
+    assert.ok(tool.code, tool.text);
+  }
+  // an S3 path keeps S3's errors whatever the client accepts
+  const s3 = await get(objUrl(nc, k, `?token=${expired}`), { headers: { accept: BROWSER } });
+  assert.equal(s3.code, "AccessDenied");
+});
+
 test("response-* overrides on signed URLs (from the store and the cache); ignored for tokens", async () => {
   const k = "plain/report.bin";
   for (const g of [nc, gw]) {
