@@ -84,8 +84,10 @@ codes! {
     MalformedXML = 400, true, "The XML you provided was not well-formed or did not validate against our published schema";
     MaxMessageLengthExceeded = 400, false, "Your request was too big.";
     MaxPostPreDataLengthExceededError = 400, true, "Your POST request fields preceding the upload file were too large.";
+    MetadataTooLarge = 400, true, "Your metadata headers exceed the maximum allowed metadata size.";
     MethodNotAllowed = 405, true, "The specified method is not allowed against this resource.";
     MissingContentLength = 411, true, "You must provide the Content-Length HTTP header.";
+    MissingRequestBodyError = 400, true, "Request Body is empty";
     NoSuchBucket = 404, true, "The specified bucket does not exist.";
     NoSuchKey = 404, true, "The specified key does not exist.";
     NoSuchTagSet = 404, true, "No TagSet";
@@ -405,8 +407,10 @@ mod tests {
         ("MalformedXML", 400),
         ("MaxMessageLengthExceeded", 400),
         ("MaxPostPreDataLengthExceededError", 400),
+        ("MetadataTooLarge", 400),
         ("MethodNotAllowed", 405),
         ("MissingContentLength", 411),
+        ("MissingRequestBodyError", 400),
         ("NoSuchBucket", 404),
         ("NoSuchKey", 404),
         ("NoSuchTagSet", 404),
@@ -453,8 +457,10 @@ mod tests {
         "MalformedPOSTRequest",
         "MalformedXML",
         "MaxPostPreDataLengthExceededError",
+        "MetadataTooLarge",
         "MethodNotAllowed",
         "MissingContentLength",
+        "MissingRequestBodyError",
         "NoSuchBucket",
         "NoSuchKey",
         "NoSuchTagSet",

@@ -135,7 +135,12 @@ fn error_answer(e: S3Error) -> Result<Response, S3Error> {
     if e.status >= 500 {
         return Err(e);
     }
-    xml(e.status, e.to_xml("", ""))
+    let mut answer = xml(e.status, e.to_xml("", ""))?;
+    // as S3 answers a range past the end: the object's size in Content-Range too
+    if let Some((_, total)) = e.extra.iter().find(|(k, _)| *k == "ActualObjectSize") {
+        let _ = answer.headers_mut().set("content-range", &format!("bytes */{total}"));
+    }
+    Ok(answer)
 }
 
 /// Send `r` (to an `r2://` URL) with its body to the binding; the answer is shaped as S3's.

@@ -74,6 +74,17 @@ pub async fn text(resp: &mut Response) -> Result<String, S3Error> {
 /// Turn a store error answer into the error bagroom reports: 5xx become 502 (the store failed,
 /// not the client); 4xx keep the store's code and message.
 pub async fn store_error(resp: &mut Response) -> S3Error {
+    let e = store_error_body(resp).await;
+    // a 416 names the object's size (S3's ActualObjectSize, and `Content-Range: bytes */size`)
+    match resp.headers().get("content-range").ok().flatten().and_then(|v| crate::s3::download::total_from_content_range(&v)) {
+        Some(total) if e.status == 416 && !e.extra.iter().any(|(k, _)| *k == "ActualObjectSize") => {
+            e.with("ActualObjectSize", total.to_string())
+        }
+        _ => e,
+    }
+}
+
+async fn store_error_body(resp: &mut Response) -> S3Error {
     let status = resp.status_code();
     let body = if status == 304 { String::new() } else { text(resp).await.unwrap_or_default() };
     if status >= 500 {

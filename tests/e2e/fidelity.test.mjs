@@ -226,3 +226,16 @@ out["class"] = err(lambda: s3.put_object(Bucket=B, Key="se/bogus", Body=b"x", St
   assert.ok(gateway.class[0] >= 400 && gateway.class[0] < 500, JSON.stringify(gateway));
   assert.equal(gateway.class[1], store.class[1]);
 });
+
+test("a range past the end is 416 InvalidRange with Content-Range: bytes */size, as the store answers", async () => {
+  const { store, gateway } = await both(`
+s3.put_object(Bucket=B, Key="r416/obj", Body=b"hello world")
+try:
+    s3.get_object(Bucket=B, Key="r416/obj", Range="bytes=20-30")
+    out["r"] = "ok"
+except botocore.exceptions.ClientError as e:
+    out["r"] = [e.response["ResponseMetadata"]["HTTPStatusCode"], e.response["Error"]["Code"], e.response["ResponseMetadata"]["HTTPHeaders"].get("content-range")]
+`);
+  assert.deepEqual(gateway.r, [416, "InvalidRange", "bytes */11"]);
+  if (BACKEND === "s3") assert.deepEqual(store.r, gateway.r);
+});
