@@ -15,7 +15,7 @@ import {
 } from "@aws-sdk/client-s3";
 import {
   startGateway, createBucket, uniqueBucket, mint, storeGet, storeKeys, storePut, store, python, xmlField,
-  GW_KEY, GW_SECRET, STORE_URL, STORE_KEY, STORE_SECRET, TOKEN_KEYS, TOKEN_BIN,
+  GW_KEY, GW_SECRET, STORE_URL, STORE_KEY, STORE_SECRET, TOKEN_KEYS, TOKEN_BIN, awsEncode, pctDecodeBytes,
 } from "./harness.mjs";
 import { execFileSync } from "node:child_process";
 
@@ -243,23 +243,6 @@ function rawSocket(g, bytes, waitMs = 3000) {
 
 // ---- AWS signatures, computed here (exact control over what is signed and what is not)
 
-const UNRESERVED = /[A-Za-z0-9\-_.~]/;
-function awsEncode(bytes, keepSlash) {
-  let out = "";
-  for (const b of Buffer.from(bytes)) {
-    const c = String.fromCharCode(b);
-    if (UNRESERVED.test(c) || (keepSlash && c === "/")) out += c;
-    else out += "%" + b.toString(16).toUpperCase().padStart(2, "0");
-  }
-  return out;
-}
-function pctDecodeBytes(s) {
-  const out = [];
-  for (let i = 0; i < s.length; i++) {
-    if (s[i] === "%" && /^[0-9a-fA-F]{2}$/.test(s.slice(i + 1, i + 3))) { out.push(parseInt(s.slice(i + 1, i + 3), 16)); i += 2; } else out.push(...Buffer.from(s[i]));
-  }
-  return Buffer.from(out);
-}
 function parseRawQuery(q) {
   return q.split("&").filter(Boolean).map((p) => {
     const i = p.indexOf("=");

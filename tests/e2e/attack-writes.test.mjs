@@ -15,7 +15,7 @@ import {
 } from "@aws-sdk/client-s3";
 import {
   onlyS3, startGateway, createBucket, uniqueBucket, mint, storeGet, storeKeys, storePut, store, xmlField, python,
-  GW_KEY, GW_SECRET, STORE_URL, STORE_KEY, STORE_SECRET,
+  GW_KEY, GW_SECRET, STORE_URL, STORE_KEY, STORE_SECRET, awsEncode, pctDecodeBytes,
 } from "./harness.mjs";
 
 const now = () => Math.floor(Date.now() / 1000);
@@ -138,22 +138,6 @@ function rawHttp({ method = "GET", path: p, headers = [], body }) {
 
 // ---- SigV4
 
-const UNRESERVED = /[A-Za-z0-9\-_.~]/;
-function awsEncode(bytes, keepSlash) {
-  let out = "";
-  for (const b of Buffer.from(bytes)) {
-    const c = String.fromCharCode(b);
-    if (UNRESERVED.test(c) || (keepSlash && c === "/")) out += c; else out += "%" + b.toString(16).toUpperCase().padStart(2, "0");
-  }
-  return out;
-}
-function pctDecodeBytes(s) {
-  const out = [];
-  for (let i = 0; i < s.length; i++) {
-    if (s[i] === "%" && /^[0-9a-fA-F]{2}$/.test(s.slice(i + 1, i + 3))) { out.push(parseInt(s.slice(i + 1, i + 3), 16)); i += 2; } else out.push(...Buffer.from(s[i]));
-  }
-  return Buffer.from(out);
-}
 function canonicalQuery(rawQuery, skip = []) {
   return rawQuery.split("&").filter(Boolean).map((p) => {
     const i = p.indexOf("=");

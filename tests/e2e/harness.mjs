@@ -125,6 +125,26 @@ export async function storeKeys(bucket, prefix = "") {
 }
 
 /** Mint a share token with the real CLI (the same code the worker verifies with). */
+/** AWS's URI encoding of `bytes` (SigV4: every byte but the unreserved ones, `/` kept when asked). */
+export function awsEncode(bytes, keepSlash) {
+  let out = "";
+  for (const b of Buffer.from(bytes)) {
+    const c = String.fromCharCode(b);
+    if (/[A-Za-z0-9\-_.~]/.test(c) || (keepSlash && c === "/")) out += c;
+    else out += "%" + b.toString(16).toUpperCase().padStart(2, "0");
+  }
+  return out;
+}
+
+/** Percent-decode to bytes (`%xx` only; anything else as its UTF-8). */
+export function pctDecodeBytes(s) {
+  const out = [];
+  for (let i = 0; i < s.length; i++) {
+    if (s[i] === "%" && /^[0-9a-fA-F]{2}$/.test(s.slice(i + 1, i + 3))) { out.push(parseInt(s.slice(i + 1, i + 3), 16)); i += 2; } else out.push(...Buffer.from(s[i]));
+  }
+  return Buffer.from(out);
+}
+
 export function mint(args, keys = TOKEN_KEYS) {
   return execFileSync(TOKEN_BIN, ["mint", "--keys", keys, ...args], { encoding: "utf8" }).trim();
 }
