@@ -48,6 +48,7 @@ pub async fn share(ctx: &Ctx, parts: &RequestParts, principal: &Principal, key: 
         return Err(S3Error::method_not_allowed());
     };
     let grant = authorize(&ctx.who(principal), bucket, method, &key)?;
+    crate::guard::plan::check_part_number(&parts.query_pairs())?;
     let headers = from_client(HeaderSet::Read, PrincipalClass::of(principal), &parts.headers)?;
     let mut resp = get_object(ctx, parts, &grant, false, &headers).await?;
     // A share link opened in a browser: let the page's sub-requests to objects in the token's

@@ -261,6 +261,20 @@ test("previews: text inline, images inline", async () => {
   await page.waitForFunction(() => { const i = document.querySelector("#files tr.preview-row img"); return i && i.complete && i.naturalWidth === 96; });
 });
 
+test("a key with a . or .. segment is never put in a URL path (the browser would resolve it into another key)", async () => {
+  const out = await page.evaluate(async () => {
+    const { keyPath, hasDotSegment } = await import("/_bagroom/api.js");
+    const path = (k) => { try { return keyPath(k); } catch (e) { return `refused: ${e.code}`; } };
+    return {
+      paths: ["up/x/../victim.txt", "up/./z.txt", "up/%2E%2E/v", "a\\..\\b", "a b/c?d#e.txt", "up/.hidden/x", "up/...", "x..y"].map(path),
+      dots: ["up/..", "up/.", "up/%2e%2E/x", "up/a.b", "up/.../x"].map(hasDotSegment),
+    };
+  });
+  assert.deepEqual(out.paths, ["refused: InvalidArgument", "refused: InvalidArgument", "refused: InvalidArgument", "refused: InvalidArgument",
+    "a%20b/c%3Fd%23e.txt", "up/.hidden/x", "up/...", "x..y"]);
+  assert.deepEqual(out.dots, [true, true, true, false, false]);
+});
+
 test("a file can be deleted from the list (a second click confirms); the store no longer has it", async () => {
   await setMode("edge", "put");
   await page.setInputFiles("#file-input", tmpFile("delete-me.txt", Buffer.from("bye\n")));

@@ -212,6 +212,13 @@ test("share tokens: ?token=, Bearer, /s/<token>, /s/<token>/<key>, and the cooki
   assert.ok(s.body.equals(BODIES[SPECIAL]));
   const bare = await get(`${nc.url}/s/${pt}`);
   assert.equal(bare.status, 400, "a prefix link without a key");
+  // a share link checks partNumber as an S3 path does
+  const one = mint(["--bucket", bucket, "--key", KEYS[0], "--methods", "GET,HEAD"]);
+  for (const n of ["0", "%2B1", "abc", "10001"]) {
+    const p = await get(`${nc.url}/s/${one}?partNumber=${n}`);
+    assert.equal(p.status, 400, `partNumber=${n}: ${p.text}`);
+    assert.equal(p.code, "InvalidArgument");
+  }
 });
 
 test("a share link that does not work: a short page for a browser, S3 XML for tools", async () => {

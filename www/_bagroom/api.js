@@ -140,7 +140,18 @@ export function fmtDate(d) {
 }
 
 /** A key as a URL path: every segment percent-encoded, the slashes kept. */
+/** Does the key have a `.` or `..` segment (as the gateway counts them: `/` or `\` between,
+ *  `%2e` a dot)? No URL path can name such a key: the URL parser resolves the segment (also
+ *  encoded as `%2E%2E`) and the request would name another key. The gateway refuses them. */
+export function hasDotSegment(key) {
+  return key.split(/[\/\\]/).some((seg) => {
+    const s = seg.toLowerCase().replaceAll("%2e", ".");
+    return s === "." || s === "..";
+  });
+}
+
 export function keyPath(key) {
+  if (hasDotSegment(key)) throw new ApiError({ status: 400, code: "InvalidArgument", message: "a key with . or .. segments cannot be reached through a URL" });
   return key.split("/").map(encodeURIComponent).join("/");
 }
 

@@ -1,6 +1,6 @@
 // The demo page: session summary, uploads (drop or pick, many at once), resume after reload,
 // the files in the token's scope with share links, downloads and previews.
-import { api, token, authHeaders, errorFrom, plainMessage, retryable, fmtBytes, fmtDuration, fmtDate, keyPath, typeOf, previewKind, ApiError } from "./api.js";
+import { api, token, authHeaders, errorFrom, plainMessage, retryable, hasDotSegment, fmtBytes, fmtDuration, fmtDate, keyPath, typeOf, previewKind, ApiError } from "./api.js";
 import { Upload, resolveMethod, METHOD_LABEL, pendingUploads, dropPending, sameFile, listedParts, PARALLEL_PARTS } from "./transfer.js";
 
 const $ = (sel, root = document) => root.querySelector(sel);
@@ -362,8 +362,10 @@ function fileRow(o) {
   });
   let previewRow = null;
   const preview = pk ? h("button.btn.small", { type: "button", "aria-expanded": "false" }, "Preview") : null;
+  // a key no URL can name (a . or .. segment): listed, but nothing is offered on it
+  const unreachable = hasDotSegment(o.key);
   // Delete, for a link that allows it: a second click within a few seconds confirms
-  const del = can("DELETE") ? h("button.btn.small", { type: "button" }, "Delete") : null;
+  const del = can("DELETE") && !unreachable ? h("button.btn.small", { type: "button" }, "Delete") : null;
   if (del) {
     del.setAttribute("aria-label", `Delete ${name}`);
     let armed = null;
@@ -391,9 +393,11 @@ function fileRow(o) {
       }
     });
   }
-  const shareCell = h("div.share",
-    h("label.inline", { for: ttl.id }, h("span", {}, "Link for"), ttl),
-    make, preview, out, copy, dl, del, note);
+  const shareCell = unreachable
+    ? h("div.share", h("span.note", {}, "This name has a . or .. part: no link can reach it."))
+    : h("div.share",
+      h("label.inline", { for: ttl.id }, h("span", {}, "Link for"), ttl),
+      make, preview, out, copy, dl, del, note);
   const tr = h("tr", { "data-key": o.key },
     h("td", { "data-label": "Name" }, h("span.name", { title: o.key }, name)),
     h("td.num", { "data-label": "Size" }, fmtBytes(o.size)),
