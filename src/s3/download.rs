@@ -124,9 +124,17 @@ pub fn finish_download_headers(h: &mut Headers, overrides: &[(&'static str, Stri
 /// the `Content-Encoding` header (the edge then leaves the body alone); the stored value is in
 /// `x-bagroom-content-encoding`.
 fn keep_stored_bytes(h: &mut Headers, accept_encoding: Option<&str>) {
-    let Some(ae) = accept_encoding.filter(|a| !a.trim().is_empty()) else { return };
     let Some(ce) = h.get("content-encoding").map(|c| c.trim().to_ascii_lowercase()) else { return };
-    if (ce == "gzip" || ce == "br") && !accepts_coding(ae, &ce) {
+    if !(ce == "gzip" || ce == "br") {
+        return;
+    }
+    // the answer's headers depend on the client's Accept-Encoding: say so to caches downstream
+    match h.get("vary").map(str::to_string) {
+        Some(v) if crate::text::contains(&v.to_ascii_lowercase(), "accept-encoding") => {}
+        Some(v) => h.insert("vary", format!("{v}, Accept-Encoding")),
+        None => h.insert("vary", "Accept-Encoding"),
+    }
+    if accept_encoding.is_some_and(|ae| !ae.trim().is_empty() && !accepts_coding(ae, &ce)) {
         h.remove("content-encoding");
         h.insert("x-bagroom-content-encoding", ce);
     }
@@ -423,6 +431,7 @@ mod tests {
                 assert_eq!(h.get("content-encoding"), None, "{ae} {status}");
                 assert_eq!(h.get("x-bagroom-content-encoding"), Some("gzip"), "{ae}");
                 assert_eq!(h.get("content-length"), Some("66"));
+                assert_eq!(h.get("vary"), Some("Accept-Encoding"));
             }
         }
         // a client that takes gzip, or sends no Accept-Encoding (curl, Node): as stored
@@ -430,7 +439,12 @@ mod tests {
             let mut h = stored();
             finish_download_headers(&mut h, &[], "MISS", &get(200, ae));
             assert_eq!((h.get("content-encoding"), h.get("x-bagroom-content-encoding")), (Some("gzip"), None), "{ae:?}");
+            assert_eq!(h.get("vary"), Some("Accept-Encoding"), "{ae:?}");
         }
+        let mut h = stored();
+        h.insert("vary", "Origin");
+        finish_download_headers(&mut h, &[], "MISS", &get(200, Some("identity")));
+        assert_eq!(h.get("vary"), Some("Origin, Accept-Encoding"));
         // only the codings the edge decodes
         let mut h = Headers::from_pairs([("content-encoding", "aws-chunked, x")]);
         finish_download_headers(&mut h, &[], "MISS", &get(200, Some("identity")));
