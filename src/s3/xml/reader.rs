@@ -74,7 +74,8 @@ pub fn decode_entities(s: &str) -> String {
         out.push_str(&rest[..p]);
         rest = &rest[p..];
         // the reference ends at ';' within a short window (all ASCII, so slicing is safe)
-        let semi = rest.bytes().take(12).position(|b| b == b';');
+        // (leading zeros are allowed in a character reference: `&#x000000041;` is `A`)
+        let semi = rest.bytes().take(40).position(|b| b == b';');
         let decoded = semi.and_then(|semi| {
             let name = rest.get(1..semi)?;
             let c = match name {
@@ -365,6 +366,7 @@ mod tests {
         let r = parse_strict(ok).unwrap();
         assert_eq!(r.child("Object").and_then(|o| o.child_text("Key")), Some("a & b c"));
         assert_eq!(parse_strict("<a><![CDATA[<x>]]></a>").unwrap().text, "<x>");
+        assert_eq!(parse_strict("<a>&#x000000041;&#0000000066;</a>").unwrap().text, "AB");
         for bad in [
             "<Delete><Object><Key>a</Key>",             // cut short
             "<Delete><Object><Key>a</Key></Object>",    // cut short after an element
