@@ -197,8 +197,9 @@ pub fn share_outcome<'c>(
 
 /// `worker::download::get_object` on a cache miss, and the whole-object fill after a ranged GET.
 fn get_object(parts: &RequestParts, grant: &super::Grant, headers: &StoreHeaders, now: u64) -> Result<Vec<Sent>, S3Error> {
-    let version_id = parts.query_pairs().into_iter().find(|(k, _)| k == "versionId").map(|(_, v)| v).filter(|v| !v.is_empty());
-    let part_number = crate::s3::download::part_number(&parts.query_pairs());
+    let query = parts.query_pairs();
+    let version_id = query.iter().find(|(k, _)| k == "versionId").map(|(_, v)| v.clone()).filter(|v| !v.is_empty());
+    let part_number = crate::s3::download::part_number(&query)?;
     let mut out = vec![sent(store::object_part_read(grant, &parts.method, version_id.as_deref(), part_number, headers, now)?)];
     if parts.method != "HEAD" && part_number.is_none() {
         out.push(sent(store::object_read(grant, "GET", version_id.as_deref(), &StoreHeaders::none(), now)?));

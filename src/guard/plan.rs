@@ -184,16 +184,9 @@ fn check_part_count(who: &Who, op: &S3Op, pairs: &[(String, String)]) -> Result<
     Ok(())
 }
 
-/// `partNumber`, where present, is an integer from 1 to 10,000 (S3's words for anything else).
-pub fn check_part_number(pairs: &[(String, String)]) -> Result<(), S3Error> {
-    for (_, v) in pairs.iter().filter(|(k, _)| k == "partNumber") {
-        if !(v.bytes().all(|b| b.is_ascii_digit()) && matches!(v.parse::<u32>(), Ok(1..=10_000))) {
-            return Err(S3Error::invalid_argument("Part number must be an integer between 1 and 10000, inclusive")
-                .with("ArgumentName", "partNumber")
-                .with("ArgumentValue", v));
-        }
-    }
-    Ok(())
+/// `partNumber`, where present, is an integer from 1 to 10,000 (`s3::download::part_number`).
+fn check_part_number(pairs: &[(String, String)]) -> Result<(), S3Error> {
+    crate::s3::download::part_number(pairs).map(|_| ())
 }
 
 #[cfg(test)]

@@ -244,10 +244,21 @@ pub fn head_range(client: &Headers, status: u16, h: &mut Headers) -> Result<u16,
     }
 }
 
-/// The `partNumber` of a GET or HEAD (one part of a multipart object), when the query names one
-/// (the plan has refused anything but 1..=10000).
-pub fn part_number(query: &[(String, String)]) -> Option<u32> {
-    query.iter().find(|(k, _)| k == "partNumber").and_then(|(_, v)| v.parse().ok())
+/// The `partNumber` a query names (one part of a multipart object), if any: every one given must
+/// be an integer from 1 to 10,000 (S3's words for anything else); the first counts.
+pub fn part_number(query: &[(String, String)]) -> Result<Option<u32>, S3Error> {
+    let mut first = None;
+    for (_, v) in query.iter().filter(|(k, _)| k == "partNumber") {
+        match v.parse::<u32>() {
+            Ok(n @ 1..=10_000) if v.bytes().all(|b| b.is_ascii_digit()) => first = first.or(Some(n)),
+            _ => {
+                return Err(S3Error::invalid_argument("Part number must be an integer between 1 and 10000, inclusive")
+                    .with("ArgumentName", "partNumber")
+                    .with("ArgumentValue", v))
+            }
+        }
+    }
+    Ok(first)
 }
 
 /// `bytes a-b/total` → total.

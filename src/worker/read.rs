@@ -48,7 +48,6 @@ pub async fn share(ctx: &Ctx, parts: &RequestParts, principal: &Principal, key: 
         return Err(S3Error::method_not_allowed());
     };
     let grant = authorize(&ctx.who(principal), bucket, method, &key)?;
-    crate::guard::plan::check_part_number(&parts.query_pairs())?;
     let headers = from_client(HeaderSet::Read, PrincipalClass::of(principal), &parts.headers)?;
     let mut resp = get_object(ctx, parts, &grant, false, &headers).await?;
     // A share link opened in a browser: let the page's sub-requests to objects in the token's
@@ -82,7 +81,7 @@ pub async fn get_object(
     let query = parts.query_pairs();
     let version_id = query.iter().find(|(k, _)| k == "versionId").map(|(_, v)| v.clone()).filter(|v| !v.is_empty());
     // one part of a multipart object: another representation than the object, never cached
-    let part_number = crate::s3::download::part_number(&query);
+    let part_number = crate::s3::download::part_number(&query)?;
     let ovr = if signed { overrides(&query) } else { Vec::new() };
     let answer = |status| Answer { method: &parts.method, status, accept_encoding: parts.accept_encoding() };
     let ccfg = &ctx.cfg.cache;

@@ -76,11 +76,12 @@ pub async fn text(resp: &mut Response) -> Result<String, S3Error> {
 pub async fn store_error(resp: &mut Response) -> S3Error {
     let e = store_error_body(resp).await;
     // a 416 names the object's size (S3's ActualObjectSize, and `Content-Range: bytes */size`)
+    if e.status != 416 || e.extra.iter().any(|(k, _)| *k == "ActualObjectSize") {
+        return e;
+    }
     match resp.headers().get("content-range").ok().flatten().and_then(|v| crate::s3::download::total_from_content_range(&v)) {
-        Some(total) if e.status == 416 && !e.extra.iter().any(|(k, _)| *k == "ActualObjectSize") => {
-            e.with("ActualObjectSize", total.to_string())
-        }
-        _ => e,
+        Some(total) => e.with("ActualObjectSize", total.to_string()),
+        None => e,
     }
 }
 
