@@ -1162,6 +1162,27 @@ describe("10. DeleteObjects: each key in the body", () => {
 // =============================================================================================
 
 describe("11. more: unsigned or doubled headers, overwrites that fail a check, no-overwrite and Uppy routes", () => {
+  // CopyObject carries the client's If-Match / If-None-Match to the store: a no-overwrite token
+  // must still never overwrite, whatever condition it sends (the gateway's If-None-Match: * wins)
+  test("no-overwrite token: CopyObject onto an existing key with any If-Match / If-None-Match leaves it as it was", async () => {
+    const src = (await storePut(B, "nx/cp-src.txt", Buffer.from("NEW"))).ETag;
+    const dst = (await storePut(B, "nx/cp-dst.txt", Buffer.from("ORIGINAL"))).ETag;
+    const t = tok({ prefix: "nx/", methods: "GET,HEAD,PUT", extra: ["--no-overwrite"] });
+    for (const cond of [{}, { "if-match": dst }, { "if-match": "*" }, { "if-none-match": src }, { "if-none-match": "\"nothing\"" }, { "if-match": dst, "if-none-match": "\"x\"" }]) {
+      const r = await req(u("nx/cp-dst.txt", `?token=${t}`), { method: "PUT", headers: { "x-amz-copy-source": `/${B}/nx/cp-src.txt`, ...cond } });
+      expectRefused(r, [403, 412]);
+      await assertUnchanged("nx/cp-dst.txt", "ORIGINAL", `copy with ${JSON.stringify(cond)}`);
+    }
+  });
+  test("GET ?partNumber= under a token reads only the token's key", async () => {
+    await storePut(B, "nx/part-secret.txt", Buffer.from("SECRET PART"));
+    const t = tok({ key: "nx/part-mine.txt", methods: "GET,HEAD" });
+    for (const q of ["?partNumber=1", "?partNumber=1&versionId=null"]) {
+      const r = await req(u("nx/part-secret.txt", `${q}&token=${t}`));
+      expectRefused(r, 403);
+      assert.ok(!r.text.includes("SECRET"), r.text);
+    }
+  });
   test("a presigned SigV4 PUT URL + an unsigned x-amz-meta header: refused or not stored", async () => {
     const url = presignV4("PUT", `/${B}/ps/v4meta.txt`);
     const r = await req(url, { method: "PUT", body: Buffer.from("x"), headers: { "x-amz-meta-evil": "1" } });
