@@ -149,10 +149,11 @@ async fn handle(req: web_sys::Request, env: Env, wait: Context) -> web_sys::Resp
 
 /// Headers every answer carries, set in this one place: the request id, and CORS. Every answer may
 /// be read cross-origin (browser SDKs, Uppy on another origin): none depends on ambient
-/// credentials a browser would attach by itself across origins.
+/// credentials a browser would attach by itself across origins. The methods and request headers
+/// a browser may use are a preflight's answer alone (`read::preflight`): the Fetch standard reads
+/// them nowhere else, and each header costs every answer CPU (BENCHMARKS.md, "Where an answer's
+/// CPU goes").
 const COMMON_HEADERS: &str = "access-control-allow-origin\n*\n\
-access-control-allow-methods\nGET, HEAD, PUT, POST, DELETE, OPTIONS\n\
-access-control-allow-headers\n*\n\
 access-control-expose-headers\nETag, Content-Length, Content-Range, Content-Type, Last-Modified, x-amz-version-id, x-amz-request-id, x-bagroom-cache, Location\n";
 
 /// The runtime's response for `resp`, built in one call (`js::finish_response`): with the common

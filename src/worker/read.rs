@@ -20,10 +20,13 @@ use crate::s3::download::{finish_download_headers, overrides, plan_hit, Answer, 
 use crate::s3::error::S3Error;
 use worker::{Cache, Response};
 
-/// CORS preflight: the demo page and browser SDKs call the gateway from other origins (the CORS
-/// headers themselves are added to every answer in `fetch`).
+/// CORS preflight: the demo page and browser SDKs call the gateway from other origins. Any
+/// method and request header may follow (each request is still authorised on its own); the
+/// origin and the headers a page may read are added to every answer in `fetch`.
 pub fn preflight() -> Response {
     let mut h = Headers::new();
+    h.insert("access-control-allow-methods", "GET, HEAD, PUT, POST, DELETE, OPTIONS");
+    h.insert("access-control-allow-headers", "*");
     h.insert("access-control-max-age", "3600");
     bytes_response(204, &h, Vec::new())
 }

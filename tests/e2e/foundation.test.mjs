@@ -91,6 +91,30 @@ test("an unknown bucket is a 404 NoSuchBucket", async () => {
   assert.equal(xmlField(await r.text(), "Code"), "NoSuchBucket");
 });
 
+test("CORS: a preflight allows any method and header; every answer, errors too, may be read from any origin", async () => {
+  const origin = "https://app.example";
+  const pre = await fetch(`${gw.url}/${bucket}/docs/report.bin`, {
+    method: "OPTIONS",
+    headers: { origin, "access-control-request-method": "PUT", "access-control-request-headers": "x-amz-content-sha256, content-type" },
+  });
+  assert.equal(pre.status, 204);
+  assert.equal(pre.headers.get("access-control-allow-origin"), "*");
+  assert.match(pre.headers.get("access-control-allow-methods"), /\bPUT\b/);
+  assert.equal(pre.headers.get("access-control-allow-headers"), "*");
+  assert.equal(pre.headers.get("access-control-max-age"), "3600");
+  const t = mint(["--bucket", bucket, "--key", "docs/report.bin", "--methods", "GET,HEAD"]);
+  for (const [url, status] of [[`${gw.url}/${bucket}/docs/report.bin?token=${t}`, 200], [`${gw.url}/${bucket}/docs/report.bin?token=${t}x`, 403]]) {
+    const r = await fetch(url, { headers: { origin } });
+    await r.arrayBuffer();
+    assert.equal(r.status, status);
+    assert.equal(r.headers.get("access-control-allow-origin"), "*");
+    const exposed = r.headers.get("access-control-expose-headers").toLowerCase().split(/\s*,\s*/);
+    for (const name of ["etag", "content-length", "content-range", "x-amz-request-id", "x-amz-version-id"]) assert.ok(exposed.includes(name), name);
+    // what only a preflight's answer is read for is not repeated on every answer
+    assert.equal(r.headers.get("access-control-allow-methods"), null);
+  }
+});
+
 test("a missing or malformed setting answers 500 naming the setting", async () => {
   const broken = await startGateway({ bucket, vars: { STORE_ENDPOINT: "ftp://nope" } });
   try {
