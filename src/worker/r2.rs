@@ -345,13 +345,38 @@ async fn list(
 /// GetObject / HeadObject: the object's head, the conditions and the range decided by the core,
 /// then (for GET) its bytes, read only if they are still those of the head.
 async fn get(b: &JsValue, key: &str, head: bool, h: &Headers) -> Result<Response, S3Error> {
+    let checksum_mode = h.get("x-amz-checksum-mode").is_some_and(|m| m.eq_ignore_ascii_case("ENABLED"));
+    if !head && h.get("range").is_none() {
+        // A whole object: one `get` brings its metadata and its body together (no head first,
+        // so no second operation and no window for a replacement in between). Its conditions
+        // are decided on that metadata; a body not sent is cancelled.
+        let got = call(b, "get", &[JsValue::from_str(key)]).await?;
+        if got.is_null() || got.is_undefined() {
+            return Err(S3Error::no_such_key());
+        }
+        let o = info(&got);
+        let stream = field(&got, "body");
+        let v = Validators { etag: Some(&o.etag), last_modified: Some(o.last_modified()) };
+        let outcome = decide("GET", h, &v).outcome;
+        if !matches!(outcome, Outcome::Proceed) {
+            cancel(&stream);
+        }
+        return match outcome {
+            Outcome::Proceed => answer(200, &core::object_headers(&o, o.size, checksum_mode), Some(&stream)),
+            Outcome::NotModified => {
+                answer(304, &crate::http::conditional::not_modified_headers(&core::object_headers(&o, o.size, checksum_mode)), None)
+            }
+            Outcome::PreconditionFailed => Err(S3Error::precondition_failed(None)),
+        };
+    }
+    // A range needs the size before the read (S3's answers for ranges past the end or
+    // unsatisfiable differ from R2's): head, decide, then get exactly that object's bytes.
     for _attempt in 0..3 {
         let o = call(b, "head", &[JsValue::from_str(key)]).await?;
         if o.is_null() || o.is_undefined() {
             return Err(S3Error::no_such_key());
         }
         let o = info(&o);
-        let checksum_mode = h.get("x-amz-checksum-mode").is_some_and(|m| m.eq_ignore_ascii_case("ENABLED"));
         let v = Validators { etag: Some(&o.etag), last_modified: Some(o.last_modified()) };
         match decide(if head { "HEAD" } else { "GET" }, h, &v).outcome {
             Outcome::Proceed => {}
@@ -398,6 +423,13 @@ async fn get(b: &JsValue, key: &str, head: bool, h: &Headers) -> Result<Response
         return answer(status, &out, Some(&stream));
     }
     Err(S3Error::with_message(crate::s3::error::Code::SlowDown, "the object kept changing while it was read").with_status(503))
+}
+
+/// Let go of a body that will not be sent (`ReadableStream.cancel()`; its promise is not waited for).
+fn cancel(stream: &JsValue) {
+    if let Some(s) = stream.dyn_ref::<web_sys::ReadableStream>() {
+        let _ = s.cancel();
+    }
 }
 
 /// CopyObject as a streamed get-then-put (R2's binding has no copy): the source's conditions
