@@ -342,50 +342,35 @@ async fn list(
     Ok(ListPage { objects, prefixes, truncated, cursor: field(&r, "cursor").as_string() })
 }
 
-/// GetObject / HeadObject: the object's head, the conditions and the range decided by the core,
-/// then (for GET) its bytes, read only if they are still those of the head.
+/// GetObject / HeadObject, with the conditions and the range decided by the core on the object's
+/// metadata. A whole-object GET is one `get`, which brings the metadata with the body. A HEAD is
+/// one `head`. A ranged GET needs the size first: `head`, then a `get` of those bytes, read only if
+/// they are still the head's.
 async fn get(b: &JsValue, key: &str, head: bool, h: &Headers) -> Result<Response, S3Error> {
     let checksum_mode = h.get("x-amz-checksum-mode").is_some_and(|m| m.eq_ignore_ascii_case("ENABLED"));
     if !head && h.get("range").is_none() {
-        // A whole object: one `get` brings its metadata and its body together (no head first,
-        // so no second operation and no window for a replacement in between). Its conditions
-        // are decided on that metadata; a body not sent is cancelled.
         let got = call(b, "get", &[JsValue::from_str(key)]).await?;
         if got.is_null() || got.is_undefined() {
             return Err(S3Error::no_such_key());
         }
         let o = info(&got);
         let stream = field(&got, "body");
-        let v = Validators { etag: Some(&o.etag), last_modified: Some(o.last_modified()) };
-        let outcome = decide("GET", h, &v).outcome;
-        if !matches!(outcome, Outcome::Proceed) {
+        if let Some(instead) = condition_answer(&o, "GET", h, checksum_mode) {
             cancel(&stream);
+            return instead;
         }
-        return match outcome {
-            Outcome::Proceed => answer(200, &core::object_headers(&o, o.size, checksum_mode), Some(&stream)),
-            Outcome::NotModified => {
-                answer(304, &crate::http::conditional::not_modified_headers(&core::object_headers(&o, o.size, checksum_mode)), None)
-            }
-            Outcome::PreconditionFailed => Err(S3Error::precondition_failed(None)),
-        };
+        return answer(200, &core::object_headers(&o, o.size, checksum_mode), Some(&stream));
     }
-    // A range needs the size before the read (S3's answers for ranges past the end or
-    // unsatisfiable differ from R2's): head, decide, then get exactly that object's bytes.
     for _attempt in 0..3 {
         let o = call(b, "head", &[JsValue::from_str(key)]).await?;
         if o.is_null() || o.is_undefined() {
             return Err(S3Error::no_such_key());
         }
         let o = info(&o);
-        let v = Validators { etag: Some(&o.etag), last_modified: Some(o.last_modified()) };
-        match decide(if head { "HEAD" } else { "GET" }, h, &v).outcome {
-            Outcome::Proceed => {}
-            Outcome::NotModified => {
-                let full = core::object_headers(&o, o.size, checksum_mode);
-                return answer(304, &crate::http::conditional::not_modified_headers(&full), None);
-            }
-            Outcome::PreconditionFailed => return Err(S3Error::precondition_failed(None)),
+        if let Some(instead) = condition_answer(&o, if head { "HEAD" } else { "GET" }, h, checksum_mode) {
+            return instead;
         }
+        let v = Validators { etag: Some(&o.etag), last_modified: Some(o.last_modified()) };
         let range = match h.get("range") {
             Some(r) if crate::http::conditional::range_allowed(h, &v) => parse_range(r),
             _ => RangeRequest::Ignored,
@@ -423,6 +408,19 @@ async fn get(b: &JsValue, key: &str, head: bool, h: &Headers) -> Result<Response
         return answer(status, &out, Some(&stream));
     }
     Err(S3Error::with_message(crate::s3::error::Code::SlowDown, "the object kept changing while it was read").with_status(503))
+}
+
+/// The answer the request's conditions give instead of the object `o` (a 304, or a 412), if any.
+fn condition_answer(o: &ObjectInfo, method: &str, h: &Headers, checksum_mode: bool) -> Option<Result<Response, S3Error>> {
+    let v = Validators { etag: Some(&o.etag), last_modified: Some(o.last_modified()) };
+    match decide(method, h, &v).outcome {
+        Outcome::Proceed => None,
+        Outcome::NotModified => {
+            let full = core::object_headers(o, o.size, checksum_mode);
+            Some(answer(304, &crate::http::conditional::not_modified_headers(&full), None))
+        }
+        Outcome::PreconditionFailed => Some(Err(S3Error::precondition_failed(None))),
+    }
 }
 
 /// Let go of a body that will not be sent (`ReadableStream.cancel()`; its promise is not waited for).
