@@ -180,12 +180,17 @@ pub fn edge_may_transform(method: &str, status: u16, response: &Headers, accept_
     if !(method == "GET" || method == "HEAD") || status != 200 {
         return false;
     }
-    let encoded = response.get_all("content-encoding").flat_map(|v| v.split(',')).any(|c| {
-        let c = c.trim();
-        !c.is_empty() && !c.eq_ignore_ascii_case("identity")
-    });
+    let encoded = response
+        .get_all("content-encoding")
+        .flat_map(|v| v.split(','))
+        .any(|c| EDGE_CODINGS.iter().any(|k| c.trim().eq_ignore_ascii_case(k)));
     encoded || accept_encoding.is_some_and(accepts_compression)
 }
+
+/// The content codings the edge knows how to decode (the ones it could undo on an answer's way
+/// out). A body labelled with any other (`aws-chunked`, an arbitrary `response-content-encoding`)
+/// is opaque to it: such an answer keeps its Cache-Control exactly, as S3 gives it.
+const EDGE_CODINGS: &[&str] = &["gzip", "x-gzip", "br", "deflate", "zstd", "compress"];
 
 /// Is a q-value a decimal number at most 0 (`0`, `0.000`, `-1`, `+0.`)? Decimal text only (no
 /// exponent, `inf` or `NaN`): no float parsing in the bundle.
@@ -398,6 +403,11 @@ mod tests {
         let gz = Headers::from_pairs([("content-encoding", "gzip")]);
         assert!(edge_may_transform("GET", 200, &gz, None));
         assert!(!edge_may_transform("GET", 200, &Headers::from_pairs([("content-encoding", "identity")]), None));
+        assert!(edge_may_transform("GET", 200, &Headers::from_pairs([("content-encoding", "aws-chunked, BR")]), None));
+        // a coding the edge does not know is opaque to it (s3-tests' response-content-encoding=aaa)
+        for ce in ["aaa", "aws-chunked", "x-custom, identity"] {
+            assert!(!edge_may_transform("GET", 200, &Headers::from_pairs([("content-encoding", ce)]), Some("identity")), "{ce}");
+        }
         // the worker sees the edge's `br, gzip`; the client's own is what counts
         let p = crate::http::RequestParts {
             client_accept_encoding: Some(String::new()),
@@ -422,6 +432,11 @@ mod tests {
         let mut h = plain.clone();
         finish_download_headers(&mut h, &[("content-encoding", "gzip".into())], "MISS", &get(200, sdk));
         assert_eq!(h.get("cache-control"), Some("max-age=5, no-transform"));
+        // every override of a signed URL, as S3 answers it
+        let mut h = plain.clone();
+        let all = [("cache-control", "no-cache".into()), ("content-encoding", "aaa".into()), ("content-type", "foo/bar".into())];
+        finish_download_headers(&mut h, &all, "MISS", &get(200, sdk));
+        assert_eq!((h.get("cache-control"), h.get("content-encoding")), (Some("no-cache"), Some("aaa")));
         let mut h = plain.clone();
         finish_download_headers(&mut h, &[], "HIT", &get(200, browser));
         assert_eq!(h.get("cache-control"), Some("max-age=5, no-transform"));

@@ -112,6 +112,17 @@ test("Cache-Control comes back exactly as stored to S3 SDKs (JS SDK GET and HEAD
   assert.equal(b.headers.get("cache-control"), "max-age=60, public, no-transform");
 });
 
+test("a signed GET's response-* overrides come back exactly as given, an unknown coding's Cache-Control untouched (boto3)", async () => {
+  const { store, gateway } = await both(`
+r = s3.get_object(Bucket=B, Key="cc/obj", ResponseCacheControl="no-cache", ResponseContentEncoding="aaa",
+                  ResponseContentType="foo/bar", ResponseContentLanguage="esperanto", ResponseContentDisposition="bla")
+out["h"] = [r.get(k) for k in ("CacheControl", "ContentEncoding", "ContentType", "ContentLanguage", "ContentDisposition")]
+out["body"] = r["Body"].read().decode()
+`);
+  assert.deepEqual(gateway, { h: ["no-cache", "aaa", "foo/bar", "esperanto", "bla"], body: "cache me" });
+  assert.deepEqual(gateway, store);
+});
+
 async function presignedQuery() {
   const out = await boto(sides().at(-1), `out["u"] = s3.generate_presigned_url("get_object", Params={"Bucket": B, "Key": "cc/obj"}, ExpiresIn=300)`);
   return out.u.split("?")[1];
