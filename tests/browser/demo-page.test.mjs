@@ -250,6 +250,19 @@ test("every file is listed; its share link downloads the same bytes in a fresh c
   }
 });
 
+test("a refresh keeps the share links just made (a refresh landing mid-click loses nothing)", async () => {
+  const [key] = uploaded.keys();
+  const link = page.locator(`#files tbody tr[data-key="${key}"]`).locator("input.link");
+  const before = await link.inputValue();
+  assert.match(before, /^https?:\/\//, "the test before made a link for every file");
+  await page.evaluate(() => { document.querySelector("#files-status").textContent = ""; });
+  await page.click("#refresh");
+  await page.waitForFunction(() => /files?\.$/.test(document.querySelector("#files-status").textContent), null, { timeout: 10_000 });
+  assert.equal(await page.locator(`#files tbody tr[data-key="${key}"]`).count(), 1);
+  assert.ok(await link.isVisible(), "the link is still shown after the refresh");
+  assert.equal(await link.inputValue(), before);
+});
+
 test("previews: text inline, images inline", async () => {
   const row = page.locator('#files tbody tr[data-key="uploads/note-edge.txt"]');
   await row.getByRole("button", { name: /Preview/ }).click();

@@ -292,11 +292,20 @@ async function loadFiles(reset) {
   status.textContent = "Loading…";
   try {
     const r = await api(`/api/objects?${q}`);
-    if (reset) tbody.textContent = "";
-    for (const o of r.objects || []) tbody.append(fileRow(o));
+    // a refresh keeps the row of a file that did not change (a share link just made, an open
+    // preview), so a refresh that lands while someone uses a row loses nothing of it
+    const kept = new Map();
+    if (reset) {
+      for (const tr of tbody.querySelectorAll("tr[data-key]")) {
+        const next = tr.nextElementSibling;
+        kept.set(tr.dataset.stamp, next && next.classList.contains("preview-row") ? [tr, next] : [tr]);
+      }
+      tbody.textContent = "";
+    }
+    for (const o of r.objects || []) tbody.append(...(kept.get(rowStamp(o)) || [fileRow(o)]));
     cursor = r.truncated ? r.next_cursor : null;
     $("#more").hidden = !cursor;
-    const n = tbody.children.length;
+    const n = tbody.querySelectorAll("tr[data-key]").length;
     status.textContent = n ? `${n} file${n === 1 ? "" : "s"}${cursor ? " so far" : ""}.` : "No files yet.";
     $("#files").hidden = !n;
   } catch (e) {
@@ -307,6 +316,11 @@ async function loadFiles(reset) {
 function displayName(key) {
   const s = session.scope;
   return s.kind === "prefix" && key.startsWith(s.value) && key.length > s.value.length ? key.slice(s.value.length) : key;
+}
+
+/** What identifies a listed file's version: its row is kept across refreshes while this holds. */
+function rowStamp(o) {
+  return [o.key, o.size, o.last_modified, o.etag].join("\n");
 }
 
 const TTLS = [["3600", "1 hour"], ["86400", "1 day"], ["604800", "7 days"]];
@@ -398,7 +412,7 @@ function fileRow(o) {
     : h("div.share",
       h("label.inline", { for: ttl.id }, h("span", {}, "Link for"), ttl),
       make, preview, out, copy, dl, del, note);
-  const tr = h("tr", { "data-key": o.key },
+  const tr = h("tr", { "data-key": o.key, "data-stamp": rowStamp(o) },
     h("td", { "data-label": "Name" }, h("span.name", { title: o.key }, name)),
     h("td.num", { "data-label": "Size" }, fmtBytes(o.size)),
     h("td", { "data-label": "Type" }, type ? [type.split("/")[0] + "/", h("wbr"), type.split("/").slice(1).join("/")] : "–"),
