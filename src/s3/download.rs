@@ -187,9 +187,10 @@ pub fn edge_may_transform(method: &str, status: u16, response: &Headers, accept_
     encoded || accept_encoding.is_some_and(accepts_compression)
 }
 
-/// The content codings the edge knows how to decode (the ones it could undo on an answer's way
-/// out). A body labelled with any other (`aws-chunked`, an arbitrary `response-content-encoding`)
-/// is opaque to it: such an answer keeps its Cache-Control exactly, as S3 gives it.
+/// The registered compression codings: the ones the edge might undo on an answer's way out
+/// (gzip and br for certain, see [`keep_stored_bytes`]; the rest counted to be safe). A body
+/// labelled with any other (`aws-chunked`, an arbitrary `response-content-encoding`) is opaque
+/// to it: such an answer keeps its Cache-Control exactly, as S3 gives it.
 const EDGE_CODINGS: &[&str] = &["gzip", "x-gzip", "br", "deflate", "zstd", "compress"];
 
 /// Is a q-value a decimal number at most 0 (`0`, `0.000`, `-1`, `+0.`)? Decimal text only (no

@@ -181,9 +181,7 @@ async function sendBig(url, opts) {
   // no answer and the socket was reset: the gateway's close of a connection with unread body
   // bytes can reset it before the answer is read (a race of the loopback, seen once in CI on a
   // loaded machine). Once more; a gateway that never answers fails both times.
-  const again = await sendBigOnce(url, opts);
-  again.firstTry = r.socketError;
-  return again;
+  return sendBigOnce(url, opts);
 }
 
 function sendBigOnce(url, { method = "POST", headers = {}, body, first = 64 * 1024, chunked = false }) {
